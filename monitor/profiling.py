@@ -71,6 +71,7 @@ class Profile:
     columns: dict[str, ColumnProfile]
     freshness_seconds: float | None = None
     latest_timestamp: dt.datetime | None = None
+    timestamp_column: str | None = None
     duration_seconds: float = 0.0
     scans: int = 1
 
@@ -82,7 +83,7 @@ class Profile:
             "row_count": self.row_count,
             "columns": {name: col.to_dict() for name, col in self.columns.items()},
         }
-        if self.latest_timestamp is not None or self.freshness_seconds is not None:
+        if self.timestamp_column is not None:
             out["freshness_seconds"] = self.freshness_seconds
             out["latest_timestamp"] = iso(self.latest_timestamp)
         out["warehouse"] = self.warehouse
@@ -238,7 +239,7 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
     return Profile(table=table.name, warehouse=warehouse.name, qualified_name=shape.qualified,
                    as_of=as_of_time, row_count=row_count, columns=columns,
                    freshness_seconds=freshness, latest_timestamp=latest,
-                   duration_seconds=time.perf_counter() - started)
+                   timestamp_column=ts_name, duration_seconds=time.perf_counter() - started)
 
 
 def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,

@@ -171,9 +171,29 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
         if read_only:
             connect_args["read_only"] = True
     try:
-        return sa.create_engine(url, connect_args=connect_args, **kwargs)
+        engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
     except ModuleNotFoundError as error:
         raise WarehouseError(f"no driver for {backend!r} URLs is installed ({error})") from None
+    if backend == "duckdb":
+        _learn_duckdb_keywords(engine)
+    return engine
+
+
+def _learn_duckdb_keywords(engine: Engine) -> None:
+    """Teach SQLAlchemy DuckDB's own reserved words (``asof``, ``pivot``, ...) so they get quoted.
+
+    duckdb-engine inherits PostgreSQL's list, which misses DuckDB's additions.
+    """
+    import duckdb
+
+    try:
+        words = {row[0] for row in duckdb.sql(
+            "SELECT keyword_name FROM duckdb_keywords() "
+            "WHERE keyword_category <> 'unreserved'").fetchall()}
+    except duckdb.Error:  # pragma: no cover - very old DuckDB
+        return
+    preparer = engine.dialect.identifier_preparer
+    preparer.reserved_words = set(preparer.reserved_words) | {w.lower() for w in words}
 
 
 def cancel(conn: Connection) -> None:

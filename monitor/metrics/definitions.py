@@ -93,6 +93,9 @@ class Metric:
                 return convert_value(states[State(self.name, col)], self.column_kind)
             case "mean" | "stddev":
                 return _float(states[State(self.name, col)])
+            case "nan_count" | "inf_count" | "finite_count":
+                # sum() over no rows is NULL; a count of nothing is 0.
+                return int(states[State(self.name, col)] or 0)
             case _:
                 return _int(states[State(self.name, col)])  # type: ignore[arg-type]
 
