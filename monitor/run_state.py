@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from monitor.config import TableConfig
+from monitor.findings import Finding
 from monitor.points import MetricPoint
 from monitor.profiling import BucketProfile, Profile
 from monitor.warehouse import TableShape
@@ -35,6 +36,8 @@ class RunState:
     buckets: list[BucketProfile] = field(default_factory=list)
     points: list[MetricPoint] = field(default_factory=list)
     writers: list[Writer] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    found: list[Finding] = field(default_factory=list)
     findings: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     retries: int = 0
@@ -43,6 +46,10 @@ class RunState:
     def write(self, writer: Writer) -> None:
         """Queue a write for the run's single commit."""
         self.writers.append(writer)
+
+    def then(self, action: Callable[[], None]) -> None:
+        """Queue an action for after the commit (for example delivering alerts)."""
+        self.after_commit.append(action)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class RunResult:
     retries: int = 0
     points_written: int = 0
     findings: dict[str, Any] = field(default_factory=dict)
+    found: tuple[Finding, ...] = ()
     problems: tuple[str, ...] = ()
 
     @property
@@ -71,4 +79,5 @@ class RunResult:
                 "as_of": self.as_of.isoformat(), "duration_seconds": round(
                     self.duration_seconds, 3), "row_count": self.row_count,
                 "error": self.error, "error_kind": self.error_kind, "retries": self.retries,
-                "points_written": self.points_written, "problems": list(self.problems)}
+                "points_written": self.points_written, "problems": list(self.problems),
+                "findings": [f.to_dict() for f in self.found if f.failing]}

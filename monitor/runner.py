@@ -53,12 +53,15 @@ def _commit(ctx: MonitorContext, state: RunState, started: float) -> int:
 
 def _attempt(step: Step, ctx: MonitorContext, state: RunState) -> None:
     """One attempt of a step; a failed attempt leaves no queued points or writes behind."""
-    points, writers = len(state.points), len(state.writers)
+    points, writers, found = len(state.points), len(state.writers), len(state.found)
+    after = len(state.after_commit)
     try:
         step(ctx, state)
     except Exception:
         del state.points[points:]
         del state.writers[writers:]
+        del state.found[found:]
+        del state.after_commit[after:]
         raise
 
 
@@ -89,6 +92,11 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
                                          what=f"{name} of table {table.name!r}")
             state.retries += retries
         written = _commit(ctx, state, started)
+        for action in state.after_commit:
+            try:
+                action()
+            except Exception:  # delivery problems are retried from the outbox later
+                log.exception("after-commit action of run %s failed", run_id)
     except StoreError:
         raise
     except MonitorError as error:
@@ -98,7 +106,8 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
     result = RunResult(table=table.name, run_id=run_id, status="success", as_of=as_of,
                        duration_seconds=duration, row_count=state.row_count,
                        retries=state.retries, points_written=written,
-                       findings=dict(state.findings), problems=tuple(state.problems))
+                       findings=dict(state.findings), found=tuple(state.found),
+                       problems=tuple(state.problems))
     _log(result)
     return result
 
