@@ -37,6 +37,7 @@ EVENTS: tuple[str, ...] = ("opened", "update", "reminder", "resolved")
 MAX_ITEMS = 10
 _SECTION_LIMIT = 2900  # Slack's limit for a section's text is 3000 characters
 _HEADER_LIMIT = 150
+_URL_LIMIT = 3000  # a button's url
 _EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:",
           "info": ":large_blue_circle:"}
 _HEADERS = {"opened": ":rotating_light: Data quality alert: {table}",
@@ -210,7 +211,7 @@ def build_message(event: str, table: str, items: Sequence[AlertItem], *,
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": " ".join(context)[:_SECTION_LIMIT]}]})
     link = table_link(dashboard_url, table)
-    if link and event != "update":
+    if link and event != "update" and len(link) <= _URL_LIMIT:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "text": {"type": "plain_text", "text": "Open dashboard"},
              "url": link, "action_id": "open_dashboard"}]})

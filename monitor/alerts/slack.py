@@ -39,13 +39,13 @@ TRANSIENT_API_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error
 
 
 def sdk_logger() -> logging.Logger:
-    """The logger handed to slack_sdk: WARNING and up only, secrets masked.
+    """The logger handed to slack_sdk: quiet (the outbox logs failures), secrets masked.
 
     slack_sdk logs full request URLs (a webhook URL is the secret) and bodies
     at DEBUG whenever its logger's own level allows it; this one never does.
     """
     logger = logging.getLogger("monitor.alerts.slack_sdk")
-    logger.setLevel(logging.WARNING)
+    logger.setLevel(logging.CRITICAL)  # failures are logged by the outbox, once
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
     return logger
