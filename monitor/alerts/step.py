@@ -35,7 +35,6 @@ from monitor.alerts.outbox import CHANNEL_EVENTS, OutboxMessage, enqueue, flush_
 from monitor.alerts.outbox import sent_since as _sent_since
 from monitor.config import MonitorConfig, TableConfig
 from monitor.context import MonitorContext
-from monitor.errors import ConfigError
 from monitor.findings import Finding
 from monitor.run_state import RunState
 from monitor.store.schema import mutes
@@ -64,11 +63,8 @@ def table_muted(conn: Connection, config: MonitorConfig, table: str, now: dt.dat
     if until is not None and until > naive:
         return True
     configured = _table_config(config, table)
-    if configured is not None and configured.mute_until:
-        try:
-            return to_naive_utc(parse_time(configured.mute_until)) > naive
-        except ValueError as error:
-            raise ConfigError(f"{config.source}: tables ({table!r}).mute_until: {error}") from None
+    if configured is not None and configured.mute_until:  # validated when the config loads
+        return to_naive_utc(parse_time(configured.mute_until)) > naive
     return False
 
 
