@@ -206,7 +206,8 @@ def build_message(event: str, table: str, items: Sequence[AlertItem], *,
         context.append(f"…and {len(items) - MAX_ITEMS} more; see the dashboard.")
     ids = [f"#{i.incident_id}" for i in items[:MAX_ITEMS] if i.incident_id is not None]
     if ids:
-        context.append(f"incident {', '.join(ids)} · `dq-monitor incidents ack ID` to silence")
+        hint = "" if event == "resolved" else " · `dq-monitor incidents ack ID` to silence"
+        context.append(f"incident {', '.join(ids)}{hint}")
     if context:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": " ".join(context)[:_SECTION_LIMIT]}]})

@@ -116,7 +116,7 @@ class Incident:
                 "resolved_at": self.resolved_at, "occurrences": self.occurrences,
                 "ok_streak": self.ok_streak, "acknowledged_by": self.acknowledged_by,
                 "muted_until": self.muted_until, "channel": self.channel,
-                "thread_ts": self.thread_ts, "since": self.details.get("since")}
+                "thread_ts": self.thread_ts, "since": self.item().since}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from monitor import incident_actions
 from monitor.alerts.incidents import STATUSES, list_incidents
@@ -89,7 +90,8 @@ def alerts_list(state: CliState, status: str | None, table: str | None, limit: i
     render_table("alerts", ("id", "created (UTC)", "table", "event", "status", "attempts",
                             "channel", "text", "last error"),
                  [(e.message_id[:12], e.created_at, e.table, e.event, e.status, e.attempts,
-                   e.channel, e.text[:80], e.last_error or "") for e in entries],
+                   e.channel, escape(e.text[:80]), escape(e.last_error or ""))
+                  for e in entries],
                  caption="`dq-monitor alerts retry ID` resends one (a 12-character prefix "
                          "is enough)")
 
@@ -102,7 +104,7 @@ def _print_report(report: DeliveryReport, fmt: str) -> None:
                         f"{len(report.retrying)}, dead {len(report.dead)}, waiting for their "
                         f"thread {len(report.deferred)}")
         if report.stopped:
-            console().print(f"[yellow]stopped early: {report.stopped}[/yellow]")
+            console().print(f"[yellow]stopped early: {escape(report.stopped)}[/yellow]")
     if report.retrying or report.dead:
         raise click.exceptions.Exit(1)
 
@@ -177,7 +179,7 @@ def incidents_list(state: CliState, status: str, table: str | None, limit: int,
                                "seen", "what", "muted until"),
                  [(i.incident_id, i.table, i.check, i.status + (
                      f" by {i.acknowledged_by}" if i.acknowledged_by else ""), i.severity,
-                   i.opened_at, i.occurrences, i.title, i.muted_until) for i in found])
+                   i.opened_at, i.occurrences, escape(i.title), i.muted_until) for i in found])
 
 
 @incidents_group.command("ack")
@@ -246,7 +248,7 @@ def mutes_cmd(state: CliState, fmt: str) -> None:
                     "reason": r["reason"], "created_by": r["created_by"]} for r in rows])
         return
     render_table("muted tables", ("table", "until (UTC)", "reason", "by"),
-                 [(r["table_name"], r["muted_until"], r["reason"], r["created_by"])
+                 [(r["table_name"], r["muted_until"], escape(r["reason"] or ""), r["created_by"])
                   for r in rows])
 
 

@@ -109,6 +109,8 @@ class TestBuildMessage:
 
         assert "Resolved: orders" in blocks[0]["text"]["text"]
         assert "Back to normal after 2 passing runs." in texts(blocks)
+        assert "incident #7" in texts(blocks)
+        assert "incidents ack" not in texts(blocks)  # nothing left to acknowledge
         assert text == "Resolved: orders: 412 rows http://d/?table=orders"
 
     def test_a_reminder_mentions_owners_again(self) -> None:
