@@ -103,6 +103,8 @@ class TableConfig(_Model):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     columns: dict[str, ColumnConfig] = Field(default_factory=dict)
     detection: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Columns whose mean, stddev and distinct count are watched per bucket.
+    distribution_columns: list[str] = Field(default_factory=list)
     slack_channel: str | None = None
     mute_until: str | None = None
 
