@@ -90,7 +90,7 @@ def alerts_list(state: CliState, status: str | None, table: str | None, limit: i
     render_table("alerts", ("id", "created (UTC)", "table", "event", "status", "attempts",
                             "channel", "text", "last error"),
                  [(e.message_id[:12], e.created_at, e.table, e.event, e.status, e.attempts,
-                   e.channel, escape(e.text[:80]), escape(e.last_error or ""))
+                   e.channel, e.text[:80], e.last_error or "")
                   for e in entries],
                  caption="`dq-monitor alerts retry ID` resends one (a 12-character prefix "
                          "is enough)")
@@ -179,7 +179,7 @@ def incidents_list(state: CliState, status: str, table: str | None, limit: int,
                                "seen", "what", "muted until"),
                  [(i.incident_id, i.table, i.check, i.status + (
                      f" by {i.acknowledged_by}" if i.acknowledged_by else ""), i.severity,
-                   i.opened_at, i.occurrences, escape(i.title), i.muted_until) for i in found])
+                   i.opened_at, i.occurrences, i.title, i.muted_until) for i in found])
 
 
 @incidents_group.command("ack")
@@ -248,7 +248,7 @@ def mutes_cmd(state: CliState, fmt: str) -> None:
                     "reason": r["reason"], "created_by": r["created_by"]} for r in rows])
         return
     render_table("muted tables", ("table", "until (UTC)", "reason", "by"),
-                 [(r["table_name"], r["muted_until"], escape(r["reason"] or ""), r["created_by"])
+                 [(r["table_name"], r["muted_until"], r["reason"] or "", r["created_by"])
                   for r in rows])
 
 
