@@ -267,9 +267,9 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
     ts = shape.table.c[table.timestamp_column]
     conditions = []
     if start is not None:
-        conditions.append(caps.timestamp(ts) >= caps.bind_timestamp(as_utc(start)))
+        conditions.append(caps.at_or_after(ts, as_utc(start)))
     if end is not None:
-        conditions.append(caps.timestamp(ts) < caps.bind_timestamp(as_utc(end)))
+        conditions.append(caps.before(ts, as_utc(end)))
     extra = {"_dq_latest": sa.func.max(caps.timestamp(ts))}
     if table.loaded_at_column:
         extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))

@@ -43,3 +43,25 @@ class TestCapabilitiesFor:
         assert capabilities_for("sqlite").is_nan(TABLE.c.x) is None
         assert capabilities_for("duckdb").approx_count_distinct(TABLE.c.x) is not None
         assert capabilities_for("sqlite").approx_count_distinct(TABLE.c.x) is None
+
+
+class TestAtOrAfter:
+    def test_sqlite_text_times_in_any_iso_layout(self) -> None:
+        import datetime as dt
+
+        engine = sa.create_engine("sqlite://")
+        table = sa.Table("t", sa.MetaData(), sa.Column("ts", sa.Text))
+        stamps = ["2026-01-01T23:59:59", "2026-01-02 00:00:00", "2026-01-02T10:00:00.5",
+                  "2026-01-03 08:00", "2025-12-31 12:00:00"]
+        with engine.begin() as conn:
+            table.create(conn)
+            conn.execute(table.insert(), [{"ts": s} for s in stamps])
+        caps = capabilities_for("sqlite")
+        start = dt.datetime(2026, 1, 2)
+        end = dt.datetime(2026, 1, 3)
+
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(table.c.ts).where(
+                caps.at_or_after(table.c.ts, start), caps.before(table.c.ts, end))).scalars()
+
+            assert sorted(rows) == ["2026-01-02 00:00:00", "2026-01-02T10:00:00.5"]
