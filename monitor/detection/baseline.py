@@ -39,6 +39,11 @@ class Baseline:
     plain_high: float
     cover: bool  # a finer pattern could not be tested yet: band covers seen values
 
+    @property
+    def choice(self) -> tuple[Profile | None, bool]:
+        """The profile decision, to pass back to :func:`fit_baseline`."""
+        return (None if self.profile.name == "plain" else self.profile), self.cover
+
     def center(self, phase: int) -> tuple[float, float, float, float, bool]:
         """(expected, low, high, scale, cover) for a point of this phase.
 
@@ -154,13 +159,24 @@ def _choose(
     return base, False
 
 
+def choose_profile(
+    values: np.ndarray, index: np.ndarray, profiles: dict[str, Profile], seasonality: str = "auto"
+) -> tuple[Profile | None, bool]:
+    """Which profile the training data supports (None: plain), and whether a pattern is
+    still untested (then the band covers the values seen so far)."""
+    return _choose(values, profiles, index, seasonality)
+
+
 def fit_baseline(
     values: np.ndarray,
     index: np.ndarray,
     profiles: dict[str, Profile],
     seasonality: str = "auto",
+    choice: tuple[Profile | None, bool] | None = None,
 ) -> Baseline:
     """Fit on training ``values`` taken at positions ``index`` of the full series.
+
+    ``choice`` reuses an earlier :func:`choose_profile` answer (it changes slowly).
 
     >>> from monitor.detection.phases import candidate_profiles
     >>> days = np.arange("2024-01-01", "2024-02-26", dtype="datetime64[D]")
@@ -169,7 +185,7 @@ def fit_baseline(
     >>> fit.profile.name, float(fit.medians[5]), float(fit.medians[0])
     ('weekday', 101.0, 1001.0)
     """
-    chosen, cover = _choose(values, profiles, index, seasonality)
+    chosen, cover = choice or _choose(values, profiles, index, seasonality)
     plain = group_stats(values, np.zeros(values.size, dtype=np.int64), 1)
     if chosen is None:
         profile, groups, stats = plain_profile(0), np.zeros(values.size, dtype=np.int64), plain

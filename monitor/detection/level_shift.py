@@ -2,7 +2,8 @@
 
 A shift is confirmed when, over the last ``span`` points (a few days), the *median*
 score of the points that can show a shift lies beyond half the band on one side, at
-least three of them were beyond the band on that side, and the newest one still is.
+least three of them were beyond the band on that side, and the oldest and the newest
+of them are.
 The median makes the rule work on noisy series, where a real shift leaves some points
 inside the band; requiring the newest point to be shifted keeps an incident that just
 ended from being taken as the new level.
@@ -60,6 +61,8 @@ class ShiftWatch:
             return 0
         if side == 0 or abs(score) <= self.threshold or np.sign(score) != side:
             return 0
+        if self.points[0][2] != side:
+            return 0  # the move must span the whole window: a 3-day incident is not a shift
         scores = np.fromiter((item[1] for item in self.points), dtype=float)
         middle = float(np.median(scores))
         if side * middle <= self.threshold:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import chdtrc
-from scipy.stats import rankdata
 
 MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard deviation
 
@@ -144,11 +143,17 @@ def kruskal_p(values: np.ndarray, groups: np.ndarray, n_groups: int, min_count: 
     total = values.size
     if n_used < 2 or total < 3:
         return 1.0
-    ranks = rankdata(values)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new_value = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    tie_id = np.cumsum(new_value) - 1
+    ties = np.bincount(tie_id)
+    first_rank = np.concatenate(([0], np.cumsum(ties)[:-1])) + 1
+    ranks = np.empty(total)
+    ranks[order] = (first_rank + (ties - 1) / 2.0)[tie_id]
     rank_sums = np.bincount(groups, weights=ranks, minlength=n_groups)[used]
     statistic = 12.0 / (total * (total + 1)) * np.sum(rank_sums**2 / counts[used])
     statistic -= 3.0 * (total + 1)
-    _, ties = np.unique(values, return_counts=True)
     correction = 1.0 - np.sum(ties.astype(float) ** 3 - ties) / (float(total) ** 3 - total)
     if correction <= 0:
         return 1.0

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.detection.baseline import Baseline, fit_baseline
+from monitor.detection.baseline import Baseline, choose_profile, fit_baseline
 from monitor.detection.explain import explain
 from monitor.detection.level_shift import ShiftWatch
-from monitor.detection.phases import DAY, cadence, candidate_profiles, points_in
+from monitor.detection.phases import DAY, Profile, cadence, candidate_profiles, points_in
 from monitor.detection.result import Bands, Detection, State
 from monitor.detection.series import Series
 from monitor.detection.settings import DetectorSettings
@@ -90,6 +90,10 @@ def fit_bands(
     watch = ShiftWatch(confirm, k / 2)
     fit: Baseline | None = None
     fitted_at = -(10**9)
+    # The profile decision changes slowly: revisit it weekly once a pattern is testable.
+    choice: tuple[Profile | None, bool] | None = None
+    chosen_at = -(10**9)
+    rechoose_every = points_in(7 * DAY, step)
 
     for i in range(size):
         start = max(0, i - window)
@@ -105,9 +109,11 @@ def fit_bands(
             continue
         if fit is None or i - fitted_at >= refit_every:
             index = start + np.flatnonzero(train_ok[start:i])
-            fit = fit_baseline(
-                values[index] + offsets[index], index, profiles, settings.seasonality
-            )
+            trained = values[index] + offsets[index]
+            if choice is None or choice[1] or i - chosen_at >= rechoose_every:
+                choice = choose_profile(trained, index, profiles, settings.seasonality)
+                chosen_at = i
+            fit = fit_baseline(trained, index, profiles, settings.seasonality, choice)
             fitted_at = i
         phase = 0 if fit.profile.name == "plain" else int(fit.profile.groups[i])
         center, low, high, fitted_scale, cover = fit.center(phase)
@@ -155,7 +161,7 @@ def fit_bands(
                 bands.note[i], "level shift confirmed: the baseline now restarts at the new level"
             )
             watch.restart(i + 1)
-            fit = None
+            fit = choice = None
     return bands
 
 
