@@ -90,29 +90,63 @@ def group_medians(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.n
     return medians
 
 
+# Residuals are capped at this many MAD-sigmas before their mean square is taken; for a
+# normal sample E[min(z^2, c^2)] = 0.97756 at c = 2.5.
+CLIP_SIGMAS = 2.5
+_CLIP_CONSISTENCY = 0.97756
+
+
+def clipped_sigmas(
+    residuals: np.ndarray, groups: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sigma per group: RMS of residuals capped at 2.5 MAD-sigmas; and the counts.
+
+    Residuals are centred on 0 by construction. Starting from the MAD keeps it robust
+    (outliers only count as 2.5 sigma), and the capped mean square is nearly as
+    efficient as a standard deviation on clean data: the scale of a pool of 56 points
+    wobbles by ~11% instead of ~20% for the MAD, which matters in the far tail where
+    bands live.
+
+    >>> rng = np.random.default_rng(0)
+    >>> sigma, _ = clipped_sigmas(rng.normal(0, 2.0, 20000), np.zeros(20000, dtype=int), 1)
+    >>> round(float(sigma[0]), 1)
+    2.0
+    """
+    counts = np.bincount(groups, minlength=n_groups)
+    spread = np.abs(residuals)
+    start = MAD_TO_SIGMA * group_medians(spread, groups, n_groups)
+    start = np.where(counts > 0, start, 0.0)
+    capped = np.minimum(spread, CLIP_SIGMAS * start[groups])
+    squares = np.bincount(groups, weights=capped**2, minlength=n_groups)
+    sigmas = np.zeros(n_groups)
+    present = counts > 0
+    sigmas[present] = np.sqrt(squares[present] / counts[present] / _CLIP_CONSISTENCY)
+    return sigmas, counts
+
+
 def pooled_scales(
     residuals: np.ndarray, pools: np.ndarray, n_pools: int, prior_points: float = 8.0
 ) -> tuple[np.ndarray, float]:
-    """Robust sigma of residuals per pool, shrunk toward the overall sigma; and the overall.
+    """Sigma of residuals per pool, shrunk toward the overall sigma; and the overall.
 
     A pool with ``n`` residuals weighs its own estimate ``n`` against ``prior_points``
     of the overall one, so pools with little data borrow strength from the rest.
+    NaN residuals are ignored.
 
     >>> scales, overall = pooled_scales(np.array([1.0, -1, 1, -1, 3, -3, 3, -3]),
     ...                                 np.array([0, 0, 0, 0, 1, 1, 1, 1]), 2, prior_points=0)
-    >>> scales.round(3).tolist(), round(overall, 3)
-    ([1.483, 4.448], 2.965)
+    >>> [round(float(x / scales[0]), 2) for x in scales], round(float(overall / scales[0]), 2)
+    ([1.0, 3.0], 2.24)
     """
     finite = np.isfinite(residuals)
-    spread = np.abs(residuals[finite])
+    values = residuals[finite]
     members = pools[finite]
-    overall = float(MAD_TO_SIGMA * np.median(spread)) if spread.size else 0.0
-    raw = MAD_TO_SIGMA * group_medians(spread, members, n_pools)
-    counts = np.bincount(members, minlength=n_pools).astype(float)
-    raw = np.where(counts > 0, raw, 0.0)
+    overall_sigma, _ = clipped_sigmas(values, np.zeros(values.size, dtype=np.int64), 1)
+    overall = float(overall_sigma[0])
+    raw, counts = clipped_sigmas(values, members, n_pools)
+    counts = counts.astype(float)
     weight = counts + prior_points
-    if not np.all(weight > 0):
-        weight = np.where(weight > 0, weight, 1.0)
+    weight = np.where(weight > 0, weight, 1.0)
     scales = np.sqrt((counts * raw**2 + prior_points * overall**2) / weight)
     return scales, overall
 

@@ -36,13 +36,23 @@ def _plain(series: Series, i: int, stamp, detector: str, *, upper: float = np.na
                      detector)
 
 
-def _phase_levels(series: Series) -> list[np.ndarray]:
-    """Phase arrays from the finest to the whole series (one group)."""
+_LEVEL_WORDS = {
+    "hour_of_week": "buckets at this hour and weekday",
+    "hour_of_day": "buckets at this hour",
+    "weekday": "buckets on this weekday",
+    "all": "buckets",
+}
+
+
+def _phase_levels(series: Series) -> list[tuple[str, np.ndarray]]:
+    """Phase arrays from the finest to the coarsest to compare a bucket with."""
     step = series.step_seconds
     profiles = {p.name: p.groups for p in candidate_profiles(series.timestamps, step)}
-    names = ["hour_of_week", "hour_of_day"] if cadence(step) == "subdaily" else ["weekday"]
-    levels = [profiles[name] for name in names if name in profiles]
-    return [*levels, np.zeros(len(series), dtype=np.int64)]
+    if cadence(step) == "subdaily":
+        # Never compare an hour with the whole day: nights without loads are normal.
+        return [(name, profiles[name]) for name in ("hour_of_week", "hour_of_day")]
+    levels = [("weekday", profiles["weekday"])] if "weekday" in profiles else []
+    return [*levels, ("all", np.zeros(len(series), dtype=np.int64))]
 
 
 def zero_rows(
@@ -76,7 +86,7 @@ def zero_rows(
             continue
         start = max(0, i - window)
         past = usable[start:i]
-        for depth, groups in enumerate(levels):
+        for depth, (level, groups) in enumerate(levels):
             same = past & (groups[start:i] == groups[i])
             reference = values[start:i][same][-ZERO_ROWS_LOOKBACK:]
             if reference.size:
@@ -89,8 +99,7 @@ def zero_rows(
             continue
         reason = (
             f"{label} 0: the bucket is empty, where the last {reference.size} "
-            f"{'buckets' if depth == len(levels) - 1 else 'similar buckets'} had "
-            f"{format_value(usual, Unit.COUNT)} rows on median"
+            f"{_LEVEL_WORDS[level]} had {format_value(usual, Unit.COUNT)} rows on median"
         )
         out[i] = Detection(stamps[i], 0.0, usual, np.nan, np.nan, np.nan, True, "down",
                            State.ANOMALY, reason, ZERO_ROWS)

@@ -15,7 +15,8 @@ Scoring is per episode:
 - false-alarm episodes per 30 days are counted on separate clean (fault-free) series.
 
 Large faults: drop to zero, partial load -30% to -60%, duplicate load +100%, null-rate
-jump (+5 to +30 points), freshness stall, level shift (x0.5 or x1.8, lasting). Small
+jump (+5 to +30 points and at least doubling the usual rate), freshness stall, level
+shift (x0.5 or x1.8, lasting). Small
 faults: 20-30% up or down (volume and distribution metrics). Faults are placed in the
 first weeks (from day 8, after the one-week learning period; drops to zero from day 2)
 and close to each other (so earlier faults sit inside the training window of later ones).
@@ -201,8 +202,9 @@ def null_rate_daily(rng: np.random.Generator, days: int, faulty: bool) -> Case:
         _plan_faults(rng, days, 1, kinds, np.ones(days, bool), rng.random() < 0.3)
         if faulty else []
     )
+    usual = float(np.median(rate))
     for fault in faults:
-        jump = rng.uniform(0.05, 0.3)
+        jump = max(rng.uniform(0.05, 0.3), usual * rng.uniform(1, 2))
         if fault.kind == "level_shift":
             rate[fault.start :] += jump
         else:
