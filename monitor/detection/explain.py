@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from monitor.detection.result import Bands, Detection, State, as_datetimes, side_name
 from monitor.detection.series import Series
 from monitor.detection.wording import Unit, deviation_reason, within_reason
@@ -24,7 +26,7 @@ def _reason(
         )
     elif not math.isfinite(expected):
         text = "no baseline for this point"
-    elif bands.side[i]:
+    elif bands.side[i] or bands.anomaly[i]:
         text = deviation_reason(label, value, expected, lower, upper, unit, context)
     else:
         text = within_reason(label, value, lower, upper, unit, context)
@@ -33,6 +35,13 @@ def _reason(
     if bands.note[i]:
         text = f"{text}; {bands.note[i]}"
     return text
+
+
+def _direction(bands: Bands, i: int) -> str | None:
+    if bands.side[i]:
+        return side_name(int(bands.side[i]))
+    score = float(bands.score[i])
+    return side_name(int(np.sign(score))) if math.isfinite(score) else None
 
 
 def explain(
@@ -62,7 +71,7 @@ def explain(
                 upper=float(bands.upper[i]),
                 score=float(bands.score[i]),
                 is_anomaly=anomaly,
-                direction=side_name(int(bands.side[i])) if anomaly else None,
+                direction=_direction(bands, i) if anomaly else None,
                 state=bands.state[i],
                 reason=reason,
                 detector=detector,

@@ -19,7 +19,8 @@ from monitor.detection.phases import DAY, Profile, cadence, candidate_profiles, 
 from monitor.detection.result import Bands, Detection, State
 from monitor.detection.series import Series
 from monitor.detection.settings import DetectorSettings
-from monitor.detection.wording import Unit, ordinal
+from monitor.detection.sustained import sustained_side, sustained_span
+from monitor.detection.wording import Unit, change_text, ordinal
 
 NAME = "seasonal"
 
@@ -88,6 +89,7 @@ def fit_bands(
     k = settings.sensitivity
     gap_floor, gap_share = settings.min_change, settings.min_relative_change
     watch = ShiftWatch(confirm, k / 2)
+    span = sustained_span(step)
     fit: Baseline | None = None
     fitted_at = -(10**9)
     # The profile decision changes slowly: revisit it weekly once a pattern is testable.
@@ -140,19 +142,27 @@ def fit_bands(
         bands.side[i] = side
         if labeled_ok[i]:
             continue
-        watched = (side > 0 and watch_up) or (side < 0 and watch_down)
+        # A bucket that is always the same (no loads at 3am) says nothing of shifts.
+        informative[i] = not (series.excluded[i] or outside[i] or (side == 0 and fitted_scale == 0))
+        lean = side
+        if side == 0 and informative[i] and not cover and abs(raw[i] - expected) >= gap:
+            # Only points inside the band: one big outlier must not drag its neighbours.
+            quiet = informative & (bands.side == 0)
+            lean, _ = sustained_side(bands.score, quiet, i, span, k)
+            if lean:
+                bands.note[i] = _sustained_note(raw, bands.expected, quiet, i, span, unit)
+        watched = (lean > 0 and watch_up) or (lean < 0 and watch_down)
         bands.anomaly[i] = watched
         bands.state[i] = State.ANOMALY if watched else State.OK
         if side and not watched:
             bands.note[i] = "not alerted: only " + ("drops" if watch_down else "rises")
             bands.note[i] += " are watched"
-        if side:
+        if lean:
             train_ok[i] = False
-        if series.excluded[i] or outside[i] or (side == 0 and fitted_scale == 0):
-            continue  # a bucket that is always the same (no loads at 3am) says nothing of shifts
-        informative[i] = True
-        shift = watch.add(i, float(bands.score[i]), side)
-        if watch.streak >= 2 and side:
+        if not informative[i]:
+            continue
+        shift = watch.add(i, float(bands.score[i]), lean)
+        if watch.streak >= 2 and lean:
             bands.note[i] = _join(bands.note[i], f"{ordinal(watch.streak)} point in a row")
         if shift:
             movable = values != 0 if settings.transform == "log" else finite
@@ -163,6 +173,19 @@ def fit_bands(
             watch.restart(i + 1)
             fit = choice = None
     return bands
+
+
+def _sustained_note(
+    raw: np.ndarray, expected: np.ndarray, informative: np.ndarray, i: int, span: int, unit: Unit
+) -> str:
+    begin = max(0, i - span + 1)
+    used = informative[begin : i + 1] & np.isfinite(expected[begin : i + 1])
+    mean_value = float(np.mean(raw[begin : i + 1][used]))
+    mean_expected = float(np.mean(expected[begin : i + 1][used]))
+    return (
+        f"sustained: the last {int(used.sum())} points together are "
+        f"{change_text(mean_value, mean_expected, unit)} the usual"
+    )
 
 
 def _join(first: str, second: str) -> str:

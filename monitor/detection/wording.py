@@ -86,7 +86,8 @@ def _verb(label: str) -> str:
     return "are" if label.endswith("s") and not label.endswith("ss") else "is"
 
 
-def _change(value: float, expected: float, unit: Unit) -> str:
+def change_text(value: float, expected: float, unit: Unit) -> str:
+    """'58% below', '2.0 points above', '1h 05m above'."""
     word = "above" if value > expected else "below"
     if unit is Unit.FRACTION:
         points = abs(value - expected) * 100
@@ -122,7 +123,7 @@ def deviation_reason(
     where = f" {context}" if context else ""
     return (
         f"{label} {format_value(value, unit)} {_verb(label)} "
-        f"{_change(value, expected, unit)} the usual {format_value(expected, unit)}{where} "
+        f"{change_text(value, expected, unit)} the usual {format_value(expected, unit)}{where} "
         f"(band {band_text(lower, upper, unit)})"
     )
 
