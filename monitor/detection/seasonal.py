@@ -84,6 +84,7 @@ def fit_bands(
     offsets = np.zeros(size)
     centers = np.full(size, np.nan)
     informative = np.zeros(size, dtype=bool)  # points that took part in shift runs
+    covered = np.zeros(size, dtype=bool)  # judged while a pattern was still untested
     watch_up = settings.direction in ("up", "both")
     watch_down = settings.direction in ("down", "both")
     k = settings.sensitivity
@@ -133,6 +134,7 @@ def fit_bands(
         if unit is Unit.FRACTION:
             upper = min(upper, 1.0)
         centers[i] = center
+        covered[i] = cover  # scores against an untested pattern do not add up
         bands.expected[i], bands.lower[i], bands.upper[i] = expected, lower, upper
         bands.context[i] = fit.profile.context(phase) if fit.profile.name != "plain" else ""
         if not finite[i]:
@@ -147,7 +149,7 @@ def fit_bands(
         lean = side
         if side == 0 and informative[i] and not cover and abs(raw[i] - expected) >= gap:
             # Only points inside the band: one big outlier must not drag its neighbours.
-            quiet = informative & (bands.side == 0)
+            quiet = informative & (bands.side == 0) & ~covered
             lean, _ = sustained_side(bands.score, quiet, i, span, k)
             if lean:
                 bands.note[i] = _sustained_note(raw, bands.expected, quiet, i, span, unit)
