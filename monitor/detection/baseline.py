@@ -9,12 +9,13 @@ weekend is not mistaken for an incident.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from monitor.detection.phases import Profile, plain_profile
-from monitor.detection.robust import GroupStats, group_stats, kruskal_p, pooled_scales
+from monitor.detection.robust import MAD_TO_SIGMA, GroupStats, group_stats, kruskal_p, pooled_scales
 
 # Rank-test level for adopting a seasonal profile. Adopting one on data without a
 # pattern costs little (medians of fewer points), missing one costs a weekly alarm.
@@ -118,8 +119,7 @@ def _choose(
         return None, False
     groups = {name: p.groups[index] for name, p in profiles.items()}
     testable = {
-        name: _testable(np.bincount(groups[name], minlength=p.size))
-        for name, p in profiles.items()
+        name: _testable(np.bincount(groups[name], minlength=p.size)) for name, p in profiles.items()
     }
     weekly = "hour_of_week" if "hour_of_week" in profiles else "weekday"
     if seasonality == "weekly":
@@ -147,9 +147,9 @@ def _choose(
         return base, True
     candidate = profiles[weekly] if base is not None else profiles["weekday"]
     if base is not None:
-        residuals = values - group_stats(values, groups[base.name], base.size).medians[
-            groups[base.name]
-        ]
+        residuals = (
+            values - group_stats(values, groups[base.name], base.size).medians[groups[base.name]]
+        )
     else:
         residuals = values
     if kruskal_p(residuals, groups["weekday"], 7) < SEASONAL_ALPHA:
@@ -157,6 +157,31 @@ def _choose(
     if _loo_error(values, groups[candidate.name], candidate.size) < base_error:
         return candidate, False
     return base, False
+
+
+def robust_trend(residuals: np.ndarray, index: np.ndarray) -> float:
+    """Slope per point of de-seasonalised residuals, or 0.0 when it is not clearly there.
+
+    The slope compares the medians of the older and the newer half of the training
+    window; it is used only when the difference exceeds twice its standard error,
+    so a flat series keeps a flat baseline (a spurious trend adds its own noise).
+
+    >>> robust_trend(np.arange(20) * 0.5 + np.tile([0.0, 0.3], 10), np.arange(20))
+    0.5
+    >>> robust_trend(np.tile([0.0, 0.3, -0.2, 0.1], 5), np.arange(20))
+    0.0
+    """
+    middle = np.median(index)
+    early, late = index <= middle, index > middle
+    if early.sum() < 4 or late.sum() < 4:
+        return 0.0
+    distance = float(np.median(index[late]) - np.median(index[early]))
+    change = float(np.median(residuals[late]) - np.median(residuals[early]))
+    sigma = MAD_TO_SIGMA * float(np.median(np.abs(residuals - np.median(residuals))))
+    error = 1.25 * sigma * math.sqrt(1 / early.sum() + 1 / late.sum())
+    if distance <= 0 or abs(change) <= 2 * error:
+        return 0.0
+    return change / distance
 
 
 def choose_profile(
@@ -173,15 +198,19 @@ def fit_baseline(
     profiles: dict[str, Profile],
     seasonality: str = "auto",
     choice: tuple[Profile | None, bool] | None = None,
+    trend_to: int | None = None,
 ) -> Baseline:
     """Fit on training ``values`` taken at positions ``index`` of the full series.
 
     ``choice`` reuses an earlier :func:`choose_profile` answer (it changes slowly).
+    ``trend_to``: estimate a robust linear trend and project the baseline to this
+    position (only when the trend is clearly there, see :func:`robust_trend`).
 
     >>> from monitor.detection.phases import candidate_profiles
     >>> days = np.arange("2024-01-01", "2024-02-26", dtype="datetime64[D]")
     >>> rows = np.where((np.arange(56) % 7) >= 5, 100.0, 1000.0) + np.arange(56) % 3
-    >>> fit = fit_baseline(rows, np.arange(56), {p.name: p for p in candidate_profiles(days, 86400)})
+    >>> profiles = {p.name: p for p in candidate_profiles(days, 86400)}
+    >>> fit = fit_baseline(rows, np.arange(56), profiles)
     >>> fit.profile.name, float(fit.medians[5]), float(fit.medians[0])
     ('weekday', 101.0, 1001.0)
     """
@@ -192,6 +221,11 @@ def fit_baseline(
     else:
         profile, groups = chosen, chosen.groups[index]
         stats = group_stats(values, groups, chosen.size)
+    if trend_to is not None and values.size >= 8:
+        slope = robust_trend(values - stats.medians[groups], index)
+        if slope:
+            values = values + slope * (trend_to - index)
+            stats = group_stats(values, groups, stats.medians.size)
     scales, overall = _phase_scales(profile, groups, stats)
     return Baseline(
         profile=profile,

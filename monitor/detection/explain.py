@@ -11,9 +11,7 @@ from monitor.detection.series import Series
 from monitor.detection.wording import Unit, deviation_reason, within_reason
 
 
-def _reason(
-    bands: Bands, i: int, value: float, label: str, unit: Unit, min_history: int
-) -> str:
+def _reason(bands: Bands, i: int, value: float, label: str, unit: Unit, min_history: int) -> str:
     state = bands.state[i]
     expected, lower, upper = bands.expected[i], bands.lower[i], bands.upper[i]
     context = bands.context[i]

@@ -40,7 +40,7 @@ class Profile:
 
 
 def _clock(seconds: float) -> str:
-    minutes = int(round(seconds / 60))
+    minutes = round(seconds / 60)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 

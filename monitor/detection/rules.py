@@ -32,8 +32,9 @@ def _plain(series: Series, i: int, stamp, detector: str, *, upper: float = np.na
         state, reason = State.EXPECTED, "labeled expected by a user"
     else:
         state, reason = State.OK, "no rule broken"
-    return Detection(stamp, value, np.nan, np.nan, upper, np.nan, False, None, state, reason,
-                     detector)
+    return Detection(
+        stamp, value, np.nan, np.nan, upper, np.nan, False, None, state, reason, detector
+    )
 
 
 _LEVEL_WORDS = {
@@ -53,6 +54,22 @@ def _phase_levels(series: Series) -> list[tuple[str, np.ndarray]]:
         return [(name, profiles[name]) for name in ("hour_of_week", "hour_of_day")]
     levels = [("weekday", profiles["weekday"])] if "weekday" in profiles else []
     return [*levels, ("all", np.zeros(len(series), dtype=np.int64))]
+
+
+def _reference(
+    values: np.ndarray,
+    usable: np.ndarray,
+    levels: list[tuple[str, np.ndarray]],
+    i: int,
+    start: int,
+) -> tuple[int, str, np.ndarray] | None:
+    """The last few usable past values of the finest phase level that has any."""
+    for depth, (level, groups) in enumerate(levels):
+        same = usable[start:i] & (groups[start:i] == groups[i])
+        reference = values[start:i][same][-ZERO_ROWS_LOOKBACK:]
+        if reference.size:
+            return depth, level, reference
+    return None
 
 
 def zero_rows(
@@ -84,15 +101,10 @@ def zero_rows(
     for i in np.flatnonzero(values == 0):
         if series.expected[i]:
             continue
-        start = max(0, i - window)
-        past = usable[start:i]
-        for depth, (level, groups) in enumerate(levels):
-            same = past & (groups[start:i] == groups[i])
-            reference = values[start:i][same][-ZERO_ROWS_LOOKBACK:]
-            if reference.size:
-                break
-        else:
+        found = _reference(values, usable, levels, i, max(0, i - window))
+        if found is None:
             continue
+        depth, level, reference = found
         share = ZERO_ROWS_USUAL_SHARE if depth == 0 else 1.0
         usual = float(np.median(reference))
         if usual < min_usual or np.mean(reference > 0) < share:
@@ -101,8 +113,19 @@ def zero_rows(
             f"{label} 0: the bucket is empty, where the last {reference.size} "
             f"{_LEVEL_WORDS[level]} had {format_value(usual, Unit.COUNT)} rows on median"
         )
-        out[i] = Detection(stamps[i], 0.0, usual, np.nan, np.nan, np.nan, True, "down",
-                           State.ANOMALY, reason, ZERO_ROWS)
+        out[i] = Detection(
+            stamps[i],
+            0.0,
+            usual,
+            np.nan,
+            np.nan,
+            np.nan,
+            True,
+            "down",
+            State.ANOMALY,
+            reason,
+            ZERO_ROWS,
+        )
     return out
 
 
@@ -129,8 +152,21 @@ def above_limit(
                 f"{label} {format_value(value, unit)} is beyond {what} "
                 f"({format_value(limit, unit)})"
             )
-            out.append(Detection(stamps[i], float(value), np.nan, np.nan, float(limit), np.nan,
-                                 True, "up", State.ANOMALY, reason, ABOVE_LIMIT))
+            out.append(
+                Detection(
+                    stamps[i],
+                    float(value),
+                    np.nan,
+                    np.nan,
+                    float(limit),
+                    np.nan,
+                    True,
+                    "up",
+                    State.ANOMALY,
+                    reason,
+                    ABOVE_LIMIT,
+                )
+            )
         else:
             out.append(_plain(series, i, stamps[i], ABOVE_LIMIT, upper=float(limit)))
     return out
@@ -143,8 +179,9 @@ def freshness_sla(series: Series, sla_seconds: float) -> list[Detection]:
     >>> freshness_sla(s, 86400)[0].reason
     'data age 1d 1h is beyond the freshness SLA (1d 0h)'
     """
-    return above_limit(series, sla_seconds, label="data age", unit=Unit.SECONDS,
-                       what="the freshness SLA")
+    return above_limit(
+        series, sla_seconds, label="data age", unit=Unit.SECONDS, what="the freshness SLA"
+    )
 
 
 def null_rate_limit(series: Series, max_null_rate: float) -> list[Detection]:
@@ -154,5 +191,6 @@ def null_rate_limit(series: Series, max_null_rate: float) -> list[Detection]:
     >>> [d.is_anomaly for d in null_rate_limit(s, 0.05)]
     [False, True]
     """
-    return above_limit(series, max_null_rate, label="null rate", unit=Unit.FRACTION,
-                       what="the allowed maximum")
+    return above_limit(
+        series, max_null_rate, label="null rate", unit=Unit.FRACTION, what="the allowed maximum"
+    )

@@ -47,8 +47,9 @@ def normalize_type(type_name: str) -> str:
 
 def _checked(schema: Mapping[str, str], which: str) -> dict[str, str]:
     if not isinstance(schema, Mapping):
-        raise InputError(f"the {which} schema must map column names to types, "
-                         f"got {type(schema).__name__}")
+        raise InputError(
+            f"the {which} schema must map column names to types, got {type(schema).__name__}"
+        )
     return {str(column): normalize_type(kind) for column, kind in schema.items()}
 
 
@@ -65,20 +66,25 @@ def diff_schema(previous: Mapping[str, str], current: Mapping[str, str]) -> list
     before = _checked(previous, "previous")
     after = _checked(current, "current")
     changes = [
-        SchemaChange(column, ChangeKind.REMOVED, kind, None,
-                     f"column '{column}' was removed (it was {kind})")
+        SchemaChange(
+            column, ChangeKind.REMOVED, kind, None, f"column '{column}' was removed (it was {kind})"
+        )
         for column, kind in before.items()
         if column not in after
     ]
     changes += [
-        SchemaChange(column, ChangeKind.RETYPED, before[column], kind,
-                     f"column '{column}' changed type from {before[column]} to {kind}")
+        SchemaChange(
+            column,
+            ChangeKind.RETYPED,
+            before[column],
+            kind,
+            f"column '{column}' changed type from {before[column]} to {kind}",
+        )
         for column, kind in after.items()
         if column in before and before[column] != kind
     ]
     changes += [
-        SchemaChange(column, ChangeKind.ADDED, None, kind,
-                     f"column '{column}' was added ({kind})")
+        SchemaChange(column, ChangeKind.ADDED, None, kind, f"column '{column}' was added ({kind})")
         for column, kind in after.items()
         if column not in before
     ]

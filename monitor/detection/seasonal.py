@@ -116,7 +116,14 @@ def fit_bands(
             if choice is None or choice[1] or i - chosen_at >= rechoose_every:
                 choice = choose_profile(trained, index, profiles, settings.seasonality)
                 chosen_at = i
-            fit = fit_baseline(trained, index, profiles, settings.seasonality, choice)
+            fit = fit_baseline(
+                trained,
+                index,
+                profiles,
+                settings.seasonality,
+                choice,
+                trend_to=i if settings.trend else None,
+            )
             fitted_at = i
         phase = 0 if fit.profile.name == "plain" else int(fit.profile.groups[i])
         center, low, high, fitted_scale, cover = fit.center(phase)
@@ -235,10 +242,9 @@ def detect(
     >>> [d.state.value for d in out[:2]], out[-1].is_anomaly, out[-1].direction
     (['learning', 'learning'], True, 'down')
     >>> out[-1].reason
-    'rows 300 are 70% below the usual 1,000 (band 962–1,038)'
+    'rows 300 are 70% below the usual 1,000 (band 971–1,030)'
     """
     settings = settings or DetectorSettings()
     bands = fit_bands(series, settings, unit=unit, flagged=flagged)
     _, min_history, _ = resolved_windows(settings, series.step_seconds)
     return explain(series, bands, label=label, unit=unit, detector=NAME, min_history=min_history)
-

@@ -21,8 +21,7 @@ def _as_timestamps(raw: Any) -> np.ndarray:
         raise InputError(f"timestamps must be one-dimensional, got shape {array.shape}")
     if array.dtype.kind in "biuf":
         raise InputError(
-            "timestamps must be datetimes or ISO 8601 strings, got numbers "
-            f"(first: {array[0]!r})"
+            f"timestamps must be datetimes or ISO 8601 strings, got numbers (first: {array[0]!r})"
             if array.size
             else "timestamps must be datetimes or ISO 8601 strings, got numbers"
         )

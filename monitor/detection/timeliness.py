@@ -84,13 +84,21 @@ def judge_delays(
     settings = settings or defaults_for(MetricKind.ARRIVAL_DELAY)
     rules = []
     if sla_seconds is not None:
-        rules.append(above_limit(series, sla_seconds, label="arrival delay", unit=Unit.SECONDS,
-                                 what="the arrival SLA"))
+        rules.append(
+            above_limit(
+                series,
+                sla_seconds,
+                label="arrival delay",
+                unit=Unit.SECONDS,
+                what="the arrival SLA",
+            )
+        )
     flagged = np.zeros(len(series), dtype=bool)
     for rule in rules:
         flagged |= np.fromiter((d.is_anomaly for d in rule), dtype=bool, count=len(series))
-    primary = seasonal.detect(series, settings, unit=Unit.SECONDS, label="arrival delay",
-                              flagged=flagged)
+    primary = seasonal.detect(
+        series, settings, unit=Unit.SECONDS, label="arrival delay", flagged=flagged
+    )
     return combine(primary, rules)
 
 
@@ -110,8 +118,9 @@ def detect_late_arrivals(
     >>> out[-1].is_anomaly, out[-1].reason.split(" (")[0]
     (True, 'arrival delay 9h 00m is 6h 58m above the usual 2h 02m')
     """
-    return judge_delays(arrival_delays(bucket_starts, arrived_at, now=now), settings,
-                        sla_seconds=sla_seconds)
+    return judge_delays(
+        arrival_delays(bucket_starts, arrived_at, now=now), settings, sla_seconds=sla_seconds
+    )
 
 
 def stall_bands(
@@ -160,8 +169,9 @@ def stall_bands(
         if peaks.size < 3:
             peaks = train
         usual = float(np.median(peaks))
-        scale = max(MAD_TO_SIGMA * float(np.median(np.abs(peaks - usual))), settings.min_scale,
-                    1e-9)
+        scale = max(
+            MAD_TO_SIGMA * float(np.median(np.abs(peaks - usual))), settings.min_scale, 1e-9
+        )
         limit = usual + max(k * scale, settings.min_change, settings.min_relative_change * usual)
         bands.expected[i] = float(np.median(train))
         bands.lower[i], bands.upper[i] = 0.0, limit
@@ -202,5 +212,6 @@ def detect_stalls(
     settings = settings or defaults_for(MetricKind.FRESHNESS)
     bands = stall_bands(series, settings, flagged=flagged)
     _, min_history, _ = seasonal.resolved_windows(settings, series.step_seconds)
-    return explain(series, bands, label="data age", unit=Unit.SECONDS, detector=STALL,
-                   min_history=min_history)
+    return explain(
+        series, bands, label="data age", unit=Unit.SECONDS, detector=STALL, min_history=min_history
+    )

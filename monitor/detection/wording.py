@@ -128,8 +128,9 @@ def deviation_reason(
     )
 
 
-def within_reason(label: str, value: float, lower: float, upper: float, unit: Unit,
-                  context: str = "") -> str:
+def within_reason(
+    label: str, value: float, lower: float, upper: float, unit: Unit, context: str = ""
+) -> str:
     """Why a point is fine.
 
     >>> within_reason("null rate", 0.004, 0.0, 0.01, Unit.FRACTION)

@@ -25,20 +25,16 @@ and close to each other (so earlier faults sit inside the training window of lat
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from monitor.detection.combine import flagged_mask  # noqa: E402
-from monitor.detection.detect import detect_metric  # noqa: E402
-from monitor.detection.series import Series  # noqa: E402
+from monitor.detection.combine import flagged_mask
+from monitor.detection.detect import detect_metric
+from monitor.detection.series import Series
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -159,8 +155,12 @@ def volume_daily(rng: np.random.Generator, days: int, faulty: bool) -> Case:
     noise = rng.uniform(0.02, 0.06)
     mean = level * shape[_weekday(stamps)] * np.exp(growth * t)
     valid = mean > 0
-    kinds = [("zero", "large", 1, 2), ("partial", "large", 1, 2), ("duplicate", "large", 1, 1),
-             ("small", "small", 1, 2)]
+    kinds = [
+        ("zero", "large", 1, 2),
+        ("partial", "large", 1, 2),
+        ("duplicate", "large", 1, 1),
+        ("small", "small", 1, 2),
+    ]
     faults = _plan_faults(rng, days, 1, kinds, valid, rng.random() < 0.3) if faulty else []
     mean = _apply(mean, faults, rng)
     values = rng.poisson(mean * np.exp(rng.normal(0, noise, days))).astype(float)
@@ -181,8 +181,12 @@ def volume_hourly(rng: np.random.Generator, days: int, faulty: bool) -> Case:
         mean = np.where(hours % 3 == 2, 3 * mean, 0)
     noise = rng.uniform(0.03, 0.08)
     valid = mean > 0
-    kinds = [("zero", "large", 2, 6), ("partial", "large", 3, 12), ("duplicate", "large", 1, 3),
-             ("small", "small", 6, 24)]
+    kinds = [
+        ("zero", "large", 2, 6),
+        ("partial", "large", 3, 12),
+        ("duplicate", "large", 1, 3),
+        ("small", "small", 6, 24),
+    ]
     faults = _plan_faults(rng, stamps.size, 24, kinds, valid, rng.random() < 0.3) if faulty else []
     mean = _apply(mean, faults, rng)
     values = rng.poisson(mean * np.exp(rng.normal(0, noise, stamps.size))).astype(float)
@@ -199,8 +203,7 @@ def null_rate_daily(rng: np.random.Generator, days: int, faulty: bool) -> Case:
         rate = base * np.exp(rng.normal(0, rng.uniform(0.03, 0.12), days))
     kinds = [("null_jump", "large", 1, 3)]
     faults = (
-        _plan_faults(rng, days, 1, kinds, np.ones(days, bool), rng.random() < 0.3)
-        if faulty else []
+        _plan_faults(rng, days, 1, kinds, np.ones(days, bool), rng.random() < 0.3) if faulty else []
     )
     usual = float(np.median(rate))
     for fault in faults:
@@ -246,8 +249,7 @@ def distribution_daily(rng: np.random.Generator, days: int, faulty: bool) -> Cas
     mean = base * shape * drift
     kinds = [("shift_large", "large", 1, 3), ("small", "small", 1, 3)]
     faults = (
-        _plan_faults(rng, days, 1, kinds, np.ones(days, bool), rng.random() < 0.3)
-        if faulty else []
+        _plan_faults(rng, days, 1, kinds, np.ones(days, bool), rng.random() < 0.3) if faulty else []
     )
     for fault in faults:
         span = slice(fault.start, fault.end if fault.kind != "level_shift" else None)
@@ -350,8 +352,16 @@ def main() -> None:
     args = parser.parse_args()
     n = 10 if args.quick else args.scenarios
     started = time.perf_counter()
-    header = ["metric", "detector", "recall, large faults (n)", "recall, 20–30% changes (n)",
-              "precision", "F1", "false-alarm episodes / 30 days (clean)", "µs / point"]
+    header = [
+        "metric",
+        "detector",
+        "recall, large faults (n)",
+        "recall, 20–30% changes (n)",
+        "precision",
+        "F1",
+        "false-alarm episodes / 30 days (clean)",
+        "µs / point",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for number, (generator, days) in enumerate(GENERATORS):
         scores = {"dq-monitor": Score(), "z-score (14 d, 3σ)": Score()}
@@ -377,8 +387,9 @@ def main() -> None:
         for label, score in scores.items():
             lines.append("| " + " | ".join([name, label, *score.row()]) + " |")
     print("\n".join(lines))
-    print(f"\n{n} faulty + {n} clean series per metric; "
-          f"ran in {time.perf_counter() - started:.0f} s")
+    print(
+        f"\n{n} faulty + {n} clean series per metric; ran in {time.perf_counter() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":
