@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.detection.phases import Profile, plain_profile
-from monitor.detection.robust import MAD_TO_SIGMA, GroupStats, group_stats, kruskal_p, pooled_scales
+from monitor.detection.robust import GroupStats, group_stats, kruskal_p, pooled_scales, robust_scale
 
 # Rank-test level for adopting a seasonal profile. Adopting one on data without a
 # pattern costs little (medians of fewer points), missing one costs a weekly alarm.
@@ -177,7 +177,7 @@ def robust_trend(residuals: np.ndarray, index: np.ndarray) -> float:
         return 0.0
     distance = float(np.median(index[late]) - np.median(index[early]))
     change = float(np.median(residuals[late]) - np.median(residuals[early]))
-    sigma = MAD_TO_SIGMA * float(np.median(np.abs(residuals - np.median(residuals))))
+    sigma = robust_scale(residuals - np.median(residuals))
     error = 1.25 * sigma * math.sqrt(1 / early.sum() + 1 / late.sum())
     if distance <= 0 or abs(change) <= 2 * error:
         return 0.0
