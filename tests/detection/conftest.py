@@ -24,7 +24,7 @@ def daily(values, **labels) -> Series:
 
 
 def weekly_rows(
-    weeks: int, weekday: float = 1000.0, weekend: float = 400.0, noise: float = 0.03, seed: int = 0
+    weeks: int, weekday: float = 1000.0, weekend: float = 400.0, noise: float = 0.02, seed: int = 0
 ) -> np.ndarray:
     """Daily row counts starting on a Monday: weekdays high, Saturday and Sunday low."""
     rng = np.random.default_rng(seed)
