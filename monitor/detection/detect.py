@@ -22,17 +22,23 @@ class Detector(Protocol):
 
 def _rules_for(
     series: Series, kind: MetricKind, settings: DetectorSettings, sla_seconds: float | None
-) -> list[list[Detection]]:
-    """History-free rules that apply to this kind, strongest first."""
+) -> tuple[list[list[Detection]], np.ndarray]:
+    """History-free rules that apply to this kind (strongest first), and the points
+    their hits keep out of the learned detector's training."""
     found: list[list[Detection]] = []
+    keep_out = np.zeros(len(series), dtype=bool)
     if kind is MetricKind.VOLUME and settings.zero_rows_rule:
         window, _, _ = seasonal.resolved_windows(settings, series.step_seconds)
-        found.append(rules.zero_rows(series, window=window))
+        zeros = rules.zero_row_hits(series, window=window)
+        found.append(zeros.detections)
+        keep_out |= zeros.confident
     if kind is MetricKind.FRESHNESS and sla_seconds is not None:
         found.append(rules.freshness_sla(series, sla_seconds))
+        keep_out |= flagged_mask(found[-1])
     if kind is MetricKind.NULL_RATE and settings.max_null_rate is not None:
         found.append(rules.null_rate_limit(series, settings.max_null_rate))
-    return found
+        keep_out |= flagged_mask(found[-1])
+    return found, keep_out
 
 
 def detect_metric(
@@ -62,10 +68,7 @@ where the last 3 buckets had 1,200 rows on median')
     unit = UNIT_FOR_KIND[kind]
     if kind is MetricKind.ARRIVAL_DELAY:
         return timeliness.judge_delays(series, settings, sla_seconds=sla_seconds)
-    found = _rules_for(series, kind, settings, sla_seconds)
-    flagged = np.zeros(len(series), dtype=bool)
-    for rule in found:
-        flagged |= flagged_mask(rule)
+    found, flagged = _rules_for(series, kind, settings, sla_seconds)
     if kind is MetricKind.FRESHNESS:
         primary = timeliness.detect_stalls(series, settings, flagged=flagged)
     else:

@@ -6,6 +6,8 @@ statistical detectors are still learning.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from monitor.detection.phases import DAY, cadence, candidate_profiles, points_in
@@ -59,49 +61,66 @@ def _phase_levels(series: Series) -> list[tuple[str, np.ndarray]]:
 def _reference(
     values: np.ndarray,
     usable: np.ndarray,
+    hit: np.ndarray,
     levels: list[tuple[str, np.ndarray]],
     i: int,
     start: int,
 ) -> tuple[int, str, np.ndarray] | None:
-    """The last few usable past values of the finest phase level that has any."""
+    """The last few usable past values of the finest phase level that has any.
+
+    The finest level keeps earlier empty buckets even when this rule flagged them: a
+    second empty Saturday means Saturdays are empty. Coarser levels leave them out, so
+    an outage that started yesterday still alarms today.
+    """
     for depth, (level, groups) in enumerate(levels):
-        same = usable[start:i] & (groups[start:i] == groups[i])
+        known = usable[start:i] if depth == 0 else usable[start:i] & ~hit[start:i]
+        same = known & (groups[start:i] == groups[i])
         reference = values[start:i][same][-ZERO_ROWS_LOOKBACK:]
         if reference.size:
             return depth, level, reference
     return None
 
 
-def zero_rows(
+@dataclass(frozen=True)
+class ZeroRowHits:
+    """Verdicts of the zero-rows rule, plus which hits compared like with like.
+
+    ``confident`` marks hits judged against the same weekday or hour of week. Hits
+    that fell back to a coarser comparison (the first Saturday of a table that never
+    loads on weekends looks like an outage) may be a pattern not seen yet, so the
+    seasonal detector keeps them in training.
+    """
+
+    detections: list[Detection]
+    confident: np.ndarray
+
+
+def zero_row_hits(
     series: Series,
     *,
     min_usual: float = ZERO_ROWS_MIN_USUAL,
     window: int | None = None,
     label: str = "rows",
-) -> list[Detection]:
-    """Flag a bucket with zero rows where the same buckets before it had rows.
-
-    "The same buckets" are the last few of the same weekday (daily data) or hour of
-    week, falling back to the hour of day and then to any bucket while the series is
-    young, so a drop to zero alarms on its first day.
+) -> ZeroRowHits:
+    """:func:`zero_rows` with the confidence of each hit.
 
     >>> s = Series(["2024-01-01", "2024-01-02", "2024-01-03"], [900.0, 950.0, 0.0])
-    >>> [d.is_anomaly for d in zero_rows(s)]
-    [False, False, True]
-    >>> zero_rows(s)[-1].reason
-    'rows 0: the bucket is empty, where the last 2 buckets had 925 rows on median'
+    >>> zero_row_hits(s).confident.tolist()
+    [False, False, False]
     """
     size = len(series)
     stamps = as_datetimes(series.timestamps)
     values = series.values
     usable = np.isfinite(values) & ~series.excluded
+    hit = np.zeros(size, dtype=bool)
+    confident = np.zeros(size, dtype=bool)
     window = window or max(points_in(56 * DAY, series.step_seconds), 8)
     levels = _phase_levels(series)
     out = [_plain(series, i, stamps[i], ZERO_ROWS) for i in range(size)]
     for i in np.flatnonzero(values == 0):
         if series.expected[i]:
             continue
-        found = _reference(values, usable, levels, i, max(0, i - window))
+        found = _reference(values, usable, hit, levels, i, max(0, i - window))
         if found is None:
             continue
         depth, level, reference = found
@@ -113,6 +132,8 @@ def zero_rows(
             f"{label} 0: the bucket is empty, where the last {reference.size} "
             f"{_LEVEL_WORDS[level]} had {format_value(usual, Unit.COUNT)} rows on median"
         )
+        hit[i] = True
+        confident[i] = depth == 0
         out[i] = Detection(
             stamps[i],
             0.0,
@@ -126,7 +147,31 @@ def zero_rows(
             reason,
             ZERO_ROWS,
         )
-    return out
+    return ZeroRowHits(out, confident)
+
+
+def zero_rows(
+    series: Series,
+    *,
+    min_usual: float = ZERO_ROWS_MIN_USUAL,
+    window: int | None = None,
+    label: str = "rows",
+) -> list[Detection]:
+    """Flag a bucket with zero rows where the same buckets before it had rows.
+
+    "The same buckets" are the last few of the same weekday (daily data) or hour of
+    week, falling back to the hour of day (sub-daily data) or to any bucket (daily
+    data) while the series is young, so a drop to zero alarms on its first day. Only
+    buckets that usually hold at least ``min_usual`` rows count, so a small table can
+    have an empty hour by chance.
+
+    >>> s = Series(["2024-01-01", "2024-01-02", "2024-01-03"], [900.0, 950.0, 0.0])
+    >>> [d.is_anomaly for d in zero_rows(s)]
+    [False, False, True]
+    >>> zero_rows(s)[-1].reason
+    'rows 0: the bucket is empty, where the last 2 buckets had 925 rows on median'
+    """
+    return zero_row_hits(series, min_usual=min_usual, window=window, label=label).detections
 
 
 def above_limit(
