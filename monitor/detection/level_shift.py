@@ -69,3 +69,35 @@ class ShiftWatch:
             return 0
         hits = sum(1 for item in self.points if item[2] == side)
         return side if hits >= MIN_SHIFT_HITS else 0
+
+
+class PhaseWatch:
+    """A shift of one calendar phase: the last few Saturdays (or Mondays 9:00) all moved.
+
+    A weekly pattern can change (a table stops loading on weekends, a Monday batch
+    appears). Such points never run consecutively, so :class:`ShiftWatch` does not see
+    them, and without this they would be flagged every week forever. Once the last
+    ``cycles`` occurrences of a phase were all beyond the band on the same side, the
+    phase is re-learned from them.
+
+    >>> watch = PhaseWatch(cycles=3)
+    >>> [watch.add(phase=5, position=p, side=-1) for p in (5, 12, 19)]
+    [None, None, [5, 12, 19]]
+    """
+
+    def __init__(self, cycles: int) -> None:
+        self.cycles = cycles
+        self.recent: dict[int, deque[tuple[int, int]]] = {}
+
+    def restart(self) -> None:
+        self.recent.clear()
+
+    def add(self, phase: int, position: int, side: int) -> list[int] | None:
+        """Record a judged point; return the positions that confirm a phase shift."""
+        seen = self.recent.setdefault(phase, deque(maxlen=self.cycles))
+        seen.append((position, side))
+        if side == 0 or len(seen) < self.cycles or any(s != side for _, s in seen):
+            return None
+        positions = [p for p, _ in seen]
+        seen.clear()
+        return positions

@@ -1,11 +1,12 @@
-"""The robust seasonal detector: walk-forward median/MAD bands with level-shift handling.
+"""The robust seasonal detector: walk-forward median bands with level-shift handling.
 
 Each point is judged only on points strictly before it (a training window of past
 points). Points flagged earlier (unless labeled expected), points labeled incident and
 points flagged by the history-free rules stay out of later training, so a past incident
-does not widen the band. After ``shift_confirm`` points beyond the band on one side the
-shift is accepted: earlier training points are moved to the new level (the learned
-weekly shape is kept) and the shifted points join training, so alerts stop.
+does not widen the band. Once a move lasts (see :mod:`level_shift`), earlier training
+points are moved to the new level (the learned weekly shape is kept) and the shifted
+points join training, so alerts stop; the same happens to a single weekday or hour of
+the week whose pattern changed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from monitor.detection.baseline import Baseline, choose_profile, fit_baseline
 from monitor.detection.explain import explain
-from monitor.detection.level_shift import ShiftWatch
+from monitor.detection.level_shift import PhaseWatch, ShiftWatch
 from monitor.detection.phases import DAY, Profile, cadence, candidate_profiles, points_in
 from monitor.detection.result import Bands, Detection, State
 from monitor.detection.series import Series
@@ -23,6 +24,8 @@ from monitor.detection.sustained import sustained_side, sustained_span
 from monitor.detection.wording import Unit, change_text, ordinal
 
 NAME = "seasonal"
+# A weekday (or hour of the week) is re-learned after this many weeks in a row off.
+PHASE_CYCLES = 3
 
 
 def forward(values: np.ndarray, transform: str) -> np.ndarray:
@@ -47,11 +50,190 @@ def resolved_windows(settings: DetectorSettings, step_seconds: float) -> tuple[i
     return window, min_history, confirm
 
 
-def _scale_floor(settings: DetectorSettings, center: float) -> float:
-    floor = settings.min_scale
-    if settings.transform == "log":
-        floor = floor / (1.0 + abs(float(backward(center, "log"))))
-    return max(floor, 1e-9 * max(1.0, abs(center)))
+def _join(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+class _Walk:
+    """State of one walk over a series; ``step(i)`` judges point ``i``."""
+
+    def __init__(
+        self, series: Series, settings: DetectorSettings, unit: Unit, flagged: np.ndarray | None
+    ) -> None:
+        size = len(series)
+        step = series.step_seconds
+        self.series, self.settings, self.unit = series, settings, unit
+        self.bands = Bands(size)
+        self.window, self.min_history, confirm = resolved_windows(settings, step)
+        self.refit_every = points_in(DAY, step) if cadence(step) == "subdaily" else 1
+        self.rechoose_every = points_in(7 * DAY, step)  # the profile decision changes slowly
+        self.profiles = {p.name: p for p in candidate_profiles(series.timestamps, step)}
+        self.finest = self.profiles.get("hour_of_week") or self.profiles.get("weekday")
+        self.raw = series.values
+        self.values = forward(self.raw, settings.transform)
+        self.finite = np.isfinite(self.values)
+        self.outside = np.zeros(size, bool) if flagged is None else np.asarray(flagged, bool)
+        self.train_ok = self.finite & ~series.excluded & (~self.outside | series.expected)
+        self.offsets = np.zeros(size)  # moves older training points to a newer level
+        self.centers = np.full(size, np.nan)
+        self.informative = np.zeros(size, dtype=bool)  # points that can show a shift
+        self.covered = np.zeros(size, dtype=bool)  # judged while a pattern was untested
+        self.movable = self.values != 0 if settings.transform == "log" else self.finite
+        self.shift = ShiftWatch(confirm, settings.sensitivity / 2)
+        self.phase_shift = PhaseWatch(PHASE_CYCLES)
+        self.span = sustained_span(step)
+        self.fit: Baseline | None = None
+        self.fitted_at = -(10**9)
+        self.choice: tuple[Profile | None, bool] | None = None
+        self.chosen_at = -(10**9)
+
+    def step(self, i: int) -> None:
+        start = max(0, i - self.window)
+        history = int(np.count_nonzero(self.train_ok[start:i]))
+        self.bands.history[i] = history
+        if not self.finite[i]:
+            self.bands.state[i] = State.MISSING
+        elif self.series.expected[i]:
+            self.bands.state[i] = State.EXPECTED
+        elif history < self.min_history:
+            self.bands.state[i] = State.LEARNING
+        if history < self.min_history:
+            return
+        self._refit(i, start)
+        fitted_scale, cover = self._band(i)
+        if self.finite[i] and not self.series.expected[i]:
+            self._judge(i, fitted_scale, cover)
+
+    def _refit(self, i: int, start: int) -> None:
+        if self.fit is not None and i - self.fitted_at < self.refit_every:
+            return
+        index = start + np.flatnonzero(self.train_ok[start:i])
+        trained = self.values[index] + self.offsets[index]
+        if self.choice is None or self.choice[1] or i - self.chosen_at >= self.rechoose_every:
+            self.choice = choose_profile(trained, index, self.profiles, self.settings.seasonality)
+            self.chosen_at = i
+        self.fit = fit_baseline(
+            trained,
+            index,
+            self.profiles,
+            self.settings.seasonality,
+            self.choice,
+            trend_to=i if self.settings.trend else None,
+        )
+        self.fitted_at = i
+
+    def _band(self, i: int) -> tuple[float, bool]:
+        """Fill expected value, band and score of point ``i``; return its fitted scale."""
+        settings, fit, bands = self.settings, self.fit, self.bands
+        assert fit is not None
+        phase = 0 if fit.profile.name == "plain" else int(fit.profile.groups[i])
+        center, low, high, fitted_scale, cover = fit.center(phase)
+        floor = settings.min_scale
+        if settings.transform == "log":
+            floor = floor / (1.0 + abs(float(backward(center, "log"))))
+        scale = max(fitted_scale, floor, 1e-9 * max(1.0, abs(center)))
+        k = settings.sensitivity
+        lo_t, hi_t = center - k * scale, center + k * scale
+        if cover:  # a pattern could not be tested yet: anything already seen is normal
+            lo_t, hi_t = min(lo_t, low - k * scale), max(hi_t, high + k * scale)
+        expected = float(backward(center, settings.transform))
+        gap = max(settings.min_change, settings.min_relative_change * abs(expected))
+        lower = min(float(backward(lo_t, settings.transform)), expected - gap)
+        upper = max(float(backward(hi_t, settings.transform)), expected + gap)
+        if self.unit.non_negative:
+            lower, upper = max(lower, 0.0), max(upper, 0.0)
+        if self.unit is Unit.FRACTION:
+            upper = min(upper, 1.0)
+        self.centers[i] = center
+        self.covered[i] = cover
+        bands.expected[i], bands.lower[i], bands.upper[i] = expected, lower, upper
+        bands.context[i] = fit.profile.context(phase) if fit.profile.name != "plain" else ""
+        if self.finite[i]:
+            bands.score[i] = (self.values[i] - center) / scale
+            bands.side[i] = 1 if self.raw[i] > upper else -1 if self.raw[i] < lower else 0
+        return fitted_scale, cover
+
+    def _judge(self, i: int, fitted_scale: float, cover: bool) -> None:
+        bands, settings = self.bands, self.settings
+        side = int(bands.side[i])
+        # A bucket that is always the same (no loads at 3am) says nothing of shifts.
+        steady = side == 0 and fitted_scale == 0
+        self.informative[i] = not (self.series.excluded[i] or self.outside[i] or steady)
+        gap = max(settings.min_change, settings.min_relative_change * abs(bands.expected[i]))
+        lean = side
+        near = abs(self.raw[i] - bands.expected[i]) < gap
+        if side == 0 and self.informative[i] and not cover and not near:
+            lean = self._sustained(i)
+        watch_up = settings.direction in ("up", "both")
+        watch_down = settings.direction in ("down", "both")
+        watched = (lean > 0 and watch_up) or (lean < 0 and watch_down)
+        bands.anomaly[i] = watched
+        bands.state[i] = State.ANOMALY if watched else State.OK
+        if side and not watched:
+            only = "drops" if watch_down else "rises"
+            bands.note[i] = _join(bands.note[i], f"not alerted: only {only} are watched")
+        if lean:
+            self.train_ok[i] = False
+        if not self.series.excluded[i] and not steady:
+            self._watch_phase(i, side)
+        if self.informative[i]:
+            self._watch_level(i, lean)
+
+    def _sustained(self, i: int) -> int:
+        # Only points inside the band: one big outlier must not drag its neighbours.
+        quiet = self.informative & (self.bands.side == 0) & ~self.covered
+        lean, _ = sustained_side(self.bands.score, quiet, i, self.span, self.settings.sensitivity)
+        if lean:
+            begin = max(0, i - self.span + 1)
+            used = quiet[begin : i + 1]
+            mean_value = float(np.mean(self.raw[begin : i + 1][used]))
+            mean_expected = float(np.mean(self.bands.expected[begin : i + 1][used]))
+            change = change_text(mean_value, mean_expected, self.unit)
+            self.bands.note[i] = (
+                f"sustained: the last {int(used.sum())} points together are {change} the usual"
+            )
+        return lean
+
+    def _watch_level(self, i: int, lean: int) -> None:
+        confirmed = self.shift.add(i, float(self.bands.score[i]), lean)
+        note = self.bands.note[i]
+        if self.shift.streak >= 2 and lean:
+            note = _join(note, f"{ordinal(self.shift.streak)} point in a row")
+        if confirmed:
+            run = np.arange(self.shift.start, i + 1)
+            self._relearn(run[self.informative[run]], np.arange(self.shift.start))
+            note = _join(note, "level shift confirmed: the baseline now restarts at the new level")
+            self.shift.restart(i + 1)
+            self.phase_shift.restart()
+        self.bands.note[i] = note
+
+    def _watch_phase(self, i: int, side: int) -> None:
+        if self.finest is None:
+            return
+        phase = int(self.finest.groups[i])
+        confirmed = self.phase_shift.add(phase, i, side)
+        if confirmed:
+            older = np.flatnonzero(self.finest.groups[: confirmed[0]] == phase)
+            self._relearn(np.array(confirmed), older)
+            when = self.finest.context(phase)
+            self.bands.note[i] = _join(
+                self.bands.note[i],
+                f"the usual {when} changed {PHASE_CYCLES} times in a row: re-learned from now",
+            )
+
+    def _relearn(self, shifted: np.ndarray, older: np.ndarray) -> None:
+        """Move ``older`` training points to the level of ``shifted`` and train on those.
+
+        In log space zeros stay put: a shift multiplies counts, and an hour without
+        loads stays without loads.
+        """
+        deviations = self.values[shifted] - self.centers[shifted]
+        deviations = deviations[np.isfinite(deviations)]
+        if deviations.size:
+            older = older[self.movable[older]]
+            self.offsets[older] += float(np.median(deviations))
+        self.train_ok[shifted[~self.series.excluded[shifted]]] = True
+        self.fit = self.choice = None
 
 
 def fit_bands(
@@ -66,163 +248,10 @@ def fit_bands(
     ``flagged`` marks points other detectors (the rules) already flagged: they stay
     out of training and out of level-shift runs.
     """
-    settings = settings or DetectorSettings()
-    size = len(series)
-    bands = Bands(size)
-    if size == 0:
-        return bands
-    step = series.step_seconds
-    window, min_history, confirm = resolved_windows(settings, step)
-    refit_every = points_in(DAY, step) if cadence(step) == "subdaily" else 1
-    profiles = {p.name: p for p in candidate_profiles(series.timestamps, step)}
-    raw = series.values
-    values = forward(raw, settings.transform)
-    finite = np.isfinite(values)
-    labeled_ok = series.expected
-    outside = np.zeros(size, dtype=bool) if flagged is None else np.asarray(flagged, dtype=bool)
-    train_ok = finite & ~series.excluded & (~outside | labeled_ok)
-    offsets = np.zeros(size)
-    centers = np.full(size, np.nan)
-    informative = np.zeros(size, dtype=bool)  # points that took part in shift runs
-    covered = np.zeros(size, dtype=bool)  # judged while a pattern was still untested
-    watch_up = settings.direction in ("up", "both")
-    watch_down = settings.direction in ("down", "both")
-    k = settings.sensitivity
-    gap_floor, gap_share = settings.min_change, settings.min_relative_change
-    watch = ShiftWatch(confirm, k / 2)
-    span = sustained_span(step)
-    fit: Baseline | None = None
-    fitted_at = -(10**9)
-    # The profile decision changes slowly: revisit it weekly once a pattern is testable.
-    choice: tuple[Profile | None, bool] | None = None
-    chosen_at = -(10**9)
-    rechoose_every = points_in(7 * DAY, step)
-
-    for i in range(size):
-        start = max(0, i - window)
-        history = int(np.count_nonzero(train_ok[start:i]))
-        bands.history[i] = history
-        if not finite[i]:
-            bands.state[i] = State.MISSING
-        elif labeled_ok[i]:
-            bands.state[i] = State.EXPECTED
-        if history < min_history:
-            if finite[i] and not labeled_ok[i]:
-                bands.state[i] = State.LEARNING
-            continue
-        if fit is None or i - fitted_at >= refit_every:
-            index = start + np.flatnonzero(train_ok[start:i])
-            trained = values[index] + offsets[index]
-            if choice is None or choice[1] or i - chosen_at >= rechoose_every:
-                choice = choose_profile(trained, index, profiles, settings.seasonality)
-                chosen_at = i
-            fit = fit_baseline(
-                trained,
-                index,
-                profiles,
-                settings.seasonality,
-                choice,
-                trend_to=i if settings.trend else None,
-            )
-            fitted_at = i
-        phase = 0 if fit.profile.name == "plain" else int(fit.profile.groups[i])
-        center, low, high, fitted_scale, cover = fit.center(phase)
-        scale = max(fitted_scale, _scale_floor(settings, center))
-        lo_t, hi_t = center - k * scale, center + k * scale
-        if cover:
-            lo_t, hi_t = min(lo_t, low - k * scale), max(hi_t, high + k * scale)
-        expected = float(backward(center, settings.transform))
-        lower = float(backward(lo_t, settings.transform))
-        upper = float(backward(hi_t, settings.transform))
-        gap = max(gap_floor, gap_share * abs(expected))
-        lower, upper = min(lower, expected - gap), max(upper, expected + gap)
-        if unit.non_negative:
-            lower, upper = max(lower, 0.0), max(upper, 0.0)
-        if unit is Unit.FRACTION:
-            upper = min(upper, 1.0)
-        centers[i] = center
-        covered[i] = cover  # scores against an untested pattern do not add up
-        bands.expected[i], bands.lower[i], bands.upper[i] = expected, lower, upper
-        bands.context[i] = fit.profile.context(phase) if fit.profile.name != "plain" else ""
-        if not finite[i]:
-            continue
-        bands.score[i] = (values[i] - center) / scale
-        side = 1 if raw[i] > upper else -1 if raw[i] < lower else 0
-        bands.side[i] = side
-        if labeled_ok[i]:
-            continue
-        # A bucket that is always the same (no loads at 3am) says nothing of shifts.
-        informative[i] = not (series.excluded[i] or outside[i] or (side == 0 and fitted_scale == 0))
-        lean = side
-        if side == 0 and informative[i] and not cover and abs(raw[i] - expected) >= gap:
-            # Only points inside the band: one big outlier must not drag its neighbours.
-            quiet = informative & (bands.side == 0) & ~covered
-            lean, _ = sustained_side(bands.score, quiet, i, span, k)
-            if lean:
-                bands.note[i] = _sustained_note(raw, bands.expected, quiet, i, span, unit)
-        watched = (lean > 0 and watch_up) or (lean < 0 and watch_down)
-        bands.anomaly[i] = watched
-        bands.state[i] = State.ANOMALY if watched else State.OK
-        if side and not watched:
-            bands.note[i] = "not alerted: only " + ("drops" if watch_down else "rises")
-            bands.note[i] += " are watched"
-        if lean:
-            train_ok[i] = False
-        if not informative[i]:
-            continue
-        shift = watch.add(i, float(bands.score[i]), lean)
-        if watch.streak >= 2 and lean:
-            bands.note[i] = _join(bands.note[i], f"{ordinal(watch.streak)} point in a row")
-        if shift:
-            movable = values != 0 if settings.transform == "log" else finite
-            _accept_shift(watch.start, i, values, centers, offsets, train_ok, informative, movable)
-            bands.note[i] = _join(
-                bands.note[i], "level shift confirmed: the baseline now restarts at the new level"
-            )
-            watch.restart(i + 1)
-            fit = choice = None
-    return bands
-
-
-def _sustained_note(
-    raw: np.ndarray, expected: np.ndarray, informative: np.ndarray, i: int, span: int, unit: Unit
-) -> str:
-    begin = max(0, i - span + 1)
-    used = informative[begin : i + 1] & np.isfinite(expected[begin : i + 1])
-    mean_value = float(np.mean(raw[begin : i + 1][used]))
-    mean_expected = float(np.mean(expected[begin : i + 1][used]))
-    return (
-        f"sustained: the last {int(used.sum())} points together are "
-        f"{change_text(mean_value, mean_expected, unit)} the usual"
-    )
-
-
-def _join(first: str, second: str) -> str:
-    return f"{first}; {second}" if first else second
-
-
-def _accept_shift(
-    begin: int,
-    end: int,
-    values: np.ndarray,
-    centers: np.ndarray,
-    offsets: np.ndarray,
-    train_ok: np.ndarray,
-    informative: np.ndarray,
-    movable: np.ndarray,
-) -> None:
-    """Move training before ``begin`` to the new level and let the run's points train.
-
-    In log space zeros stay put: a shift multiplies counts, and an hour without loads
-    stays without loads.
-    """
-    run = np.arange(begin, end + 1)
-    usable = run[informative[run]]
-    deviations = values[usable] - centers[usable]
-    deviations = deviations[np.isfinite(deviations)]
-    if deviations.size:
-        offsets[:begin][movable[:begin]] += float(np.median(deviations))
-    train_ok[usable] = True
+    walk = _Walk(series, settings or DetectorSettings(), unit, flagged)
+    for i in range(len(series)):
+        walk.step(i)
+    return walk.bands
 
 
 def detect(

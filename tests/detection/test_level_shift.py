@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from monitor.detection.level_shift import ShiftWatch
+from monitor.detection.level_shift import PhaseWatch, ShiftWatch
 
 
 def _feed(watch: ShiftWatch, scores: list[float], band: float = 4.0) -> list[int]:
@@ -49,3 +49,26 @@ class TestShiftWatch:
 
         assert watch.add(2, 9.0, 1) == 0
         assert watch.start == 2
+
+
+class TestPhaseWatch:
+    def test_confirms_after_the_same_phase_moved_three_times_in_a_row(self):
+        watch = PhaseWatch(cycles=3)
+
+        results = [watch.add(5, position, -1) for position in (5, 12, 19)]
+
+        assert results == [None, None, [5, 12, 19]]
+
+    def test_an_ordinary_occurrence_in_between_resets(self):
+        watch = PhaseWatch(cycles=3)
+
+        results = [watch.add(5, p, side) for p, side in ((5, -1), (12, 0), (19, -1), (26, -1))]
+
+        assert results == [None, None, None, None]
+
+    def test_phases_are_tracked_apart(self):
+        watch = PhaseWatch(cycles=2)
+
+        assert watch.add(1, 1, 1) is None
+        assert watch.add(2, 2, 1) is None
+        assert watch.add(1, 8, 1) == [1, 8]

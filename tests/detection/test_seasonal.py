@@ -135,6 +135,19 @@ class TestDetect:
         assert relearned.expected == pytest.approx(np.median(values[[56, 63]]), rel=0.1)
         assert not relearned.is_anomaly
 
+    def test_a_changed_weekday_is_relearned_after_three_weeks(self):
+        values = weekly_rows(18, seed=12)
+        saturdays = np.flatnonzero(
+            (np.arange(values.size) % 7 == 5) & (np.arange(values.size) >= 70)
+        )
+        values[saturdays] *= 3  # a new Saturday batch from week 11 on
+
+        detections = detect(daily(values), FLOORED)
+
+        assert _anomalies(detections) == saturdays[:3].tolist()
+        assert "re-learned" in detections[saturdays[2]].reason
+        assert detections[saturdays[5]].expected == pytest.approx(values[saturdays[4]], rel=0.1)
+
     def test_expected_labels_are_never_anomalies_and_join_training(self):
         values = weekly_rows(12, seed=6)
         values[[50, 57]] *= 3
