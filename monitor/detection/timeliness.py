@@ -136,36 +136,39 @@ def stall_bands(
     outside = np.zeros(size, dtype=bool) if flagged is None else np.asarray(flagged, dtype=bool)
     train_ok = finite & ~series.excluded & (~outside | series.expected)
     k = settings.sensitivity
-    cycle_points: list[int] = []
-    pending: list[int] = []
-    streak = 0
+    cycle_start, cycle_flagged = 0, False
+    streak_start, streak = 0, 0
+    since = 0  # training restarts here after a cadence change
     previous = np.nan
     for i in range(size):
         if finite[i] and values[i] < previous:  # a load landed: a cycle ended
-            if cycle_points:
+            if cycle_flagged:
+                streak_start = cycle_start if streak == 0 else streak_start
                 streak += 1
-                pending.extend(cycle_points)
             else:
-                streak, pending = 0, []
+                streak = 0
             if streak >= CONFIRM_CYCLES:
-                train_ok[pending] = True
+                since = streak_start
+                train_ok[since:i] = finite[since:i] & ~series.excluded[since:i]
                 bands.note[i] = "loads now come less often; learned as the new cadence"
-                streak, pending = 0, []
-            cycle_points = []
+                streak = 0
+            cycle_start, cycle_flagged = i, False
         if finite[i]:
             previous = values[i]
-        start = max(0, i - window)
+        start = max(since, i - window)
         train = values[start:i][train_ok[start:i]]
         bands.history[i] = train.size
         if not finite[i]:
             bands.state[i] = State.MISSING
         elif series.expected[i]:
             bands.state[i] = State.EXPECTED
-        if train.size < min_history:
+        peaks = train[:-1][train[1:] < train[:-1]]
+        # After a cadence change the new cycles themselves are enough to judge by.
+        relearned = since > 0 and peaks.size >= CONFIRM_CYCLES
+        if train.size < min_history and not relearned:
             if finite[i] and not series.expected[i]:
                 bands.state[i] = State.LEARNING
             continue
-        peaks = train[:-1][train[1:] < train[:-1]]
         if peaks.size < 3:
             peaks = train
         usual = float(np.median(peaks))
@@ -186,14 +189,14 @@ def stall_bands(
         bands.side[i] = 1
         bands.anomaly[i] = True
         bands.state[i] = State.ANOMALY
-        since = series.timestamps[i] - np.timedelta64(int(values[i] * _NS), "ns")
+        last_load = series.timestamps[i] - np.timedelta64(int(values[i] * _NS), "ns")
         bands.note[i] = (
-            f"no new data since {np.datetime_as_string(since, unit='m').replace('T', ' ')}; "
+            f"no new data since {np.datetime_as_string(last_load, unit='m').replace('T', ' ')}; "
             f"the usual maximum is {format_value(usual, Unit.SECONDS)}"
         )
         train_ok[i] = False
         if not series.excluded[i] and not outside[i]:
-            cycle_points.append(i)
+            cycle_flagged = True
     return bands
 
 
