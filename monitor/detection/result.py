@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -53,13 +53,19 @@ class Detection:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ISO 8601 timestamp, plain strings, ``None`` for NaN or infinity."""
-        record = asdict(self)
-        record["timestamp"] = self.timestamp.isoformat()
-        for key in ("value", "expected", "lower", "upper", "score"):
-            record[key] = _finite_or_none(float(record[key]))
-        record["is_anomaly"] = bool(self.is_anomaly)
-        record["state"] = str(self.state)
-        return record
+        return {
+            "timestamp": self.timestamp.isoformat(),
+            "value": _finite_or_none(float(self.value)),
+            "expected": _finite_or_none(float(self.expected)),
+            "lower": _finite_or_none(float(self.lower)),
+            "upper": _finite_or_none(float(self.upper)),
+            "score": _finite_or_none(float(self.score)),
+            "is_anomaly": bool(self.is_anomaly),
+            "direction": self.direction,
+            "state": str(self.state),
+            "reason": self.reason,
+            "detector": self.detector,
+        }
 
 
 def _nan(size: int) -> np.ndarray:

@@ -16,12 +16,14 @@ import numpy as np
 from monitor.detection import seasonal
 from monitor.detection.combine import combine
 from monitor.detection.explain import explain
+from monitor.detection.phases import DAY, cadence, points_in
 from monitor.detection.result import Bands, Detection, State
 from monitor.detection.robust import MAD_TO_SIGMA
 from monitor.detection.rules import above_limit
 from monitor.detection.series import Series, _as_timestamps
 from monitor.detection.settings import DetectorSettings, MetricKind, defaults_for
 from monitor.detection.wording import Unit, format_value
+from monitor.errors import InputError
 
 STALL = "timeliness.stall"
 # A cadence change (loads now every 6h instead of hourly) is learned after this many
@@ -62,8 +64,6 @@ def arrival_delays(
     starts = _as_timestamps(np.asarray(bucket_starts, dtype=object))
     raw = np.asarray(arrived_at, dtype=object)
     if raw.shape != starts.shape:
-        from monitor.errors import InputError
-
         raise InputError(f"{starts.size} bucket starts but {raw.size} arrival times")
     present = np.array([item is not None and item == item for item in raw], dtype=bool)
     delays = np.full(starts.size, np.nan)
@@ -123,6 +123,31 @@ def detect_late_arrivals(
     )
 
 
+def _peaks(train: np.ndarray) -> np.ndarray:
+    """Lags just before a drop: how old the data got before each load landed."""
+    return train[:-1][train[1:] < train[:-1]]
+
+
+def _relearned(values: np.ndarray, train_ok: np.ndarray, since: int, start: int, i: int) -> bool:
+    """After a cadence change the new cycles themselves are enough to judge by."""
+    return since > 0 and _peaks(values[start:i][train_ok[start:i]]).size >= CONFIRM_CYCLES
+
+
+def _stall_limit(
+    train: np.ndarray, settings: DetectorSettings
+) -> tuple[float, float, float, float]:
+    """(usual peak, its robust scale, the stall limit, the typical lag) from training lags."""
+    peaks = _peaks(train)
+    if peaks.size < 3:
+        peaks = train
+    usual = float(np.median(peaks))
+    spread = MAD_TO_SIGMA * float(np.median(np.abs(peaks - usual)))
+    scale = max(spread, settings.min_scale, 1e-9)
+    k = settings.sensitivity
+    limit = usual + max(k * scale, settings.min_change, settings.min_relative_change * usual)
+    return usual, scale, limit, float(np.median(train))
+
+
 def stall_bands(
     series: Series, settings: DetectorSettings | None = None, *, flagged: np.ndarray | None = None
 ) -> Bands:
@@ -135,7 +160,11 @@ def stall_bands(
     finite = np.isfinite(values)
     outside = np.zeros(size, dtype=bool) if flagged is None else np.asarray(flagged, dtype=bool)
     train_ok = finite & ~series.excluded & (~outside | series.expected)
-    k = settings.sensitivity
+    # The usual maximum moves slowly: refit it once a day on sub-daily checks.
+    subdaily = cadence(series.step_seconds) == "subdaily"
+    refit_every = points_in(DAY, series.step_seconds) if subdaily else 1
+    fit: tuple[float, float, float, float] | None = None
+    fitted_at, fitted_since = 0, 0
     cycle_start, cycle_flagged = 0, False
     streak_start, streak = 0, 0
     since = 0  # training restarts here after a cadence change
@@ -156,27 +185,21 @@ def stall_bands(
         if finite[i]:
             previous = values[i]
         start = max(since, i - window)
-        train = values[start:i][train_ok[start:i]]
-        bands.history[i] = train.size
+        history = int(np.count_nonzero(train_ok[start:i]))
+        bands.history[i] = history
         if not finite[i]:
             bands.state[i] = State.MISSING
         elif series.expected[i]:
             bands.state[i] = State.EXPECTED
-        peaks = train[:-1][train[1:] < train[:-1]]
-        # After a cadence change the new cycles themselves are enough to judge by.
-        relearned = since > 0 and peaks.size >= CONFIRM_CYCLES
-        if train.size < min_history and not relearned:
+        if history < min_history and not _relearned(values, train_ok, since, start, i):
             if finite[i] and not series.expected[i]:
                 bands.state[i] = State.LEARNING
             continue
-        if peaks.size < 3:
-            peaks = train
-        usual = float(np.median(peaks))
-        scale = max(
-            MAD_TO_SIGMA * float(np.median(np.abs(peaks - usual))), settings.min_scale, 1e-9
-        )
-        limit = usual + max(k * scale, settings.min_change, settings.min_relative_change * usual)
-        bands.expected[i] = float(np.median(train))
+        if fit is None or i - fitted_at >= refit_every or fitted_since != since:
+            fit = _stall_limit(values[start:i][train_ok[start:i]], settings)
+            fitted_at, fitted_since = i, since
+        usual, scale, limit, typical = fit
+        bands.expected[i] = typical
         bands.lower[i], bands.upper[i] = 0.0, limit
         if not finite[i]:
             continue
