@@ -1,0 +1,156 @@
+"""``profile``, ``run`` and ``history``: measure tables and read the metric history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from monitor.cli.common import (
+    FORMAT_OPTION,
+    TIME,
+    CliState,
+    console,
+    emit_json,
+    fmt_value,
+    pass_state,
+    render_table,
+)
+from monitor.durations import format_duration
+from monitor.profiling import Profile, profile_table
+from monitor.run_state import RunResult
+from monitor.runner import run_tables
+
+_PROFILE_COLUMNS = ("column", "type", "nulls", "null %", "distinct", "min", "max", "mean",
+                    "stddev", "length")
+
+
+def print_profile(profile: Profile) -> None:
+    """A profile as a readable table."""
+    fresh = ""
+    if profile.freshness_seconds is not None:
+        fresh = f", newest row {format_duration(max(0.0, profile.freshness_seconds))} old"
+    title = (f"{profile.table} ({profile.warehouse}: {profile.qualified_name}) as of "
+             f"{profile.as_of:%Y-%m-%d %H:%M:%S} UTC: {profile.row_count:,} rows{fresh}")
+    rows = []
+    for col in profile.columns.values():
+        m = col.metrics
+        rate = m.get("null_rate")
+        length = None
+        if "min_length" in m:
+            length = f"{fmt_value(m.get('min_length'))}..{fmt_value(m.get('max_length'))}"
+        distinct = m.get("distinct_count")
+        if distinct is not None and col.distinct_method in ("approx", "catalog"):
+            distinct = f"~{fmt_value(distinct)}"
+        rows.append((col.name, col.type_name, m.get("null_count"),
+                     None if rate is None else f"{rate * 100:.2f}%", distinct, m.get("min"),
+                     m.get("max"), m.get("mean"), m.get("stddev"), length))
+    caption = f"profiled in {profile.duration_seconds:.2f}s; ~ marks estimated distinct counts"
+    render_table(title, _PROFILE_COLUMNS, rows, caption=caption)
+
+
+@click.command("profile")
+@click.argument("table")
+@click.option("--as-of", type=TIME, help="Profile rows stamped at or before this time.")
+@click.option("--distinct", type=click.Choice(["auto", "exact", "approx", "off"]),
+              help="How to count distinct values (default from the config).")
+@FORMAT_OPTION
+@pass_state
+def profile_cmd(state: CliState, table: str, as_of: dt.datetime | None, distinct: str | None,
+                fmt: str) -> None:
+    """Profile TABLE now (one scan) and print it; nothing is stored."""
+    config = state.config
+    table_cfg = config.table(table)
+    ctx = state.context()
+    warehouse = ctx.warehouse_for(table_cfg)
+    profile = profile_table(warehouse, table_cfg, as_of=as_of,
+                            distinct=distinct or config.distinct_for(table_cfg))  # type: ignore[arg-type]
+    if fmt == "json":
+        emit_json(profile.to_dict())
+    else:
+        print_profile(profile)
+
+
+def print_results(results: list[RunResult]) -> None:
+    rows = [(r.table, r.status, r.row_count, f"{r.duration_seconds:.2f}s", r.retries,
+             r.points_written, r.error or "") for r in results]
+    render_table("runs", ("table", "status", "rows", "duration", "retries", "points", "error"),
+                 rows)
+
+
+@click.command("run")
+@click.option("--table", "tables", multiple=True, help="Only this table (repeatable).")
+@click.option("--as-of", type=TIME, help="Record the run at this time (its idempotency key).")
+@FORMAT_OPTION
+@pass_state
+def run_cmd(state: CliState, tables: tuple[str, ...], as_of: dt.datetime | None,
+            fmt: str) -> None:
+    """Profile tables now and store the results (exit 1 if any table failed)."""
+    config = state.config
+    chosen = [config.table(name) for name in tables] if tables else list(config.tables)
+    if not chosen:
+        raise click.UsageError(f"{config.source} configures no tables")
+    ctx = state.context()
+    show_progress = fmt == "table" and sys.stderr.isatty() and len(chosen) > 1
+    if show_progress:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), transient=True) as bar:
+            task = bar.add_task("profiling", total=len(chosen))
+            results = run_tables(ctx, chosen, as_of=as_of,
+                                 progress=lambda r: bar.advance(task))
+    else:
+        results = run_tables(ctx, chosen, as_of=as_of)
+    if fmt == "json":
+        emit_json({"results": [r.to_dict() for r in results],
+                   "failed": sum(not r.ok for r in results)})
+    else:
+        print_results(results)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            console().print(f"[red]{len(failed)} of {len(results)} tables failed[/red]")
+    if any(not r.ok for r in results):
+        raise click.exceptions.Exit(1)
+
+
+@click.command("history")
+@click.argument("table")
+@click.option("--metric", help="Only this metric (row_count, null_rate, mean, ...).")
+@click.option("--column", help="Only this column ('' or omit --column for table metrics).")
+@click.option("--granularity", type=click.Choice(["snapshot", "hour", "day"]),
+              help="Snapshots (one per run) or buckets.")
+@click.option("--since", type=TIME, help="Points at or after this time.")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
+@FORMAT_OPTION
+@pass_state
+def history_cmd(state: CliState, table: str, metric: str | None, column: str | None,
+                granularity: str | None, since: dt.datetime | None, limit: int,
+                fmt: str) -> None:
+    """Print the stored metric history of TABLE."""
+    config = state.config
+    config.table(table)
+    store = state.context().store
+    points = store.points(table, metric=metric, column=column, granularity=granularity,
+                          since=since)
+    points = points[-limit:]
+    if fmt == "json":
+        emit_json([{"ts": p.ts.replace(tzinfo=dt.UTC).isoformat(), "column": p.column or None,
+                    "metric": p.metric, "granularity": p.granularity,
+                    "value": p.value_text if p.value_text else p.value} for p in points])
+        return
+    rows: list[tuple[Any, ...]] = [
+        (p.ts, p.granularity, p.column or "(table)", p.metric,
+         p.value_text if p.value_text else p.value) for p in points]
+    if not rows:
+        console().print(f"no stored metrics for {table!r} match; run `dq-monitor run --table "
+                        f"{table}` first")
+        return
+    render_table(f"history of {table}", ("time (UTC)", "granularity", "column", "metric",
+                                         "value"), rows)
+
+
+def register(group: click.Group) -> None:
+    for command in (profile_cmd, run_cmd, history_cmd):
+        group.add_command(command)

@@ -1,0 +1,44 @@
+"""``sample``: (re)create the bundled sample warehouse named in the config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+
+from monitor.cli.common import CliState, console, pass_state
+from monitor.errors import ConfigError
+from monitor.sample import build_sample_warehouse
+
+
+def sample_path(state: CliState, warehouse: str) -> Path:
+    """The SQLite file of a configured warehouse."""
+    config = state.config
+    if warehouse not in config.warehouses:
+        raise ConfigError(f"{config.source}: no warehouse named {warehouse!r}")
+    url = sa.engine.make_url(config.resolve_url(config.warehouses[warehouse].url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise ConfigError(f"{config.source}: warehouses.{warehouse} must be a SQLite file "
+                          f"to hold the sample data")
+    return Path(url.database)
+
+
+@click.command("sample")
+@click.option("--warehouse", default="sample", show_default=True,
+              help="The configured SQLite warehouse to write the sample tables into.")
+@click.option("--days", type=click.IntRange(7, 3650), default=90, show_default=True)
+@click.option("--clean", is_flag=True, help="Without the injected incidents.")
+@pass_state
+def sample_cmd(state: CliState, warehouse: str, days: int, clean: bool) -> None:
+    """(Re)create the sample warehouse: customers, orders and events."""
+    path = sample_path(state, warehouse)
+    manifest = build_sample_warehouse(path, days=days, incidents=not clean)
+    rows = ", ".join(f"{t} {n:,}" for t, n in manifest.rows.items())
+    console().print(f"sample warehouse {path}: {rows} rows, {manifest.start} .. {manifest.end}")
+    for incident in manifest.incidents:
+        console().print(f"  injected {incident.day}: {incident.description}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(sample_cmd)

@@ -1,0 +1,363 @@
+"""Typed configuration: what to monitor, where, and how.
+
+Parsed once at the edge (``load_config``) from YAML plus ``${ENV}`` variables;
+every problem is reported at once with its key path and the file name.
+
+>>> cfg = parse_config({"store": "sqlite:///:memory:",
+...                     "warehouses": {"w": "sqlite:///:memory:"},
+...                     "tables": [{"name": "orders", "warehouse": "w", "table": "orders"}]})
+>>> cfg.table("orders").table
+'orders'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.durations import Schedule, parse_duration, parse_schedule
+from monitor.errors import ConfigError
+from monitor.secrets import REGISTRY, MissingVariable, Secrets, only_variable, resolve_env
+from monitor.timeutil import parse_time
+
+DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
+CONFIG_ENV_VAR = "DQ_MONITOR_CONFIG"
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+DistinctMode = Literal["auto", "exact", "approx", "off"]
+
+
+def _schedule(value: Any) -> Schedule:
+    return value if isinstance(value, Schedule) else parse_schedule(value)
+
+
+ScheduleField = Annotated[Schedule, BeforeValidator(_schedule)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class WarehouseConfig(_Model):
+    """A named warehouse: a SQLAlchemy URL and how to query it."""
+
+    url: str
+    query_timeout: Seconds = 300.0
+    connect_timeout: Seconds = 10.0
+    distinct: DistinctMode | None = None
+
+
+class ProfilingConfig(_Model):
+    """Defaults for profiling; a table may override ``distinct`` and ``lookback``."""
+
+    distinct: DistinctMode = "auto"
+    lookback_buckets: int = Field(default=2, ge=0, le=1000)
+    max_retries: int = Field(default=3, ge=0, le=20)
+
+
+class ColumnConfig(_Model):
+    """Per-column settings: tags such as ``pii`` switch off sampling of values."""
+
+    tags: list[str] = Field(default_factory=list)
+    max_null_rate: float | None = Field(default=None, ge=0, le=1)
+
+
+class Thresholds(_Model):
+    """Rules that need no history: limits a table must always respect."""
+
+    freshness_sla: Seconds | None = None
+    max_null_rate: float | None = Field(default=None, ge=0, le=1)
+    min_row_count: int | None = Field(default=None, ge=0)
+    min_batch_ratio: float = Field(default=0.5, ge=0, le=1)
+
+
+class TableConfig(_Model):
+    """A monitored table."""
+
+    name: str = Field(min_length=1)
+    warehouse: str
+    table: str = Field(min_length=1)
+    schema_: str | None = Field(default=None, alias="schema")
+    timestamp_column: str | None = None
+    loaded_at_column: str | None = None
+    bucket: Literal["hour", "day"] | None = None
+    lookback_buckets: int | None = Field(default=None, ge=0, le=1000)
+    distinct: DistinctMode | None = None
+    owners: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    schedule: ScheduleField | None = None
+    suites: list[str] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    columns: dict[str, ColumnConfig] = Field(default_factory=dict)
+    detection: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Columns whose mean, stddev and distinct count are watched per bucket.
+    distribution_columns: list[str] = Field(default_factory=list)
+    slack_channel: str | None = None
+    mute_until: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("mute_until", mode="before")
+    @classmethod
+    def _mute_until_is_a_time(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2026-01-31T06:00:00Z as a datetime: accept both.
+        return None if value is None else parse_time(value).isoformat()
+
+    @model_validator(mode="after")
+    def _bucket_needs_timestamp(self) -> TableConfig:
+        if self.bucket and not self.timestamp_column:
+            raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
+        return self
+
+    @property
+    def schema(self) -> str | None:  # type: ignore[override]
+        return self.schema_
+
+    @property
+    def qualified(self) -> str:
+        """``schema.table`` as written in the config, for messages."""
+        return f"{self.schema_}.{self.table}" if self.schema_ else self.table
+
+    def pii_columns(self) -> set[str]:
+        return {name for name, col in self.columns.items() if "pii" in col.tags}
+
+
+class SlackConfig(_Model):
+    """Slack delivery: an incoming webhook, or a bot token with a default channel."""
+
+    webhook_url: str | None = None
+    bot_token: str | None = None
+    channel: str | None = None
+    base_url: str | None = None
+    timeout: Seconds = 10.0
+
+    @model_validator(mode="after")
+    def _one_way_to_deliver(self) -> SlackConfig:
+        if not self.webhook_url and not self.bot_token:
+            raise ValueError("set 'webhook_url' or 'bot_token' (from ${ENV} variables)")
+        if self.bot_token and not self.channel:
+            raise ValueError("'bot_token' needs a default 'channel', such as '#data-alerts'")
+        return self
+
+
+class AlertsConfig(_Model):
+    """How incidents are raised, repeated, resolved and delivered."""
+
+    slack: SlackConfig | None = None
+    reminder_interval: Seconds = 4 * 3600.0
+    resolve_after_runs: int = Field(default=2, ge=1, le=100)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    rate_limit_per_hour: int = Field(default=30, ge=1)
+
+
+class SchedulerConfig(_Model):
+    """The ``serve`` scheduler."""
+
+    workers: int = Field(default=2, ge=1, le=64)
+    misfire_grace: Seconds = 300.0
+    spool_dir: str | None = None
+
+
+class MonitorConfig(_Model):
+    """The whole configuration file."""
+
+    store: str = "sqlite:///.dq-monitor/metrics.db"
+    warehouses: dict[str, WarehouseConfig]
+    tables: list[TableConfig] = Field(default_factory=list)
+    profiling: ProfilingConfig = Field(default_factory=ProfilingConfig)
+    expectations_dir: str | None = None
+    default_schedule: ScheduleField = Field(default_factory=lambda: parse_schedule("every 1h"))
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    dashboard_url: str | None = None
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    base_dir: str = Field(default=".", exclude=True)
+    source: str = Field(default="<config>", exclude=True)
+
+    @field_validator("warehouses", mode="before")
+    @classmethod
+    def _url_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: {"url": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> MonitorConfig:
+        problems = []
+        seen: set[str] = set()
+        for i, table in enumerate(self.tables):
+            if table.warehouse not in self.warehouses:
+                known = ", ".join(sorted(self.warehouses)) or "none"
+                problems.append(
+                    f"tables[{i}].warehouse: unknown warehouse {table.warehouse!r} "
+                    f"(defined: {known})"
+                )
+            if table.name in seen:
+                problems.append(f"tables[{i}].name: duplicate table name {table.name!r}")
+            seen.add(table.name)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def table(self, name: str) -> TableConfig:
+        """The table called ``name``; ConfigError listing the known names otherwise."""
+        for table in self.tables:
+            if table.name == name:
+                return table
+        known = ", ".join(t.name for t in self.tables) or "none"
+        raise ConfigError(f"{self.source}: no table named {name!r} (configured: {known})")
+
+    def schedule_for(self, table: TableConfig) -> Schedule:
+        return table.schedule or self.default_schedule
+
+    def distinct_for(self, table: TableConfig) -> DistinctMode:
+        warehouse = self.warehouses[table.warehouse]
+        return table.distinct or warehouse.distinct or self.profiling.distinct
+
+    def lookback_for(self, table: TableConfig) -> int:
+        if table.lookback_buckets is not None:
+            return table.lookback_buckets
+        return self.profiling.lookback_buckets
+
+    def resolve_url(self, url: str) -> str:
+        """Make relative SQLite/DuckDB file paths relative to the config file's folder."""
+        return resolve_relative_url(url, Path(self.base_dir))
+
+    def expectations_path(self) -> Path:
+        base = Path(self.base_dir)
+        if self.expectations_dir:
+            path = Path(self.expectations_dir)
+            return path if path.is_absolute() else base / path
+        return base / "expectations"
+
+
+def resolve_relative_url(url: str, base: Path) -> str:
+    """``sqlite:///x.db`` -> ``sqlite:////abs/base/x.db``; other URLs unchanged."""
+    for prefix in ("sqlite:///", "duckdb:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :]
+            query = ""
+            if "?" in path:
+                path, query = path.split("?", 1)
+                query = "?" + query
+            if not path or path.startswith(":memory:") or path.startswith("/"):
+                return url
+            return f"{prefix}{(base / path).resolve()}{query}"
+    return url
+
+
+def _interpolate(node: Any, path: str, environ: Mapping[str, str], secrets: Secrets,
+                 problems: list[str]) -> Any:
+    if isinstance(node, str):
+        variable = only_variable(node)
+        if variable is not None and variable not in environ:
+            return None  # an optional secret left unset: the field counts as not given
+        try:
+            return resolve_env(node, environ, secrets)
+        except MissingVariable as missing:
+            problems.append(f"{path or '<root>'}: environment variable {missing.name} is not set")
+            return node
+    if isinstance(node, Mapping):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), environ, secrets, problems)
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}[{i}]", environ, secrets, problems)
+                for i, v in enumerate(node)]
+    return node
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<root>"
+
+
+def _format_errors(error: ValidationError, raw: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if p not in ("function-after", "function-before"))
+        loc = tuple("schema" if p == "schema_" else p for p in loc)
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        where = _key_path(loc)
+        # Name the table by its name too, so people find it in long files.
+        if len(loc) >= 2 and loc[0] == "tables" and isinstance(loc[1], int):
+            tables = raw.get("tables") or []
+            if loc[1] < len(tables) and isinstance(tables[loc[1]], Mapping):
+                name = tables[loc[1]].get("name")
+                if name:
+                    where += f" (table {name!r})"
+        problems.append(f"{where}: {message}")
+    return problems
+
+
+def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = ".",
+                 environ: Mapping[str, str] | None = None) -> MonitorConfig:
+    """Validate a parsed YAML document; ConfigError lists every problem with its key path."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, "
+                          f"got {type(raw).__name__}")
+    problems: list[str] = []
+    secrets = Secrets()
+    data = _interpolate(raw, "", os.environ if environ is None else environ, secrets, problems)
+    for value in secrets._values:
+        REGISTRY.add(value)
+    try:
+        config = MonitorConfig.model_validate(
+            {**data, "base_dir": str(base_dir), "source": source}
+        )
+    except ValidationError as error:
+        problems.extend(_format_errors(error, raw))
+        config = None
+    if problems:
+        lines = "\n".join(f"  - {REGISTRY.redact(p)}" for p in problems)
+        count = len(problems)
+        raise ConfigError(f"{source}: {count} problem{'s' if count > 1 else ''} "
+                          f"in the configuration:\n{lines}",
+                          details={"problems": problems, "file": source})
+    assert config is not None
+    return config
+
+
+def load_config(path: str | Path | None = None, *,
+                environ: Mapping[str, str] | None = None) -> MonitorConfig:
+    """Read and validate a config file.
+
+    The path is, in order: the argument, ``$DQ_MONITOR_CONFIG``, ``config/monitor.yaml``.
+    """
+    env = os.environ if environ is None else environ
+    chosen = Path(path or env.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_PATH)
+    if not chosen.exists():
+        raise ConfigError(f"{chosen}: config file not found (pass --config FILE or set "
+                          f"{CONFIG_ENV_VAR})")
+    try:
+        raw = yaml.safe_load(chosen.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{chosen}: not valid YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{chosen}: cannot read the config file: {error}") from None
+    return parse_config(raw, source=str(chosen), base_dir=chosen.resolve().parent, environ=env)

@@ -1,0 +1,391 @@
+"""Warehouses: engines with timeouts, reflection, and errors mapped to our tree.
+
+>>> from monitor.config import WarehouseConfig
+>>> wh = SqlWarehouse("mem", WarehouseConfig(url="sqlite:///:memory:"))
+>>> wh.capabilities.name
+'sqlite'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from monitor.config import WarehouseConfig
+from monitor.dialects import Capabilities, capabilities_for
+from monitor.errors import (
+    MonitorError,
+    ObjectNotFound,
+    QueryFailed,
+    QueryTimeout,
+    WarehouseError,
+    WarehouseUnavailable,
+)
+from monitor.secrets import redact
+
+log = logging.getLogger(__name__)
+
+ColumnKind = Literal["integer", "float", "decimal", "string", "timestamp", "date", "boolean",
+                     "other"]
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A reflected column: its name as in the database, its type and how we profile it."""
+
+    name: str
+    type_name: str
+    kind: ColumnKind
+    nullable: bool = True
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in ("integer", "float", "decimal")
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.kind in ("timestamp", "date")
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """A reflected table: the SQLAlchemy Table to build queries on, and its columns."""
+
+    schema: str | None
+    name: str
+    table: sa.Table
+    columns: tuple[ColumnInfo, ...]
+
+    def column(self, name: str) -> ColumnInfo:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        known = ", ".join(c.name for c in self.columns)
+        where = f"{self.schema}.{self.name}" if self.schema else self.name
+        raise ObjectNotFound(f"column {name!r} does not exist in table {where!r} "
+                             f"(columns: {known})")
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+def column_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:
+    """How a reflected SQL type is profiled."""
+    if isinstance(type_, sa.Boolean):
+        return "boolean"
+    if isinstance(type_, sa.Float):
+        return "float"
+    if isinstance(type_, sa.Integer):
+        return "integer"
+    if isinstance(type_, sa.Numeric):
+        return "decimal"
+    if isinstance(type_, sa.DateTime):
+        return "timestamp"
+    if isinstance(type_, sa.Date):
+        return "date"
+    if isinstance(type_, sa.String | sa.Enum):
+        return "string"
+    name = type(type_).__name__.upper()
+    if "UUID" in name:
+        return "other"
+    if any(word in name for word in ("CHAR", "TEXT", "STRING")):
+        return "string"
+    return "other"
+
+
+class Warehouse(Protocol):
+    """What profiling, validation and ingestion need from a warehouse."""
+
+    name: str
+    capabilities: Capabilities
+
+    def connect(self) -> contextlib.AbstractContextManager[Connection]: ...
+
+    def describe(self, table: str, schema: str | None = None) -> TableShape: ...
+
+    def execute(self, conn: Connection, statement: sa.Executable,
+                params: dict[str, Any] | None = None) -> sa.CursorResult[Any]: ...
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine_for(config: WarehouseConfig) -> Engine:
+    """One engine per URL and timeout in a process (DuckDB allows one per file)."""
+    key = f"{config.url}|{config.query_timeout}|{config.connect_timeout}"
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = create_engine(config.url, query_timeout=config.query_timeout,
+                                   connect_timeout=config.connect_timeout)
+            _ENGINES[key] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, shutdown)."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+
+
+def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: float = 10.0,
+                  read_only: bool = False, pool_size: int = 5) -> Engine:
+    """A SQLAlchemy engine with timeouts set for its dialect."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as error:
+        raise WarehouseError(f"not a valid SQLAlchemy URL: {redact(url)!r} ({error})") from None
+    backend = parsed.get_backend_name()
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql":
+        timeout_ms = int(query_timeout * 1000)
+        options = f"-c statement_timeout={timeout_ms} -c timezone=UTC"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+        connect_args.update(connect_timeout=max(1, int(connect_timeout)), options=options)
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+    elif backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and database and database != ":memory:":
+            url = f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true"
+        connect_args.update(timeout=max(1.0, connect_timeout), check_same_thread=False)
+    elif backend == "duckdb":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            connect_args["read_only"] = True
+    try:
+        engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+    except ModuleNotFoundError as error:
+        raise WarehouseError(f"no driver for {backend!r} URLs is installed ({error})") from None
+    if backend == "duckdb":
+        _learn_duckdb_keywords(engine)
+    return engine
+
+
+def _learn_duckdb_keywords(engine: Engine) -> None:
+    """Teach SQLAlchemy DuckDB's own reserved words (``asof``, ``pivot``, ...) so they get quoted.
+
+    duckdb-engine inherits PostgreSQL's list, which misses DuckDB's additions.
+    """
+    import duckdb
+
+    try:
+        words = {row[0] for row in duckdb.sql(
+            "SELECT keyword_name FROM duckdb_keywords() "
+            "WHERE keyword_category <> 'unreserved'").fetchall()}
+    except duckdb.Error:  # pragma: no cover - very old DuckDB
+        return
+    preparer = engine.dialect.identifier_preparer
+    preparer.reserved_words = set(preparer.reserved_words) | {w.lower() for w in words}
+
+
+def cancel(conn: Connection) -> None:
+    """Interrupt the statement running on ``conn`` (called from a timer thread)."""
+    driver = conn.connection.driver_connection
+    for method in ("cancel_safe", "cancel", "interrupt"):
+        fn = getattr(driver, method, None)
+        if fn is not None:
+            with contextlib.suppress(Exception):
+                fn()
+            return
+
+
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "40", "53", "57P", "58")
+_NOT_FOUND_SQLSTATES = {"42P01", "42703", "3F000", "42883"}
+_TRANSIENT_WORDS = (
+    "connection refused", "could not connect", "server closed the connection",
+    "terminating connection", "connection is closed", "connection reset", "broken pipe",
+    "database is locked", "timeout expired", "connection timed out", "could not translate host",
+    "ssl syscall", "consuming input failed", "lost synchronization", "the connection is lost",
+    "could not set lock", "conflicting lock",
+)
+_NOT_FOUND_WORDS = ("no such table", "no such column", "does not exist", "catalog error")
+
+
+def classify(error: BaseException, what: str, *, timeout: float | None = None) -> MonitorError:
+    """Map a driver or SQLAlchemy error to our tree, naming the object involved."""
+    if isinstance(error, MonitorError):
+        return error
+    orig = getattr(error, "orig", None) or error
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    text = redact(str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig))
+    lowered = str(orig).lower()
+    name = type(orig).__name__
+    if sqlstate == "57014" or "interrupt" in lowered or name == "InterruptException" or (
+            "canceling statement" in lowered):
+        limit = f" after {timeout:g}s" if timeout else ""
+        return QueryTimeout(f"{what}: query cancelled{limit} (statement timeout): {text}")
+    if sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES) or any(
+            w in lowered for w in _TRANSIENT_WORDS) or (
+            isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated):
+        return WarehouseUnavailable(f"{what}: {text}")
+    if sqlstate in _NOT_FOUND_SQLSTATES or name == "CatalogException" or any(
+            w in lowered for w in _NOT_FOUND_WORDS):
+        return ObjectNotFound(f"{what}: {text}")
+    if isinstance(error, sa.exc.OperationalError) and not sqlstate:
+        return WarehouseUnavailable(f"{what}: {text}")
+    return QueryFailed(f"{what}: {text}")
+
+
+class SqlWarehouse:
+    """A warehouse reached through SQLAlchemy (SQLite, DuckDB, PostgreSQL, ...)."""
+
+    def __init__(self, name: str, config: WarehouseConfig) -> None:
+        self.name = name
+        self.config = config
+        self._engine: Engine | None = None
+        backend = sa.engine.make_url(config.url).get_backend_name()
+        self.capabilities = capabilities_for(backend)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = _engine_for(self.config)
+        return self._engine
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection; failures to connect become WarehouseUnavailable."""
+        try:
+            conn = self.engine.connect()
+        except sa.exc.SQLAlchemyError as error:
+            raise WarehouseUnavailable(
+                f"warehouse {self.name!r}: cannot connect: {redact(str(error.orig or error))}"
+                .splitlines()[0]
+            ) from None
+        try:
+            yield conn
+        finally:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                conn.close()
+
+    def execute(self, conn: Connection, statement: sa.Executable,
+                params: dict[str, Any] | None = None, *, what: str | None = None
+                ) -> sa.CursorResult[Any]:
+        """Run one statement under the warehouse's query timeout."""
+        timeout = self.config.query_timeout
+        timer = threading.Timer(timeout + (1.0 if self.capabilities.server_statement_timeout
+                                           else 0.0), cancel, args=(conn,))
+        timer.daemon = True
+        timer.start()
+        try:
+            result = conn.execute(statement, params or {})
+            # Buffer the rows inside the timed window so a slow fetch is cancelled too.
+            return result.freeze()() if result.returns_rows else result
+        except sa.exc.SQLAlchemyError as error:
+            raise classify(error, what or f"warehouse {self.name!r}", timeout=timeout) from None
+        finally:
+            timer.cancel()
+
+    def describe(self, table: str, schema: str | None = None) -> TableShape:
+        """Reflect a table's columns; ObjectNotFound names what is missing and what exists."""
+        where = f"{schema}.{table}" if schema else table
+        try:
+            with self.connect() as conn:
+                if self.capabilities.name == "duckdb":
+                    # duckdb-engine's inspector queries pg_catalog tables that
+                    # DuckDB 2 no longer has; information_schema is standard.
+                    columns = _information_schema_columns(self, conn, table, schema)
+                else:
+                    columns = sa.inspect(conn).get_columns(table, schema=schema)
+        except sa.exc.NoSuchTableError:
+            raise ObjectNotFound(self._missing_table_message(table, schema)) from None
+        except sa.exc.SQLAlchemyError as error:
+            raise classify(error, f"warehouse {self.name!r}, table {where!r}") from None
+        if not columns:
+            raise ObjectNotFound(self._missing_table_message(table, schema))
+        infos = tuple(
+            ColumnInfo(name=c["name"], type_name=c.get("type_name") or str(c["type"]),
+                       kind=column_kind(c["type"]),
+                       nullable=bool(c.get("nullable", True)))
+            for c in columns
+        )
+        sa_table = sa.Table(table, sa.MetaData(), *(sa.Column(c["name"], c["type"])
+                                                    for c in columns), schema=schema)
+        return TableShape(schema=schema, name=table, table=sa_table, columns=infos)
+
+    def table_names(self, schema: str | None = None) -> list[str]:
+        try:
+            with self.connect() as conn:
+                return sorted(sa.inspect(conn).get_table_names(schema=schema))
+        except sa.exc.SQLAlchemyError as error:
+            raise classify(error, f"warehouse {self.name!r}") from None
+
+    def _missing_table_message(self, table: str, schema: str | None) -> str:
+        where = f"{schema}.{table}" if schema else table
+        try:
+            names = self.table_names(schema)
+        except MonitorError:
+            names = []
+        hint = f" (tables there: {', '.join(names[:20])})" if names else ""
+        return f"warehouse {self.name!r}: table {where!r} does not exist{hint}"
+
+
+_INFO_TYPES: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"), sa.DateTime(timezone=True)),
+    (("TIMESTAMP", "DATETIME"), sa.DateTime()),
+    (("DATE",), sa.Date()),
+    (("BOOL",), sa.Boolean()),
+    (("DOUBLE", "FLOAT", "REAL"), sa.Double()),
+    (("DECIMAL", "NUMERIC"), sa.Numeric()),
+    (("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+      "UINTEGER", "UBIGINT", "INT"), sa.BigInteger()),
+    (("VARCHAR", "TEXT", "STRING", "CHAR"), sa.String()),
+)
+
+
+def _type_from_name(type_name: str) -> sa.types.TypeEngine[Any]:
+    upper = type_name.upper()
+    for prefixes, type_ in _INFO_TYPES:
+        if upper.startswith(prefixes):
+            return type_
+    return sa.types.NullType()
+
+
+def _information_schema_columns(warehouse: SqlWarehouse, conn: Connection, table: str,
+                                schema: str | None) -> list[dict[str, Any]]:
+    cols = sa.table("columns", sa.column("table_schema"), sa.column("table_name"),
+                    sa.column("column_name"), sa.column("data_type"),
+                    sa.column("is_nullable"), sa.column("ordinal_position"),
+                    schema="information_schema")
+    schema_expr = sa.literal(schema) if schema else sa.func.current_schema()
+    query = (sa.select(cols.c.column_name, cols.c.data_type, cols.c.is_nullable)
+             .where(cols.c.table_name == table, cols.c.table_schema == schema_expr)
+             .order_by(cols.c.ordinal_position))
+    rows = warehouse.execute(conn, query, what=f"columns of {table!r}").all()
+    return [{"name": name, "type": _type_from_name(str(data_type)),
+             "type_name": str(data_type), "nullable": nullable == "YES"}
+            for name, data_type, nullable in rows]
+
+
+def open_warehouses(configs: dict[str, WarehouseConfig],
+                    resolve: Any = None) -> dict[str, SqlWarehouse]:
+    """Warehouse objects for every configured name (engines open lazily)."""
+    out = {}
+    for name, cfg in configs.items():
+        if resolve is not None:
+            cfg = cfg.model_copy(update={"url": resolve(cfg.url)})
+        out[name] = SqlWarehouse(name, cfg)
+    return out
+
+
+def quoted(shape: TableShape, columns: Sequence[str]) -> list[sa.ColumnElement[Any]]:
+    """Column objects of a reflected table (SQLAlchemy quotes them when it renders)."""
+    return [shape.table.c[name] for name in columns]

@@ -1,0 +1,87 @@
+"""Fixtures: real warehouses (SQLite, DuckDB, PostgreSQL) and metric stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.store import SqlMetricStore, open_store
+from monitor.warehouse import dispose_engines
+from tests.helpers.postgres import require_postgres, temporary_database, temporary_schema
+from tests.helpers.warehouses import (
+    KINDS,
+    WarehouseUnderTest,
+    base_url_for_schema,
+    duckdb_warehouse,
+    sqlite_warehouse,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engines() -> Iterator[None]:
+    yield
+    dispose_engines()
+
+
+@pytest.fixture(params=KINDS)
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseUnderTest]:
+    """The same test on SQLite, DuckDB and PostgreSQL (a schema of its own)."""
+    kind = request.param
+    if kind == "sqlite":
+        wh = sqlite_warehouse(tmp_path)
+        yield wh
+        wh.dispose()
+    elif kind == "duckdb":
+        wh = duckdb_warehouse(tmp_path)
+        yield wh
+        wh.dispose()
+    else:
+        with temporary_schema() as schema:
+            wh = WarehouseUnderTest("postgresql", base_url_for_schema(), schema=schema)
+            yield wh
+            wh.dispose()
+            dispose_engines()
+
+
+@pytest.fixture
+def pg_warehouse() -> Iterator[WarehouseUnderTest]:
+    """A PostgreSQL warehouse only."""
+    with temporary_schema() as schema:
+        wh = WarehouseUnderTest("postgresql", base_url_for_schema(), schema=schema)
+        yield wh
+        wh.dispose()
+        dispose_engines()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlMetricStore]:
+    store = open_store(f"sqlite:///{tmp_path / 'metrics.db'}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def pg_store() -> Iterator[SqlMetricStore]:
+    """A metric store in a PostgreSQL database of its own."""
+    require_postgres()
+    with temporary_database("dq_store") as url:
+        store = open_store(url)
+        yield store
+        store.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMetricStore]:
+    """The same test on a SQLite and a PostgreSQL metric store."""
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'metrics.db'}")
+        yield s
+        s.dispose()
+    else:
+        require_postgres()
+        with temporary_database("dq_store") as url:
+            s = open_store(url)
+            yield s
+            s.dispose()

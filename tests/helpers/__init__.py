@@ -1,0 +1,1 @@
+"""Shared test helpers: real warehouses, stores and servers for the tests."""

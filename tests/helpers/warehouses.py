@@ -1,0 +1,80 @@
+"""A real warehouse per test: SQLite file, DuckDB file or a PostgreSQL schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from monitor.config import TableConfig, WarehouseConfig
+from monitor.warehouse import SqlWarehouse
+
+KINDS = ("sqlite", "duckdb", "postgresql")
+
+
+@dataclass
+class WarehouseUnderTest:
+    """Where a test's tables live, and how to build them."""
+
+    kind: str
+    url: str
+    schema: str | None = None
+    name: str = "wh"
+    _engine: sa.Engine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            from monitor.warehouse import create_engine
+
+            self._engine = create_engine(self.url)
+        return self._engine
+
+    def create_table(self, table: str, columns: Mapping[str, sa.types.TypeEngine[Any]],
+                     rows: Sequence[Mapping[str, Any]] = ()) -> sa.Table:
+        """Create (replacing) a table with the given column types and rows."""
+        meta = sa.MetaData()
+        t = sa.Table(table, meta, *(sa.Column(n, ty) for n, ty in columns.items()),
+                     schema=self.schema)
+        with self.engine.begin() as conn:
+            t.drop(conn, checkfirst=True)
+            t.create(conn)
+            if rows:
+                conn.execute(t.insert(), [dict(r) for r in rows])
+        return t
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        with self.engine.begin() as conn:
+            result = conn.execute(sa.text(sql), dict(params or {}))
+            return result.all() if result.returns_rows else None
+
+    def config(self, **overrides: Any) -> WarehouseConfig:
+        return WarehouseConfig(url=self.url, **overrides)
+
+    def warehouse(self, **overrides: Any) -> SqlWarehouse:
+        return SqlWarehouse(self.name, self.config(**overrides))
+
+    def table_config(self, name: str, table: str | None = None, **kw: Any) -> TableConfig:
+        return TableConfig(name=name, warehouse=self.name, table=table or name,
+                           schema=self.schema, **kw)
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def sqlite_warehouse(tmp: Path) -> WarehouseUnderTest:
+    return WarehouseUnderTest("sqlite", f"sqlite:///{tmp / 'warehouse.db'}")
+
+
+def duckdb_warehouse(tmp: Path) -> WarehouseUnderTest:
+    return WarehouseUnderTest("duckdb", f"duckdb:///{tmp / 'warehouse.duckdb'}")
+
+
+def base_url_for_schema() -> str:
+    from tests.helpers.postgres import base_url
+
+    return base_url()
