@@ -139,7 +139,7 @@ def sensitivity_sweep(
     >>> rows = np.round(1000 * np.exp(np.random.default_rng(1).normal(0, 0.05, days.size)))
     >>> rows[-1] = 820.0
     >>> sensitivity_sweep(Series(days, rows), "volume")
-    {'low': 0, 'medium': 1, 'high': 3}
+    {'low': 1, 'medium': 3, 'high': 4}
     """
     base = settings or defaults_for(kind)
     counts = {}

@@ -1,4 +1,4 @@
-"""Calendar phases of a series (weekday, hour of day, hour of week) for seasonal profiles."""
+"""Calendar phases of a series (weekday, weekend, hour of day, hour of week) for profiles."""
 
 from __future__ import annotations
 
@@ -17,26 +17,35 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 class Profile:
     """A grouping of the points of a series by calendar phase.
 
-    ``groups[i]`` is the phase of point ``i`` in ``0..size-1``; ``slot_seconds`` is the
-    width of one intra-day slot (one hour for hourly data).
+    ``groups[i]`` is the phase of point ``i`` in ``0..size-1``. Intra-day profiles have
+    ``per_day`` slots of ``slot_seconds`` each (24 one-hour slots for hourly data); the
+    slot of a phase is ``phase % per_day``.
     """
 
-    name: str  # "plain", "weekday", "hour_of_day", "hour_of_week"
+    name: str  # plain, weekpart, weekday, hour_of_day, hour_of_weekpart, hour_of_week
     groups: np.ndarray
     size: int
     slot_seconds: float = DAY
+    per_day: int = 1
 
     def context(self, group: int) -> str:
         """Words for the baseline of one phase: 'for a Tuesday', 'at 14:00'."""
+        part, slot = divmod(group, self.per_day)
+        clock = _clock(slot * self.slot_seconds)
         if self.name == "weekday":
             return f"for a {_WEEKDAYS[group]}"
+        if self.name == "weekpart":
+            return _PARTS[group]
         if self.name == "hour_of_day":
-            return f"at {_clock(group * self.slot_seconds)}"
+            return f"at {clock}"
+        if self.name == "hour_of_weekpart":
+            return f"at {clock} {_PARTS[part]}"
         if self.name == "hour_of_week":
-            slots = self.size // 7
-            day, slot = divmod(group, slots)
-            return f"for a {_WEEKDAYS[day]} at {_clock(slot * self.slot_seconds)}"
+            return f"for a {_WEEKDAYS[part]} at {clock}"
         return ""
+
+
+_PARTS = ("on weekdays", "on weekends")
 
 
 def _clock(seconds: float) -> str:
@@ -69,25 +78,33 @@ def cadence(step_seconds: float) -> str:
     return "coarse"
 
 
+def weekpart_of(timestamps: np.ndarray) -> np.ndarray:
+    """0 Monday to Friday, 1 on Saturday and Sunday."""
+    return (weekday_of(timestamps) >= 5).astype(np.int64)
+
+
 def candidate_profiles(timestamps: np.ndarray, step_seconds: float) -> list[Profile]:
     """Seasonal groupings that fit the cadence, finest first.
 
-    Daily data: weekday. Sub-daily data: hour of week, hour of day (slots of one
-    step), weekday. Weekly or sparser data: none.
+    Daily data: weekday, weekpart (weekdays against weekends). Sub-daily data: the
+    same crossed with the slot of the day (one step wide), then hour of day alone.
+    Weekly or sparser data: none.
     """
     kind = cadence(step_seconds)
+    weekday = weekday_of(timestamps)
+    part = weekpart_of(timestamps)
+    daily = [Profile("weekday", weekday, 7), Profile("weekpart", part, 2)]
     if kind == "daily":
-        return [Profile("weekday", weekday_of(timestamps), 7)]
+        return daily
     if kind == "subdaily":
         slot = max(float(step_seconds), 60.0)
         per_day = math.ceil(DAY / slot)
-        seconds = _seconds(timestamps)
-        in_day = np.minimum((seconds % DAY) // slot, per_day - 1).astype(np.int64)
-        week = weekday_of(timestamps) * per_day + in_day
+        in_day = np.minimum((_seconds(timestamps) % DAY) // slot, per_day - 1).astype(np.int64)
         return [
-            Profile("hour_of_week", week, 7 * per_day, slot),
-            Profile("hour_of_day", in_day, per_day, slot),
-            Profile("weekday", weekday_of(timestamps), 7),
+            Profile("hour_of_week", weekday * per_day + in_day, 7 * per_day, slot, per_day),
+            Profile("hour_of_weekpart", part * per_day + in_day, 2 * per_day, slot, per_day),
+            Profile("hour_of_day", in_day, per_day, slot, per_day),
+            *daily,
         ]
     return []
 

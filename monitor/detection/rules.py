@@ -68,12 +68,13 @@ def _reference(
 ) -> tuple[int, str, np.ndarray] | None:
     """The last few usable past values of the finest phase level that has any.
 
-    The finest level keeps earlier empty buckets even when this rule flagged them: a
-    second empty Saturday means Saturdays are empty. Coarser levels leave them out, so
-    an outage that started yesterday still alarms today.
+    Comparisons keep earlier empty buckets even when this rule flagged them: a second
+    empty Saturday means Saturdays are empty. Only the comparison with all buckets
+    (daily data in its first week) leaves them out, so an outage that started
+    yesterday still alarms today.
     """
     for depth, (level, groups) in enumerate(levels):
-        known = usable[start:i] if depth == 0 else usable[start:i] & ~hit[start:i]
+        known = usable[start:i] & ~hit[start:i] if level == "all" else usable[start:i]
         same = known & (groups[start:i] == groups[i])
         reference = values[start:i][same][-ZERO_ROWS_LOOKBACK:]
         if reference.size:

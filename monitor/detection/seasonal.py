@@ -119,6 +119,7 @@ class _Walk:
             self.settings.seasonality,
             self.choice,
             trend_to=i if self.settings.trend else None,
+            counts=self.settings.transform == "log" and self.unit is Unit.COUNT,
         )
         self.fitted_at = i
 
@@ -126,8 +127,7 @@ class _Walk:
         """Fill expected value, band and score of point ``i``; return its fitted scale."""
         settings, fit, bands = self.settings, self.fit, self.bands
         assert fit is not None
-        phase = 0 if fit.profile.name == "plain" else int(fit.profile.groups[i])
-        center, low, high, fitted_scale, cover = fit.center(phase)
+        center, low, high, fitted_scale, cover = fit.center(i)
         floor = settings.min_scale
         if settings.transform == "log":
             floor = floor / (1.0 + abs(float(backward(center, "log"))))
@@ -147,7 +147,7 @@ class _Walk:
         self.centers[i] = center
         self.covered[i] = cover
         bands.expected[i], bands.lower[i], bands.upper[i] = expected, lower, upper
-        bands.context[i] = fit.profile.context(phase) if fit.profile.name != "plain" else ""
+        bands.context[i] = fit.context(i)
         if self.finite[i]:
             bands.score[i] = (self.values[i] - center) / scale
             bands.side[i] = 1 if self.raw[i] > upper else -1 if self.raw[i] < lower else 0
@@ -271,7 +271,7 @@ def detect(
     >>> [d.state.value for d in out[:2]], out[-1].is_anomaly, out[-1].direction
     (['learning', 'learning'], True, 'down')
     >>> out[-1].reason
-    'rows 300 are 70% below the usual 1,000 (band 971–1,030)'
+    'rows 300 are 70% below the usual 999 on weekdays (band 969–1,030)'
     """
     settings = settings or DetectorSettings()
     bands = fit_bands(series, settings, unit=unit, flagged=flagged)

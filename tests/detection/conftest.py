@@ -23,13 +23,22 @@ def daily(values, **labels) -> Series:
     return Series(days(values.size), values, **labels)
 
 
+def shaped_rows(weeks: int, levels, noise: float = 0.02, seed: int = 0) -> np.ndarray:
+    """Daily row counts starting on a Monday, one usual level per weekday."""
+    rng = np.random.default_rng(seed)
+    level = np.tile(np.asarray(levels, dtype=float), weeks)
+    return np.round(level * np.exp(rng.normal(0, noise, level.size)))
+
+
 def weekly_rows(
     weeks: int, weekday: float = 1000.0, weekend: float = 400.0, noise: float = 0.02, seed: int = 0
 ) -> np.ndarray:
     """Daily row counts starting on a Monday: weekdays high, Saturday and Sunday low."""
-    rng = np.random.default_rng(seed)
-    level = np.tile([weekday] * 5 + [weekend] * 2, weeks)
-    return np.round(level * np.exp(rng.normal(0, noise, level.size)))
+    return shaped_rows(weeks, [weekday] * 5 + [weekend] * 2, noise, seed)
+
+
+# Monday catches up on the weekend, Friday is short, weekends are quiet.
+MONDAY_PEAK = [1500.0, 1000.0, 1000.0, 1000.0, 800.0, 400.0, 300.0]
 
 
 @pytest.fixture

@@ -33,11 +33,13 @@ class TestCadence:
 
 
 class TestCandidateProfiles:
-    def test_daily_data_groups_by_weekday(self):
-        [profile] = candidate_profiles(days(10), 86400)
+    def test_daily_data_groups_by_weekday_and_weekpart(self):
+        weekday, weekpart = candidate_profiles(days(10), 86400)
 
-        assert profile.name == "weekday"
-        assert profile.groups.tolist() == [0, 1, 2, 3, 4, 5, 6, 0, 1, 2]
+        assert weekday.name == "weekday"
+        assert weekday.groups.tolist() == [0, 1, 2, 3, 4, 5, 6, 0, 1, 2]
+        assert weekpart.name == "weekpart"
+        assert weekpart.groups.tolist() == [0, 0, 0, 0, 0, 1, 1, 0, 0, 0]
 
     def test_hourly_data_groups_by_hour_of_week_and_hour_of_day(self):
         stamps = hours(24 * 8)
@@ -48,6 +50,14 @@ class TestCandidateProfiles:
         assert profiles["hour_of_week"].groups[24 * 7 + 5] == 5
         assert profiles["hour_of_week"].groups[24 + 5] == 24 + 5
         assert profiles["hour_of_week"].size == 168
+        assert profiles["hour_of_weekpart"].groups[24 * 5 + 7] == 24 + 7
+        assert list(profiles) == [
+            "hour_of_week",
+            "hour_of_weekpart",
+            "hour_of_day",
+            "weekday",
+            "weekpart",
+        ]
 
     def test_weekly_data_has_no_profile(self):
         assert candidate_profiles(days(5), 7 * 86400) == []
@@ -60,6 +70,8 @@ class TestProfile:
 
         assert profiles["hour_of_day"].context(14) == "at 14:00"
         assert profiles["hour_of_week"].context(24 + 9) == "for a Tuesday at 09:00"
+        assert profiles["hour_of_weekpart"].context(24 + 9) == "at 09:00 on weekends"
+        assert profiles["weekpart"].context(0) == "on weekdays"
         assert Profile("weekday", np.zeros(1, dtype=int), 7).context(5) == "for a Saturday"
         assert plain_profile(3).context(0) == ""
 

@@ -12,11 +12,12 @@ from monitor.detection.settings import DetectorSettings, defaults_for
 from monitor.detection.wording import Unit
 from monitor.errors import MonitorError
 
-from .conftest import MONDAY, daily, days, hours, weekly_rows
+from .conftest import MONDAY, MONDAY_PEAK, daily, days, hours, shaped_rows, weekly_rows
 
 PLAIN = DetectorSettings()  # additive, both directions, no floors: easy to compute by hand
 # Additive too (so expected values are plain medians) but with a 10% floor, like volume.
 FLOORED = DetectorSettings(min_relative_change=0.1)
+WEEKLY = FLOORED.merged({"seasonality": "weekly"})  # always by weekday once testable
 VOLUME = defaults_for("volume")
 NULL_RATE = defaults_for("null_rate")
 
@@ -24,6 +25,13 @@ NULL_RATE = defaults_for("null_rate")
 def _same_weekday_median(values: np.ndarray, i: int, window: int = 56, skip=()) -> float:
     """Hand computation: median of the same weekday in the window before point ``i``."""
     past = [j for j in range(max(0, i - window), i) if j % 7 == i % 7 and j not in skip]
+    return float(np.median(values[past]))
+
+
+def _same_weekpart_median(values: np.ndarray, i: int, window: int = 56, skip=()) -> float:
+    """Hand computation: median of the weekdays (or weekend days) before point ``i``."""
+    weekend = (i % 7) >= 5
+    past = [j for j in range(max(0, i - window), i) if ((j % 7) >= 5) == weekend and j not in skip]
     return float(np.median(values[past]))
 
 
@@ -74,7 +82,7 @@ class TestDetect:
 
         assert [detections[i].state for i in (14, 21, 28)] == [State.MISSING] * 3
         assert not any(detections[i].is_anomaly for i in (14, 21, 28))
-        assert detections[35].expected == _same_weekday_median(values, 35, skip={14, 21, 28})
+        assert detections[35].expected == _same_weekpart_median(values, 35, skip={14, 21, 28})
 
     def test_weekend_drop_raises_no_alarm(self, rows_with_weekend_drop):
         detections = detect(rows_with_weekend_drop, VOLUME, unit=Unit.COUNT)
@@ -82,7 +90,7 @@ class TestDetect:
         assert _anomalies(detections) == []
 
     def test_expected_is_the_median_of_the_same_weekday_before(self):
-        values = weekly_rows(12, seed=2)
+        values = shaped_rows(12, MONDAY_PEAK, seed=2)
 
         detections = detect(daily(values), PLAIN)
 
@@ -90,6 +98,15 @@ class TestDetect:
             assert detections[i].expected == _same_weekday_median(values, i)
             assert detections[i].lower < detections[i].expected < detections[i].upper
         assert "for a " in detections[83].reason
+
+    def test_weekdays_against_weekends_when_that_is_all_the_pattern(self):
+        values = weekly_rows(12, seed=2)
+
+        detections = detect(daily(values), PLAIN)
+
+        for i in (21, 30, 57, 83):
+            assert detections[i].expected == _same_weekpart_median(values, i)
+        assert "on weekends" in detections[83].reason
 
     def test_without_a_pattern_expected_is_the_median_of_the_window(self):
         values = 100 + np.random.default_rng(3).normal(0, 2, 90)
@@ -120,7 +137,7 @@ class TestDetect:
         detections = detect(daily(values), FLOORED)
 
         assert _anomalies(detections) == [70, 71, 84]
-        assert detections[77].expected == _same_weekday_median(values, 77, skip={70})
+        assert detections[77].expected == _same_weekpart_median(values, 77, skip={70, 71})
 
     def test_level_shift_flags_the_start_then_relearns(self):
         values = weekly_rows(14, seed=3)
@@ -131,8 +148,8 @@ class TestDetect:
         _, _, confirm = resolved_windows(VOLUME, 86400)
         assert _anomalies(detections) == list(range(56, 56 + confirm))
         assert "level shift confirmed" in detections[56 + confirm - 1].reason
-        relearned = detections[70]  # a Monday: compare with the Mondays after the shift
-        assert relearned.expected == pytest.approx(np.median(values[[56, 63]]), rel=0.1)
+        relearned = detections[70]  # a Monday: compare with the weekdays after the shift
+        assert relearned.expected == pytest.approx(np.median(values[56:61]), rel=0.1)
         assert not relearned.is_anomaly
 
     def test_a_changed_weekday_is_relearned_after_three_weeks(self):
@@ -154,7 +171,7 @@ class TestDetect:
         labels = np.zeros(values.size, dtype=bool)
         labels[50] = True
 
-        detections = detect(daily(values, expected=labels), FLOORED)
+        detections = detect(daily(values, expected=labels), WEEKLY)
 
         assert detections[50].state is State.EXPECTED
         assert not detections[50].is_anomaly
@@ -170,7 +187,7 @@ class TestDetect:
         detections = detect(daily(values, excluded=labels), FLOORED)
 
         assert "labeled incident" in detections[50].reason
-        assert detections[57].expected == _same_weekday_median(values, 57, skip={43, 50})
+        assert detections[57].expected == _same_weekpart_median(values, 57, skip={43, 50})
 
     def test_null_rate_wiggle_from_zero_never_fires(self, null_rate_mostly_zero):
         detections = detect(null_rate_mostly_zero, NULL_RATE, unit=Unit.FRACTION)
@@ -268,7 +285,7 @@ class TestFitBands:
         flagged = np.zeros(values.size, dtype=bool)
         flagged[[42, 49]] = True
 
-        bands = fit_bands(daily(values), FLOORED, flagged=flagged)
+        bands = fit_bands(daily(values), WEEKLY, flagged=flagged)
 
         assert bands.expected[56] == _same_weekday_median(values, 56, skip={42, 49})
 
