@@ -20,6 +20,9 @@ from monitor.detection import Series, State, detect_metric
 OUT = Path(__file__).resolve().parents[2] / "docs" / "img" / "detection_example.png"
 
 
+_LABEL_OFFSETS = {"level shift ×1.7": (0, 14), "drop to zero": (40, 4)}
+
+
 def volume_story() -> tuple[Series, list[tuple[int, str]]]:
     """Twenty weeks of daily rows with a weekend dip, growth and four incidents."""
     rng = np.random.default_rng(7)
@@ -91,7 +94,7 @@ def main() -> None:
             text,
             (volume.timestamps[day], volume.values[day]),
             fontsize=7,
-            xytext=(0, -28 if "shift" not in text else 14),
+            xytext=_LABEL_OFFSETS.get(text, (0, -28)),
             textcoords="offset points",
             ha="center",
             color="tab:red",
