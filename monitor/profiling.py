@@ -1,8 +1,7 @@
 """Profile a warehouse table in as few scans as possible.
 
->>> # doctest: +SKIP
->>> profile = profile_table(warehouse, config.table("orders"))
->>> profile.row_count, profile.columns["amount"].metrics["mean"]
+>>> profile = profile_table(warehouse, config.table("orders"))  # doctest: +SKIP
+>>> profile.row_count, profile.columns["amount"].metrics["mean"]  # doctest: +SKIP
 
 Scans per profile: one aggregate SELECT for every metric of every column.
 Exceptions, each for a reason:

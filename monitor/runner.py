@@ -3,9 +3,8 @@
 The same code path serves ``dq-monitor run`` and the scheduler. A run has a
 key (table + as-of time); running the same key again replaces its results.
 
->>> # doctest: +SKIP
->>> result = run_table(ctx, ctx.config.table("orders"))
->>> result.status, result.row_count
+>>> result = run_table(ctx, ctx.config.table("orders"))  # doctest: +SKIP
+>>> result.status, result.row_count  # doctest: +SKIP
 ('success', 1200)
 """
 
@@ -17,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from monitor.alerts.step import raise_alerts
+from monitor.anomalies import detect_anomalies
 from monitor.collect import collect_metrics
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 Step = Callable[[MonitorContext, RunState], None]
 
 #: The steps of a run, in order. Each may queue writes; all commit together.
-STEPS: tuple[Step, ...] = (collect_metrics, raise_alerts)  # raise_alerts stays last
+STEPS: tuple[Step, ...] = (collect_metrics, detect_anomalies, raise_alerts)  # alerts last
 
 
 def _error_kind(error: BaseException) -> str:
