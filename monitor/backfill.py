@@ -19,7 +19,12 @@ from monitor.config import TableConfig
 from monitor.context import MonitorContext
 from monitor.errors import ConfigError, MonitorError
 from monitor.points import MetricPoint, points_from_buckets
-from monitor.profiling import BucketProfile, describe_table, profile_buckets
+from monitor.profiling import (
+    BucketProfile,
+    describe_table,
+    profile_buckets,
+    with_empty_buckets,
+)
 from monitor.store import run_key
 from monitor.store.detections import replace_detections
 from monitor.timeutil import as_utc, bucket_width, floor_time
@@ -58,8 +63,10 @@ def _profile_range(ctx: MonitorContext, table: TableConfig, shape: TableShape,
     cursor = start
     while cursor < end:
         stop = min(end, cursor + chunk * width)
-        found = profile_buckets(warehouse, table, start=cursor, end=stop,
-                                distinct=ctx.config.distinct_for(table), shape=shape)
+        found = with_empty_buckets(
+            profile_buckets(warehouse, table, start=cursor, end=stop,
+                            distinct=ctx.config.distinct_for(table), shape=shape),
+            granularity=table.bucket, start=cursor, end=stop)
         buckets += found
         points += points_from_buckets(table.name, found)
         done += int((stop - cursor) / width)
