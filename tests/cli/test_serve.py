@@ -33,6 +33,7 @@ class TestServeCommand:
     def test_serves_until_sigterm_and_exits_cleanly(self, tmp_path: Path) -> None:
         # Arrange: SIGTERM to ourselves after 2.5s (the service handles it)
         path = setup_config(tmp_path)
+        before = signal.getsignal(signal.SIGTERM)
         timer = threading.Timer(2.5, os.kill, (os.getpid(), signal.SIGTERM))
         timer.start()
         # Act
@@ -47,7 +48,7 @@ class TestServeCommand:
         assert code == 0
         assert len(runs) >= 1
         assert {r.status for r in runs} == {"success"}
-        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) is before  # handlers restored
 
     def test_a_schedule_that_cannot_fire_exits_2_naming_the_table(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
