@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from monitor.alerts.step import raise_alerts
 from monitor.collect import collect_metrics
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 Step = Callable[[MonitorContext, RunState], None]
 
 #: The steps of a run, in order. Each may queue writes; all commit together.
-STEPS: tuple[Step, ...] = (collect_metrics,)
+STEPS: tuple[Step, ...] = (collect_metrics, raise_alerts)  # raise_alerts stays last
 
 
 def _error_kind(error: BaseException) -> str:
