@@ -187,6 +187,7 @@ class SchedulerConfig(_Model):
     workers: int = Field(default=2, ge=1, le=64)
     misfire_grace: Seconds = 300.0
     spool_dir: str | None = None
+    shutdown_grace: Seconds = 30.0  # on SIGTERM, how long running jobs may take to finish
 
 
 class MonitorConfig(_Model):
