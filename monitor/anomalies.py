@@ -20,6 +20,7 @@ import numpy as np
 
 from monitor.context import MonitorContext
 from monitor.detection import Detection, MetricKind, Series, State, detect_metric, diff_schema
+from monitor.errors import StoreUnavailable
 from monitor.findings import Finding, Severity
 from monitor.points import MetricPoint
 from monitor.run_state import RunState
@@ -27,6 +28,7 @@ from monitor.store import SqlMetricStore
 from monitor.store.detections import (
     DetectionRow,
     SeriesKey,
+    judged_points,
     labels,
     load_history,
     replace_detections,
@@ -107,19 +109,24 @@ def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
     for point in pending:
         new.setdefault((point.metric, point.column, point.granularity), {})[point.ts] = (
             point.value)
-    history = load_history(store, table_name, [w.key for w in watches],
-                           since=since or _since(watches, as_of))
+    keys = [w.key for w in watches]
+    start = since or _since(watches, as_of)
+    history = load_history(store, table_name, keys, since=start)
+    # Points stored without a verdict (a run replayed from the spool) are judged too.
+    verdicts_stored = {} if judge_all else judged_points(store, table_name, keys, since=start)
     marks = labels(store, table_name)
     out = Judgement()
     for watch in watches:
         fresh = new.get(watch.key, {})
-        points = _merge(history.get(watch.key, []), fresh)
-        if not points or (not fresh and not judge_all):
+        stored = history.get(watch.key, [])
+        unjudged = {ts for ts, _ in stored} - verdicts_stored.get(watch.key, set())
+        points = _merge(stored, fresh)
+        if not points or (not fresh and not unjudged and not judge_all):
             continue
         series = series_from_points(points, marks.get(watch.key, {}))
         verdicts = detect_metric(series, watch.kind, watch.settings,
                                  sla_seconds=watch.sla_seconds, label=watch.label)
-        wanted = set(fresh) if not judge_all else {ts for ts, _ in points}
+        wanted = set(fresh) | unjudged if not judge_all else {ts for ts, _ in points}
         judged = [d for d in verdicts if d.timestamp in wanted]
         for d in judged:
             out.rows.append(DetectionRow(
@@ -170,10 +177,16 @@ def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
         return
     columns = [c.name for c in state.shape.columns]
     watches = watches_for(table, columns)
-    judgement = judge(ctx.store, table.name, watches, as_of=as_utc(state.as_of),
-                      pending=state.points)
-    schema = schema_finding(ctx.store, table.name, state.as_of,
-                            [(c.name, c.type_name) for c in state.shape.columns])
+    try:
+        judgement = judge(ctx.store, table.name, watches, as_of=as_utc(state.as_of),
+                          pending=state.points)
+        schema = schema_finding(ctx.store, table.name, state.as_of,
+                                [(c.name, c.type_name) for c in state.shape.columns])
+    except StoreUnavailable as error:
+        # The history is out of reach: keep the profile (it may go to the spool) and let
+        # the next run judge these points, which will then have no verdict yet.
+        state.problems.append(f"anomaly detection postponed: {error}")
+        return
     if schema is not None:
         judgement.findings.append(schema)
     rows = judgement.rows

@@ -46,12 +46,13 @@ def _error_kind(error: BaseException) -> str:
     return type(error).__name__
 
 
-def _commit(store: SqlMetricStore, state: RunState, started: float) -> int:
+def _commit(store: SqlMetricStore, state: RunState, started: float, *,
+            spooled: bool = False) -> int:
     """Write every queued result and the run's status in one transaction."""
     written = 0
     with store.transaction() as conn:
         written = store.replace_points(conn, state.run_id, state.points)
-        for writer in state.writers:
+        for writer in state.writers_for(spooled=spooled):
             writer(conn)
         store.finish_run(conn, state.run_id, status="success", row_count=state.row_count,
                          retries=state.retries, duration_seconds=time.perf_counter() - started)
@@ -89,6 +90,8 @@ def _attempt(step: Step, ctx: MonitorContext, state: RunState) -> None:
     except Exception:
         del state.points[points:]
         del state.writers[writers:]
+        for index in [i for i in state.spool_writers if i >= writers]:
+            del state.spool_writers[index]
         del state.found[found:]
         del state.after_commit[after:]
         raise
@@ -141,7 +144,8 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
             if spool is None:
                 raise
             status, written = _keep(spool, state, scheduled_at,
-                                    lambda store: _commit(store, state, started))
+                                    lambda store: _commit(store, state, started,
+                                                          spooled=True))
         for action in state.after_commit if status == "success" else ():
             try:
                 action()

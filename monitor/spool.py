@@ -9,8 +9,10 @@ unless the stored one is newer (written later by another run), so replaying a
 file twice, or after a crash between commit and delete, changes nothing.
 
 Writes in tables keyed by an auto-increment number cannot be replayed
-safely; such a run is refused (``SpoolError``) and the caller records it
-as lost, loudly.
+safely, so a run whose checks raise alerts keeps its findings instead
+(``dq_pending_findings``); the replay decides incidents and queues the alerts
+against the real store, in the transaction that copies the run. Any other
+such write is refused (``SpoolError``) and the caller records the run as lost.
 
 >>> import tempfile
 >>> spool = Spool(tempfile.mkdtemp())
@@ -76,14 +78,15 @@ def default_spool_dir(config: MonitorConfig) -> Path:
 class Spool:
     """Run results waiting for the metric store, one SQLite file per run."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, config: MonitorConfig | None = None) -> None:
         self.directory = Path(directory)
+        self.config = config  # needed to replay runs whose findings raise alerts
         self.lost: list[RunRecord] = []  # runs that could not even be spooled
         self._lock = threading.Lock()
 
     @classmethod
     def for_config(cls, config: MonitorConfig) -> Spool:
-        return cls(default_spool_dir(config))
+        return cls(default_spool_dir(config), config)
 
     def pending(self) -> list[Path]:
         """Spooled runs not yet in the store, oldest first."""
@@ -141,7 +144,7 @@ class Spool:
             self._record_lost(store, report)
             for path in self.pending():
                 try:
-                    report.replayed += replay_file(path, store)
+                    report.replayed += replay_file(path, store, self.config)
                 except (StoreError, sa.exc.SQLAlchemyError) as error:
                     log.warning("spool replay of %s failed (%s); will try again", path.name,
                                 str(error).splitlines()[0])
@@ -181,19 +184,35 @@ class Spool:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def replay_file(path: Path, store: SqlMetricStore) -> list[str]:
-    """Merge one spool file into ``store`` in one transaction; the run ids it held."""
+def replay_file(path: Path, store: SqlMetricStore,
+                config: MonitorConfig | None = None) -> list[str]:
+    """Merge one spool file into ``store`` in one transaction; the run ids it held.
+
+    Findings kept in the file (``dq_pending_findings``) are turned into incidents and
+    alerts against the real store in the same transaction, which is what makes the
+    replay of a run with failing checks safe: nothing numbered by the spool is copied.
+    """
     source = SqlMetricStore(f"sqlite:///{path}")
+    skip = {schema.meta, schema.pending_findings}
     try:
         with source.connect() as conn:
             tables = {table: [dict(r) for r in conn.execute(sa.select(table)).mappings()]
-                      for table in schema.metadata.sorted_tables if table is not schema.meta}
+                      for table in schema.metadata.sorted_tables if table not in skip}
+            pending = [dict(r) for r in conn.execute(
+                sa.select(schema.pending_findings)).mappings()]
     finally:
         source.dispose()
+    if pending and config is None:
+        raise SpoolError(f"{path.name} holds findings to alert on; replay it with the config")
     with store.transaction() as conn:
         for table, rows in tables.items():
             for row in rows:
                 _merge_row(conn, table, row)
+        if pending:
+            from monitor.alerts.step import apply_pending_findings
+
+            assert config is not None
+            apply_pending_findings(conn, config, pending)
     return [row["run_id"] for row in tables.get(schema.runs, [])]
 
 

@@ -14,7 +14,7 @@ from monitor.feedback import label_point
 from monitor.points import MetricPoint
 from monitor.run_state import RunState
 from monitor.runner import run_table
-from monitor.store.detections import list_detections
+from monitor.store.detections import list_detections, replace_detections
 from monitor.watch import watches_for
 from tests.helpers.contexts import make_context
 from tests.helpers.warehouses import WarehouseUnderTest
@@ -122,12 +122,16 @@ class TestJudge:
         new = [MetricPoint("t", "", "row_count", "day", DAY0 + dt.timedelta(days=20), 3.0)]
         as_of = (DAY0 + dt.timedelta(days=21)).replace(tzinfo=dt.UTC)
 
-        incremental = judge(ctx.store, "t", watches, as_of=as_of, pending=new)
+        unjudged = judge(ctx.store, "t", watches, as_of=as_of, pending=new)
         everything = judge(ctx.store, "t", watches, as_of=as_of, judge_all=True)
+        with ctx.store.transaction() as conn:
+            replace_detections(conn, "r", everything.rows)
+        incremental = judge(ctx.store, "t", watches, as_of=as_of, pending=new)
 
+        assert len(unjudged.rows) == 21  # stored points without a verdict are judged too
+        assert len(everything.rows) == 20
         assert [(r.ts.day, r.is_anomaly) for r in incremental.rows] == [(25, True)]
         assert incremental.rows[0].severity == "critical"
-        assert len(everything.rows) == 20
 
 
 class TestSchemaFinding:

@@ -231,3 +231,39 @@ class TestStoreOutage:
         assert "spool" in result.problems[-1]
         assert run is not None
         assert (run.status, run.error_kind) == ("failed", "ObjectNotFound")
+
+
+class TestFindingsKeptWhileTheStoreIsDown:
+    def test_incident_and_alert_are_decided_at_replay_exactly_once(self, tmp_path: Path) -> None:
+        from monitor.alerts.step import raise_alerts
+        from monitor.findings import Finding
+        from monitor.store.schema import incidents, outbox
+
+        def failing_check(ctx: MonitorContext, state: Any) -> None:
+            state.found.append(Finding(table="orders", check="volume:row_count",
+                                       kind="anomaly", severity="critical", failing=True,
+                                       at=AS_OF, reason="rows 0, usually 900"))
+
+        with temporary_database("dq_store") as url:
+            config = parse_config({"store": url, "warehouses": {"wh": "sqlite://"},
+                                   "tables": [{"name": "orders", "warehouse": "wh",
+                                               "table": "orders"}]}, base_dir=tmp_path)
+            ctx = MonitorContext(config)
+            ctx.store.ensure_schema()
+            spool = Spool.for_config(config)
+            with database_down(url):
+                result = run_table(ctx, config.table("orders"), spool=spool,
+                                   scheduled_at=AS_OF.replace(tzinfo=UTC),
+                                   steps=[failing_check, raise_alerts])
+            first = spool.replay(ctx.store)
+            second = spool.replay(ctx.store)
+            with ctx.store.connect() as conn:
+                opened = conn.execute(sa.select(incidents.c.check_key,
+                                                incidents.c.status)).all()
+                queued = conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar()
+            ctx.store.dispose()
+        assert result.status == "spooled"
+        assert first.replayed == [result.run_id]
+        assert not second
+        assert opened == [("volume:row_count", "open")]
+        assert queued == 1

@@ -99,6 +99,24 @@ def load_history(store: SqlMetricStore, table: str, keys: Iterable[SeriesKey], *
     return out
 
 
+def judged_points(store: SqlMetricStore, table: str, keys: Iterable[SeriesKey], *,
+                  since: dt.datetime | None = None) -> dict[SeriesKey, set[dt.datetime]]:
+    """Times that already have a stored verdict, per series."""
+    wanted = set(keys)
+    d = detections
+    out: dict[SeriesKey, set[dt.datetime]] = {k: set() for k in wanted}
+    query = sa.select(d.c.metric, d.c.column_name, d.c.granularity, d.c.ts).where(
+        d.c.table_name == table, d.c.metric.in_(sorted({k[0] for k in wanted})))
+    if since is not None:
+        query = query.where(d.c.ts >= to_naive_utc(since))
+    with store.connect() as conn:
+        for metric, column, granularity, ts in conn.execute(query):
+            key = (metric, column, granularity)
+            if key in out:
+                out[key].add(ts)
+    return out
+
+
 def labels(store: SqlMetricStore, table: str) -> dict[SeriesKey, dict[dt.datetime, str]]:
     """Feedback labels of a table: series -> {time: expected|incident}."""
     f = feedback
