@@ -12,9 +12,8 @@ One ``Service`` owns the scheduler (``monitor.scheduling``), the spool
   ``scheduler.shutdown_grace`` and mark the rest ``interrupted``; a second
   signal stops waiting.
 
->>> # doctest: +SKIP
->>> service = Service(load_config("config/monitor.yaml"))
->>> service.run()  # until SIGTERM
+>>> service = Service(load_config("config/monitor.yaml"))  # doctest: +SKIP
+>>> service.run()  # until SIGTERM  # doctest: +SKIP
 0
 """
 

@@ -7,9 +7,8 @@ store, failures and retries in a recent window, and whether the table is
 run time after the last one, plus ``scheduler.misfire_grace``). An overdue
 table usually means the service is down, stuck, or cannot keep up.
 
->>> # doctest: +SKIP
->>> report = collect_status(config, store)
->>> [(t.table, t.state) for t in report.tables]
+>>> report = collect_status(config, store)  # doctest: +SKIP
+>>> [(t.table, t.state) for t in report.tables]  # doctest: +SKIP
 [('orders', 'ok'), ('events', 'overdue')]
 """
 
