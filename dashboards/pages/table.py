@@ -7,7 +7,7 @@ Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>`
 import streamlit as st
 
 from monitor.dashboard import cached, charts, health, table_queries
-from monitor.dashboard.page import page_context, period_picker, status_text, when
+from monitor.dashboard.page import ago, page_context, period_picker, status_badge
 from monitor.durations import format_duration
 
 ctx = page_context()
@@ -28,24 +28,27 @@ with period:
     since = period_picker(ctx.now)
 table = ctx.config.table(name)
 
-state_frame = cached.latest_state(ctx.url, (name,))
+state_frame = cached.latest_state(ctx.url, (name,), ctx.now.date())
 state = state_frame.to_dict("records")[0] if not state_frame.empty else None
 verdict = health.judge(state, table, schedule=ctx.config.schedule_for(table), now=ctx.now)
 age = health.data_age_seconds(state, ctx.now)
 
 st.title(name)
+st.markdown(f"{status_badge(verdict.status)} {verdict.reason}")
 st.caption(" · ".join(part for part in (
     f"{table.warehouse}: {table.qualified}",
     f"owners {', '.join(table.owners)}" if table.owners else "",
     f"tags {', '.join(table.tags)}" if table.tags else "",
     f"schedule {ctx.config.schedule_for(table)}",
 ) if part))
-status_col, rows_col, age_col, run_col = st.columns(4)
-status_col.metric("Health", status_text(verdict.status))
+status_col, rows_col, age_col, run_col, incident_col = st.columns(5)
+status_col.metric("Health", verdict.status)
 rows_col.metric("Rows", f"{int(health.value(state, 'row_count') or 0):,}" if state else "—")
-age_col.metric("Data age", format_duration(age) if age is not None else "—")
-run_col.metric("Last run", when(health.value(state, "last_started_at")))
-st.markdown(f"**Why:** {verdict.reason}")
+age_col.metric("Data age", format_duration(age) if age is not None else "—",
+               help="Age of the newest row")
+run_col.metric("Last run", ago(health.value(state, "last_started_at"), ctx.now),
+               help=f"status: {health.value(state, 'last_status') or '—'}")
+incident_col.metric("Open incidents", int(health.value(state, "open_incidents") or 0))
 
 trends, completeness, schema, profile, expectations, gate = st.tabs(
     ["Trends", "Completeness", "Schema changes", "Latest profile", "Expectations",
@@ -79,9 +82,10 @@ with trends:
         chosen = st.multiselect("Metrics", series, default=default, format_func=label,
                                 key="metrics")
         anomalies = band[band["is_anomaly"] & band["label"].ne("expected")]
-        st.caption(f"{len(series)} watched metrics; {len(anomalies)} anomalies in the period "
-                   f"(red). Shaded: the expected band; dashed: the expected value; green: "
-                   f"points marked as expected.")
+        found = f"{len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}"
+        st.caption(f"{len(series)} watched metrics; {found} in the period (red). Shaded: the "
+                   f"expected band; dashed: the expected value; green: points marked as "
+                   f"expected.")
         if band.groupby(["metric", "column_name", "granularity"]).size().max() < 2:
             st.info("Only one point per metric so far: the trends fill in as runs arrive.")
         for key in chosen:

@@ -39,6 +39,7 @@ def streamlit_command(app: Path, *, config_path: Path, port: int, host: str) -> 
             "--server.port", str(port), "--server.address", host,
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+            "--client.toolbarMode", "minimal",
             "--", "--config", str(config_path)]
 
 

@@ -18,6 +18,8 @@ from monitor.store import SqlMetricStore
 
 #: How long a query result is reused (seconds): runs land every few minutes at most.
 CACHE_TTL_SECONDS = 30
+#: Detections older than this do not count as a series' current state on the overview.
+CURRENT_DETECTIONS_DAYS = 90
 
 
 @st.cache_resource(show_spinner=False)
@@ -42,8 +44,9 @@ def _cached(fn):  # type: ignore[no-untyped-def]
 
 
 @_cached
-def latest_state(url: str, tables: tuple[str, ...]) -> pd.DataFrame:
-    return queries.latest_state(reader(url), list(tables))
+def latest_state(url: str, tables: tuple[str, ...], today: dt.date) -> pd.DataFrame:
+    since = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=CURRENT_DETECTIONS_DAYS)
+    return queries.latest_state(reader(url), list(tables), detections_since=since)
 
 
 @_cached

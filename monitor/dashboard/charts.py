@@ -35,12 +35,10 @@ def _time_axis(field: str = "ts", title: str = "time (UTC)") -> alt.X:
 def point_marks(series: pd.DataFrame) -> pd.Series:
     """How each point is marked: ``anomaly``, ``marked expected`` (labelled by a person)
     or None."""
-    label = series["label"] if "label" in series else pd.Series(None, index=series.index)
-    expected = label.eq("expected")
-    out = pd.Series(None, index=series.index, dtype="object")
-    out[series["is_anomaly"].astype(bool) & ~expected] = "anomaly"
-    out[expected] = "marked expected"
-    return out
+    labels = series["label"] if "label" in series else [None] * len(series)
+    marks = ["marked expected" if label == "expected" else "anomaly" if anomalous else None
+             for anomalous, label in zip(series["is_anomaly"].astype(bool), labels, strict=True)]
+    return pd.Series(marks, index=series.index, dtype="object")
 
 
 def band_chart(series: pd.DataFrame, *, title: str, height: int = 220) -> alt.LayerChart:
@@ -52,7 +50,7 @@ def band_chart(series: pd.DataFrame, *, title: str, height: int = 220) -> alt.La
                alt.Tooltip("lower:Q", format=",.4~g"), alt.Tooltip("upper:Q", format=",.4~g")]
     base = alt.Chart(data).encode(x=_time_axis())
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
-        y=alt.Y("lower:Q", title=title), y2="upper:Q")
+        y=alt.Y("lower:Q", title=None, scale=alt.Scale(zero=False)), y2="upper:Q")
     expected = base.mark_line(strokeDash=[4, 3], color="#7f7f7f").encode(y="expected:Q")
     observed = base.mark_line(color="#1f4e79", point=alt.OverlayMarkDef(size=12)).encode(
         y="value:Q", tooltip=tooltip)
@@ -60,7 +58,8 @@ def band_chart(series: pd.DataFrame, *, title: str, height: int = 220) -> alt.La
     extra = [("reason", "reason"), ("state", "state")]
     points = alt.Chart(marked).mark_point(size=90, filled=True).encode(
         x=_time_axis(), y="value:Q",
-        color=alt.Color("mark:N", title=None,
+        color=alt.Color("mark:N", title=None, legend=alt.Legend(orient="top") if len(marked)
+                        else None,
                         scale=alt.Scale(domain=list(MARK_COLORS),
                                         range=list(MARK_COLORS.values()))),
         tooltip=[*tooltip, *(alt.Tooltip(f"{c}:N", title=t) for c, t in extra if c in marked)])

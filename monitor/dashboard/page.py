@@ -13,18 +13,28 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from monitor.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, MonitorConfig, load_config
 from monitor.dashboard import cached, source
+from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.secrets import redact
 from monitor.timeutil import to_naive_utc, utcnow
 
-STATUS_ICONS = {"failing": "🔴", "stale": "🟣", "warning": "🟠", "learning": "🔵", "ok": "🟢"}
-PERIODS = {7: "last 7 days", 30: "last 30 days", 90: "last 90 days", 365: "last year"}
+#: Streamlit colour and Material icon of each status (icons ship with Streamlit, no emoji
+#: font needed); the word is always written too, so colour is never the only signal.
+STATUS_STYLE = {"failing": ("red", "error"), "stale": ("violet", "history"),
+                "warning": ("orange", "warning"), "learning": ("blue", "school"),
+                "ok": ("green", "check_circle")}
+#: The same colours for dataframe cells (CSS).
+STATUS_CSS = {"failing": "#d62728", "stale": "#7b3fb5", "warning": "#d46a00",
+              "learning": "#1f77b4", "ok": "#2a8a2a"}
+#: Periods offered, in days (the values appear as is in the URL: ``?days=90``).
+PERIODS = (7, 30, 90, 365)
 
 
 @dataclass(frozen=True)
@@ -83,14 +93,36 @@ def day_start(moment: dt.datetime) -> dt.datetime:
 def period_picker(now: dt.datetime, *, default: int = 30) -> dt.datetime:
     """A period chooser (kept in the URL as ``?days=``); returns the start of the period,
     a whole day so the cached queries are reused all day."""
-    days = st.selectbox("Period", list(PERIODS), index=list(PERIODS).index(default),
-                        format_func=PERIODS.__getitem__, key="days", bind="query-params")
+    days = st.selectbox("Period (last days)", PERIODS, index=PERIODS.index(default),
+                        key="days", bind="query-params")
     return day_start(now) - dt.timedelta(days=int(days))
 
 
-def status_text(status: str) -> str:
-    """``🔴 failing``: the icon and the word, so colour is never the only signal."""
-    return f"{STATUS_ICONS.get(status, '')} {status}".strip()
+def status_badge(status: str) -> str:
+    """Markdown of a coloured badge with icon and word: ``:red-badge[:material/error: failing]``."""
+    color, icon = STATUS_STYLE.get(status, ("gray", "help"))
+    return f":{color}-badge[:material/{icon}: {status}]"
+
+
+def status_label(status: str) -> str:
+    """Markdown of a coloured word and icon, for labels: ``:red[:material/error: failing]``."""
+    color, icon = STATUS_STYLE.get(status, ("gray", "help"))
+    return f":{color}[:material/{icon}: {status}]"
+
+
+def style_status(frame: pd.DataFrame, column: str = "status") -> Any:
+    """The frame with its status cells written in the status colour (a pandas Styler)."""
+    return frame.style.map(
+        lambda value: f"color: {STATUS_CSS[value]}; font-weight: 600"
+        if value in STATUS_CSS else "", subset=[column])
+
+
+def ago(moment: object, now: dt.datetime) -> str:
+    """``1h30m ago`` for a past time, an em dash for none."""
+    if moment is None or moment is pd.NaT or (isinstance(moment, float) and pd.isna(moment)):
+        return "—"
+    seconds = (now - pd.Timestamp(moment).to_pydatetime()).total_seconds()
+    return "just now" if seconds < 60 else f"{format_duration(seconds)} ago"
 
 
 def when(value: object) -> str:

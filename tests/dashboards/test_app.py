@@ -87,7 +87,7 @@ class TestOneRun:
 
         no_errors(at)
         frame = frame_with(at, "status", "reason")
-        assert frame["status"].tolist() == ["🔵 learning"]
+        assert frame["status"].tolist() == ["learning"]
         assert frame["trend"].tolist() == [[1000.0]]
         assert "Only one run is recorded so far" in texts(at)
 

@@ -5,6 +5,7 @@ Import the fixtures into a test module (``from tests.helpers.dashboard import ..
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,3 +125,77 @@ def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
             return value
     shown = [list(e.value.columns) for e in at.dataframe]
     raise AssertionError(f"no table with columns {columns}; tables shown: {shown}")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def scenario_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Iterator[tuple[SqlMetricStore, Scenario]]:
+    """The scenario on SQLite and on PostgreSQL, shared by a module's read-only tests."""
+    from tests.helpers.postgres import require_postgres, temporary_database
+
+    if request.param == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path_factory.mktemp('scenario') / 'metrics.db'}")
+        yield store, seed_scenario(store)
+        store.dispose()
+        return
+    require_postgres()
+    with temporary_database("dq_dash") as url:
+        store = open_store(url)
+        yield store, seed_scenario(store)
+        store.dispose()
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served_dashboard(config_path: Path, log_path: Path, *, timeout: float = 90.0
+                     ) -> Iterator[str]:
+    """Run ``dq-monitor --config C dashboard --port P`` on 127.0.0.1 and yield its URL once
+    Streamlit answers its health check; stop its process group afterwards."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    script = Path(sys.executable).with_name("dq-monitor")
+    command = ([str(script)] if script.exists() else [sys.executable, "-m", "monitor"]) + [
+        "--config", str(config_path), "dashboard", "--host", "127.0.0.1", "--port", str(port)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"the dashboard exited with {process.returncode}:\n"
+                                     f"{log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the dashboard did not answer within {timeout:.0f} s:\n"
+                                     f"{log_path.read_text(errors='replace')}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=15)
