@@ -50,7 +50,8 @@ per_table = runs.assign(failed=failed).groupby("table_name").agg(
     runs=("run_id", "count"), failed=("failed", "sum"), retries=("retries", "sum"),
     mean_duration_s=("duration_seconds", "mean"), max_duration_s=("duration_seconds", "max"),
     max_lag_s=("lag_seconds", "max"), last_run=("started_at", "max"),
-).round(1).reset_index().sort_values(["failed", "table_name"], ascending=[False, True])
+).round({"mean_duration_s": 1}).reset_index().sort_values(["failed", "table_name"],
+                                                          ascending=[False, True])
 st.dataframe(per_table, hide_index=True)
 
 st.subheader("Failed runs")

@@ -23,10 +23,9 @@ from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
 
 @pytest.fixture
 def table_page(seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
-    """Open the table page by deep link: ``/table?table=NAME``."""
+    """Open the table page by deep link (``?table=NAME``, as a Slack message links it)."""
     def open_table(name: str, **query: str) -> AppTest:
-        at = app_on(seeded.config_path, monkeypatch).run()
-        return open_page(at, "table", table=name, **query)
+        return app_on(seeded.config_path, monkeypatch, query={"table": name, **query}).run()
     return open_table
 
 
@@ -48,8 +47,9 @@ def as_naive(values: pd.Series) -> list[pd.Timestamp]:
 
 
 class TestDeepLink:
-    def test_table_query_parameter_opens_that_table(self, table_page):
-        at = table_page("orders")
+    def test_table_query_parameter_opens_that_table(
+            self, seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        at = open_page(app_on(seeded.config_path, monkeypatch).run(), "table", table="orders")
 
         no_errors(at)
         assert [t.value for t in at.title] == ["orders"]
