@@ -4,6 +4,7 @@ headless Chromium (Debian's package) driven by Playwright. Screenshots go to
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -23,18 +24,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 WAIT_MS = 60_000
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+REQUIRE_VAR = "DQ_REQUIRE_BROWSER"
+
+
+def _missing(reason: str) -> None:
+    """Skip, or fail where CI requires the browser test (DQ_REQUIRE_BROWSER=1)."""
+    if os.environ.get(REQUIRE_VAR) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_VAR}=1 makes this a failure)")
+    pytest.skip(reason)
 
 
 def chromium_or_skip() -> str:
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium); "
-                    "the browser test needs it (never `playwright install`)")
+        _missing("Debian's chromium is not installed (apt-get install -y chromium); "
+                 "the browser test needs it (never `playwright install`)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        pytest.skip("playwright for Python is not installed (pip install -e '.[dev]')")
-    return chromium
+        _missing("playwright for Python is not installed (pip install -e '.[dev]')")
+    return str(chromium)
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from monitor.alerts.blocks import table_link
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
     app_on,
@@ -62,6 +64,16 @@ class TestDeepLink:
 
         no_errors(at)
         assert [t.value for t in at.title] == ["events"]
+
+    def test_the_link_in_slack_alerts_opens_the_table_page(
+            self, seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        link = table_link("http://127.0.0.1:8501", "customers")
+        query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+
+        at = app_on(seeded.config_path, monkeypatch, query=query).run()
+
+        no_errors(at)
+        assert [t.value for t in at.title] == ["customers"]
 
     def test_unknown_table_warns_and_shows_the_first_configured_one(self, table_page):
         at = table_page("no_such_table")
