@@ -5,8 +5,7 @@ Each goes through the same API as the CLI (``monitor.incident_actions``,
 the page shows, so a refused action (an incident already resolved, a point
 without a detection) is a message, not a traceback.
 
->>> # doctest: +SKIP
->>> acknowledge_incident(writer(url), 3, by="ana").message
+>>> acknowledge_incident(writer(url), 3, by="ana").message  # doctest: +SKIP
 'Incident 3 acknowledged by ana.'
 """
 

@@ -10,9 +10,18 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from monitor.dashboard import cached
 from monitor.store import open_store
 from tests.helpers.dashboard import app_on, charts, frame_with, no_errors, open_page, texts
-from tests.helpers.seed import Seeder, daily_history, naive_now, write_scenario_config
+from tests.helpers.postgres import temporary_database
+from tests.helpers.seed import (
+    SCENARIO_TABLES,
+    Seeder,
+    daily_history,
+    naive_now,
+    seed_scenario,
+    write_scenario_config,
+)
 
 PAGES = ("overview", "table", "incidents", "runs")
 
@@ -141,3 +150,25 @@ class TestBrokenConfig:
             at = at if page == "overview" else open_page(at, page)
             no_errors(at)
             assert "No tables are configured yet" in texts(at)
+
+
+class TestOnPostgreSQL:
+    def test_overview_and_table_page_read_a_postgresql_store(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        with temporary_database("dq_dash_app") as url:
+            store = open_store(url)
+            seed_scenario(store)
+            config = write_scenario_config(tmp_path / "monitor.yaml", url)
+
+            overview = app_on(config, monkeypatch).run()
+            table = app_on(config, monkeypatch, query={"table": "orders"}).run()
+            cached.reader(url).dispose()  # the app's read-only handle, before the drop
+            store.dispose()
+
+        no_errors(overview)
+        frame = frame_with(overview, "status", "reason")
+        assert dict(zip(frame["table"], frame["status"], strict=True)) == {
+            name: status for name, (_, _, status) in SCENARIO_TABLES.items()}
+        no_errors(table)
+        assert charts(table)["row_count (per day)"]["datasets"][1]["mark"].tolist() == [
+            "anomaly"]
