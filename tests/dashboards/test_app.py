@@ -4,6 +4,7 @@ with a broken config: a clear message each time, never a traceback."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,12 +27,12 @@ from tests.helpers.seed import (
 PAGES = ("overview", "table", "incidents", "runs")
 
 
-def each_page(config: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, AppTest]:
-    out = {}
-    for page in PAGES:
-        at = app_on(config, monkeypatch).run()
-        out[page] = at if page == "overview" else open_page(at, page)
-    return out
+def each_page(config: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, AppTest]]:
+    """Every page in turn, in one session (assert on each before asking for the next)."""
+    at = app_on(config, monkeypatch).run()
+    yield "overview", at
+    for page in PAGES[1:]:
+        yield page, open_page(at, page)
 
 
 def assert_no_traceback(at: AppTest) -> None:
@@ -45,7 +46,7 @@ class TestEmptyStore:
         open_store(url).dispose()  # tables created, no rows
         config = write_scenario_config(tmp_path / "monitor.yaml", url)
 
-        for page, at in each_page(config, monkeypatch).items():
+        for page, at in each_page(config, monkeypatch):
             assert_no_traceback(at)
             assert not at.error, page
             assert "The metric store has no runs yet" in at.info[0].value, page
@@ -57,7 +58,7 @@ class TestMissingStore:
         config = write_scenario_config(tmp_path / "monitor.yaml",
                                        f"sqlite:///{tmp_path / 'nothing-yet.db'}")
 
-        for page, at in each_page(config, monkeypatch).items():
+        for page, at in each_page(config, monkeypatch):
             assert_no_traceback(at)
             assert "There is no metric store at" in at.info[0].value, page
             assert "dq-monitor run" in at.info[0].value
@@ -70,7 +71,7 @@ class TestUnreachableStore:
         url = "postgresql+psycopg://dq:secret-pw@127.0.0.1:9/metrics"
         config = write_scenario_config(tmp_path / "monitor.yaml", url)
 
-        for page, at in each_page(config, monkeypatch).items():
+        for page, at in each_page(config, monkeypatch):
             assert_no_traceback(at)
             message = at.error[0].value
             assert "cannot be reached" in message, page
@@ -110,11 +111,10 @@ class TestOneRun:
 
     def test_incidents_and_runs_pages_render(self, config: Path,
                                              monkeypatch: pytest.MonkeyPatch):
-        pages = each_page(config, monkeypatch)
-
-        for page in ("incidents", "runs"):
-            no_errors(pages[page])
-        assert {m.label: m.value for m in pages["runs"].metric}["Runs"] == "1"
+        for page, at in each_page(config, monkeypatch):
+            no_errors(at)
+            if page == "runs":
+                assert {m.label: m.value for m in at.metric}["Runs"] == "1"
 
 
 class TestBrokenConfig:
