@@ -1,33 +1,47 @@
-"""The embedded demo: the sample warehouse, a config and a metric store in one folder.
+"""The embedded demo: the whole product on a sample warehouse, in one folder.
+
+``run_demo(dir)`` writes a config, an SQLite warehouse with 90 days of daily
+loads of an online shop (with incidents injected), replays the 90 days of
+monitoring runs (the backfill), drops a column as a last surprise, runs the
+monitor once as of now with every step (profile, suites, detection, alerts),
+and checks which injected incidents the real detectors caught with default
+settings, and which alarms were false.
 
 >>> report = run_demo(Path("dq-monitor-demo"))  # doctest: +SKIP
->>> [r.status for r in report.results]  # doctest: +SKIP
-['success', 'success', 'success']
+>>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.collect import collect_metrics
 from monitor.config import MonitorConfig, load_config
 from monitor.context import MonitorContext
-from monitor.profiling import Profile, profile_table
+from monitor.findings import Finding
 from monitor.run_state import RunResult
-from monitor.runner import run_tables
-from monitor.sample import SampleManifest, build_sample_warehouse
+from monitor.runner import run_table
+from monitor.sample import Incident, SampleManifest, build_sample_warehouse
+from monitor.store.detections import DetectionRow, list_detections
+from monitor.timeutil import utcnow
+from monitor.warehouse import dispose_engines
 
 DEMO_CONFIG = """\
 # dq-monitor demo configuration, written by `dq-monitor demo`.
-# Paths are relative to this file's folder.
+# Paths are relative to this file's folder. Reference: README.md.
 store: sqlite:///metrics.db
 
 warehouses:
   sample: sqlite:///sample.db
 
+expectations_dir: expectations
 default_schedule: every 1h
+dashboard_url: http://localhost:8501
 
 tables:
   - name: orders
@@ -38,8 +52,10 @@ tables:
     bucket: day
     owners: ["@data-eng"]
     tags: [sales, tier-1]
+    suites: [orders]
+    distribution_columns: [amount]
     thresholds:
-      freshness_sla: 26h
+      freshness_sla: 30h
 
   - name: events
     warehouse: sample
@@ -49,8 +65,9 @@ tables:
     bucket: day
     owners: ["@web-analytics"]
     tags: [product]
+    suites: [events]
     thresholds:
-      freshness_sla: 26h
+      freshness_sla: 30h
 
   - name: customers
     warehouse: sample
@@ -58,45 +75,160 @@ tables:
     timestamp_column: signup_at
     owners: ["@crm"]
     tags: [crm, pii]
+    suites: [customers]
     columns:
       email: {tags: [pii]}
       phone: {tags: [pii]}
 """
 
+#: Nightly runs replayed by the demo (the first one also profiles the 60 days before).
+RUN_DAYS = 30
+
+#: Where each injected incident must show up: (table, metric, column) of a detection.
+WHERE_SEEN = {"row_count": ("row_count", ""), "arrival_delay_seconds":
+              ("arrival_delay_seconds", ""), "null_rate": ("null_rate", None)}
+
+
+@dataclass(frozen=True)
+class IncidentCheck:
+    """Whether the detectors caught one injected incident, and what they said."""
+
+    incident: Incident
+    caught: bool
+    evidence: str
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """One gated ingestion of the demo."""
+
+    file: str
+    table: str
+    verdict: str
+    published: int
+    quarantined: int
+    reason: str
+
 
 @dataclass
 class DemoReport:
-    """What the demo did."""
+    """What the demo did and found."""
 
     directory: Path
     config_path: Path
     manifest: SampleManifest
+    backfill_runs: int = 0
     results: list[RunResult] = field(default_factory=list)
-    profiles: list[Profile] = field(default_factory=list)
+    checks: list[IncidentCheck] = field(default_factory=list)
+    false_alarms: list[DetectionRow] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    ingestion: list[IngestSummary] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def caught(self) -> int:
+        return sum(c.caught for c in self.checks)
 
 
-def prepare_demo(directory: Path) -> tuple[Path, SampleManifest]:
-    """Write the demo config and a fresh sample warehouse and store into ``directory``."""
+def bundled_suites() -> Path:
+    """The sample warehouse's suites shipped in the repository's ``expectations/``."""
+    return Path(__file__).resolve().parents[1] / "expectations"
+
+
+def prepare_demo(directory: Path, *, end: dt.date | None = None
+                 ) -> tuple[Path, SampleManifest]:
+    """Write the config, suites and a fresh sample warehouse; forget an earlier store."""
     directory.mkdir(parents=True, exist_ok=True)
+    # Pooled connections would keep reading a replaced SQLite file.
+    dispose_engines()
     config_path = directory / "monitor.yaml"
     config_path.write_text(DEMO_CONFIG, encoding="utf-8")
-    for stale in ("metrics.db", "metrics.db-journal", "metrics.db-wal"):
+    for stale in ("metrics.db", "metrics.db-journal", "metrics.db-wal", "metrics.db-shm"):
         (directory / stale).unlink(missing_ok=True)
-    shutil.rmtree(directory / "spool", ignore_errors=True)
-    manifest = build_sample_warehouse(directory / "sample.db")
+    shutil.rmtree(directory / ".dq-monitor", ignore_errors=True)
+    suites = directory / "expectations"
+    suites.mkdir(exist_ok=True)
+    for suite in sorted(bundled_suites().glob("*.json")):
+        shutil.copyfile(suite, suites / suite.name)
+    # The column drop comes after the backfill, so the history sees the old schema.
+    manifest = build_sample_warehouse(directory / "sample.db", drop_column=False, end=end)
     return config_path, manifest
 
 
-def run_demo(directory: Path, *,
-             progress: Callable[[RunResult], None] | None = None) -> DemoReport:
-    """Create the demo, profile every table into the store, and return what happened."""
-    config_path, manifest = prepare_demo(directory)
+def _drop_column(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE customers DROP COLUMN phone")
+
+
+def _related(row: DetectionRow, incident: Incident) -> bool:
+    """An anomaly the incident explains: same table and day, or the next morning's run."""
+    if row.table != incident.table:
+        return False
+    if row.granularity == "snapshot":
+        return row.ts.date() == incident.day + dt.timedelta(days=1)
+    return row.ts.date() == incident.day
+
+
+def _check(incident: Incident, anomalies: list[DetectionRow],
+           findings: list[Finding]) -> IncidentCheck:
+    if incident.metric == "schema":
+        hit = next((f for f in findings if f.table == incident.table and f.check == "schema"
+                    and f.failing), None)
+        return IncidentCheck(incident, hit is not None,
+                             hit.reason if hit else "no schema change reported")
+    metric, column = WHERE_SEEN[incident.metric]
+    column = incident.column or column or ""
+    day = dt.datetime.combine(incident.day, dt.time())
+    hit = next((a for a in anomalies if a.table == incident.table and a.metric == metric
+                and a.column == column and a.ts == day), None)
+    if hit is None:
+        return IncidentCheck(incident, False, f"no {metric} anomaly on {incident.day}")
+    others = sorted({f"{a.metric}{'.' + a.column if a.column else ''}" for a in anomalies
+                     if _related(a, incident) and a is not hit})
+    also = f" (also seen: {', '.join(others)})" if others else ""
+    return IncidentCheck(incident, True, hit.reason + also)
+
+
+def _is_injected(row: DetectionRow, incidents: list[Incident]) -> bool:
+    return any(incident.metric != "schema" and _related(row, incident)
+               for incident in incidents)
+
+
+def demo_clock(now: dt.datetime) -> dt.datetime:
+    """The demo's "today": this morning's 06:00 run (yesterday's before 06:00 UTC)."""
+    morning = dt.datetime.combine(now.date(), dt.time(6), dt.UTC)
+    return morning if now >= morning else morning - dt.timedelta(days=1)
+
+
+def run_demo(directory: Path, *, now: dt.datetime | None = None,
+             progress: Callable[[int, int], None] | None = None) -> DemoReport:
+    """Build the demo in ``directory``, replay 90 days of monitoring, then check today."""
+    started = utcnow()
+    today = demo_clock(now or started)
+    config_path, manifest = prepare_demo(directory, end=today.date() - dt.timedelta(days=1))
     config: MonitorConfig = load_config(config_path)
     ctx = MonitorContext(config)
     report = DemoReport(directory=directory, config_path=config_path, manifest=manifest)
-    report.results = run_tables(ctx, config.tables, progress=progress)
+    # The backfill: the nightly 06:00 run of the last RUN_DAYS days (after the 01:00
+    # load; rows loaded later are not visible yet). The first run computes every bucket
+    # of the history before it in one grouped scan. Judging happens once, at the end:
+    # the detectors walk forward, so each point is judged only on the points before it.
+    days = [manifest.end - dt.timedelta(days=i) for i in range(RUN_DAYS, 0, -1)]
+    for i, day in enumerate(days):
+        as_of = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(6), dt.UTC)
+        for table in config.tables:
+            run_table(ctx, table, as_of=as_of, trigger="demo", steps=[collect_metrics])
+            report.backfill_runs += 1
+        if progress:
+            progress(i + 1, len(days))
+    _drop_column(directory / "sample.db")
     for table in config.tables:
-        report.profiles.append(profile_table(ctx.warehouse_for(table), table,
-                                             distinct=config.distinct_for(table)))
+        report.results.append(run_table(ctx, table, as_of=today, trigger="demo"))
+    report.findings = [f for r in report.results for f in r.found]
+    anomalies = list_detections(ctx.store, limit=100_000)
+    report.checks = [_check(i, anomalies, report.findings) for i in manifest.incidents]
+    report.false_alarms = [a for a in anomalies if not _is_injected(a, manifest.incidents)]
     ctx.store.dispose()
+    dispose_engines()
+    report.seconds = (utcnow() - started).total_seconds()
     return report

@@ -102,8 +102,14 @@ class Capabilities:
         return sa.and_(column >= sa.literal(day_before, sa.String), exact)
 
     def before(self, column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
-        """``column < value`` for a time column."""
-        return self.timestamp(column) < self.bind_timestamp(value)
+        """``column < value`` for a time column, written so an index on it can be used."""
+        exact = self.timestamp(column) < self.bind_timestamp(value)
+        if not self.timestamps_are_text:
+            return exact
+        import datetime as dt
+
+        day_after = (value + dt.timedelta(days=2)).strftime("%Y-%m-%d")
+        return sa.and_(column < sa.literal(day_after, sa.String), exact)
 
     def bucket(self, column: ColumnElement[Any], granularity: Granularity) -> ColumnElement[Any]:
         """Start of the hour or day of a time column."""

@@ -37,6 +37,7 @@ from monitor.timeutil import Granularity, as_utc, bucket_width, floor_time, iso,
 from monitor.warehouse import SqlWarehouse, TableShape
 
 log = logging.getLogger(__name__)
+_JUST_AFTER = dt.timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,11 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
         assert as_of is not None
         assert ts_name is not None
         where = caps.timestamp(shape.table.c[ts_name]) <= caps.bind_timestamp(as_utc(as_of))
+        if table.loaded_at_column:
+            # Rows loaded after as_of were not in the table yet.
+            loaded = shape.table.c[table.loaded_at_column]
+            where = sa.and_(where, sa.or_(loaded.is_(None),
+                                          caps.before(loaded, as_utc(as_of) + _JUST_AFTER)))
     scan = compile_scan(shape.table, kinds, metrics, caps, where=where)
     with warehouse.connect() as conn:
         row = warehouse.execute(conn, scan.statement,
@@ -269,6 +275,11 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
         conditions.append(caps.at_or_after(ts, as_utc(start)))
     if end is not None:
         conditions.append(caps.before(ts, as_utc(end)))
+        if table.loaded_at_column:
+            # Rows loaded after ``end`` were not in the table yet: a late load is late.
+            loaded = shape.table.c[table.loaded_at_column]
+            conditions.append(sa.or_(loaded.is_(None),
+                                     caps.before(loaded, as_utc(end) + _JUST_AFTER)))
     extra = {"_dq_latest": sa.func.max(caps.timestamp(ts))}
     if table.loaded_at_column:
         extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))

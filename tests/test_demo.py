@@ -1,21 +1,64 @@
-"""The demo builds its own folder and stores a profile of every sample table."""
+"""The demo: its detectors must catch every injected incident, and say so honestly."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from monitor.config import load_config
-from monitor.demo import run_demo
+from monitor.demo import DemoReport, demo_clock, run_demo
+
+NOW = dt.datetime(2026, 11, 27, 22, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
+    return run_demo(tmp_path_factory.mktemp("demo") / "d", now=NOW)
 
 
 class TestRunDemo:
-    def test_everything_lands_in_the_folder(self, tmp_path: Path) -> None:
-        report = run_demo(tmp_path / "demo")
+    def test_every_injected_incident_is_caught(self, report: DemoReport) -> None:
+        caught = {c.incident.key: c.caught for c in report.checks}
 
+        assert caught == {"partial_load": True, "late_load": True, "duplicated_load": True,
+                          "null_spike": True, "dropped_column": True}
+
+    def test_evidence_names_the_real_numbers(self, report: DemoReport) -> None:
+        said = {c.incident.key: c.evidence for c in report.checks}
+
+        assert "below the usual" in said["partial_load"]
+        assert "arrival delay" in said["late_load"]
+        assert "above the usual" in said["duplicated_load"]
+        assert "null rate of user_id" in said["null_spike"]
+        assert "column 'phone' was removed" in said["dropped_column"]
+
+    def test_false_alarms_are_few_and_none_is_an_injected_day(self, report: DemoReport) -> None:
+        injected = {(i.table, i.day) for i in report.manifest.incidents}
+
+        assert len(report.false_alarms) <= 3
+        assert not {(a.table, a.ts.date()) for a in report.false_alarms} & injected
+
+    def test_history_and_runs_land_in_the_folder(self, report: DemoReport) -> None:
         config = load_config(report.config_path)
+
+        assert report.backfill_runs == 90
         assert [r.status for r in report.results] == ["success"] * 3
-        assert {p.table for p in report.profiles} == {"orders", "events", "customers"}
-        assert (tmp_path / "demo" / "metrics.db").exists()
-        assert config.resolve_url(config.warehouses["sample"].url).endswith("demo/sample.db")
-        orders = next(p for p in report.profiles if p.table == "orders")
-        assert orders.row_count == report.manifest.rows["orders"]
+        assert report.manifest.end == dt.date(2026, 11, 26)
+        assert config.resolve_url(config.store).endswith("/d/metrics.db")
+        assert (report.directory / "expectations").is_dir()
+
+
+class TestDemoClock:
+    def test_this_morning_or_yesterday_morning(self) -> None:
+        assert demo_clock(NOW) == dt.datetime(2026, 11, 27, 6, tzinfo=dt.UTC)
+        assert demo_clock(NOW.replace(hour=3)) == dt.datetime(2026, 11, 26, 6, tzinfo=dt.UTC)
+
+
+def test_a_second_run_starts_from_scratch(tmp_path: Path) -> None:
+    first = run_demo(tmp_path / "again", now=NOW)
+    second = run_demo(tmp_path / "again", now=NOW)
+
+    assert second.backfill_runs == first.backfill_runs
+    assert [c.caught for c in second.checks] == [c.caught for c in first.checks]

@@ -1,4 +1,4 @@
-"""`dq-monitor demo` as a user runs it."""
+"""`dq-monitor demo --no-dashboard` as a user runs it: a summary against the injected incidents."""
 
 from __future__ import annotations
 
@@ -10,11 +10,25 @@ from monitor.cli import main
 
 
 class TestDemoCommand:
-    def test_prints_profiles_and_next_steps(self, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-        code = main(["demo", "--dir", str(tmp_path / "d")])
+    def test_summary_lists_each_incident_and_the_next_commands(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code = main(["demo", "--dir", str(tmp_path / "d"), "--no-dashboard"])
 
         out = capsys.readouterr().out
         assert code == 0
-        assert "orders (sample: orders)" in out
-        assert f"--config {tmp_path / 'd' / 'monitor.yaml'} history orders" in out
+        assert "injected incidents: 5 of 5 caught" in out
+        for words in ("partial load", "late load", "duplicated load", "null spike",
+                      "dropped column"):
+            assert words in out
+        assert "false alarms:" in out
+        assert f"--config {tmp_path / 'd' / 'monitor.yaml'} anomalies" in out
+
+    def test_busy_port_is_a_usage_error(self, tmp_path: Path) -> None:
+        import socket
+
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+
+            assert main(["demo", "--dir", str(tmp_path / "d"), "--port", str(port)]) == 2
