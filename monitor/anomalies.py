@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from monitor.config import TableConfig
 from monitor.context import MonitorContext
 from monitor.detection import Detection, MetricKind, Series, State, detect_metric, diff_schema
 from monitor.errors import StoreUnavailable
@@ -170,6 +171,26 @@ def schema_finding(store: SqlMetricStore, table_name: str, as_of: dt.datetime,
                    reason=reason, since=previous[0][0])
 
 
+def row_count_rule(table: TableConfig, points: Sequence[MetricPoint]) -> Finding | None:
+    """``thresholds.min_row_count`` on the newest bucket (or the run's total for others)."""
+    limit = table.thresholds.min_row_count
+    grain = table.bucket or "snapshot"
+    newest = max((p for p in points if p.metric == "row_count" and p.column == ""
+                  and p.granularity == grain and p.value is not None),
+                 key=lambda p: p.ts, default=None)
+    if limit is None or newest is None:
+        return None
+    rows = int(newest.value or 0)
+    what = f"the {grain} starting {newest.ts:%Y-%m-%d %H:%M}" if table.bucket else "the table"
+    failing = rows < limit
+    reason = (f"{what} has {rows:,} rows, below the minimum of {limit:,}" if failing
+              else f"{what} has {rows:,} rows (minimum {limit:,})")
+    return Finding(table=table.name, check="rule:min_row_count", kind="rule",
+                   severity="critical" if failing else "info", failing=failing, at=newest.ts,
+                   reason=reason, metric="row_count", observed=float(rows),
+                   lower=float(limit))
+
+
 def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
     """Runner step: judge this run's new points and the schema; queue the verdicts."""
     table = state.table
@@ -189,6 +210,9 @@ def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
         return
     if schema is not None:
         judgement.findings.append(schema)
+    minimum = row_count_rule(table, state.points)
+    if minimum is not None:
+        judgement.findings.append(minimum)
     rows = judgement.rows
     state.write(lambda conn: replace_detections(conn, state.run_id, rows))
     state.found.extend(judgement.findings)

@@ -163,3 +163,26 @@ class TestSeriesFromPoints:
 
         assert list(series.excluded) == [True, False]
         assert np.isnan(series.values[1])
+
+
+class TestRowCountRule:
+    def test_minimum_rows_on_the_newest_bucket(self) -> None:
+        from monitor.anomalies import row_count_rule
+        from monitor.config import TableConfig
+
+        table = TableConfig(name="t", warehouse="w", table="t", timestamp_column="ts",
+                            bucket="day", thresholds={"min_row_count": 100})
+        pts = [MetricPoint("t", "", "row_count", "day", DAY0, 500.0),
+               MetricPoint("t", "", "row_count", "day", DAY0 + dt.timedelta(days=1), 40.0),
+               MetricPoint("t", "", "row_count", "snapshot", DAY0, 9000.0)]
+
+        finding = row_count_rule(table, pts)
+        healthy = row_count_rule(table, pts[:1])
+        unset = row_count_rule(TableConfig(name="t", warehouse="w", table="t"), pts)
+
+        assert finding is not None
+        assert (finding.failing, finding.severity, finding.observed) == (True, "critical", 40.0)
+        assert "below the minimum of 100" in finding.reason
+        assert healthy is not None
+        assert not healthy.failing
+        assert unset is None
