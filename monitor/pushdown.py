@@ -1,0 +1,375 @@
+"""Expectations evaluated by the warehouse itself: one aggregate SELECT per table.
+
+The common GX expectation types (nulls, ranges, sets, regexes, lengths,
+uniqueness, min/max/mean/stdev/sum, row counts, distinct counts) compile
+into aggregates of ONE statement built with SQLAlchemy Core (identifiers
+quoted, values bound); identical aggregates are shared (one ``count(col)``
+serves every null check on ``col``). Uniqueness needs a grouped count,
+which rides in the same statement as a scalar subquery. Results follow
+GX's own semantics (``mostly``, null handling, unexpected percent of the
+non-null rows), which the tests check against GX as the oracle.
+
+Expectation types or arguments not handled here (``row_condition``,
+dates as bounds, median, ...) are reported by ``supports`` and left to GX.
+
+>>> from monitor.suites import ExpectationSpec
+>>> from monitor.dialects import capabilities_for
+>>> spec = ExpectationSpec("s", "expect_column_values_to_be_between",
+...                        {"column": "amount", "min_value": 0})
+>>> supports(spec, "float", capabilities_for("sqlite"))
+True
+"""
+
+from __future__ import annotations
+
+import decimal
+import logging
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitor.dialects import Capabilities
+from monitor.errors import QueryFailed
+from monitor.outcomes import ExpectationOutcome
+from monitor.suites import ExpectationSpec
+from monitor.warehouse import SqlWarehouse, TableShape
+
+log = logging.getLogger(__name__)
+
+NUMERIC = ("integer", "float", "decimal")
+_COMMON = frozenset({"result_format", "catch_exceptions"})
+_RANGE = frozenset({"min_value", "max_value", "strict_min", "strict_max"})
+_MAP = frozenset({"column", "mostly"})
+
+#: type -> the arguments it understands (anything else goes to GX).
+NATIVE_KWARGS: dict[str, frozenset[str]] = {
+    "expect_table_row_count_to_be_between": _RANGE,
+    "expect_table_row_count_to_equal": frozenset({"value"}),
+    "expect_column_values_to_not_be_null": _MAP,
+    "expect_column_values_to_be_null": _MAP,
+    "expect_column_values_to_be_between": _MAP | _RANGE,
+    "expect_column_values_to_be_in_set": _MAP | {"value_set"},
+    "expect_column_values_to_not_be_in_set": _MAP | {"value_set"},
+    "expect_column_values_to_match_regex": _MAP | {"regex"},
+    "expect_column_values_to_not_match_regex": _MAP | {"regex"},
+    "expect_column_value_lengths_to_be_between": _MAP | _RANGE,
+    "expect_column_value_lengths_to_equal": _MAP | {"value"},
+    "expect_column_values_to_be_unique": _MAP,
+    "expect_column_min_to_be_between": {"column"} | _RANGE,
+    "expect_column_max_to_be_between": {"column"} | _RANGE,
+    "expect_column_mean_to_be_between": {"column"} | _RANGE,
+    "expect_column_stdev_to_be_between": {"column"} | _RANGE,
+    "expect_column_sum_to_be_between": {"column"} | _RANGE,
+    "expect_column_unique_value_count_to_be_between": {"column"} | _RANGE,
+    "expect_column_proportion_of_unique_values_to_be_between": {"column"} | _RANGE,
+    "expect_column_proportion_of_non_null_values_to_be_between": {"column"} | _RANGE,
+}
+#: Map expectations judged against every row; the others only see non-null values.
+_ALL_ROWS = frozenset({"expect_column_values_to_not_be_null",
+                       "expect_column_values_to_be_null"})
+_NUMERIC_AGGREGATES = {"expect_column_min_to_be_between": "min",
+                       "expect_column_max_to_be_between": "max",
+                       "expect_column_mean_to_be_between": "avg",
+                       "expect_column_stdev_to_be_between": "stddev",
+                       "expect_column_sum_to_be_between": "sum"}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bounds_ok(kwargs: Mapping[str, Any], *, integers: bool = False) -> bool:
+    for key in ("min_value", "max_value"):
+        value = kwargs.get(key)
+        if value is None:
+            continue
+        if not _number(value) or (integers and not float(value).is_integer()):
+            return False
+    return all(isinstance(kwargs.get(k, False), bool) or kwargs.get(k) is None
+               for k in ("strict_min", "strict_max"))
+
+
+def _set_ok(values: Any, kind: str) -> bool:
+    if not isinstance(values, list | tuple) or not values:
+        return False
+    if kind in NUMERIC:
+        return all(_number(v) for v in values)
+    if kind == "string":
+        return all(isinstance(v, str) for v in values)
+    if kind == "boolean":
+        return all(isinstance(v, bool) for v in values)
+    return False
+
+
+def supports(spec: ExpectationSpec, kind: str | None, caps: Capabilities) -> bool:
+    """True when this module evaluates ``spec`` on a column of ``kind`` (None: no column)."""
+    allowed = NATIVE_KWARGS.get(spec.type)
+    if allowed is None or set(spec.kwargs) - allowed - _COMMON:
+        return False
+    kw, kind = spec.kwargs, kind or ""
+    mostly = kw.get("mostly", 1)
+    if not _number(mostly) or not 0 <= mostly <= 1:
+        return False
+    match spec.type:
+        case "expect_table_row_count_to_be_between":
+            return _bounds_ok(kw)
+        case "expect_table_row_count_to_equal":
+            return _number(kw.get("value"))
+        case "expect_column_values_to_not_be_null" | "expect_column_values_to_be_null":
+            return True
+        case "expect_column_values_to_be_between":
+            return kind in NUMERIC and _bounds_ok(kw) and (
+                kw.get("min_value") is not None or kw.get("max_value") is not None)
+        case "expect_column_values_to_be_in_set" | "expect_column_values_to_not_be_in_set":
+            return _set_ok(kw.get("value_set"), kind)
+        case "expect_column_values_to_match_regex" | "expect_column_values_to_not_match_regex":
+            return caps.has_regex and kind == "string" and isinstance(kw.get("regex"), str)
+        case "expect_column_value_lengths_to_be_between":
+            return kind == "string" and _bounds_ok(kw, integers=True)
+        case "expect_column_value_lengths_to_equal":
+            return kind == "string" and _number(kw.get("value"))
+        case "expect_column_values_to_be_unique" | (
+                "expect_column_unique_value_count_to_be_between") | (
+                "expect_column_proportion_of_unique_values_to_be_between"):
+            return kind != "other" and _bounds_ok(kw)
+        case "expect_column_proportion_of_non_null_values_to_be_between":
+            return _bounds_ok(kw)
+    return kind in NUMERIC and _bounds_ok(kw)  # min/max/mean/stdev/sum
+
+
+def _range(expr: ColumnElement[Any], kw: Mapping[str, Any]) -> ColumnElement[bool]:
+    parts = []
+    low, high = kw.get("min_value"), kw.get("max_value")
+    if low is not None:
+        bound = sa.literal(low)
+        parts.append(expr > bound if kw.get("strict_min") else expr >= bound)
+    if high is not None:
+        bound = sa.literal(high)
+        parts.append(expr < bound if kw.get("strict_max") else expr <= bound)
+    return sa.and_(*parts) if parts else sa.true()
+
+
+def unexpected_condition(spec: ExpectationSpec, column: ColumnElement[Any],
+                         caps: Capabilities) -> ColumnElement[bool] | None:
+    """True for the rows a map expectation calls unexpected; None for aggregate types.
+
+    The same predicate counts the unexpected rows, samples their values and
+    picks the rows that ingestion sends to quarantine.
+    """
+    kw = spec.kwargs
+    present = column.is_not(None)
+    match spec.type:
+        case "expect_column_values_to_not_be_null":
+            return column.is_(None)
+        case "expect_column_values_to_be_null":
+            return present
+        case "expect_column_values_to_be_between":
+            return sa.and_(present, sa.not_(_range(column, kw)))
+        case "expect_column_values_to_be_in_set":
+            return sa.and_(present, column.not_in(list(kw["value_set"])))
+        case "expect_column_values_to_not_be_in_set":
+            return sa.and_(present, column.in_(list(kw["value_set"])))
+        case "expect_column_values_to_match_regex":
+            return sa.and_(present, sa.not_(column.regexp_match(kw["regex"])))
+        case "expect_column_values_to_not_match_regex":
+            return sa.and_(present, column.regexp_match(kw["regex"]))
+        case "expect_column_value_lengths_to_be_between":
+            return sa.and_(present, sa.not_(_range(caps.length(column), kw)))
+        case "expect_column_value_lengths_to_equal":
+            return sa.and_(present, caps.length(column) != sa.literal(kw["value"]))
+    return None
+
+
+class _Scan:
+    """The aggregates of one SELECT, each once, under a short label."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self.exprs: dict[tuple[Any, ...], tuple[str, ColumnElement[Any]]] = {}
+
+    def add(self, key: tuple[Any, ...], build: Callable[[], ColumnElement[Any]]) -> str:
+        if key not in self.exprs:
+            label = f"a{len(self.exprs)}"
+            self.exprs[key] = (label, build().label(label))
+        return self.exprs[key][0]
+
+    def statement(self) -> sa.Select[Any]:
+        return sa.select(*(expr for _, expr in self.exprs.values())).select_from(self.table)
+
+
+def _dup_rows(table: sa.Table, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Rows whose value occurs more than once (GX's unexpected count for uniqueness)."""
+    counts = (sa.select(sa.func.count().label("n")).select_from(table)
+              .where(column.is_not(None)).group_by(column)
+              .having(sa.func.count() > 1).subquery("dq_dups"))
+    return (sa.select(sa.func.coalesce(sa.func.sum(counts.c.n), 0))
+            .scalar_subquery())
+
+
+def _float(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _between(value: Any, kw: Mapping[str, Any]) -> bool:
+    low, high = kw.get("min_value"), kw.get("max_value")
+    if low is not None and (value <= low if kw.get("strict_min") else value < low):
+        return False
+    return not (high is not None and (value >= high if kw.get("strict_max") else value > high))
+
+
+Reader = Callable[[Mapping[str, Any]], ExpectationOutcome]
+
+
+def _plan(spec: ExpectationSpec, shape: TableShape, column: str | None, kind: str,
+          scan: _Scan, caps: Capabilities) -> Reader:
+    """Register the aggregates ``spec`` needs; return how to judge it from the row."""
+    table, kw = shape.table, spec.kwargs
+    rows = scan.add(("rows",), sa.func.count)
+    if spec.type == "expect_table_row_count_to_be_between":
+        return lambda r: _judged(spec, int(r[rows] or 0), _between(int(r[rows] or 0), kw))
+    if spec.type == "expect_table_row_count_to_equal":
+        return lambda r: _judged(spec, int(r[rows] or 0), int(r[rows] or 0) == kw["value"])
+    assert column is not None
+    col = table.c[column]
+    non_null = scan.add(("non_null", column), lambda: sa.func.count(col))
+    condition = unexpected_condition(spec, col, caps)
+    if condition is not None:
+        bad = scan.add(("unexpected", spec.key),
+                       lambda: sa.func.sum(sa.case((condition, 1), else_=0)))
+        return lambda r: _map_outcome(spec, r[rows], r[non_null], r[bad])
+    if spec.type == "expect_column_values_to_be_unique":
+        dups = scan.add(("dups", column), lambda: _dup_rows(table, col))
+        return lambda r: _map_outcome(spec, r[rows], r[non_null], r[dups])
+    if spec.type in ("expect_column_unique_value_count_to_be_between",
+                     "expect_column_proportion_of_unique_values_to_be_between"):
+        distinct = scan.add(("distinct", column), lambda: sa.func.count(sa.distinct(col)))
+        if spec.type == "expect_column_unique_value_count_to_be_between":
+            return lambda r: _metric(spec, int(r[distinct] or 0))
+        return lambda r: _metric(spec, (int(r[distinct] or 0) / int(r[non_null]))
+                                 if r[non_null] else 0.0)
+    if spec.type == "expect_column_proportion_of_non_null_values_to_be_between":
+        return lambda r: _metric(spec, int(r[non_null] or 0) / int(r[rows]) if r[rows] else 0)
+    what = _NUMERIC_AGGREGATES[spec.type]
+    if what == "stddev":
+        return _stddev(spec, col, column, scan, caps, non_null)
+    fn = {"min": sa.func.min, "max": sa.func.max, "sum": sa.func.sum,
+          "avg": lambda c: sa.func.avg(sa.cast(c, sa.Double))}[what]
+    label = scan.add((what, column), lambda: fn(col))
+    return lambda r: _metric(spec, _float(r[label]))
+
+
+def _stddev(spec: ExpectationSpec, col: ColumnElement[Any], column: str, scan: _Scan,
+            caps: Capabilities, non_null: str) -> Reader:
+    """Sample standard deviation; from shifted sums where the dialect has no stddev_samp."""
+    if caps.has_stddev:
+        label = scan.add(("stddev", column), lambda: sa.func.stddev_samp(sa.cast(col, sa.Double)))
+        return lambda r: _metric(spec, _float(r[label]))
+    # Shifting by one value of the column keeps the sum of squares exact.
+    shift = sa.func.coalesce(
+        sa.select(sa.cast(col, sa.Double)).select_from(scan.table).where(col.is_not(None))
+        .limit(1).scalar_subquery(), 0.0)
+    s1 = scan.add(("ssum", column), lambda: sa.func.sum(sa.cast(col, sa.Double) - shift))
+    s2 = scan.add(("ssumsq", column), lambda: sa.func.sum(
+        (sa.cast(col, sa.Double) - shift) * (sa.cast(col, sa.Double) - shift)))
+
+    def read(r: Mapping[str, Any]) -> ExpectationOutcome:
+        n = int(r[non_null] or 0)
+        if n < 2:
+            return _metric(spec, None)
+        a, b = float(r[s1] or 0.0), float(r[s2] or 0.0)
+        return _metric(spec, math.sqrt(max(0.0, (b - a * a / n) / (n - 1))))
+
+    return read
+
+
+def _judged(spec: ExpectationSpec, observed: Any, success: bool) -> ExpectationOutcome:
+    return ExpectationOutcome(spec, success=success, observed_value=observed)
+
+
+def _metric(spec: ExpectationSpec, value: Any) -> ExpectationOutcome:
+    """GX's ``_validate_metric_value_between``: a missing value fails."""
+    if value is None:
+        return ExpectationOutcome(spec, success=False, observed_value=None)
+    return ExpectationOutcome(spec, success=_between(value, spec.kwargs), observed_value=value)
+
+
+def _map_outcome(spec: ExpectationSpec, rows: Any, non_null: Any,
+                 unexpected: Any) -> ExpectationOutcome:
+    """GX's column-map judgement: ``mostly`` of the considered rows must be expected."""
+    total, present, bad = int(rows or 0), int(non_null or 0), int(unexpected or 0)
+    considered = total if spec.type in _ALL_ROWS else present
+    mostly = float(spec.kwargs.get("mostly", 1))
+    success = True if total == 0 or considered == 0 else (considered - bad) / considered >= mostly
+    percent = bad / considered * 100 if total > 0 and considered > 0 else None
+    return ExpectationOutcome(spec, success=success, element_count=total,
+                              unexpected_count=bad, unexpected_percent=percent)
+
+
+class PushdownValidator:
+    """Evaluates supported expectations in one aggregate SELECT per table."""
+
+    def evaluate(self, warehouse: SqlWarehouse, shape: TableShape,
+                 expectations: Sequence[ExpectationSpec], *, samples: int = 0,
+                 no_samples: Collection[str] = ()) -> list[ExpectationOutcome]:
+        """Outcomes for ``expectations`` (every one must pass ``supports``)."""
+        if not expectations:
+            return []
+        try:
+            outcomes = self._scan(warehouse, shape, expectations)
+        except QueryFailed:
+            if len(expectations) == 1:
+                raise
+            # One bad argument (say an invalid regex) must not sink the rest: isolate it.
+            outcomes = []
+            for spec in expectations:
+                try:
+                    outcomes += self._scan(warehouse, shape, [spec])
+                except QueryFailed as error:
+                    outcomes.append(ExpectationOutcome(spec, success=False,
+                                                       error=str(error), engine="sql"))
+        if samples > 0:
+            outcomes = [self._with_samples(warehouse, shape, o, samples, no_samples)
+                        for o in outcomes]
+        return outcomes
+
+    def _scan(self, warehouse: SqlWarehouse, shape: TableShape,
+              expectations: Sequence[ExpectationSpec]) -> list[ExpectationOutcome]:
+        scan = _Scan(shape.table)
+        caps = warehouse.capabilities
+        readers = []
+        for spec in expectations:
+            column = spec.column
+            kind = shape.column(column).kind if column else ""
+            readers.append(_plan(spec, shape, column, kind, scan, caps))
+        with warehouse.connect() as conn:
+            row = warehouse.execute(conn, scan.statement(),
+                                    what=f"expectations on {shape.qualified}").mappings().one()
+        return [reader(row) for reader in readers]
+
+    def _with_samples(self, warehouse: SqlWarehouse, shape: TableShape,
+                      outcome: ExpectationOutcome, samples: int,
+                      no_samples: Collection[str]) -> ExpectationOutcome:
+        spec = outcome.expectation
+        column = spec.column
+        if (outcome.success or not outcome.unexpected_count or column is None
+                or column in no_samples or spec.type == "expect_column_values_to_not_be_null"):
+            return outcome
+        col = shape.table.c[column]
+        condition = unexpected_condition(spec, col, warehouse.capabilities)
+        if condition is not None:
+            query = sa.select(col).select_from(shape.table).where(condition).limit(samples)
+        else:  # uniqueness: values that occur more than once
+            query = (sa.select(col).select_from(shape.table).where(col.is_not(None))
+                     .group_by(col).having(sa.func.count() > 1).limit(samples))
+        with warehouse.connect() as conn:
+            values = warehouse.execute(conn, query, what=f"unexpected values of {column!r}"
+                                       ).scalars().all()
+        return replace(outcome, unexpected_values=tuple(_float(v) for v in values))
