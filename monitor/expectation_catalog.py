@@ -19,6 +19,12 @@ COMMON_KWARGS = ("result_format", "catch_exceptions")
 #: Arguments that name columns of the validated table.
 COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
 
+#: Types about the table's columns themselves: a column they name need not exist.
+SCHEMA_TYPES = frozenset({
+    "expect_column_to_exist", "expect_table_column_count_to_equal",
+    "expect_table_column_count_to_be_between", "expect_table_columns_to_match_set",
+    "expect_table_columns_to_match_ordered_list"})
+
 # One type per line (indented lines continue it):
 # "type: required kwargs | optional kwargs" ("-" for none);
 # generated from the registry of GX 1.24 (core expectations only).

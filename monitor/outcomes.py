@@ -84,7 +84,7 @@ class ExpectationOutcome:
 
 def _short(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.6g}"
     if isinstance(value, list | tuple):
         text = ", ".join(str(v) for v in value[:8])
         return f"[{text}{', ...' if len(value) > 8 else ''}]"

@@ -25,13 +25,14 @@ from monitor.run_state import RunResult, RunState
 from monitor.secrets import redact
 from monitor.store import run_key
 from monitor.timeutil import as_utc
+from monitor.validate_step import validate_suites
 
 log = logging.getLogger(__name__)
 
 Step = Callable[[MonitorContext, RunState], None]
 
 #: The steps of a run, in order. Each may queue writes; all commit together.
-STEPS: tuple[Step, ...] = (collect_metrics,)
+STEPS: tuple[Step, ...] = (collect_metrics, validate_suites)
 
 
 def _error_kind(error: BaseException) -> str:

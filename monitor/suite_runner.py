@@ -22,17 +22,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from monitor.config import TableConfig
-from monitor.expectation_catalog import CATALOG
+from monitor.expectation_catalog import CATALOG, SCHEMA_TYPES
 from monitor.outcomes import ExpectationOutcome, Validator
 from monitor.pushdown import PushdownValidator, supports
 from monitor.suites import ExpectationSpec, Suite
 from monitor.warehouse import SqlWarehouse, TableShape
 
 EngineChoice = Literal["auto", "gx"]
-_SCHEMA_TYPES = frozenset({
-    "expect_column_to_exist", "expect_table_column_count_to_equal",
-    "expect_table_column_count_to_be_between", "expect_table_columns_to_match_set",
-    "expect_table_columns_to_match_ordered_list"})
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,7 @@ def _resolved(spec: ExpectationSpec, shape: TableShape) -> ExpectationSpec | str
             if found is None:
                 return _missing(kwargs[key], shape)
             kwargs[key] = found
-    if isinstance(kwargs.get("column_list"), list) and spec.type not in _SCHEMA_TYPES:
+    if isinstance(kwargs.get("column_list"), list) and spec.type not in SCHEMA_TYPES:
         resolved = []
         for name in kwargs["column_list"]:
             found = resolve_column(shape, name) if isinstance(name, str) else None
@@ -171,7 +167,7 @@ def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
             results[i] = ExpectationOutcome(spec, success=False, engine="none",
                                             error=f"unknown expectation type {spec.type!r}")
             continue
-        if spec.type in _SCHEMA_TYPES:
+        if spec.type in SCHEMA_TYPES:
             results[i] = schema_outcome(spec, shape)
             continue
         resolved = _resolved(spec, shape)

@@ -33,6 +33,7 @@ from monitor.errors import ConfigError, InputError
 from monitor.expectation_catalog import (
     CATALOG,
     COLUMN_KWARGS,
+    SCHEMA_TYPES,
     allowed_kwargs,
     required_kwargs,
 )
@@ -200,7 +201,7 @@ def load_suite(path: str | Path) -> Suite:
 
 def suite_files(config: MonitorConfig) -> list[Path]:
     """Every suite file in the expectations folder, sorted by name."""
-    folder = config.expectations_path()
+    folder = config.expectations_path().resolve()
     if not folder.is_dir():
         return []
     return sorted(folder.glob(f"*{SUITE_SUFFIX}"))
@@ -208,7 +209,7 @@ def suite_files(config: MonitorConfig) -> list[Path]:
 
 def suite_path(config: MonitorConfig, name: str) -> Path:
     """Where the suite called ``name`` lives; ConfigError listing the known suites if absent."""
-    path = config.expectations_path() / f"{name}{SUITE_SUFFIX}"
+    path = config.expectations_path().resolve() / f"{name}{SUITE_SUFFIX}"
     if path.is_file():
         return path
     known = ", ".join(p.stem for p in suite_files(config)) or "none"
@@ -249,7 +250,7 @@ def check_suite(suite: Suite, columns: Collection[str] | None = None) -> list[Su
         allowed = allowed_kwargs(spec.type)
         for key in sorted(set(spec.kwargs) - allowed):
             problem(f"unknown argument {key!r}{_hint(key, allowed)}")
-        if columns is not None:
+        if columns is not None and spec.type not in SCHEMA_TYPES:
             for name in spec.columns():
                 if name not in columns:
                     problem(f"column {name!r} does not exist (columns: "

@@ -24,9 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from monitor.errors import MonitorError
 from monitor.outcomes import ExpectationOutcome
 from monitor.suites import ExpectationSpec
-from monitor.warehouse import SqlWarehouse, TableShape
+from monitor.warehouse import SqlWarehouse, TableShape, classify
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def gx_context() -> Any:
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             context = gx.get_context(mode="ephemeral")
+            # GX logs routine steps (a temporary docs folder...) at INFO: keep them out.
+            logging.getLogger("great_expectations").setLevel(logging.WARNING)
             context.variables.progress_bars = ProgressBarsConfig(
                 globally=False, metric_calculations=False)
             _CONTEXT = context
@@ -149,6 +152,25 @@ class GxValidator:
                                        f"Great Expectations cannot validate "
                                        f"{warehouse.capabilities.name} tables here")
                     for spec in expectations]
+        try:
+            return self._evaluate(warehouse, shape, expectations, samples, no_samples)
+        except MonitorError:
+            raise
+        except sa.exc.SQLAlchemyError as error:
+            raise classify(error, f"Great Expectations on {shape.qualified}") from None
+        except Exception as error:  # noqa: BLE001 - GX fails in many ways; report, do not crash
+            cause = error.__cause__ if isinstance(error.__cause__, sa.exc.SQLAlchemyError) else None
+            if cause is not None:
+                raise classify(cause, f"Great Expectations on {shape.qualified}") from None
+            message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            log.warning("Great Expectations failed on %s: %s", shape.qualified, message)
+            return [ExpectationOutcome(spec, success=False, engine="gx",
+                                       error=f"Great Expectations failed: {message}")
+                    for spec in expectations]
+
+    def _evaluate(self, warehouse: SqlWarehouse, shape: TableShape,
+                  expectations: Sequence[ExpectationSpec], samples: int,
+                  no_samples: Collection[str]) -> list[ExpectationOutcome]:
         import great_expectations as gx
 
         with _LOCK:
