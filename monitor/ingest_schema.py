@@ -33,6 +33,7 @@ from monitor.warehouse import ColumnInfo, TableShape
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _NUMERIC = ("integer", "float", "decimal")
+FAST_PATH_ROWS = 1000  # longer numeric columns convert vectorised
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,9 @@ def _convert(value: Any, kind: str) -> Any:
         if isinstance(value, dt.datetime | dt.date):
             stamp = pd.Timestamp(value)
         else:
+            text = str(value).strip()
             try:
-                stamp = pd.Timestamp(str(value).strip().replace("Z", "+00:00"))
+                stamp = pd.Timestamp(text[:-1] if text.endswith(("Z", "z")) else text)
             except (ValueError, TypeError):
                 raise ValueError(f"{_show(value)} is not a date or time") from None
         if stamp is pd.NaT:
@@ -131,7 +133,7 @@ def convert_column(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, s
     """Values converted to ``kind`` (None for NULL) and the reason per failed row."""
     out: list[Any] = []
     errors: dict[int, str] = {}
-    if kind in ("float", "decimal", "integer") and len(values) > 1000:
+    if kind in _NUMERIC and len(values) > FAST_PATH_ROWS:
         return _convert_numbers(values, kind)
     for i, value in enumerate(values.tolist()):
         if value is None or (isinstance(value, float) and math.isnan(value)
@@ -151,7 +153,8 @@ def _convert_numbers(values: pd.Series, kind: str) -> tuple[list[Any], dict[int,
     raw = values.to_numpy(dtype=object)
     present = np.array([v is not None for v in raw], dtype=bool)
     numbers = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
-    bad = present & np.isnan(numbers)
+    bad = present & (np.isnan(numbers) | np.array([isinstance(v, bool) for v in raw],
+                                                  dtype=bool))
     if kind == "integer":
         bad |= present & ~np.isnan(numbers) & (np.mod(numbers, 1) != 0)
     errors: dict[int, str] = {}
