@@ -57,7 +57,9 @@ def ensure_quarantine(conn: Connection, target: TableShape) -> sa.Table:
     if not inspector.has_table(table.name, schema=target.schema):
         table.create(conn)
         return table
-    existing = {c["name"] for c in inspector.get_columns(table.name, schema=target.schema)}
+    # The column names of a result: portable where reflection is not (DuckDB).
+    probe = sa.select(sa.text("*")).select_from(sa.table(table.name, schema=target.schema))
+    existing = set(conn.execute(probe.limit(0)).keys())
     missing = [name for name in META_COLUMNS if name not in existing]
     if missing:
         raise ConfigError(f"{target.schema + '.' if target.schema else ''}{table.name} exists "
@@ -74,9 +76,10 @@ def write_rows(conn: Connection, quarantine: sa.Table, batch_id: str,
     if not rows:
         return 0
     stamp = to_naive_utc(at)
-    names = set(quarantine.c.keys())
-    payload = [{**{k: v for k, v in row.items() if k in names},
-                "dq_batch_id": batch_id, "dq_quarantined_at": stamp} for row in rows]
+    names = quarantine.c.keys()
+    # Every row gets every column: an executemany takes its columns from the first row.
+    payload = [{**{k: row.get(k) for k in names}, "dq_batch_id": batch_id,
+                "dq_quarantined_at": stamp} for row in rows]
     for start in range(0, len(payload), 5000):
         conn.execute(quarantine.insert(), payload[start:start + 5000])
     return len(payload)

@@ -46,12 +46,12 @@ def gx_context() -> Any:
     global _CONTEXT
     with _LOCK:
         if _CONTEXT is None:
+            # GX logs routine steps (a temporary docs folder...) at INFO: keep them out.
+            logging.getLogger("great_expectations").setLevel(logging.WARNING)
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             context = gx.get_context(mode="ephemeral")
-            # GX logs routine steps (a temporary docs folder...) at INFO: keep them out.
-            logging.getLogger("great_expectations").setLevel(logging.WARNING)
             context.variables.progress_bars = ProgressBarsConfig(
                 globally=False, metric_calculations=False)
             _CONTEXT = context

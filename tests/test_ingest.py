@@ -353,3 +353,23 @@ class TestCli:
         assert main([*args, str(empty), "--into", "orders"]) == 2
         assert "0 bytes" in capsys.readouterr().err
         wh.dispose()
+
+
+class TestDuckDb:
+    def test_publish_good_works_on_duckdb_too(self, tmp_path: Path) -> None:
+        from tests.helpers.warehouses import duckdb_warehouse
+
+        w = duckdb_warehouse(tmp_path)
+        w.create_table("orders", ORDER_TYPES, HISTORY)
+        config = config_for(w, tmp_path, [dict(TABLE)], suites={"orders": SUITE})
+        ctx = MonitorContext(config, clock=lambda: NOW)
+        frame = batch(null_customer=[0, 7])
+        before = target(ctx, w)
+
+        result = ingest_file(write(frame, tmp_path / "b.csv"), "orders", context=ctx,
+                             mode="publish_good")
+
+        assert (result.status, result.rows_published, result.rows_quarantined) == (
+            "partially_published", 38, 2)
+        assert target(ctx, w)[0] == before[0] + 38
+        w.dispose()

@@ -125,7 +125,7 @@ def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
                     problems.append(SuiteProblem(
                         problem.source, f"{problem.message} in table {table.name!r}",
                         problem.index, problem.label))
-    return problems
+    return sorted(problems, key=lambda p: -1 if p.index is None else p.index)
 
 
 @suites_group.command("check")

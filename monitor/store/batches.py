@@ -92,7 +92,7 @@ def batch_history(store: SqlMetricStore, table: str | None = None, *,
                   published_only: bool = False, limit: int = 100) -> list[BatchRecord]:
     """Batches, newest first."""
     t = batches
-    query = sa.select(t).order_by(t.c.started_at.desc()).limit(limit)
+    query = sa.select(t).order_by(t.c.started_at.desc(), t.c.finished_at.desc()).limit(limit)
     if table:
         query = query.where(t.c.table_name == table)
     if published_only:

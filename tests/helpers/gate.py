@@ -49,9 +49,9 @@ def suite_of(name: str, specs: Sequence[ExpectationSpec]) -> Suite:
 
 
 def table_frame(engine: sa.Engine, table: str, schema: str | None = None) -> pd.DataFrame:
-    t = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=engine)
+    query = sa.select(sa.text("*")).select_from(sa.table(table, schema=schema))
     with engine.connect() as conn:
-        result = conn.execute(sa.select(t))
+        result = conn.execute(query)
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
