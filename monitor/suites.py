@@ -173,13 +173,18 @@ def parse_suite(data: Any, *, source: str) -> Suite:
         if unknown:
             raise InputError(f"{where} ({kind}): unknown key(s) {', '.join(unknown)}")
         meta = item.get("meta") or {}
+        if not isinstance(meta, Mapping):
+            raise InputError(f"{where} ({kind}): 'meta' must be an object")
         specs.append(ExpectationSpec(
             suite=name, type=kind, kwargs=dict(kwargs),
             severity=_severity(item.get("severity"), f"{where} ({kind})"),
-            id=item.get("id"), meta=dict(meta) if isinstance(meta, Mapping) else {},
+            id=item.get("id"), meta=dict(meta),
             index=index, description=item.get("description")))
+    meta = data.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise InputError(f"{source}: the suite's 'meta' must be an object")
     return Suite(name=name, expectations=tuple(specs), source=source, id=data.get("id"),
-                 meta=dict(data.get("meta") or {}))
+                 meta=dict(meta))
 
 
 def load_suite(path: str | Path) -> Suite:
