@@ -31,6 +31,7 @@ from pydantic import (
 from monitor.durations import Schedule, parse_duration, parse_schedule
 from monitor.errors import ConfigError
 from monitor.secrets import REGISTRY, MissingVariable, Secrets, only_variable, resolve_env
+from monitor.timeutil import parse_time
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 CONFIG_ENV_VAR = "DQ_MONITOR_CONFIG"
@@ -102,10 +103,18 @@ class TableConfig(_Model):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     columns: dict[str, ColumnConfig] = Field(default_factory=dict)
     detection: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Columns whose mean, stddev and distinct count are watched per bucket.
+    distribution_columns: list[str] = Field(default_factory=list)
     slack_channel: str | None = None
     mute_until: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("mute_until", mode="before")
+    @classmethod
+    def _mute_until_is_a_time(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2026-01-31T06:00:00Z as a datetime: accept both.
+        return None if value is None else parse_time(value).isoformat()
 
     @model_validator(mode="after")
     def _bucket_needs_timestamp(self) -> TableConfig:

@@ -89,6 +89,22 @@ class Capabilities:
             return sa.literal(value.strftime("%Y-%m-%d %H:%M:%S.000"), sa.String)
         return sa.literal(value.replace(tzinfo=None), sa.DateTime)
 
+    def at_or_after(self, column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
+        """``column >= value`` for a time column, written so an index on it can be used."""
+        exact = self.timestamp(column) >= self.bind_timestamp(value)
+        if not self.timestamps_are_text:
+            return exact
+        # strftime() hides the column from SQLite's index; a raw text comparison
+        # against the previous day is a superset for every ISO layout and uses it.
+        import datetime as dt
+
+        day_before = (value - dt.timedelta(days=1)).strftime("%Y-%m-%d")
+        return sa.and_(column >= sa.literal(day_before, sa.String), exact)
+
+    def before(self, column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
+        """``column < value`` for a time column."""
+        return self.timestamp(column) < self.bind_timestamp(value)
+
     def bucket(self, column: ColumnElement[Any], granularity: Granularity) -> ColumnElement[Any]:
         """Start of the hour or day of a time column."""
         if self.timestamps_are_text:

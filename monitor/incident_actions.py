@@ -39,7 +39,7 @@ def acknowledge(store: SqlMetricStore, incident_id: int, *, by: str | None = Non
             incidents.c.incident_id == incident_id)).scalar()
         if status is None:
             raise InputError(f"no incident with id {incident_id}; list them with "
-                             f"`dq-monitor alerts list`")
+                             f"`dq-monitor incidents list`")
         if status == "resolved":
             raise InputError(f"incident {incident_id} is already resolved")
         conn.execute(incidents.update().where(incidents.c.incident_id == incident_id).values(

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 
+from monitor.alerts.step import raise_alerts
 from monitor.collect import collect_metrics
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 Step = Callable[[MonitorContext, RunState], None]
 
 #: The steps of a run, in order. Each may queue writes; all commit together.
-STEPS: tuple[Step, ...] = (collect_metrics, validate_suites)
+STEPS: tuple[Step, ...] = (collect_metrics, validate_suites, raise_alerts)  # raise_alerts last
 
 
 def _error_kind(error: BaseException) -> str:

@@ -61,9 +61,9 @@ def _daily_volume(rng: np.random.Generator, day: dt.date, base: float) -> int:
 def _stamps(rng: np.random.Generator, day: dt.date, n: int) -> list[str]:
     # Activity peaks in the afternoon; seconds spread over the whole day.
     hours = np.clip(rng.normal(14.0, 4.0, n), 0, 23.999)
-    seconds = np.sort((hours * 3600).astype(int))
-    base = dt.datetime(day.year, day.month, day.day)
-    return [(base + dt.timedelta(seconds=int(s))).isoformat(sep=" ") for s in seconds]
+    seconds = np.sort((hours * 3600).astype("int64"))
+    stamps = np.datetime64(day.isoformat(), "s") + seconds.astype("timedelta64[s]")
+    return [str(s).replace("T", " ") for s in stamps]
 
 
 def _load_time(rng: np.random.Generator, day: dt.date, late_hours: float = 0.0) -> str:
@@ -202,12 +202,14 @@ def _events(conn: sqlite3.Connection, rng: np.random.Generator, start: dt.date, 
         if "null_spike" in plan and day == plan["null_spike"].day:
             null_share = 0.35
         loaded = _load_time(rng, day)
-        rows = []
-        for stamp in _stamps(rng, day, volume):
-            user = None if rng.random() < null_share else int(rng.integers(1, customers + 1))
-            rows.append((next_id, user, EVENT_TYPES[int(rng.integers(0, len(EVENT_TYPES)))],
-                         float(np.round(rng.gamma(2.0, 400.0), 1)), stamp, loaded))
-            next_id += 1
+        users = rng.integers(1, customers + 1, volume).tolist()
+        missing = (rng.random(volume) < null_share).tolist()
+        kinds = rng.integers(0, len(EVENT_TYPES), volume).tolist()
+        durations = np.round(rng.gamma(2.0, 400.0, volume), 1).tolist()
+        rows = [(next_id + i, None if missing[i] else users[i], EVENT_TYPES[kinds[i]],
+                 durations[i], stamp, loaded)
+                for i, stamp in enumerate(_stamps(rng, day, volume))]
+        next_id += volume
         if "duplicated_load" in plan and day == plan["duplicated_load"].day:
             rows = rows + rows
         conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -64,7 +64,7 @@ class TestReadCsv:
         try:
             batch = read_batch_file(path)
         except InputError as error:
-            assert str(error).startswith(str(path))  # noqa: PT017
+            assert str(error).startswith(str(path))
         else:
             assert batch.rows > 0
 

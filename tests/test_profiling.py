@@ -242,6 +242,22 @@ class TestProfileBuckets:
         assert [b.columns["amount"]["mean"] for b in buckets] == pytest.approx(
             list(expected["mean"]))
 
+    def test_distinct_counts_only_for_chosen_columns(self, warehouse: WarehouseUnderTest
+                                                     ) -> None:
+        base = dt.datetime(2026, 4, 1)
+        rows = [{"id": i, "amount": float(i % 3), "label": f"l{i % (5 + i // 10)}",
+                 "created": base + dt.timedelta(hours=6 * i)} for i in range(40)]
+        create(warehouse, "chosen", KINDS, rows)
+        table = warehouse.table_config("chosen", timestamp_column="created", bucket="day",
+                                       distribution_columns=["label"])
+
+        buckets = profile_buckets(warehouse.warehouse(), table, distinct="exact")
+
+        frame = pd.DataFrame(rows)
+        expected = frame.groupby(frame["created"].dt.floor("D"))["label"].nunique()
+        assert [b.columns["label"]["distinct_count"] for b in buckets] == list(expected)
+        assert all("distinct_count" not in b.columns["amount"] for b in buckets)
+
     def test_range_limits_the_buckets(self, warehouse: WarehouseUnderTest) -> None:
         base = dt.datetime(2026, 4, 1)
         rows = [{"id": i, "amount": 1.0, "label": "a", "created": base + dt.timedelta(hours=6 * i)}

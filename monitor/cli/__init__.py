@@ -15,14 +15,14 @@ from collections.abc import Sequence
 import click
 
 from monitor import __version__
-from monitor.cli import gate, profiling, sample, suites
+from monitor.cli import alerts, demo, gate, profiling, sample, suites
 from monitor.cli.common import CliState
 from monitor.errors import MonitorError
 from monitor.logs import configure_logging
 from monitor.secrets import redact
 
 #: Modules that add commands to the group, each through ``register(group)``.
-COMMANDS = (profiling, sample, suites, gate)
+COMMANDS = (profiling, sample, demo, alerts, suites, gate)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"],

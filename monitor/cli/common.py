@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from monitor.config import MonitorConfig, load_config
@@ -84,7 +85,8 @@ def render_table(title: str | None, columns: Sequence[str], rows: Iterable[Seque
     for name in columns:
         table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(*(fmt_value(v) for v in row))
+        # Cells are data, never markup: "[critical]" must print as written.
+        table.add_row(*(escape(fmt_value(v)) for v in row))
     console().print(table)
 
 

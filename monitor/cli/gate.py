@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.cli.sample import sample_path
@@ -23,7 +24,7 @@ from monitor.store.batches import batch_history
 def print_gate(result: GateResult) -> None:
     """A verdict and its checks, failures first."""
     colour = "green" if result.passed else "red"
-    console().print(f"[{colour}]{result.verdict.upper()}[/{colour}] {result.summary}")
+    console().print(f"[{colour}]{result.verdict.upper()}[/{colour}] {escape(result.summary)}")
     ordered = sorted(result.checks, key=lambda c: (c.passed, not c.blocking, c.check))
     rows = []
     for c in ordered:
@@ -53,15 +54,15 @@ def gate_cmd(state: CliState, table: str, suites: tuple[str, ...], no_store: boo
 
 def print_ingest(result: IngestResult) -> None:
     if result.status == "duplicate":
-        console().print(f"{result.source}: already ingested into {result.table} (batch "
-                        f"{result.batch_id[:12]}); nothing new published")
+        console().print(escape(f"{result.source}: already ingested into {result.table} "
+                               f"(batch {result.batch_id[:12]}); nothing new published"))
         return
     if result.gate is not None:
         print_gate(result.gate)
-    console().print(
+    console().print(escape(
         f"batch {result.batch_id[:12]} ({result.mode}): {result.status}; rows in "
         f"{result.rows_in:,}, published {result.rows_published:,}, quarantined "
-        f"{result.rows_quarantined:,} ({result.duration_seconds:.2f}s)")
+        f"{result.rows_quarantined:,} ({result.duration_seconds:.2f}s)"))
 
 
 @click.command("ingest")
@@ -156,8 +157,8 @@ def sample_batches_cmd(state: CliState, warehouse: str, out: Path | None) -> Non
         raise click.UsageError(f"{path} does not exist yet; run `dq-monitor sample` first")
     folder = out or path.parent / "batches"
     for item in sample_batches_for(path, folder):
-        console().print(f"{item.path}  (expect: {item.expect}) {item.description}")
-    console().print(f"try: dq-monitor ingest {folder / 'orders_good.csv'} --into orders")
+        console().print(escape(f"{item.path}  ({item.expect}) {item.description}"))
+    console().print(escape(f"try: dq-monitor ingest {folder / 'orders_good.csv'} --into orders"))
 
 
 def register(group: click.Group) -> None:

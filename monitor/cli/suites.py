@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from monitor.cli.common import (
     FORMAT_OPTION,
@@ -31,8 +32,7 @@ from monitor.suite_runner import TableValidation
 from monitor.suites import Suite, SuiteProblem, check_suite, load_suite, suite_files, suite_path
 from monitor.validate_step import validate_now
 
-_MARK = {"critical": "[red]critical[/red]", "warning": "[yellow]warning[/yellow]",
-         "info": "info"}
+_MARK = {"critical": "FAIL", "warning": "warning", "info": "info"}
 
 
 def _users(config: MonitorConfig, name: str) -> list[str]:
@@ -69,7 +69,7 @@ def list_cmd(state: CliState, fmt: str) -> None:
         emit_json(rows)
         return
     if not rows:
-        console().print(f"no suite files in {config.expectations_path().resolve()}")
+        console().print(escape(f"no suite files in {config.expectations_path().resolve()}"))
         return
     render_table(f"suites in {config.expectations_path().resolve()}",
                  ("suite", "expectations", "critical", "warning", "info", "tables", "problem"),
@@ -159,7 +159,7 @@ def check_cmd(state: CliState, names: tuple[str, ...], no_gx: bool, no_columns: 
         emit_json({"checked": checked, "problems": [str(p) for p in problems]})
     else:
         for problem in problems:
-            console().print(f"[red]x[/red] {problem}", markup=True, highlight=False)
+            console().print(f"[red]x[/red] {escape(str(problem))}", highlight=False)
         verdict = "no problems" if not problems else f"{len(problems)} problem(s)"
         console().print(f"checked {len(checked)} suite(s): {verdict}")
     if problems:
@@ -172,8 +172,7 @@ def print_validation(report: TableValidation) -> None:
                                                      o.expectation.suite, o.expectation.index))
     rows = []
     for o in ordered:
-        status = "[green]pass[/green]" if o.success else _MARK[o.severity].replace(
-            "info", "fail (info)")
+        status = "pass" if o.success else _MARK[o.severity]
         shown = o.unexpected_count if o.unexpected_count is not None else o.observed_value
         if isinstance(shown, list):
             shown = f"{len(shown)} columns"
@@ -239,7 +238,7 @@ def history_cmd(state: CliState, table: str, suite: str | None, expectation: str
         emit_json([r.to_dict() for r in found])
         return
     if not found:
-        console().print(f"no stored expectation results for {table!r} match")
+        console().print(escape(f"no stored expectation results for {table!r} match"))
         return
     render_table(f"expectation history of {table}",
                  ("time (UTC)", "suite", "type", "column", "severity", "success",

@@ -1,0 +1,20 @@
+"""Alerts: incidents from findings, Block Kit messages, an outbox, and notifiers.
+
+``raise_alerts`` is the runner step; ``flush_outbox`` delivers what is due
+(after each run, from the service, and by ``dq-monitor alerts deliver``).
+"""
+
+from monitor.alerts.notifier import (
+    Delivery,
+    DeliveryFailed,
+    DeliveryRejected,
+    Notifier,
+    OutgoingMessage,
+    build_notifier,
+)
+from monitor.alerts.outbox import DeliveryReport, deliver_due, flush_outbox, list_outbox, requeue
+from monitor.alerts.step import raise_alerts, record_alerts
+
+__all__ = ["Delivery", "DeliveryFailed", "DeliveryRejected", "DeliveryReport", "Notifier",
+           "OutgoingMessage", "build_notifier", "deliver_due", "flush_outbox", "list_outbox",
+           "raise_alerts", "record_alerts", "requeue"]

@@ -1,0 +1,256 @@
+"""Block Kit messages for incidents: what is wrong, in plain words, for whom, and where to look.
+
+One message per table and run: several problems of one table are one
+message with a section each. ``render_text`` turns blocks back into plain
+text (the console notifier and the docs use it).
+
+>>> import datetime as dt
+>>> item = AlertItem(incident_id=7, check="volume:row_count", severity="critical",
+...                  reason="412 rows, usually about 980", metric="row_count",
+...                  observed=412, expected=980, lower=850, upper=1100,
+...                  since=dt.datetime(2026, 1, 5, 6))
+>>> text, blocks = build_message("opened", "orders", [item], owners=["<@U012AB3CD>"],
+...                              dashboard_url="http://localhost:8501")
+>>> text
+'[critical] orders: 412 rows, usually about 980 <@U012AB3CD>'
+>>> print(render_text(blocks).splitlines()[0])
+:rotating_light: Data quality alert: orders
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from monitor.findings import SEVERITY_ORDER
+from monitor.timeutil import as_utc
+
+Event = Literal["opened", "update", "reminder", "resolved"]
+EVENTS: tuple[str, ...] = ("opened", "update", "reminder", "resolved")
+
+#: Problems shown one by one; the rest are counted (Slack allows 50 blocks a message).
+MAX_ITEMS = 10
+_SECTION_LIMIT = 2900  # Slack's limit for a section's text is 3000 characters
+_HEADER_LIMIT = 150
+_URL_LIMIT = 3000  # a button's url
+_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:",
+          "info": ":large_blue_circle:"}
+_HEADERS = {"opened": ":rotating_light: Data quality alert: {table}",
+            "reminder": ":bell: Still failing: {table}",
+            "resolved": ":white_check_mark: Resolved: {table}"}
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One incident as a message shows it."""
+
+    incident_id: int | None
+    check: str
+    severity: str
+    reason: str
+    metric: str | None = None
+    column: str | None = None
+    observed: float | str | None = None
+    expected: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    since: dt.datetime | None = None
+    occurrences: int = 1
+    ok_runs: int = 0
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: ``&``, ``<`` and ``>`` (mentions are added after)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(owner: str) -> str:
+    """An owner as Slack writes a mention.
+
+    >>> [mention(o) for o in ["<@U012AB3CD>", "U012AB3CD", "S0614TZR7", "@here", "@data-eng"]]
+    ['<@U012AB3CD>', '<@U012AB3CD>', '<!subteam^S0614TZR7>', '<!here>', '@data-eng']
+    """
+    owner = owner.strip()
+    if owner.startswith("<") and owner.endswith(">"):
+        return owner
+    bare = owner.removeprefix("@")
+    if _USER_ID.match(bare):
+        return f"<@{bare}>"
+    if _GROUP_ID.match(bare):
+        return f"<!subteam^{bare}>"
+    if bare in ("here", "channel", "everyone"):
+        return f"<!{bare}>"
+    return escape(owner)  # a name Slack cannot resolve: shown as written
+
+
+def table_link(dashboard_url: str | None, table: str) -> str | None:
+    """The dashboard page of a table, ``{dashboard_url}/?table=<name>``, URL-encoded.
+
+    >>> table_link("http://localhost:8501/", "sales orders")
+    'http://localhost:8501/?table=sales%20orders'
+    """
+    if not dashboard_url:
+        return None
+    return f"{dashboard_url.rstrip('/')}/?table={quote(table, safe='')}"
+
+
+def fmt_number(value: float | str | None) -> str:
+    """Numbers as people read them: thousands separators, four significant digits.
+
+    >>> fmt_number(1234567), fmt_number(0.031249), fmt_number(2.5e-05), fmt_number(None)
+    ('1,234,567', '0.03125', '2.5e-05', '-')
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    number = float(value)
+    if not math.isfinite(number):
+        return str(number)
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    if abs(number) >= 1e6 or abs(number) < 1e-3:
+        return f"{number:.4g}"
+    return f"{number:,.4g}" if abs(number) >= 1000 else f"{number:.4g}"
+
+
+def fmt_time(value: dt.datetime | None) -> str:
+    return "-" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def worst(items: Sequence[AlertItem]) -> str:
+    return min((i.severity for i in items), key=lambda s: SEVERITY_ORDER.get(s, 9),
+               default="info")
+
+
+def describe(item: AlertItem) -> str:
+    """What is wrong with one check, in plain words (mrkdwn)."""
+    lines = [f"{_EMOJI.get(item.severity, '')} *{item.severity}* · {escape(item.reason)}"]
+    what = []
+    if item.metric:
+        what.append(f"metric `{escape(item.metric)}`")
+    if item.column:
+        what.append(f"column `{escape(item.column)}`")
+    facts = " of ".join(what)
+    numbers = []
+    if item.observed is not None:
+        numbers.append(f"observed *{escape(fmt_number(item.observed))}*")
+    if item.expected is not None:
+        numbers.append(f"expected *{fmt_number(item.expected)}*")
+    if item.lower is not None or item.upper is not None:
+        numbers.append(f"normal band {fmt_number(item.lower)} – {fmt_number(item.upper)}")
+    detail = ", ".join(numbers)
+    line = ": ".join(part for part in (facts[:1].upper() + facts[1:], detail) if part)
+    if item.since is not None:
+        line = f"{line} · since {fmt_time(item.since)}" if line else f"since {fmt_time(item.since)}"
+    if line:
+        lines.append(line)
+    return "\n".join(lines)[:_SECTION_LIMIT]
+
+
+def _item_text(event: str, item: AlertItem) -> str:
+    text = describe(item)
+    if event == "update":
+        text += f"\nStill failing: seen {item.occurrences} times."
+    elif event == "reminder":
+        text += f"\nSeen {item.occurrences} times so far."
+    elif event == "resolved":
+        runs = f"{item.ok_runs} passing run{'s' if item.ok_runs != 1 else ''}"
+        text = (f":white_check_mark: ~{escape(item.reason)}~\n"
+                f"Back to normal after {runs}." + (f" It started {fmt_time(item.since)}."
+                                                   if item.since else ""))
+    return text[:_SECTION_LIMIT]
+
+
+def _summary(event: str, table: str, items: Sequence[AlertItem]) -> str:
+    count = len(items)
+    noun = f"{count} problem{'s' if count != 1 else ''}"
+    if event == "resolved":
+        return f"{noun} on `{escape(table)}` {'is' if count == 1 else 'are'} resolved."
+    return f"*{noun}* on table `{escape(table)}` · worst severity *{worst(items)}*"
+
+
+def build_message(event: str, table: str, items: Sequence[AlertItem], *,
+                  owners: Sequence[str] = (), dashboard_url: str | None = None
+                  ) -> tuple[str, list[dict[str, Any]]]:
+    """The fallback text and Block Kit blocks of one message about ``items`` of ``table``.
+
+    ``opened`` and ``reminder`` mention the owners; thread ``update`` replies and
+    ``resolved`` notices do not ping anyone.
+    """
+    assert event in EVENTS, event
+    assert items, "a message needs at least one incident"
+    ping = event in ("opened", "reminder") and bool(owners)
+    mentions = " ".join(mention(o) for o in owners) if ping else ""
+    blocks: list[dict[str, Any]] = []
+    if event in _HEADERS:
+        header = _HEADERS[event].format(table=table)[:_HEADER_LIMIT]
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": header,
+                                                  "emoji": True}})
+    summary = _summary(event, table, items)
+    if mentions:
+        summary += f"\nOwners: {mentions}"
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": summary}})
+    for item in items[:MAX_ITEMS]:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": _item_text(event, item)}})
+    context = []
+    if len(items) > MAX_ITEMS:
+        context.append(f"…and {len(items) - MAX_ITEMS} more; see the dashboard.")
+    ids = [f"#{i.incident_id}" for i in items[:MAX_ITEMS] if i.incident_id is not None]
+    if ids:
+        hint = "" if event == "resolved" else " · `dq-monitor incidents ack ID` to silence"
+        context.append(f"incident {', '.join(ids)}{hint}")
+    if context:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": " ".join(context)[:_SECTION_LIMIT]}]})
+    link = table_link(dashboard_url, table)
+    if link and event != "update" and len(link) <= _URL_LIMIT:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Open dashboard"},
+             "url": link, "action_id": "open_dashboard"}]})
+    return _fallback(event, table, items, mentions, link), blocks
+
+
+def _fallback(event: str, table: str, items: Sequence[AlertItem], mentions: str,
+              link: str | None) -> str:
+    """The ``text`` Slack shows in notifications and where blocks cannot be shown."""
+    if len(items) == 1:
+        body = items[0].reason
+    else:
+        body = f"{len(items)} problems: " + "; ".join(i.reason for i in items[:3])
+        body += "; …" if len(items) > 3 else ""
+    prefix = {"opened": f"[{worst(items)}] {table}", "reminder": f"Still failing: {table}",
+              "update": f"Still failing: {table}", "resolved": f"Resolved: {table}"}[event]
+    text = f"{prefix}: {body}"
+    if mentions:
+        text += f" {mentions}"
+    if link and event == "resolved":
+        text += f" {link}"
+    return text[:3000]
+
+
+def render_text(blocks: Sequence[dict[str, Any]]) -> str:
+    """Blocks as plain text, the way a person reads the message."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind in ("header", "section"):
+            text = block.get("text", {}).get("text", "")
+            lines.append(text)
+            lines.extend(f.get("text", "") for f in block.get("fields", []))
+        elif kind == "context":
+            lines.append(" ".join(e.get("text", "") for e in block.get("elements", [])))
+        elif kind == "actions":
+            lines.extend(f"[{e['text']['text']}] {e.get('url', '')}".rstrip()
+                         for e in block.get("elements", []) if e.get("type") == "button")
+        elif kind == "divider":
+            lines.append("---")
+    return "\n".join(lines)

@@ -1,0 +1,325 @@
+"""The outbox: alerts written with the run's results, delivered after the commit, never lost.
+
+A message is queued (``enqueue``) in the same transaction as the incident
+change that caused it, under a deterministic id, so a replayed run cannot
+queue it twice. ``deliver_due`` sends what is due: it claims each message
+first (so two processes never send the same one), retries transient failures
+(429 honouring Retry-After, 5xx, timeouts, connection errors) with backoff,
+and moves a message to ``dead`` after ``alerts.max_attempts`` attempts or at
+once when Slack rejects it for good. ``requeue`` brings dead messages back.
+
+A thread reply waits until the message it replies to is delivered; if that
+one is dead, or went out through a webhook (no thread), the reply is posted
+on its own.
+
+>>> report = flush_outbox(ctx)  # doctest: +SKIP
+>>> report.delivered, report.dead  # doctest: +SKIP
+(['3f0c...'], [])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from monitor.alerts.incidents import set_thread
+from monitor.alerts.notifier import (
+    DeliveryFailed,
+    DeliveryRejected,
+    Notifier,
+    OutgoingMessage,
+    build_notifier,
+)
+from monitor.context import MonitorContext
+from monitor.errors import InputError
+from monitor.retry import RetryPolicy
+from monitor.secrets import redact
+from monitor.store import SqlMetricStore
+from monitor.store.schema import outbox
+from monitor.timeutil import to_naive_utc
+
+log = logging.getLogger(__name__)
+
+OUTBOX_STATUSES = ("pending", "delivered", "dead")
+#: Events that reach the channel (thread replies do not) and count against the rate limit.
+CHANNEL_EVENTS = ("opened", "reminder", "resolved")
+#: Waits between attempts: 1 min, 2, 4, ... up to 1 h, +-20 % so retries do not align.
+BACKOFF = RetryPolicy(base_delay=60.0, max_delay=3600.0, jitter=0.2)
+#: How long a claimed message stays reserved beyond the notifier's timeout.
+LEASE_MARGIN = 60.0
+
+
+def message_id(table: str, run_id: str, event: str, checks: Sequence[str],
+               thread: str | None = None) -> str:
+    """Deterministic id of one message: the same run and incidents give the same id.
+
+    >>> a = message_id("orders", "orders@2026-01-05T06:00:00", "opened", ["b", "a"])
+    >>> a == message_id("orders", "orders@2026-01-05T06:00:00", "opened", ["a", "b"]), len(a)
+    (True, 40)
+    """
+    key = "\x1f".join([table, run_id, event, thread or "", *sorted(checks)])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message to queue."""
+
+    message_id: str
+    table: str
+    event: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    channel: str | None = None
+    incident_ids: tuple[int, ...] = ()
+    thread_parent: str | None = None  # message_id of the message this one replies to
+    reply_broadcast: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks, "incident_ids": list(self.incident_ids),
+                "thread_parent": self.thread_parent, "reply_broadcast": self.reply_broadcast}
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One stored message and how its delivery went; times are naive UTC."""
+
+    message_id: str
+    incident_id: int | None
+    table: str
+    event: str
+    channel: str | None
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+    last_error: str | None = None
+    delivered_at: dt.datetime | None = None
+    response_ts: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message_id": self.message_id, "incident_id": self.incident_id,
+                "table": self.table, "event": self.event, "channel": self.channel,
+                "status": self.status, "attempts": self.attempts,
+                "next_attempt_at": self.next_attempt_at, "created_at": self.created_at,
+                "delivered_at": self.delivered_at, "last_error": self.last_error,
+                "response_ts": self.response_ts, "text": self.text}
+
+
+def _entry(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        message_id=row["message_id"], incident_id=row["incident_id"], table=row["table_name"],
+        event=row["event"], channel=row["channel"], status=row["status"],
+        attempts=row["attempts"] or 0, next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"], last_error=row["last_error"],
+        delivered_at=row["delivered_at"], response_ts=row["response_ts"],
+        payload=json.loads(row["payload_json"]))
+
+
+def enqueue(conn: Connection, message: OutboxMessage, *, now: dt.datetime) -> bool:
+    """Queue a message in the caller's transaction; False if its id is already queued."""
+    exists = conn.execute(sa.select(outbox.c.message_id).where(
+        outbox.c.message_id == message.message_id)).first()
+    if exists:
+        return False
+    naive = to_naive_utc(now)
+    conn.execute(outbox.insert().values(
+        message_id=message.message_id, table_name=message.table, event=message.event,
+        incident_id=message.incident_ids[0] if message.incident_ids else None,
+        channel=message.channel, payload_json=json.dumps(message.payload()), status="pending",
+        attempts=0, next_attempt_at=naive, created_at=naive))
+    return True
+
+
+def sent_since(conn: Connection, since: dt.datetime) -> int:
+    """Messages to a channel queued since a time (the global rate limit counts these)."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
+        outbox.c.created_at >= to_naive_utc(since),
+        outbox.c.event.in_(CHANNEL_EVENTS))).scalar_one())
+
+
+def get(conn: Connection, message_id: str) -> OutboxEntry | None:
+    row = conn.execute(sa.select(outbox).where(
+        outbox.c.message_id == message_id)).mappings().first()
+    return _entry(row) if row else None
+
+
+def list_outbox(store: SqlMetricStore, *, status: str | None = None, table: str | None = None,
+                limit: int = 100) -> list[OutboxEntry]:
+    """Stored messages, newest first."""
+    query = sa.select(outbox).order_by(outbox.c.created_at.desc(),
+                                       outbox.c.message_id).limit(limit)
+    if status:
+        query = query.where(outbox.c.status == status)
+    if table:
+        query = query.where(outbox.c.table_name == table)
+    with store.connect() as conn:
+        return [_entry(row) for row in conn.execute(query).mappings()]
+
+
+def requeue(store: SqlMetricStore, *, now: dt.datetime, message_id: str | None = None,
+            all_dead: bool = False) -> list[str]:
+    """Make dead (or one given undelivered) messages pending again with fresh attempts."""
+    if (message_id is None) == (not all_dead):
+        raise InputError("name one message id, or pass --all-dead")
+    query = outbox.update().values(status="pending", attempts=0,
+                                   next_attempt_at=to_naive_utc(now))
+    with store.transaction() as conn:
+        if message_id is not None:
+            entry = get(conn, message_id)
+            if entry is None:
+                raise InputError(f"no alert with id {message_id!r}; list them with "
+                                 f"`dq-monitor alerts list`")
+            if entry.status == "delivered":
+                raise InputError(f"alert {message_id} was delivered already "
+                                 f"({entry.delivered_at:%Y-%m-%d %H:%M:%S} UTC); not resending")
+            ids = [message_id]
+        else:
+            ids = list(conn.execute(sa.select(outbox.c.message_id).where(
+                outbox.c.status == "dead")).scalars())
+        if ids:
+            conn.execute(query.where(outbox.c.message_id.in_(ids),
+                                     outbox.c.status != "delivered"))
+    return ids
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did, by message id."""
+
+    delivered: list[str] = field(default_factory=list)
+    retrying: list[str] = field(default_factory=list)
+    dead: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why the pass stopped early (the receiver is down)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"delivered": self.delivered, "retrying": self.retrying, "dead": self.dead,
+                "deferred": self.deferred, "stopped": self.stopped}
+
+
+def _claim(store: SqlMetricStore, entry: OutboxEntry, now: dt.datetime, lease: float) -> bool:
+    """Reserve a message for this process (counting the attempt); False if someone else has."""
+    with store.transaction() as conn:
+        return conn.execute(outbox.update().where(
+            outbox.c.message_id == entry.message_id, outbox.c.status == "pending",
+            outbox.c.attempts == entry.attempts,
+            outbox.c.next_attempt_at == entry.next_attempt_at,
+        ).values(attempts=entry.attempts + 1,
+                 next_attempt_at=now + dt.timedelta(seconds=lease))).rowcount == 1
+
+
+def _thread(conn: Connection, entry: OutboxEntry, notifier: Notifier
+            ) -> tuple[bool, str | None, str | None]:
+    """(wait?, thread_ts, channel) for a reply: wait while its parent is still pending."""
+    parent_id = entry.payload.get("thread_parent")
+    if not parent_id:
+        return False, None, entry.channel
+    parent = get(conn, parent_id)
+    if parent is not None and parent.status == "pending":
+        return True, None, entry.channel
+    if (parent is not None and parent.status == "delivered" and parent.response_ts
+            and notifier.supports_threads):
+        return False, parent.response_ts, parent.payload.get("delivered_channel") or entry.channel
+    return False, None, entry.channel
+
+
+def deliver_due(store: SqlMetricStore, notifier: Notifier, *, now: dt.datetime,
+                max_attempts: int, only: Collection[str] | None = None, limit: int = 500,
+                backoff: RetryPolicy = BACKOFF) -> DeliveryReport:
+    """Send the pending messages that are due, oldest first.
+
+    The pass stops at the first transient failure (Slack is down or limiting
+    us; the next messages would fail the same way) and leaves the rest due.
+    """
+    now = to_naive_utc(now)
+    report = DeliveryReport()
+    query = sa.select(outbox).where(outbox.c.status == "pending",
+                                    outbox.c.next_attempt_at <= now).order_by(
+        outbox.c.created_at, outbox.c.message_id).limit(limit)
+    if only is not None:
+        query = query.where(outbox.c.message_id.in_(list(only)))
+    with store.connect() as conn:
+        entries = [_entry(row) for row in conn.execute(query).mappings()]
+    lease = notifier.timeout + LEASE_MARGIN
+    for entry in entries:
+        with store.connect() as conn:
+            wait, thread_ts, channel = _thread(conn, entry, notifier)
+        if wait:
+            report.deferred.append(entry.message_id)
+            continue
+        if not _claim(store, entry, now, lease):
+            continue
+        attempt = entry.attempts + 1
+        message = OutgoingMessage(text=entry.text, blocks=entry.payload.get("blocks") or [],
+                                  channel=channel, thread_ts=thread_ts,
+                                  reply_broadcast=bool(entry.payload.get("reply_broadcast")))
+        try:
+            delivery = notifier.send(message)
+        except DeliveryRejected as error:
+            _fail(store, entry, attempt, redact(str(error)), dead=True, next_at=now)
+            report.dead.append(entry.message_id)
+            continue
+        except Exception as error:
+            # DeliveryFailed, or a bug in a notifier: count the attempt, retry later.
+            if not isinstance(error, DeliveryFailed):
+                log.exception("notifier %s failed on alert %s", notifier.name, entry.message_id)
+            retry_after = getattr(error, "retry_after", None)
+            delay = max(backoff.delay(attempt), retry_after or 0.0)
+            dead = attempt >= max_attempts
+            _fail(store, entry, attempt, redact(str(error)) or type(error).__name__, dead=dead,
+                  next_at=now + dt.timedelta(seconds=delay))
+            (report.dead if dead else report.retrying).append(entry.message_id)
+            report.stopped = redact(str(error))
+            break
+        _delivered(store, entry, delivery.ts, delivery.channel, now)
+        report.delivered.append(entry.message_id)
+    return report
+
+
+def _fail(store: SqlMetricStore, entry: OutboxEntry, attempt: int, error: str, *, dead: bool,
+          next_at: dt.datetime) -> None:
+    level = logging.ERROR if dead else logging.WARNING
+    log.log(level, "alert %s (%s, table %s) attempt %d failed: %s%s", entry.message_id,
+            entry.event, entry.table, attempt, error,
+            "; moved to dead letters (`dq-monitor alerts retry`)" if dead else
+            f"; next try at {next_at:%H:%M:%S} UTC",
+            extra={"dq": {"event": "alert_failed", "message_id": entry.message_id,
+                          "attempt": attempt, "dead": dead}})
+    with store.transaction() as conn:
+        conn.execute(outbox.update().where(outbox.c.message_id == entry.message_id).values(
+            status="dead" if dead else "pending", attempts=attempt, last_error=error[:2000],
+            next_attempt_at=next_at))
+
+
+def _delivered(store: SqlMetricStore, entry: OutboxEntry, ts: str | None, channel: str | None,
+               now: dt.datetime) -> None:
+    payload = {**entry.payload, "delivered_channel": channel}
+    with store.transaction() as conn:
+        conn.execute(outbox.update().where(outbox.c.message_id == entry.message_id).values(
+            status="delivered", delivered_at=now, response_ts=ts, last_error=None,
+            payload_json=json.dumps(payload)))
+        if entry.event == "opened":
+            set_thread(conn, entry.payload.get("incident_ids") or [], channel=channel, ts=ts)
+    log.info("alert %s (%s, table %s) delivered", entry.message_id, entry.event, entry.table)
+
+
+def flush_outbox(ctx: MonitorContext, *, notifier: Notifier | None = None,
+                 only: Collection[str] | None = None) -> DeliveryReport:
+    """Deliver every due alert with the configured notifier (after runs, by the service,
+    and by ``dq-monitor alerts deliver``)."""
+    return deliver_due(ctx.store, notifier or build_notifier(ctx.config.alerts), now=ctx.now(),
+                       max_attempts=ctx.config.alerts.max_attempts, only=only)

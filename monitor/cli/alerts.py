@@ -1,0 +1,257 @@
+"""``alerts``, ``incidents``, ``mute``/``unmute``/``mutes``: the outbox and the incidents.
+
+    dq-monitor alerts list --status dead        # what could not be delivered
+    dq-monitor alerts retry --all-dead          # send the dead letters again
+    dq-monitor alerts deliver                   # flush the outbox now
+    dq-monitor incidents list                   # open and acknowledged incidents
+    dq-monitor incidents ack 12                 # someone is on it: no more updates
+    dq-monitor incidents mute 12 --for 4h
+    dq-monitor mute orders --for 2h --reason "backfill"
+    dq-monitor unmute orders
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Iterable
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from monitor import incident_actions
+from monitor.alerts.incidents import STATUSES, list_incidents
+from monitor.alerts.outbox import (
+    OUTBOX_STATUSES,
+    DeliveryReport,
+    flush_outbox,
+    list_outbox,
+    requeue,
+)
+from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
+from monitor.durations import format_duration, parse_duration
+from monitor.store.schema import mutes as mutes_table
+from monitor.timeutil import iso, to_naive_utc
+
+
+class DurationParam(click.ParamType):
+    """A duration such as ``30m``, ``4h`` or ``2d``."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+DURATION = DurationParam()
+LIMIT_OPTION = click.option("--limit", type=click.IntRange(1, 100_000), default=100,
+                            show_default=True, help="Show at most this many, newest first.")
+
+
+def _times(record: dict[str, Any]) -> dict[str, Any]:
+    """Naive UTC store times as ISO 8601 with an explicit offset, for JSON."""
+    return {k: iso(v) if isinstance(v, dt.datetime) else v for k, v in record.items()}
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+# -- alerts ------------------------------------------------------------------------
+@click.group("alerts")
+def alerts_group() -> None:
+    """The alert outbox: list, deliver, and resend dead letters."""
+
+
+@alerts_group.command("list")
+@click.option("--status", type=click.Choice(OUTBOX_STATUSES), help="Only alerts in this state.")
+@click.option("--table", help="Only alerts about this table.")
+@LIMIT_OPTION
+@FORMAT_OPTION
+@pass_state
+def alerts_list(state: CliState, status: str | None, table: str | None, limit: int,
+                fmt: str) -> None:
+    """List queued, delivered and dead alerts."""
+    entries = list_outbox(state.context().store, status=status, table=table, limit=limit)
+    if fmt == "json":
+        emit_json([_times(e.to_dict()) for e in entries])
+        return
+    if not entries:
+        console().print("no alerts" + (f" with status {status}" if status else ""))
+        return
+    render_table("alerts", ("id", "created (UTC)", "table", "event", "status", "attempts",
+                            "channel", "text", "last error"),
+                 [(e.message_id[:12], e.created_at, e.table, e.event, e.status, e.attempts,
+                   e.channel, e.text[:80], e.last_error or "")
+                  for e in entries],
+                 caption="`dq-monitor alerts retry ID` resends one (a 12-character prefix "
+                         "is enough)")
+
+
+def _print_report(report: DeliveryReport, fmt: str) -> None:
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        console().print(f"delivered {len(report.delivered)}, retrying later "
+                        f"{len(report.retrying)}, dead {len(report.dead)}, waiting for their "
+                        f"thread {len(report.deferred)}")
+        if report.stopped:
+            console().print(f"[yellow]stopped early: {escape(report.stopped)}[/yellow]")
+    if report.retrying or report.dead:
+        raise click.exceptions.Exit(1)
+
+
+@alerts_group.command("deliver")
+@FORMAT_OPTION
+@pass_state
+def alerts_deliver(state: CliState, fmt: str) -> None:
+    """Deliver every due alert now (exit 1 if some failed)."""
+    _print_report(flush_outbox(state.context()), fmt)
+
+
+def _full_id(state: CliState, prefix: str) -> str:
+    matches = [e.message_id for e in list_outbox(state.context().store, limit=100_000)
+               if e.message_id.startswith(prefix)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise click.BadParameter(f"{prefix!r} matches {len(matches)} alerts; give more "
+                                 f"characters", param_hint="ID")
+    return prefix  # requeue names it as unknown
+
+
+@alerts_group.command("retry")
+@click.argument("message_id", metavar="[ID]", required=False)
+@click.option("--all-dead", is_flag=True, help="Every dead alert.")
+@FORMAT_OPTION
+@pass_state
+def alerts_retry(state: CliState, message_id: str | None, all_dead: bool, fmt: str) -> None:
+    """Resend one undelivered alert, or every dead one, now."""
+    if bool(message_id) == all_dead:
+        raise click.UsageError("give an alert ID or --all-dead (not both)")
+    ctx = state.context()
+    ids = requeue(ctx.store, now=ctx.now(),
+                  message_id=_full_id(state, message_id) if message_id else None,
+                  all_dead=all_dead)
+    if not ids:
+        if fmt == "json":
+            emit_json(DeliveryReport().to_dict())
+        else:
+            console().print("no dead alerts to resend")
+        return
+    _print_report(flush_outbox(ctx, only=ids), fmt)
+
+
+# -- incidents ----------------------------------------------------------------------
+@click.group("incidents")
+def incidents_group() -> None:
+    """Incidents: list them, acknowledge them, mute them."""
+
+
+@incidents_group.command("list")
+@click.option("--status", type=click.Choice([*STATUSES, "active", "all"]), default="active",
+              show_default=True, help="active = open or acknowledged.")
+@click.option("--table", help="Only incidents of this table.")
+@LIMIT_OPTION
+@FORMAT_OPTION
+@pass_state
+def incidents_list(state: CliState, status: str, table: str | None, limit: int,
+                   fmt: str) -> None:
+    """List incidents, newest first."""
+    with state.context().store.connect() as conn:
+        found = list_incidents(conn, status=None if status == "all" else status, table=table,
+                               limit=limit)
+    if fmt == "json":
+        emit_json([_times(i.to_dict()) for i in found])
+        return
+    if not found:
+        console().print(f"no {'' if status == 'all' else status + ' '}incidents")
+        return
+    render_table("incidents", ("id", "table", "check", "status", "severity", "opened (UTC)",
+                               "seen", "what", "muted until"),
+                 [(i.incident_id, i.table, i.check, i.status + (
+                     f" by {i.acknowledged_by}" if i.acknowledged_by else ""), i.severity,
+                   i.opened_at, i.occurrences, i.title, i.muted_until) for i in found])
+
+
+@incidents_group.command("ack")
+@click.argument("incident_id", type=int)
+@click.option("--by", help="Who is on it (default: your user name).")
+@pass_state
+def incidents_ack(state: CliState, incident_id: int, by: str | None) -> None:
+    """Acknowledge an incident: it stays open but sends no more updates."""
+    incident_actions.acknowledge(state.context().store, incident_id, by=by or _user())
+    console().print(f"incident {incident_id} acknowledged; it resolves by itself when the "
+                    f"check passes again")
+
+
+@incidents_group.command("mute")
+@click.argument("incident_id", type=int)
+@click.option("--for", "duration", type=DURATION, required=True, help="For example 4h.")
+@pass_state
+def incidents_mute(state: CliState, incident_id: int, duration: float) -> None:
+    """Silence one incident for a while."""
+    ctx = state.context()
+    until = ctx.now() + dt.timedelta(seconds=duration)
+    incident_actions.mute_incident(ctx.store, incident_id, until=until)
+    console().print(f"incident {incident_id} muted for {format_duration(duration)} (until "
+                    f"{to_naive_utc(until):%Y-%m-%d %H:%M} UTC)")
+
+
+# -- table mutes ---------------------------------------------------------------------
+@click.command("mute")
+@click.argument("table")
+@click.option("--for", "duration", type=DURATION, required=True, help="For example 2h.")
+@click.option("--reason", help="Why (shown by `dq-monitor mutes`).")
+@pass_state
+def mute_cmd(state: CliState, table: str, duration: float, reason: str | None) -> None:
+    """Silence every alert of TABLE for a while (replaces an earlier mute)."""
+    state.config.table(table)
+    ctx = state.context()
+    mute = incident_actions.mute_table(ctx.store, table,
+                                       until=ctx.now() + dt.timedelta(seconds=duration),
+                                       reason=reason, by=_user())
+    console().print(f"{table} muted for {format_duration(duration)} (until "
+                    f"{mute.until:%Y-%m-%d %H:%M} UTC)")
+
+
+@click.command("unmute")
+@click.argument("table")
+@pass_state
+def unmute_cmd(state: CliState, table: str) -> None:
+    """Lift TABLE's mute."""
+    state.config.table(table)
+    lifted = incident_actions.unmute_table(state.context().store, table)
+    console().print(f"{table} unmuted" if lifted else f"{table} was not muted")
+
+
+@click.command("mutes")
+@FORMAT_OPTION
+@pass_state
+def mutes_cmd(state: CliState, fmt: str) -> None:
+    """List the tables muted now."""
+    ctx = state.context()
+    now = to_naive_utc(ctx.now())
+    with ctx.store.connect() as conn:
+        rows: Iterable[Any] = conn.execute(mutes_table.select().where(
+            mutes_table.c.muted_until > now).order_by(mutes_table.c.table_name)).mappings().all()
+    if fmt == "json":
+        emit_json([{"table": r["table_name"], "muted_until": iso(r["muted_until"]),
+                    "reason": r["reason"], "created_by": r["created_by"]} for r in rows])
+        return
+    render_table("muted tables", ("table", "until (UTC)", "reason", "by"),
+                 [(r["table_name"], r["muted_until"], r["reason"] or "", r["created_by"])
+                  for r in rows])
+
+
+def register(group: click.Group) -> None:
+    for command in (alerts_group, incidents_group, mute_cmd, unmute_cmd, mutes_cmd):
+        group.add_command(command)

@@ -1,0 +1,239 @@
+"""The incident state machine (pure) and its rows in the store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from monitor.alerts.incidents import (
+    AlertPolicy,
+    Incident,
+    list_incidents,
+    load_open,
+    notified,
+    plan_incidents,
+    save,
+    set_thread,
+)
+from monitor.config import AlertsConfig, SlackConfig
+from monitor.findings import Finding
+from monitor.store import SqlMetricStore
+from monitor.store.schema import incidents
+
+NOW = dt.datetime(2026, 1, 5, 6, 0)
+HOUR = dt.timedelta(hours=1)
+WEBHOOK = AlertPolicy(resolve_after_runs=2, reminder_interval=4 * 3600, threads=False)
+BOT = replace(WEBHOOK, threads=True)
+
+
+def finding(check: str = "volume:row_count", *, failing: bool = True,
+            severity: str = "critical", table: str = "orders", **kw: Any) -> Finding:
+    return Finding(table=table, check=check, kind="anomaly", severity=severity,  # type: ignore[arg-type]
+                   failing=failing, at=kw.pop("at", NOW), reason=kw.pop("reason", "412 rows"),
+                   **kw)
+
+
+def incident(check: str = "volume:row_count", **kw: Any) -> Incident:
+    base: dict[str, Any] = {
+        "incident_id": 1, "table": "orders", "check": check, "status": "open",
+        "severity": "critical", "title": "orders: 412 rows", "opened_at": NOW - HOUR,
+        "updated_at": NOW - HOUR, "last_seen_at": NOW - HOUR, "last_notified_at": NOW - HOUR,
+        "details": {"announced": True, "thread_of": "m1", "last_run": "r0",
+                    "since": (NOW - HOUR).isoformat(), "finding": {"reason": "412 rows"}}}
+    base.update(kw)
+    return Incident(**base)
+
+
+def plan(findings: list[Finding], open_: dict[str, Incident], policy: AlertPolicy = WEBHOOK,
+         now: dt.datetime = NOW, **kw: Any) -> list[tuple[str, str | None, str]]:
+    changes = plan_incidents(findings, open_, run_id=kw.pop("run_id", "r1"), now=now,
+                             policy=policy, **kw)
+    return [(c.incident.check, c.event, c.incident.status) for c in changes]
+
+
+class TestAlertPolicy:
+    def test_threads_only_with_a_bot_token(self) -> None:
+        bot = AlertsConfig(slack=SlackConfig(bot_token="xoxb-1", channel="#a"),
+                           resolve_after_runs=3, reminder_interval="2h")
+        hook = AlertsConfig(slack=SlackConfig(webhook_url="https://hooks/x"))
+
+        assert AlertPolicy.from_config(bot) == AlertPolicy(3, 7200.0, True)
+        assert AlertPolicy.from_config(hook).threads is False
+        assert AlertPolicy.from_config(AlertsConfig()).threads is False
+
+
+class TestPlanIncidents:
+    def test_a_first_failure_opens_an_incident(self) -> None:
+        changes = plan_incidents([finding(since=NOW - 3 * HOUR)], {}, run_id="r1", now=NOW,
+                                 policy=WEBHOOK)
+
+        (change,) = changes
+        assert change.is_new
+        assert change.event == "opened"
+        new = change.incident
+        assert (new.incident_id, new.status, new.occurrences, new.ok_streak) == (
+            None, "open", 1, 0)
+        assert new.details["since"] == (NOW - 3 * HOUR).isoformat()
+        assert new.announced is False  # until a message about it is queued
+
+    def test_several_checks_open_several_incidents(self) -> None:
+        found = [finding("a"), finding("b"), finding("c", failing=False)]
+
+        assert plan(found, {}) == [("a", "opened", "open"), ("b", "opened", "open")]
+
+    def test_the_worst_finding_of_a_check_wins(self) -> None:
+        found = [finding(severity="warning", reason="w"), finding(failing=False),
+                 finding(severity="critical", reason="c"), finding(severity="info")]
+
+        (change,) = plan_incidents(found, {}, run_id="r1", now=NOW, policy=WEBHOOK)
+
+        assert (change.incident.severity, change.incident.details["finding"]["reason"]) == (
+            "critical", "c")
+
+    def test_a_repeat_failure_is_a_thread_update_with_a_bot(self) -> None:
+        (change,) = plan_incidents([finding()], {"volume:row_count": incident(occurrences=2)},
+                                   run_id="r1", now=NOW, policy=BOT)
+
+        assert (change.event, change.is_new, change.incident.occurrences) == ("update", False, 3)
+
+    def test_with_a_webhook_a_repeat_reminds_at_most_once_per_interval(self) -> None:
+        recent = incident(last_notified_at=NOW - 3 * HOUR)
+        old = incident(last_notified_at=NOW - 4 * HOUR)
+
+        assert plan([finding()], {"volume:row_count": recent}) == [
+            ("volume:row_count", None, "open")]
+        assert plan([finding()], {"volume:row_count": old}) == [
+            ("volume:row_count", "reminder", "open")]
+
+    def test_a_worse_severity_reminds_at_once(self) -> None:
+        current = incident(severity="warning", last_notified_at=NOW - HOUR)
+
+        assert plan([finding(severity="critical")], {"volume:row_count": current}) == [
+            ("volume:row_count", "reminder", "open")]
+
+    def test_acknowledged_incidents_stay_quiet_but_count(self) -> None:
+        acked = incident(status="acknowledged", last_notified_at=None)
+
+        (change,) = plan_incidents([finding()], {"volume:row_count": acked}, run_id="r1",
+                                   now=NOW, policy=BOT)
+
+        assert (change.event, change.incident.occurrences) == (None, 2)
+
+    def test_muted_incidents_and_tables_stay_quiet(self) -> None:
+        muted = incident(muted_until=NOW + HOUR, last_notified_at=None)
+        expired = incident(muted_until=NOW - HOUR, last_notified_at=None)
+
+        assert plan([finding()], {"volume:row_count": muted}, BOT)[0][1] is None
+        assert plan([finding()], {"volume:row_count": expired}, BOT)[0][1] == "update"
+        assert plan([finding()], {}, table_muted=True)[0][1] is None
+        assert plan([finding(failing=False)], {"volume:row_count": incident(ok_streak=1)},
+                    table_muted=True)[0][1:] == (None, "resolved")
+
+    def test_an_incident_first_seen_while_muted_is_announced_after_the_mute(self) -> None:
+        unannounced = incident(details={"announced": False, "last_run": "r0"})
+
+        assert plan([finding()], {"volume:row_count": unannounced}, BOT) == [
+            ("volume:row_count", "opened", "open")]
+
+    def test_passing_runs_resolve_after_the_configured_count(self) -> None:
+        current = incident(occurrences=4)
+        policy = replace(WEBHOOK, resolve_after_runs=3)
+
+        first = plan_incidents([finding(failing=False)], {"volume:row_count": current},
+                               run_id="r1", now=NOW, policy=policy)[0].incident
+        second = plan_incidents([finding(failing=False)], {"volume:row_count": first},
+                                run_id="r2", now=NOW + HOUR, policy=policy)[0].incident
+        (third,) = plan_incidents([finding(failing=False)], {"volume:row_count": second},
+                                  run_id="r3", now=NOW + 2 * HOUR, policy=policy)
+
+        assert (first.status, first.ok_streak, second.status, second.ok_streak) == (
+            "open", 1, "open", 2)
+        assert (third.event, third.incident.status, third.incident.resolved_at) == (
+            "resolved", "resolved", NOW + 2 * HOUR)
+
+    def test_a_failure_resets_the_passing_streak(self) -> None:
+        current = incident(ok_streak=1)
+
+        (change,) = plan_incidents([finding()], {"volume:row_count": current}, run_id="r1",
+                                   now=NOW, policy=WEBHOOK)
+
+        assert change.incident.ok_streak == 0
+
+    def test_an_incident_never_announced_resolves_quietly(self) -> None:
+        quiet = incident(ok_streak=1, details={"announced": False})
+
+        assert plan([finding(failing=False)], {"volume:row_count": quiet}) == [
+            ("volume:row_count", None, "resolved")]
+
+    def test_the_same_run_replayed_changes_nothing(self) -> None:
+        current = incident(details={"announced": True, "last_run": "r1"})
+
+        assert plan([finding()], {"volume:row_count": current}, run_id="r1") == []
+
+    def test_a_passing_check_without_an_incident_changes_nothing(self) -> None:
+        assert plan([finding(failing=False)], {}) == []
+
+
+class TestNotified:
+    def test_the_opening_message_becomes_the_thread(self) -> None:
+        new = incident(details={"announced": False}, last_notified_at=None)
+
+        after = notified(new, "opened", "m9", NOW)
+
+        assert (after.announced, after.thread_of, after.last_notified_at) == (True, "m9", NOW)
+
+    def test_a_resolution_does_not_touch_the_reminder_clock(self) -> None:
+        after = notified(incident(), "resolved", "m3", NOW)
+
+        assert after.last_notified_at == NOW - HOUR
+        assert after.details["resolved_message"] == "m3"
+
+
+class TestStore:
+    def test_save_load_and_list_round_trip(self, store: SqlMetricStore) -> None:
+        (change,) = plan_incidents([finding(observed=float("nan"))], {}, run_id="r1", now=NOW,
+                                   policy=WEBHOOK)
+        with store.transaction() as conn:
+            saved = save(conn, notified(change.incident, "opened", "m1", NOW))
+            other = save(conn, replace(saved, incident_id=None, table="events"))
+
+        with store.connect() as conn:
+            loaded = load_open(conn, "orders")
+
+        assert saved.incident_id is not None
+        assert other.incident_id != saved.incident_id
+        assert loaded == {"volume:row_count": saved}
+        assert loaded["volume:row_count"].details["finding"]["observed"] is None
+
+    def test_an_update_keeps_what_people_set(self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            saved = save(conn, replace(incident(), incident_id=None))
+            conn.execute(incidents.update().values(  # someone acknowledged it meanwhile
+                status="acknowledged", acknowledged_by="ana"))
+            save(conn, replace(saved, occurrences=5, status="open"))
+            loaded = load_open(conn, "orders")["volume:row_count"]
+
+        assert (loaded.status, loaded.acknowledged_by, loaded.occurrences) == (
+            "acknowledged", "ana", 5)
+
+    def test_resolving_writes_the_status_and_frees_the_check(self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            saved = save(conn, replace(incident(), incident_id=None))
+            save(conn, replace(saved, status="resolved", resolved_at=NOW))
+
+        with store.connect() as conn:
+            assert load_open(conn, "orders") == {}
+            (row,) = list_incidents(conn, status="resolved")
+            assert (row.resolved_at, list_incidents(conn, status="active")) == (NOW, [])
+            assert len(list_incidents(conn, table="orders")) == 1
+
+    def test_set_thread_keeps_the_first_announcement(self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            saved = save(conn, replace(incident(), incident_id=None))
+            assert saved.incident_id is not None
+            set_thread(conn, [saved.incident_id], channel="C1", ts="1.1")
+            set_thread(conn, [saved.incident_id], channel="C2", ts="2.2")
+            loaded = load_open(conn, "orders")["volume:row_count"]
+
+        assert (loaded.channel, loaded.thread_ts) == ("C1", "1.1")

@@ -1,0 +1,224 @@
+"""``dq-monitor alerts|incidents|mute|unmute|mutes`` through the real entry point."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.alerts.incidents import Incident, list_incidents, save
+from monitor.alerts.outbox import OutboxMessage, enqueue, list_outbox
+from monitor.cli import main
+from monitor.store import SqlMetricStore, open_store
+from monitor.timeutil import to_naive_utc, utcnow
+from tests.helpers.contexts import write_config
+from tests.helpers.slack_server import TOKEN, SlackServer, running_slack_server
+
+NOW = to_naive_utc(utcnow()).replace(microsecond=0)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with running_slack_server() as server:
+        yield server
+
+
+@pytest.fixture
+def config(tmp_path: Path, slack: SlackServer) -> Path:
+    return write_config(
+        tmp_path, warehouses={"wh": "sqlite://"},
+        tables=[{"name": "orders", "warehouse": "wh", "table": "orders"}],
+        alerts={"slack": {"bot_token": TOKEN, "channel": "#data-alerts",
+                          "base_url": slack.base_url, "timeout": 0.3}, "max_attempts": 1})
+
+
+@pytest.fixture
+def store(config: Path) -> Iterator[SqlMetricStore]:
+    s = open_store(f"sqlite:///{config.parent / 'metrics.db'}")
+    yield s
+    s.dispose()
+
+
+def cli(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["--config", str(config), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def queue(store: SqlMetricStore, *names: str) -> None:
+    with store.transaction() as conn:
+        for name in names:
+            enqueue(conn, OutboxMessage(message_id=name, table="orders", event="opened",
+                                        text=f"[critical] orders: {name}", channel="#orders"),
+                    now=NOW)
+
+
+def incident(store: SqlMetricStore, check: str = "volume:row_count") -> int:
+    with store.transaction() as conn:
+        saved = save(conn, Incident(None, "orders", check, "open", "critical",
+                                    "orders: 412 rows, usually about 980", NOW, NOW, NOW))
+    assert saved.incident_id is not None
+    return saved.incident_id
+
+
+class TestAlertsList:
+    def test_lists_alerts_as_a_table_and_as_json(self, config: Path, store: SqlMetricStore,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+        queue(store, "a" * 40)
+
+        code, out, _ = cli(config, capsys, "alerts", "list")
+        jcode, jout, _ = cli(config, capsys, "alerts", "list", "--format", "json")
+
+        assert code == jcode == 0
+        assert "aaaaaaaaaaaa" in out
+        assert "pending" in out
+        assert "[critical] orders:" in out  # brackets are text, not rich markup
+        (entry,) = json.loads(jout)
+        assert (entry["message_id"], entry["status"], entry["event"], entry["attempts"]) == (
+            "a" * 40, "pending", "opened", 0)
+        assert entry["created_at"].endswith("+00:00")
+
+    def test_filters_by_status(self, config: Path, store: SqlMetricStore,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+        queue(store, "m1")
+
+        code, out, _ = cli(config, capsys, "alerts", "list", "--status", "dead")
+        bad, _, err = cli(config, capsys, "alerts", "list", "--status", "lost")
+
+        assert (code, out.strip()) == (0, "no alerts with status dead")
+        assert bad == 2
+        assert "'lost' is not one of 'pending', 'delivered', 'dead'" in err
+
+
+class TestAlertsDeliver:
+    def test_delivers_what_is_due(self, config: Path, store: SqlMetricStore, slack: SlackServer,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+        queue(store, "m1", "m2")
+
+        code, out, _ = cli(config, capsys, "alerts", "deliver")
+
+        assert code == 0
+        assert "delivered 2, retrying later 0, dead 0" in out
+        assert slack.texts() == ["[critical] orders: m1", "[critical] orders: m2"]
+
+    def test_exit_1_when_slack_is_down(self, config: Path, store: SqlMetricStore,
+                                       slack: SlackServer,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+        queue(store, "m1")
+        slack.fail("500")
+
+        code, out, _ = cli(config, capsys, "alerts", "deliver", "--format", "json")
+
+        assert code == 1
+        report = json.loads(out)
+        assert report["dead"] == ["m1"]  # max_attempts is 1 in this config
+        assert "HTTP 500" in report["stopped"]
+
+
+class TestAlertsRetry:
+    def test_resends_dead_alerts(self, config: Path, store: SqlMetricStore, slack: SlackServer,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+        queue(store, "m1", "m2")
+        slack.fail("500", times=2)
+        cli(config, capsys, "alerts", "deliver")
+        cli(config, capsys, "alerts", "deliver")
+
+        by_prefix, out, _ = cli(config, capsys, "alerts", "retry", "m1")
+        all_dead, out2, _ = cli(config, capsys, "alerts", "retry", "--all-dead")
+        nothing, out3, _ = cli(config, capsys, "alerts", "retry", "--all-dead")
+
+        assert (by_prefix, all_dead, nothing) == (0, 0, 0)
+        assert "delivered 1" in out
+        assert "delivered 1" in out2
+        assert out3.strip() == "no dead alerts to resend"
+        assert sorted(slack.texts()) == ["[critical] orders: m1",  # type: ignore[type-var]
+                                         "[critical] orders: m2"]
+        assert {e.status for e in list_outbox(store)} == {"delivered"}
+
+    def test_bad_requests_exit_2_with_a_reason(self, config: Path, store: SqlMetricStore,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+        queue(store, "abc1", "abc2")
+
+        neither, _, err1 = cli(config, capsys, "alerts", "retry")
+        unknown, _, err2 = cli(config, capsys, "alerts", "retry", "zzz")
+        ambiguous, _, err3 = cli(config, capsys, "alerts", "retry", "abc")
+
+        assert (neither, unknown, ambiguous) == (2, 2, 2)
+        assert "give an alert ID or --all-dead" in err1
+        assert "no alert with id 'zzz'" in err2
+        assert "'abc' matches 2 alerts" in err3
+
+
+class TestIncidents:
+    def test_list_ack_and_mute(self, config: Path, store: SqlMetricStore,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+        first = incident(store)
+        second = incident(store, "null_rate:user_id")
+
+        listed, out, _ = cli(config, capsys, "incidents", "list")
+        acked, ack_out, _ = cli(config, capsys, "incidents", "ack", str(first), "--by", "ana")
+        muted, _, _ = cli(config, capsys, "incidents", "mute", str(second), "--for", "4h")
+        as_json, jout, _ = cli(config, capsys, "incidents", "list", "--format", "json")
+
+        assert (listed, acked, muted, as_json) == (0, 0, 0, 0)
+        assert "volume:row_count" in out
+        assert "orders: 412 rows, usually about 980" in out
+        assert f"incident {first} acknowledged" in ack_out
+        rows: dict[int, dict[str, Any]] = {r["incident_id"]: r for r in json.loads(jout)}
+        assert (rows[first]["status"], rows[first]["acknowledged_by"]) == ("acknowledged", "ana")
+        until = dt.datetime.fromisoformat(rows[second]["muted_until"]).replace(tzinfo=None)
+        assert abs((until - NOW).total_seconds() - 4 * 3600) < 120
+
+    def test_unknown_incidents_and_bad_durations_exit_2(self, config: Path,
+                                                       store: SqlMetricStore,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+        code, _, err = cli(config, capsys, "incidents", "ack", "99")
+        code2, _, err2 = cli(config, capsys, "incidents", "mute", "1", "--for", "soon")
+
+        assert (code, code2) == (2, 2)
+        assert "no incident with id 99; list them with `dq-monitor incidents list`" in err
+        assert "expected a duration such as '30s', '15m' or '2h', got 'soon'" in err2
+
+    def test_resolved_incidents_are_listed_on_request(self, config: Path,
+                                                      store: SqlMetricStore,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+        incident(store)
+
+        code, out, _ = cli(config, capsys, "incidents", "list", "--status", "resolved")
+
+        assert (code, out.strip()) == (0, "no resolved incidents")
+        with store.connect() as conn:
+            assert len(list_incidents(conn)) == 1
+
+
+class TestMute:
+    def test_mute_list_and_unmute_a_table(self, config: Path, store: SqlMetricStore,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+        muted, out, _ = cli(config, capsys, "mute", "orders", "--for", "2h", "--reason",
+                            "backfill")
+        listed, jout, _ = cli(config, capsys, "mutes", "--format", "json")
+        table, tout, _ = cli(config, capsys, "mutes")
+        lifted, out2, _ = cli(config, capsys, "unmute", "orders")
+        again, out3, _ = cli(config, capsys, "unmute", "orders")
+        empty, jout2, _ = cli(config, capsys, "mutes", "--format", "json")
+
+        assert (muted, listed, table, lifted, again, empty) == (0,) * 6
+        assert out.startswith("orders muted for 2h")
+        (mute,) = json.loads(jout)
+        assert (mute["table"], mute["reason"]) == ("orders", "backfill")
+        assert "backfill" in tout
+        assert (out2.strip(), out3.strip()) == ("orders unmuted", "orders was not muted")
+        assert json.loads(jout2) == []
+
+    def test_an_unknown_table_exits_2_naming_it(self, config: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, err = cli(config, capsys, "mute", "ordrs", "--for", "2h")
+
+        assert code == 2
+        assert "no table named 'ordrs' (configured: orders)" in err

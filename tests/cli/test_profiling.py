@@ -1,0 +1,129 @@
+"""The profile, run and history commands, as a user calls them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from monitor.cli import main
+from tests.helpers.contexts import write_config
+from tests.helpers.postgres import base_url
+from tests.helpers.warehouses import WarehouseUnderTest
+
+ROWS = [{"id": i, "amount": None if i % 4 == 0 else i * 2.5, "note": f"n{i % 3}",
+         "created": dt.datetime(2026, 5, 1) + dt.timedelta(hours=7 * i)} for i in range(20)]
+
+
+@pytest.fixture
+def config(warehouse: WarehouseUnderTest, tmp_path: Path) -> Path:
+    warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                      "note": sa.String(10), "created": sa.DateTime()}, ROWS)
+    return write_config(tmp_path, warehouses={"wh": warehouse.url}, tables=[
+        {"name": "orders", "warehouse": "wh", "table": "orders", "schema": warehouse.schema,
+         "timestamp_column": "created", "bucket": "day", "distinct": "exact"}])
+
+
+class TestProfileCommand:
+    def test_json_is_the_documented_shape_and_matches_pandas(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code = main(["--config", str(config), "profile", "orders", "--format", "json"])
+
+        out = json.loads(capsys.readouterr().out)
+        frame = pd.DataFrame(ROWS)
+        assert code == 0
+        assert {"table", "as_of", "row_count", "columns", "freshness_seconds"} <= set(out)
+        assert out["table"] == "orders"
+        dt.datetime.fromisoformat(out["as_of"])
+        amount = out["columns"]["amount"]
+        assert out["row_count"] == len(frame)
+        assert amount["null_count"] == int(frame["amount"].isna().sum())
+        assert amount["null_rate"] == pytest.approx(frame["amount"].isna().mean())
+        assert amount["distinct_count"] == frame["amount"].nunique()
+        assert amount["mean"] == pytest.approx(frame["amount"].mean())
+        assert amount["stddev"] == pytest.approx(frame["amount"].std())
+        assert (amount["min"], amount["max"]) == (frame["amount"].min(), frame["amount"].max())
+        assert out["columns"]["note"]["min_length"] == 2
+        assert out["columns"]["created"]["max"].startswith("2026-05-06T13:00:00")
+
+    def test_table_output_is_readable(self, config: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+        code = main(["--config", str(config), "profile", "orders"])
+
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "orders (wh:" in out
+        assert "20 rows" in out
+        assert "25.00%" in out  # amount null rate
+
+    def test_unknown_table_is_exit_2_with_the_known_names(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code = main(["--config", str(config), "profile", "nope"])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "no table named 'nope' (configured: orders)" in err
+        assert "Traceback" not in err
+
+
+class TestRunCommand:
+    def test_stores_and_history_reads_back(self, config: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+        run_code = main(["--config", str(config), "run", "--as-of", "2026-05-08T00:00:00Z",
+                         "--format", "json"])
+        run_out = json.loads(capsys.readouterr().out)
+        history_code = main(["--config", str(config), "history", "orders", "--metric",
+                             "row_count", "--granularity", "day", "--format", "json"])
+        history = json.loads(capsys.readouterr().out)
+
+        assert (run_code, history_code) == (0, 0)
+        assert run_out["failed"] == 0
+        per_day = pd.DataFrame(ROWS).groupby(pd.DataFrame(ROWS)["created"].dt.date).size()
+        assert [p["value"] for p in history] == list(per_day)
+
+    def test_exit_1_when_a_table_fails_and_secrets_stay_hidden(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("WH_PASSWORD", "pw-that-must-not-leak")
+        url = sa.engine.make_url(base_url()).set(port=1, username="etl").render_as_string(
+            hide_password=False).replace("etl@", "etl:${WH_PASSWORD}@")
+        path = write_config(tmp_path, warehouses={"down": {"url": url, "connect_timeout": 1}},
+                            tables=[{"name": "t", "warehouse": "down", "table": "t"}],
+                            profiling={"max_retries": 0})
+
+        code = main(["--config", str(path), "--log-format", "json", "run"])
+
+        captured = capsys.readouterr()
+        assert code == 1
+        assert "cannot connect" in captured.out
+        assert "pw-that-must-not-leak" not in captured.out + captured.err
+
+    def test_run_without_tables_is_a_usage_error(self, tmp_path: Path) -> None:
+        path = write_config(tmp_path, warehouses={}, tables=[])
+
+        assert main(["--config", str(path), "run"]) == 2
+
+
+class TestHistoryCommand:
+    def test_empty_history_says_how_to_fill_it(self, config: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+        code = main(["--config", str(config), "history", "orders"])
+
+        assert code == 0
+        assert "dq-monitor run --table orders" in capsys.readouterr().out
+
+    def test_table_output(self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        main(["--config", str(config), "run", "--as-of", "2026-05-08"])
+        capsys.readouterr()
+
+        code = main(["--config", str(config), "history", "orders", "--column", "amount",
+                     "--metric", "null_rate"])
+
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "history of orders" in out
+        assert "null_rate" in out

@@ -1,0 +1,55 @@
+"""The one-scan compiler: every state once, whatever the number of metrics."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from monitor.dialects import capabilities_for
+from monitor.metrics.definitions import Metric, column_metrics
+from monitor.metrics.scan import compile_scan, unique_states
+from monitor.metrics.states import State
+
+TABLE = sa.Table("t", sa.MetaData(), sa.Column("a", sa.Integer), sa.Column("b", sa.String),
+                 sa.Column("ts", sa.DateTime))
+KINDS = {"a": "integer", "b": "string", "ts": "timestamp"}
+
+
+class TestUniqueStates:
+    def test_shared_states_appear_once(self) -> None:
+        metrics = [Metric("row_count", None), Metric("null_count", "a"), Metric("null_rate", "a")]
+
+        assert unique_states(metrics) == [State("rows"), State("non_null", "a")]
+
+
+class TestCompileScan:
+    def test_one_select_for_a_whole_table(self) -> None:
+        caps = capabilities_for("postgresql")
+        metrics = [Metric("row_count", None)]
+        for name, kind in KINDS.items():
+            metrics += column_metrics(name, kind, distinct="exact", caps=caps)
+
+        scan = compile_scan(TABLE, KINDS, metrics, caps)
+
+        sql = str(scan.statement.compile(dialect=postgresql.dialect()))
+        assert sql.count("SELECT") == 1
+        assert sql.count("count(*)") == 1  # shared by row_count and three null metrics
+        assert len(scan.labels) == len(unique_states(metrics))
+
+    def test_bucketed_scan_groups_by_position(self) -> None:
+        caps = capabilities_for("duckdb")
+
+        scan = compile_scan(TABLE, KINDS, [Metric("row_count", None)], caps, bucket=("ts", "day"))
+
+        sql = str(scan.statement.compile(compile_kwargs={"literal_binds": True}))
+        assert "GROUP BY 1" in sql
+        assert "date_trunc('day', t.ts) AS _dq_bucket" in sql
+        assert "t.ts IS NOT NULL" in sql
+
+    def test_read_computes_metric_values(self) -> None:
+        caps = capabilities_for("sqlite")
+        metrics = [Metric("row_count", None), Metric("null_rate", "a")]
+        scan = compile_scan(TABLE, KINDS, metrics, caps)
+        row = {scan.labels[State("rows")]: 8, scan.labels[State("non_null", "a")]: 6}
+
+        assert scan.read(row) == {(None, "row_count"): 8, ("a", "null_rate"): 0.25}  # type: ignore[arg-type]

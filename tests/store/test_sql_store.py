@@ -1,0 +1,158 @@
+"""The metric store on SQLite and PostgreSQL: idempotent writes, queries, versioning."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.errors import StoreError, StoreUnavailable
+from monitor.points import MetricPoint
+from monitor.store import SqlMetricStore, open_store, run_key, schema
+from monitor.store.sql_store import RunRecord
+
+T0 = dt.datetime(2026, 2, 1)
+
+
+def points(ts: dt.datetime, rows: float, table: str = "orders") -> list[MetricPoint]:
+    return [MetricPoint(table, "", "row_count", "day", ts, rows),
+            MetricPoint(table, "amount", "null_rate", "day", ts, 0.1),
+            MetricPoint(table, "created", "max", "day", ts, 1.0, "2026-02-01T00:00:00")]
+
+
+def write(store: SqlMetricStore, run_id: str, pts: list[MetricPoint]) -> None:
+    with store.transaction() as conn:
+        store.replace_points(conn, run_id, pts)
+
+
+class TestRunKey:
+    def test_key_is_table_and_as_of(self) -> None:
+        as_of = dt.datetime(2026, 2, 1, 6, 0, 0, 123, tzinfo=dt.UTC)
+
+        assert run_key("orders", as_of) == "orders@2026-02-01T06:00:00"
+        assert run_key("orders", as_of, kind="gate") == "orders@2026-02-01T06:00:00#gate"
+
+
+class TestSqlMetricStore:
+    def test_schema_is_created_once_and_versioned(self, store: SqlMetricStore) -> None:
+        store.ensure_schema()
+        store.ensure_schema()
+
+        assert store.schema_version() == schema.SCHEMA_VERSION
+        tables = set(sa.inspect(store.engine).get_table_names())
+        assert {"dq_runs", "dq_metrics", "dq_schemas", "dq_detections", "dq_outbox"} <= tables
+
+    def test_replacing_points_is_idempotent(self, store: SqlMetricStore) -> None:
+        write(store, "r1", points(T0, 10))
+        write(store, "r2", points(T0, 12))
+
+        stored = store.points("orders", granularity="day")
+
+        assert len(stored) == 3
+        assert [p.value for p in stored if p.metric == "row_count"] == [12]
+
+    def test_points_filters_and_order(self, store: SqlMetricStore) -> None:
+        for day in range(5):
+            write(store, f"r{day}", points(T0 + dt.timedelta(days=day), day))
+        write(store, "other", points(T0, 99, table="events"))
+
+        rows = store.points("orders", metric="row_count", column="",
+                            since=T0 + dt.timedelta(days=1), until=T0 + dt.timedelta(days=3))
+
+        assert [(p.ts.day, p.value) for p in rows] == [(2, 1), (3, 2), (4, 3)]
+        assert store.latest_bucket("orders", "day") == T0 + dt.timedelta(days=4)
+        assert store.aggregate("orders", "row_count", "day", "sum") == 10
+        assert store.aggregate("orders", "row_count", "day", "sum",
+                               before=T0 + dt.timedelta(days=2)) == 1
+        assert store.tables() == ["events", "orders"]
+
+    def test_run_lifecycle(self, store: SqlMetricStore) -> None:
+        as_of = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+        store.start_run("orders@x", "orders", kind="profile", as_of=as_of)
+        store.start_run("orders@x", "orders", kind="profile", as_of=as_of)
+        with store.transaction() as conn:
+            store.finish_run(conn, "orders@x", status="failed", error="boom", retries=2,
+                             duration_seconds=1.5)
+
+        run = store.run("orders@x")
+
+        assert run is not None
+        assert (run.status, run.error, run.retries, run.attempts) == ("failed", "boom", 2, 2)
+        assert store.latest_runs()["orders"].run_id == "orders@x"
+        assert store.runs(status="failed")[0].duration_seconds == 1.5
+
+    def test_interrupted_runs_are_marked(self, store: SqlMetricStore) -> None:
+        store.start_run("a@1", "a", kind="profile", as_of=T0)
+        store.start_run("b@1", "b", kind="profile", as_of=T0)
+
+        marked = store.mark_interrupted(table="a")
+
+        assert marked == 1
+        assert store.run("a@1").status == "interrupted"  # type: ignore[union-attr]
+        assert store.run("b@1").status == "running"  # type: ignore[union-attr]
+
+    def test_record_run_replaces(self, store: SqlMetricStore) -> None:
+        record = RunRecord(run_id="t@1", table="t", kind="profile", as_of=T0, status="success",
+                           started_at=T0, finished_at=T0 + dt.timedelta(seconds=3), row_count=5)
+
+        store.record_run(record)
+        store.record_run(record)
+
+        assert len(store.runs("t")) == 1
+
+    def test_schema_snapshots_newest_first(self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            store.replace_schema(conn, "r1", "t", T0, [("a", "INT"), ("b", "TEXT")])
+            store.replace_schema(conn, "r2", "t", T0 + dt.timedelta(days=1), [("a", "BIGINT")])
+
+        snaps = store.schema_snapshots("t")
+
+        assert snaps[0][1] == [("a", "BIGINT")]
+        assert snaps[1][1] == [("a", "INT"), ("b", "TEXT")]
+
+    def test_a_failed_transaction_leaves_nothing(self, store: SqlMetricStore) -> None:
+        with pytest.raises(RuntimeError), store.transaction() as conn:
+            store.replace_points(conn, "r1", points(T0, 10))
+            raise RuntimeError("crash halfway")
+
+        assert store.points("orders") == []
+
+
+class TestOpenStore:
+    def test_read_only_store_cannot_write(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+        open_store(url).dispose()
+        reader = open_store(url, read_only=True)
+
+        with pytest.raises(StoreError):
+            write(reader, "r", points(T0, 1))
+
+    def test_newer_schema_is_refused(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+        store = open_store(url)
+        with store.transaction() as conn:
+            conn.execute(schema.meta.update().values(value="999"))
+
+        with pytest.raises(StoreError, match="schema version 999, newer"):
+            open_store(url)
+
+    def test_migrations_run_from_an_older_version(self, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+        open_store(url).dispose()
+        monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+        monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION,
+                            ["ALTER TABLE dq_runs ADD COLUMN note TEXT"])
+
+        store = open_store(url)
+
+        assert store.schema_version() == schema.SCHEMA_VERSION
+        assert "note" in {c["name"] for c in sa.inspect(store.engine).get_columns("dq_runs")}
+
+    def test_unreachable_store_is_transient(self) -> None:
+        store = SqlMetricStore("postgresql+psycopg://nobody@127.0.0.1:1/none", timeout=2)
+
+        with pytest.raises(StoreUnavailable, match="metric store"):
+            store.ensure_schema()

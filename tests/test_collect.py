@@ -1,0 +1,90 @@
+"""The profiling step: full profiles, and incremental bucketed runs that follow the new data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from monitor.collect import collect_metrics, incremental_start
+from monitor.run_state import RunState
+from monitor.runner import run_table
+from monitor.store import schema
+from tests.helpers.contexts import make_context
+from tests.helpers.warehouses import WarehouseUnderTest
+
+DAY0 = dt.datetime(2026, 6, 1)
+
+
+def rows_for(days: range, per_day: int = 4) -> list[dict]:
+    return [{"id": d * 100 + i, "amount": float(i), "created": DAY0 + dt.timedelta(days=d,
+                                                                                  hours=5 * i)}
+            for d in days for i in range(per_day)]
+
+
+def context(tmp_path: Path, wh: WarehouseUnderTest, **table: object):
+    spec = {"name": "orders", "warehouse": "wh", "table": "orders", "schema": wh.schema,
+            "timestamp_column": "created", "bucket": "day", **table}
+    return make_context(tmp_path, warehouses={"wh": wh.url}, tables=[spec])
+
+
+class TestCollectMetrics:
+    def test_first_run_profiles_every_complete_bucket(self, warehouse: WarehouseUnderTest,
+                                                      tmp_path: Path) -> None:
+        warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                          "created": sa.DateTime()}, rows_for(range(5)))
+        ctx = context(tmp_path, warehouse)
+        as_of = DAY0 + dt.timedelta(days=4, hours=12)  # day 4 is still open
+        state = RunState(table=ctx.config.table("orders"), run_id="r", as_of=as_of.replace(
+            tzinfo=dt.UTC))
+
+        collect_metrics(ctx, state)
+
+        assert [b.start.day for b in state.buckets] == [1, 2, 3, 4]
+        snapshot = {p.metric: p.value for p in state.points if p.granularity == "snapshot"}
+        assert snapshot["row_count"] == 4 * 4 + 3  # the open day counts its rows so far
+        assert snapshot["freshness_seconds"] == 2 * 3600  # newest row at 10:00, as of 12:00
+
+    def test_incremental_run_rescans_only_from_watermark_minus_lookback(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                          "created": sa.DateTime()}, rows_for(range(10)))
+        ctx = context(tmp_path, warehouse, lookback_buckets=1)
+        table = ctx.config.table("orders")
+        first = run_table(ctx, table, as_of=(DAY0 + dt.timedelta(days=8)).replace(tzinfo=dt.UTC))
+        assert first.ok
+
+        second_as_of = (DAY0 + dt.timedelta(days=10)).replace(tzinfo=dt.UTC)
+        state = RunState(table=table, run_id="r2", as_of=second_as_of)
+        start = incremental_start(ctx, state)
+        second = run_table(ctx, table, as_of=second_as_of)
+
+        assert start == (DAY0 + dt.timedelta(days=7)).replace(tzinfo=dt.UTC)
+        runs_by_day = {p.ts.day: p for p in ctx.store.points("orders", metric="row_count",
+                                                             granularity="day")}
+        assert second.ok
+        assert sorted(runs_by_day) == list(range(1, 11))
+        m = schema.metrics
+        with ctx.store.connect() as conn:
+            owners = dict(conn.execute(sa.select(m.c.ts, m.c.run_id).where(
+                m.c.metric == "row_count", m.c.granularity == "day")).all())
+        rewritten = sorted(ts.day for ts, run in owners.items() if run == second.run_id)
+        assert rewritten == [8, 9, 10]  # lookback day 8, then the new days 9 and 10
+        total = ctx.store.points("orders", metric="row_count", granularity="snapshot")[-1]
+        assert total.value == 40
+
+    def test_non_bucketed_table_gets_a_full_snapshot(self, warehouse: WarehouseUnderTest,
+                                                     tmp_path: Path) -> None:
+        warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                          "created": sa.DateTime()}, rows_for(range(2)))
+        ctx = context(tmp_path, warehouse, bucket=None)
+        as_of = dt.datetime(2026, 6, 5, tzinfo=dt.UTC)
+        state = RunState(table=ctx.config.table("orders"), run_id="r", as_of=as_of)
+
+        collect_metrics(ctx, state)
+
+        assert state.profile is not None
+        assert state.profile.as_of == as_of
+        assert state.row_count == 8
+        assert {p.granularity for p in state.points} == {"snapshot"}

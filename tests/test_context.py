@@ -1,0 +1,35 @@
+"""The per-process context opens the store and warehouses lazily."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from monitor.context import MonitorContext
+from monitor.errors import ConfigError
+from tests.helpers.contexts import make_config
+
+
+class TestMonitorContext:
+    def test_resources_resolve_relative_paths_and_clock(self, tmp_path: Path) -> None:
+        config = make_config(tmp_path, warehouses={"w": "sqlite:///data/w.db"},
+                             tables=[{"name": "t", "warehouse": "w", "table": "t"}],
+                             store="sqlite:///state/metrics.db")
+        fixed = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+        ctx = MonitorContext(config, clock=lambda: fixed)
+
+        assert ctx.now() == fixed
+        assert ctx.warehouse_for(config.table("t")).config.url == (
+            f"sqlite:///{(tmp_path / 'data/w.db').resolve()}")
+        assert ctx.warehouse("w") is ctx.warehouse("w")
+        assert ctx.store.schema_version() == 1
+        assert (tmp_path / "state" / "metrics.db").exists()
+
+    def test_unknown_warehouse(self, tmp_path: Path) -> None:
+        ctx = MonitorContext(make_config(tmp_path, warehouses={}, tables=[]))
+
+        with pytest.raises(ConfigError, match="unknown warehouse 'x'"):
+            ctx.warehouse("x")

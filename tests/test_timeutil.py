@@ -1,0 +1,43 @@
+"""UTC handling at the edges."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from monitor.timeutil import as_utc, bucket_width, floor_time, iso, parse_time, to_naive_utc
+
+
+class TestParseTime:
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("2026-01-31", dt.datetime(2026, 1, 31, tzinfo=dt.UTC)),
+        ("2026-01-31T06:00:00Z", dt.datetime(2026, 1, 31, 6, tzinfo=dt.UTC)),
+        ("2026-01-31T08:00:00+02:00", dt.datetime(2026, 1, 31, 6, tzinfo=dt.UTC)),
+        ("2026-01-31 06:00", dt.datetime(2026, 1, 31, 6, tzinfo=dt.UTC)),
+    ])
+    def test_iso_forms(self, text: str, expected: dt.datetime) -> None:
+        assert parse_time(text) == expected
+
+    def test_rejects_other_text_with_an_example(self) -> None:
+        with pytest.raises(ValueError, match="ISO 8601 time such as 2026-01-31"):
+            parse_time("yesterday")
+
+
+class TestFloorTime:
+    def test_hour_and_day(self) -> None:
+        when = dt.datetime(2026, 5, 4, 13, 45, 12, tzinfo=dt.UTC)
+
+        assert floor_time(when, "hour") == dt.datetime(2026, 5, 4, 13, tzinfo=dt.UTC)
+        assert floor_time(when, "day") == dt.datetime(2026, 5, 4, tzinfo=dt.UTC)
+        assert bucket_width("hour") == dt.timedelta(hours=1)
+
+
+class TestAsUtc:
+    def test_naive_is_taken_as_utc_and_dates_become_midnight(self) -> None:
+        assert as_utc(dt.datetime(2026, 1, 1, 5)).tzinfo == dt.UTC
+        assert as_utc(dt.date(2026, 1, 1)) == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        offset = dt.timezone(dt.timedelta(hours=-5))
+        assert to_naive_utc(dt.datetime(2026, 1, 1, 5, tzinfo=offset)) == dt.datetime(2026, 1, 1,
+                                                                                      10)
+        assert iso(None) is None

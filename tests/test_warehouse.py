@@ -1,0 +1,132 @@
+"""Warehouses: reflection, timeouts and error classification on real engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.config import WarehouseConfig
+from monitor.errors import (
+    ObjectNotFound,
+    QueryFailed,
+    QueryTimeout,
+    WarehouseError,
+    WarehouseUnavailable,
+    is_transient,
+)
+from monitor.warehouse import SqlWarehouse, classify, column_kind, create_engine
+from tests.helpers.postgres import base_url
+from tests.helpers.warehouses import WarehouseUnderTest
+
+SLOW_QUERIES = {
+    # Each takes many seconds without a timeout.
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+              "SELECT count(*) FROM c",
+    "duckdb": "SELECT count(*) FROM range(100000000000) a",
+    "postgresql": "SELECT pg_sleep(30)",
+}
+
+
+class TestSqlWarehouseDescribe:
+    def test_reflects_columns_and_kinds(self, warehouse: WarehouseUnderTest) -> None:
+        warehouse.create_table("shapes", {"id": sa.Integer(), "price": sa.Numeric(10, 2),
+                                          "ratio": sa.Double(), "name": sa.String(20),
+                                          "day": sa.Date(), "at": sa.DateTime(),
+                                          "flag": sa.Boolean()})
+
+        shape = warehouse.warehouse().describe("shapes", warehouse.schema)
+
+        assert [(c.name, c.kind) for c in shape.columns] == [
+            ("id", "integer"), ("price", "decimal"), ("ratio", "float"), ("name", "string"),
+            ("day", "date"), ("at", "timestamp"), ("flag", "boolean")]
+
+    def test_missing_table_lists_what_exists(self, warehouse: WarehouseUnderTest) -> None:
+        warehouse.create_table("present", {"id": sa.Integer()})
+
+        with pytest.raises(ObjectNotFound,
+                           match=r"table .(.+\.)?absent. does not exist.*present"):
+            warehouse.warehouse().describe("absent", warehouse.schema)
+
+    def test_missing_column_names_the_columns(self, warehouse: WarehouseUnderTest) -> None:
+        warehouse.create_table("cols", {"id": sa.Integer()})
+        shape = warehouse.warehouse().describe("cols", warehouse.schema)
+
+        with pytest.raises(ObjectNotFound, match=r"column 'nope' does not exist.*columns: id"):
+            shape.column("nope")
+
+
+class TestSqlWarehouseExecute:
+    def test_query_over_the_timeout_is_cancelled(self, warehouse: WarehouseUnderTest) -> None:
+        wh = warehouse.warehouse(query_timeout=1.0)
+        started = dt.datetime.now()
+
+        with pytest.raises(QueryTimeout, match="statement timeout") as error, wh.connect() as c:
+            wh.execute(c, sa.text(SLOW_QUERIES[warehouse.kind]))
+
+        assert (dt.datetime.now() - started).total_seconds() < 10
+        assert is_transient(error.value)
+
+    def test_bad_sql_is_terminal(self, warehouse: WarehouseUnderTest) -> None:
+        wh = warehouse.warehouse()
+
+        with pytest.raises((QueryFailed, ObjectNotFound)) as error, wh.connect() as conn:
+            wh.execute(conn, sa.text("SELECT nope FROM no_such_table_here"))
+
+        assert not is_transient(error.value)
+
+    def test_refused_connection_is_transient(self) -> None:
+        url = sa.engine.make_url(base_url()).set(port=1).render_as_string(hide_password=False)
+        wh = SqlWarehouse("down", WarehouseConfig(url=url, connect_timeout=2))
+
+        with pytest.raises(WarehouseUnavailable, match="warehouse 'down': cannot connect"):
+            wh.describe("orders")
+
+
+class TestClassify:
+    def test_sqlite_errors(self) -> None:
+        engine = create_engine("sqlite://")
+        with engine.connect() as conn:
+            try:
+                conn.execute(sa.text("SELECT * FROM missing_table"))
+            except sa.exc.SQLAlchemyError as error:
+                mapped = classify(error, "warehouse 'w'")
+
+        assert isinstance(mapped, ObjectNotFound)
+        assert "no such table: missing_table" in str(mapped)
+
+    def test_locked_database_is_transient(self) -> None:
+        error = sa.exc.OperationalError("stmt", {}, Exception("database is locked"))
+
+        assert isinstance(classify(error, "w"), WarehouseUnavailable)
+
+    def test_our_errors_pass_through(self) -> None:
+        original = QueryFailed("already ours")
+
+        assert classify(original, "w") is original
+
+
+class TestCreateEngine:
+    def test_rejects_an_invalid_url_without_echoing_secrets(self) -> None:
+        with pytest.raises(WarehouseError, match="not a valid SQLAlchemy URL"):
+            create_engine("not a url")
+
+    def test_read_only_sqlite_refuses_writes(self, tmp_path) -> None:
+        path = tmp_path / "ro.db"
+        with create_engine(f"sqlite:///{path}").begin() as conn:
+            conn.execute(sa.text("CREATE TABLE t (a int)"))
+        engine = create_engine(f"sqlite:///{path}", read_only=True)
+
+        with pytest.raises(sa.exc.OperationalError, match="readonly"), engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+
+
+class TestColumnKind:
+    @pytest.mark.parametrize(("type_", "kind"), [
+        (sa.SmallInteger(), "integer"), (sa.Float(), "float"), (sa.Numeric(), "decimal"),
+        (sa.Text(), "string"), (sa.Enum("a", "b"), "string"), (sa.LargeBinary(), "other"),
+        (sa.JSON(), "other"), (sa.Uuid(), "other"), (sa.DateTime(timezone=True), "timestamp"),
+    ])
+    def test_types(self, type_: sa.types.TypeEngine, kind: str) -> None:
+        assert column_kind(type_) == kind
