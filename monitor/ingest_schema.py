@@ -108,20 +108,31 @@ def _convert(value: Any, kind: str) -> Any:
             return text in _TRUE
         raise ValueError(f"{_show(value)} is not true or false")
     if kind in ("timestamp", "date"):
-        if isinstance(value, dt.datetime | dt.date):
-            stamp = pd.Timestamp(value)
-        else:
-            text = str(value).strip()
-            try:
-                stamp = pd.Timestamp(text[:-1] if text.endswith(("Z", "z")) else text)
-            except (ValueError, TypeError):
-                raise ValueError(f"{_show(value)} is not a date or time") from None
+        return _convert_time(value, kind)
+    return value
+
+
+def _convert_time(value: Any, kind: str) -> Any:
+    """A date or time from a datetime, a date, or ISO-like text (numbers are no time)."""
+    if isinstance(value, dt.datetime | dt.date):
+        stamp = pd.Timestamp(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            stamp = pd.Timestamp(text[:-1] if text.endswith(("Z", "z")) else text)
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"{_show(value)} is not a date or time") from None
+    else:
+        raise ValueError(f"{_show(value)} is not a date or time")
+    try:
         if stamp is pd.NaT:
-            raise ValueError(f"{_show(value)} is not a date or time")
+            raise ValueError
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return stamp.date() if kind == "date" else stamp.to_pydatetime()
-    return value
+        moment = stamp.to_pydatetime()
+        return moment.date() if kind == "date" else moment
+    except (ValueError, OverflowError, NotImplementedError):
+        raise ValueError(f"{_show(value)} is not a date or time") from None
 
 
 def _show(value: Any) -> str:
@@ -135,6 +146,11 @@ def convert_column(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, s
     errors: dict[int, str] = {}
     if kind in _NUMERIC and len(values) > FAST_PATH_ROWS:
         return _convert_numbers(values, kind)
+    if kind in ("timestamp", "date") and len(values) > FAST_PATH_ROWS:
+        return _convert_times(values, kind)
+    if kind == "string":
+        return [v if v is None or type(v) is str else _convert(v, kind)
+                for v in values.tolist()], {}
     for i, value in enumerate(values.tolist()):
         if value is None or (isinstance(value, float) and math.isnan(value)
                              and kind not in _NUMERIC):
@@ -172,6 +188,31 @@ def _convert_numbers(values: pd.Series, kind: str) -> tuple[list[Any], dict[int,
             out.append(int(value))
         else:
             out.append(value)
+    return out, errors
+
+
+def _convert_times(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, str]]:
+    """The vectorised path of ``convert_column`` for long time columns (ISO 8601 text)."""
+    raw = values.to_numpy(dtype=object)
+    texts = pd.Series([v if isinstance(v, str) else None for v in raw], dtype=object)
+    parsed = pd.to_datetime(texts, errors="coerce", utc=True, format="ISO8601")
+    stamps = parsed.dt.tz_localize(None).to_numpy(dtype=object)
+    out: list[Any] = []
+    errors: dict[int, str] = {}
+    for i, value in enumerate(raw):
+        stamp = stamps[i]
+        if value is None:
+            out.append(None)
+            continue
+        if stamp is pd.NaT or stamp is None or not isinstance(value, str):
+            try:  # not text, or text the fast parser refused: the exact path decides
+                out.append(_convert(value, kind))
+            except ValueError as error:
+                out.append(None)
+                errors[i] = str(error)
+            continue
+        moment = stamp.to_pydatetime() if hasattr(stamp, "to_pydatetime") else stamp
+        out.append(moment.date() if kind == "date" else moment)
     return out, errors
 
 

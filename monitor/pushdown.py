@@ -26,7 +26,7 @@ import decimal
 import logging
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -201,13 +201,34 @@ class _Scan:
         return sa.select(*(expr for _, expr in self.exprs.values())).select_from(self.table)
 
 
-def _dup_rows(table: sa.Table, column: ColumnElement[Any]) -> ColumnElement[Any]:
+def _dup_rows(table: sa.Table, column: ColumnElement[Any]) -> sa.Select[Any]:
     """Rows whose value occurs more than once (GX's unexpected count for uniqueness)."""
     counts = (sa.select(sa.func.count().label("n")).select_from(table)
               .where(column.is_not(None)).group_by(column)
               .having(sa.func.count() > 1).subquery("dq_dups"))
-    return (sa.select(sa.func.coalesce(sa.func.sum(counts.c.n), 0))
-            .scalar_subquery())
+    return sa.select(sa.func.coalesce(sa.func.sum(counts.c.n), 0))
+
+
+def _grouped_distinct(table: sa.Table, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Distinct non-null values through a grouped count (a hash aggregate where the
+    values are few, as in the columns people bound the number of values of)."""
+    groups = (sa.select(column).select_from(table).where(column.is_not(None))
+              .group_by(column).subquery("dq_groups"))
+    return sa.select(sa.func.count()).select_from(groups).scalar_subquery()
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return sa.func.count(sa.case((condition, sa.literal_column("1"))))
+
+
+@dataclass(frozen=True)
+class _Duplicates:
+    """A uniqueness check whose distinct count found duplicates: they must be counted."""
+
+    spec: ExpectationSpec
+    column: str
+    rows: int
+    non_null: int
 
 
 def _float(value: Any) -> Any:
@@ -225,7 +246,7 @@ def _between(value: Any, kw: Mapping[str, Any]) -> bool:
     return not (high is not None and (value >= high if kw.get("strict_max") else value > high))
 
 
-Reader = Callable[[Mapping[str, Any]], ExpectationOutcome]
+Reader = Callable[[Mapping[str, Any]], "ExpectationOutcome | _Duplicates"]
 
 
 def _plan(spec: ExpectationSpec, shape: TableShape, column: str | None, kind: str,
@@ -240,17 +261,29 @@ def _plan(spec: ExpectationSpec, shape: TableShape, column: str | None, kind: st
     assert column is not None
     col = table.c[column]
     non_null = scan.add(("non_null", column), lambda: sa.func.count(col))
+    if spec.type == "expect_column_values_to_not_be_null":  # nulls = rows - non-null
+        return lambda r: _map_outcome(spec, r[rows], r[non_null],
+                                      int(r[rows] or 0) - int(r[non_null] or 0))
+    if spec.type == "expect_column_values_to_be_null":
+        return lambda r: _map_outcome(spec, r[rows], r[non_null], r[non_null])
     condition = unexpected_condition(spec, col, caps)
     if condition is not None:
-        bad = scan.add(("unexpected", spec.key),
-                       lambda: sa.func.sum(sa.case((condition, 1), else_=0)))
+        bad = scan.add(("unexpected", spec.key), lambda: _count_where(condition))
         return lambda r: _map_outcome(spec, r[rows], r[non_null], r[bad])
     if spec.type == "expect_column_values_to_be_unique":
-        dups = scan.add(("dups", column), lambda: _dup_rows(table, col))
-        return lambda r: _map_outcome(spec, r[rows], r[non_null], r[dups])
+        # All distinct: nothing to count. Else a grouped count follows (see _Duplicates).
+        distinct = scan.add(("distinct", column), lambda: sa.select(
+            sa.func.count(sa.distinct(col))).select_from(table).scalar_subquery())
+
+        def unique(r: Mapping[str, Any]) -> ExpectationOutcome | _Duplicates:
+            if int(r[distinct] or 0) == int(r[non_null] or 0):
+                return _map_outcome(spec, r[rows], r[non_null], 0)
+            return _Duplicates(spec, column, int(r[rows] or 0), int(r[non_null] or 0))
+
+        return unique
     if spec.type in ("expect_column_unique_value_count_to_be_between",
                      "expect_column_proportion_of_unique_values_to_be_between"):
-        distinct = scan.add(("distinct", column), lambda: sa.func.count(sa.distinct(col)))
+        distinct = scan.add(("groups", column), lambda: _grouped_distinct(table, col))
         if spec.type == "expect_column_unique_value_count_to_be_between":
             return lambda r: _metric(spec, int(r[distinct] or 0))
         return lambda r: _metric(spec, (int(r[distinct] or 0) / int(r[non_null]))
@@ -352,7 +385,15 @@ class PushdownValidator:
         with warehouse.connect() as conn:
             row = warehouse.execute(conn, scan.statement(),
                                     what=f"expectations on {shape.qualified}").mappings().one()
-        return [reader(row) for reader in readers]
+            read = [reader(row) for reader in readers]
+            counted: dict[str, int] = {}
+            for item in read:
+                if isinstance(item, _Duplicates) and item.column not in counted:
+                    query = _dup_rows(shape.table, shape.table.c[item.column])
+                    counted[item.column] = int(warehouse.execute(
+                        conn, query, what=f"duplicates in {item.column!r}").scalar() or 0)
+        return [_map_outcome(r.spec, r.rows, r.non_null, counted[r.column])
+                if isinstance(r, _Duplicates) else r for r in read]
 
     def _with_samples(self, warehouse: SqlWarehouse, shape: TableShape,
                       outcome: ExpectationOutcome, samples: int,

@@ -61,8 +61,10 @@ class TestConvertColumn:
     @settings(max_examples=150, deadline=None)
     @given(st.lists(st.one_of(st.none(), st.integers(-10**6, 10**6), st.booleans(),
                               st.floats(allow_nan=False, allow_infinity=False),
-                              st.text(max_size=6)), min_size=3, max_size=30),
-           st.sampled_from(["float", "integer"]))
+                              st.text(max_size=6),
+                              st.datetimes().map(lambda d: d.isoformat(sep=" ")),
+                              st.dates().map(str)), min_size=3, max_size=30),
+           st.sampled_from(["float", "integer", "timestamp", "date", "string"]))
     def test_long_columns_take_the_fast_path_with_the_same_answer(self, values, kind) -> None:
         series = pd.Series(values, dtype=object)
         with pytest.MonkeyPatch.context() as patch:
