@@ -46,8 +46,9 @@ def gx_context() -> Any:
     global _CONTEXT
     with _LOCK:
         if _CONTEXT is None:
-            # GX logs routine steps (a temporary docs folder...) at INFO: keep them out.
-            logging.getLogger("great_expectations").setLevel(logging.WARNING)
+            # GX logs routine steps (a temporary docs folder, lossy Decimal conversions)
+            # as INFO and WARNING; what matters comes back in each result instead.
+            logging.getLogger("great_expectations").setLevel(logging.ERROR)
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
