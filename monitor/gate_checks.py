@@ -7,7 +7,7 @@ publish-good ingestion: those rows go to quarantine instead.
 >>> import datetime as dt
 >>> volume_check(412, [980, 1010, 950, 990], min_ratio=0.5).reason
 '412 rows, under 50% of the usual 985 (median of 4 earlier batches)'
->>> freshness_check(None, dt.datetime(2026, 1, 2, tzinfo=dt.UTC), sla=3600).passed
+>>> freshness_check(None, dt.datetime(2026, 1, 2, tzinfo=dt.UTC), sla=3600, column="ts").passed
 False
 """
 
@@ -69,10 +69,13 @@ def volume_check(rows: int, history: Sequence[float], *, min_ratio: float,
 
 
 def freshness_check(latest: dt.datetime | None, now: dt.datetime,
-                    sla: float | None, *, column: str | None = None) -> GateCheck:
-    """Blocks when the newest row is older than the freshness SLA."""
+                    sla: float | None, *, column: str | None) -> GateCheck:
+    """Blocks when the newest row (by ``column``) is older than the freshness SLA."""
     if sla is None:
         return GateCheck("freshness", True, "info", "no freshness_sla configured")
+    if column is None:
+        return GateCheck("freshness", True, "info",
+                         "no timestamp_column configured to judge freshness by")
     if latest is None:
         where = f" in {column!r}" if column else ""
         return GateCheck("freshness", False, "critical", f"no timestamps{where} to judge")

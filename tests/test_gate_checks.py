@@ -29,18 +29,24 @@ class TestVolumeCheck:
 
 class TestFreshnessCheck:
     def test_older_than_the_sla_blocks(self) -> None:
-        check = freshness_check(NOW - dt.timedelta(hours=30), NOW, sla=26 * 3600)
+        check = freshness_check(NOW - dt.timedelta(hours=30), NOW, sla=26 * 3600, column="t")
         assert check.blocking
         assert "1d6h" in check.reason
         assert "over" in check.reason
 
     def test_within_the_sla(self) -> None:
-        assert freshness_check(NOW - dt.timedelta(hours=2), NOW, sla=26 * 3600).passed
+        assert freshness_check(NOW - dt.timedelta(hours=2), NOW, sla=26 * 3600,
+                               column="t").passed
 
     def test_no_sla_is_not_judged(self) -> None:
-        check = freshness_check(None, NOW, sla=None)
+        check = freshness_check(None, NOW, sla=None, column="t")
         assert check.passed
         assert check.severity == "info"
+
+    def test_no_timestamp_column_is_not_judged(self) -> None:
+        check = freshness_check(None, NOW, sla=60, column=None)
+        assert check.passed
+        assert "no timestamp_column" in check.reason
 
     def test_no_timestamps_fail(self) -> None:
         check = freshness_check(None, NOW, sla=60, column="ts")
