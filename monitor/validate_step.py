@@ -50,6 +50,11 @@ def validate_suites(ctx: MonitorContext, state: RunState) -> None:
     table = state.table
     if not table.suites:
         return
+    if state.explicit_as_of and state.as_of < ctx.now() - dt.timedelta(hours=1):
+        # Suites judge the table as it is now; stored at a past time they would lie.
+        state.problems.append(f"suites not validated: the run is as of "
+                              f"{state.as_of:%Y-%m-%d %H:%M} UTC, not now")
+        return
     suites = load_suites(ctx.config, table)
     warehouse = ctx.warehouse_for(table)
     settings = ctx.config.validation

@@ -79,6 +79,14 @@ class TestValidateSuites:
         assert between.unexpected_count == 1
         assert between.unexpected_values is None
 
+    def test_runs_as_of_the_past_do_not_validate_the_present(self, setup) -> None:
+        _, ctx = setup
+
+        result = run_table(ctx, ctx.config.table("orders"), as_of=T0 - dt.timedelta(days=3))
+
+        assert not [f for f in result.found if f.kind == "expectation"]
+        assert any("suites not validated" in p for p in result.problems)
+
     def test_tables_without_suites_are_left_alone(self, setup, tmp_path: Path) -> None:
         wh, ctx = setup
         config = config_for(wh, tmp_path, [{"name": "orders", "table": "orders"}])
