@@ -29,7 +29,7 @@ from monitor.gate_history import batch_volume, newest_timestamp
 from monitor.ingest_publish import RowFailure
 from monitor.ingest_schema import Prepared
 from monitor.outcomes import ExpectationOutcome
-from monitor.pushdown import supports, unexpected_condition
+from monitor.pushdown_rules import supports, unexpected_condition
 from monitor.suite_runner import TableValidation, resolve_column, validate_table
 from monitor.suites import Suite
 from monitor.warehouse import TableShape

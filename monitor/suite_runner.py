@@ -24,7 +24,8 @@ from typing import Any, Literal
 from monitor.config import TableConfig
 from monitor.expectation_catalog import CATALOG, SCHEMA_TYPES
 from monitor.outcomes import ExpectationOutcome, Validator
-from monitor.pushdown import PushdownValidator, supports
+from monitor.pushdown import PushdownValidator
+from monitor.pushdown_rules import supports
 from monitor.suites import ExpectationSpec, Suite
 from monitor.warehouse import SqlWarehouse, TableShape
 

@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from monitor.dialects import capabilities_for
 from monitor.errors import QueryFailed
 from monitor.outcomes import ExpectationOutcome
-from monitor.pushdown import NATIVE_KWARGS, PushdownValidator, supports, unexpected_condition
+from monitor.pushdown import PushdownValidator
+from monitor.pushdown_rules import NATIVE_KWARGS, supports
 from monitor.suites import ExpectationSpec
 from monitor.warehouse import SqlWarehouse, TableShape
 from tests.helpers.gate import FACT_TYPES, fact_rows, pg_warehouse_under_test, spec
@@ -204,38 +204,9 @@ class TestAgainstPandas:
             assert _close(mine.observed_value, _pandas_observed(case))
 
 
-class TestSupports:
+class TestCoverage:
     def test_every_native_type_has_a_case(self) -> None:
         assert {c.type for c in CASES} == set(NATIVE_KWARGS)
-
-    @pytest.mark.parametrize(("kind", "kwargs", "expected"), [
-        ("float", {"column": "a", "min_value": 0}, True),
-        ("timestamp", {"column": "a", "min_value": "2026-01-01"}, False),
-        ("float", {"column": "a", "min_value": 0, "row_condition": "a>1"}, False),
-        ("float", {"column": "a"}, False),
-        ("float", {"column": "a", "min_value": True}, False),
-        ("float", {"column": "a", "min_value": 0, "mostly": 2}, False),
-    ])
-    def test_between_needs_numbers_and_known_arguments(self, kind, kwargs, expected) -> None:
-        case = ExpectationSpec("s", "expect_column_values_to_be_between", kwargs)
-        assert supports(case, kind, capabilities_for("postgresql")) is expected
-
-    def test_regex_only_where_the_dialect_has_one(self) -> None:
-        case = spec("column_values_to_match_regex", column="c", regex="^a")
-        assert not supports(case, "string", capabilities_for("sqlite"))
-        assert supports(case, "string", capabilities_for("postgresql"))
-
-    def test_sets_must_match_the_column_kind(self) -> None:
-        case = spec("column_values_to_be_in_set", column="c", value_set=["1", 2])
-        assert not supports(case, "integer", capabilities_for("postgresql"))
-        assert not supports(spec("column_values_to_be_in_set", column="c", value_set=[]),
-                            "string", capabilities_for("postgresql"))
-
-    def test_aggregate_types_have_no_row_condition(self, facts) -> None:
-        _, shape, _ = facts
-        caps = capabilities_for("postgresql")
-        case = spec("column_mean_to_be_between", column="amount", min_value=0)
-        assert unexpected_condition(case, shape.table.c.amount, caps) is None
 
 
 class TestPushdownValidator:

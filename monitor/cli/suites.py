@@ -26,7 +26,7 @@ from monitor.cli.common import (
 from monitor.config import MonitorConfig
 from monitor.errors import InputError, MonitorError
 from monitor.outcomes import jsonable
-from monitor.pushdown import NATIVE_KWARGS
+from monitor.pushdown_rules import NATIVE_KWARGS
 from monitor.store.expectations import expectation_history
 from monitor.suite_runner import TableValidation
 from monitor.suites import Suite, SuiteProblem, check_suite, load_suite, suite_files, suite_path
