@@ -2,20 +2,20 @@
 
 Use it from any orchestrator (Airflow, Dagster, Prefect, a shell script):
 
->>> # doctest: +SKIP
->>> from monitor import gate
->>> result = gate.check("orders", config="config/monitor.yaml")
->>> result.passed, result.reasons
+>>> from monitor import gate  # doctest: +SKIP
+>>> result = gate.check("orders", config="config/monitor.yaml")  # doctest: +SKIP
+>>> result.passed, result.reasons  # doctest: +SKIP
 (False, ['values_to_not_be_null(customer_id): 412 unexpected values (35%)'])
->>> result.raise_for_failure()          # or gate.check(..., raise_on_failure=True)
+>>> result.raise_for_failure()  # doctest: +SKIP
 Traceback (most recent call last):
 monitor.gate.GateFailed: orders: blocked by 1 check: values_to_not_be_null(customer_id): ...
 
-Verdicts: ``pass``; ``blocked`` (a critical check failed; ``GateFailed``,
-exit code 1); could not evaluate (bad config, warehouse down: a
-``MonitorError``, exit code 2, recorded as verdict ``error``). Every
-verdict is stored in ``dq_gate_verdicts`` with its checks, and the
-expectation results of the gate in the history (run kind ``gate``).
+``gate.check(..., raise_on_failure=True)`` raises in one step. Verdicts:
+``pass``; ``blocked`` (a critical check failed; ``GateFailed``, exit code
+1); could not evaluate (bad config, warehouse down: a ``MonitorError``, exit
+code 2, recorded as verdict ``error``). Every verdict is stored in
+``dq_gate_verdicts`` with its checks, and the expectation results of the
+gate in the history (run kind ``gate``).
 """
 
 from __future__ import annotations
@@ -184,8 +184,7 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
     Raises ``GateFailed`` when blocked and ``raise_on_failure`` is set, and a
     ``MonitorError`` when the gate cannot be evaluated.
 
-    >>> # doctest: +SKIP
-    >>> gate.check("orders", config="config/monitor.yaml", raise_on_failure=True)
+    >>> gate.check("orders", config="config/monitor.yaml", raise_on_failure=True)  # doctest: +SKIP
     """
     ctx = open_context(config, context)
     table_cfg = table if isinstance(table, TableConfig) else ctx.config.table(table)

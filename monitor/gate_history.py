@@ -7,8 +7,7 @@
 - An ingested batch: the rows it would publish against earlier published
   batches, else against the target's daily volume.
 
->>> # doctest: +SKIP
->>> table_volume(warehouse, table_cfg, shape)
+>>> table_volume(warehouse, table_cfg, shape)  # doctest: +SKIP
 Volume(rows=912, history=[905, 930, 899, 921], what='earlier Mondays', latest=...)
 """
 

@@ -12,9 +12,8 @@ Failing rows land in the quarantine in both modes, with their reasons. A
 batch is identified by its table and content hash: ingesting the same
 content again after it was published changes nothing.
 
->>> # doctest: +SKIP
->>> result = ingest_file("orders_2026-01-05.csv", "orders", config="config/monitor.yaml")
->>> result.status, result.rows_published, result.rows_quarantined
+>>> result = ingest_file("orders.csv", "orders", config="monitor.yaml")  # doctest: +SKIP
+>>> result.status, result.rows_published, result.rows_quarantined  # doctest: +SKIP
 ('published', 912, 0)
 """
 

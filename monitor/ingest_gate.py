@@ -6,9 +6,8 @@ volume against history and its freshness. Failed critical expectations that
 judge single rows (nulls, ranges, sets, patterns, lengths) are *row-level*:
 in publish-good mode their rows go to quarantine instead of blocking.
 
->>> # doctest: +SKIP
->>> audit = gate_batch(ctx, table_cfg, target, staging, prepared, rows=staged, ...)
->>> audit.result.verdict, [f.label for f in audit.failures]
+>>> audit = gate_batch(ctx, table_cfg, target, staging, prepared, ...)  # doctest: +SKIP
+>>> audit.result.verdict, [f.label for f in audit.failures]  # doctest: +SKIP
 ('blocked', ['values_to_not_be_null(customer_id)'])
 """
 

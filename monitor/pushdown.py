@@ -13,8 +13,7 @@ Expectation types or arguments not handled here (``row_condition``,
 dates as bounds, median, ...) are reported by ``supports`` (in
 ``monitor.pushdown_rules``) and left to GX.
 
->>> # doctest: +SKIP
->>> PushdownValidator().evaluate(warehouse, shape, specs)[0].unexpected_count
+>>> PushdownValidator().evaluate(warehouse, shape, specs)[0].unexpected_count  # doctest: +SKIP
 412
 """
 

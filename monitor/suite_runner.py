@@ -8,9 +8,8 @@ Each expectation goes to the cheapest evaluator that can judge it:
 3. common types: ``monitor.pushdown``, all in one aggregate SELECT;
 4. everything else: Great Expectations (``monitor.validation``).
 
->>> # doctest: +SKIP
->>> report = validate_table(warehouse, config.table("orders"), load_suites(config, table))
->>> report.passed, [o.reason for o in report.failed]
+>>> report = validate_table(warehouse, table, load_suites(config, table))  # doctest: +SKIP
+>>> report.passed, [o.reason for o in report.failed]  # doctest: +SKIP
 (False, ['values_to_not_be_null(customer_id): 412 unexpected values (35%)'])
 """
 

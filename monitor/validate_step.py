@@ -5,8 +5,7 @@ expectation, failing or passing, with the expectation's own severity and
 the check key ``suite:<suite>:<expectation key>``; the results join the
 run's single commit.
 
->>> # doctest: +SKIP
->>> run_table(ctx, ctx.config.table("orders")).found[0].check
+>>> run_table(ctx, ctx.config.table("orders")).found[0].check  # doctest: +SKIP
 'suite:orders:3f1c...'
 """
 

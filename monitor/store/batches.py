@@ -3,8 +3,7 @@
 The row of a batch is replaced on every attempt until it is published;
 after that, ingesting the same content again changes nothing.
 
->>> # doctest: +SKIP
->>> find_batch(store, "orders", content_hash).status
+>>> find_batch(store, "orders", content_hash).status  # doctest: +SKIP
 'published'
 """
 

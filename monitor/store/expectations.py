@@ -4,10 +4,9 @@ One row per run, suite and expectation. Writing a run's results again
 replaces them, so a rerun never duplicates. ``expectation_history`` reads
 one expectation (or all of a table's) over time.
 
->>> # doctest: +SKIP
->>> with store.transaction() as conn:
+>>> with store.transaction() as conn:  # doctest: +SKIP
 ...     replace_results(conn, run_id, "orders", as_of, report.outcomes)
->>> [r.success for r in expectation_history(store, "orders", expectation="amount")]
+>>> rows = expectation_history(store, "orders", expectation="amount")  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """Gate verdicts in the history (``dq_gate_verdicts``): one row per verdict id.
 
->>> # doctest: +SKIP
->>> with store.transaction() as conn:
+>>> with store.transaction() as conn:  # doctest: +SKIP
 ...     record_verdict(conn, verdict_row)
->>> [v["verdict"] for v in verdict_history(store, "orders")]
+>>> [v["verdict"] for v in verdict_history(store, "orders")]  # doctest: +SKIP
 ['pass', 'blocked']
 """
 
