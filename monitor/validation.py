@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from monitor.errors import MonitorError
 from monitor.outcomes import ExpectationOutcome
+from monitor.secrets import redact
 from monitor.suites import ExpectationSpec
 from monitor.warehouse import SqlWarehouse, TableShape, classify
 
@@ -118,7 +119,7 @@ def _outcome(spec: ExpectationSpec, result: Any, samples: int,
     details = dict(result.result or {})
     error = _exception(result.exception_info)
     if error:
-        return ExpectationOutcome(spec, success=False, error=error.splitlines()[0],
+        return ExpectationOutcome(spec, success=False, error=redact(error.splitlines()[0]),
                                   engine="gx")
     values: tuple[Any, ...] = ()
     if (samples and not result.success and spec.column not in no_samples
@@ -163,7 +164,8 @@ class GxValidator:
             cause = error.__cause__ if isinstance(error.__cause__, sa.exc.SQLAlchemyError) else None
             if cause is not None:
                 raise classify(cause, f"Great Expectations on {shape.qualified}") from None
-            message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            text = str(error).strip()
+            message = redact(text.splitlines()[0] if text else repr(error))
             log.warning("Great Expectations failed on %s: %s", shape.qualified, message)
             return [ExpectationOutcome(spec, success=False, engine="gx",
                                        error=f"Great Expectations failed: {message}")
