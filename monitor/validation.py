@@ -47,11 +47,14 @@ def gx_context() -> Any:
     global _CONTEXT
     with _LOCK:
         if _CONTEXT is None:
-            # GX logs routine steps (a temporary docs folder, lossy Decimal conversions)
-            # as INFO and WARNING; what matters comes back in each result instead.
-            logging.getLogger("great_expectations").setLevel(logging.ERROR)
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            # GX logs routine steps (a temporary docs folder, lossy Decimal conversions)
+            # as INFO and WARNING, one module with its own level; what matters comes
+            # back in each result instead.
+            for name in ("great_expectations", "great_expectations.data_context.types.base"):
+                logging.getLogger(name).setLevel(logging.ERROR)
 
             context = gx.get_context(mode="ephemeral")
             context.variables.progress_bars = ProgressBarsConfig(

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from rich.markup import escape
 
 from monitor.cli.common import (
@@ -24,12 +25,22 @@ from monitor.cli.common import (
     render_table,
 )
 from monitor.config import MonitorConfig
+from monitor.dialects import capabilities_for
 from monitor.errors import InputError, MonitorError
+from monitor.expectation_catalog import SCHEMA_TYPES
 from monitor.outcomes import jsonable
 from monitor.pushdown_rules import NATIVE_KWARGS
 from monitor.store.expectations import expectation_history
 from monitor.suite_runner import TableValidation
-from monitor.suites import Suite, SuiteProblem, check_suite, load_suite, suite_files, suite_path
+from monitor.suites import (
+    ExpectationSpec,
+    Suite,
+    SuiteProblem,
+    check_suite,
+    load_suite,
+    suite_files,
+    suite_path,
+)
 from monitor.validate_step import validate_now
 
 _MARK = {"critical": "FAIL", "warning": "warning", "info": "info"}
@@ -37,6 +48,24 @@ _MARK = {"critical": "FAIL", "warning": "warning", "info": "info"}
 
 def _users(config: MonitorConfig, name: str) -> list[str]:
     return [t.name for t in config.tables if name in t.suites]
+
+
+def _tables_have_regex(config: MonitorConfig, suite: str) -> bool:
+    """Whether every warehouse of the tables using ``suite`` evaluates regexes in SQL."""
+    backends = {sa.engine.make_url(config.warehouses[t.warehouse].url).get_backend_name()
+                for t in config.tables if suite in t.suites}
+    return all(capabilities_for(b).has_regex for b in backends)
+
+
+def _evaluated_by(spec: ExpectationSpec, regex: bool) -> str:
+    if spec.type in SCHEMA_TYPES:
+        return "table schema"
+    allowed = NATIVE_KWARGS.get(spec.type)
+    if allowed is None or set(spec.kwargs) - allowed - {"result_format", "catch_exceptions"}:
+        return "GX"
+    if "regex" in spec.type and not regex:
+        return "GX"
+    return "SQL"
 
 
 def _args(kwargs: dict[str, Any]) -> str:
@@ -85,18 +114,20 @@ def list_cmd(state: CliState, fmt: str) -> None:
 def show_cmd(state: CliState, name: str, fmt: str) -> None:
     """Show the expectations of suite NAME."""
     suite = load_suite(suite_path(state.config, name))
+    regex = _tables_have_regex(state.config, suite.name)
     if fmt == "json":
         emit_json({"suite": suite.name, "file": suite.source,
                    "tables": _users(state.config, suite.name),
                    "expectations": [{**spec.to_gx(), "key": spec.key,
-                                     "native": spec.type in NATIVE_KWARGS}
+                                     "evaluated_by": _evaluated_by(spec, regex)}
                                     for spec in suite.expectations]})
         return
     render_table(f"suite {suite.name} ({suite.source})",
                  ("#", "expectation", "arguments", "severity", "evaluated by"),
                  [(spec.index + 1, spec.label, _args(dict(spec.kwargs)), spec.severity,
-                   "SQL" if spec.type in NATIVE_KWARGS else "GX")
-                  for spec in suite.expectations])
+                   _evaluated_by(spec, regex)) for spec in suite.expectations],
+                 caption="SQL: in the one aggregate query, when the column's type and the "
+                         "arguments allow it (dates as bounds go to GX)")
 
 
 def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
