@@ -20,6 +20,7 @@ from monitor.profiling import (
     describe_table,
     profile_buckets,
     profile_table,
+    with_empty_buckets,
 )
 from monitor.run_state import RunState
 from monitor.timeutil import as_utc, bucket_width, to_naive_utc
@@ -75,8 +76,10 @@ def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
                                                       state.as_of, columns))
     if table.bucket:
         start = incremental_start(ctx, state)
-        scanned = profile_buckets(warehouse, table, start=start, end=state.as_of,
-                                  distinct=distinct, shape=shape)
+        scanned = with_empty_buckets(
+            profile_buckets(warehouse, table, start=start, end=state.as_of, distinct=distinct,
+                            shape=shape),
+            granularity=table.bucket, start=start, end=state.as_of)
         complete = [b for b in scanned if b.end <= state.as_of]
         state.buckets = complete
         state.points += points_from_buckets(table.name, complete)

@@ -79,6 +79,7 @@ class Thresholds(_Model):
     """Rules that need no history: limits a table must always respect."""
 
     freshness_sla: Seconds | None = None
+    arrival_sla: Seconds | None = None
     max_null_rate: float | None = Field(default=None, ge=0, le=1)
     min_row_count: int | None = Field(default=None, ge=0)
     min_batch_ratio: float = Field(default=0.5, ge=0, le=1)
@@ -120,6 +121,23 @@ class TableConfig(_Model):
     def _bucket_needs_timestamp(self) -> TableConfig:
         if self.bucket and not self.timestamp_column:
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
+        return self
+
+    @model_validator(mode="after")
+    def _detection_settings(self) -> TableConfig:
+        """``detection:`` keys are a metric kind, or ``kind.column``; values are settings."""
+        from monitor.detection.settings import MetricKind, settings_for
+        from monitor.errors import ConfigError as _ConfigError
+
+        problems = []
+        for key, overrides in self.detection.items():
+            kind = str(key).split(".", 1)[0]
+            try:
+                settings_for(MetricKind.parse(kind), overrides, where=f"detection.{key}")
+            except _ConfigError as error:
+                problems.append(str(error))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -183,6 +201,7 @@ class SchedulerConfig(_Model):
     workers: int = Field(default=2, ge=1, le=64)
     misfire_grace: Seconds = 300.0
     spool_dir: str | None = None
+    shutdown_grace: Seconds = 30.0  # on SIGTERM, how long running jobs may take to finish
 
 
 class MonitorConfig(_Model):

@@ -1,8 +1,7 @@
 """The embedded demo: the sample warehouse, a config and a metric store in one folder.
 
->>> # doctest: +SKIP
->>> report = run_demo(Path("dq-monitor-demo"))
->>> [r.status for r in report.results]
+>>> report = run_demo(Path("dq-monitor-demo"))  # doctest: +SKIP
+>>> [r.status for r in report.results]  # doctest: +SKIP
 ['success', 'success', 'success']
 """
 

@@ -4,8 +4,8 @@ Expected points stop being anomalies and rejoin the detectors' training data;
 incident points stay out of it. The CLI (``dq-monitor feedback``) and the
 dashboard both write through ``label_point``.
 
->>> # doctest: +SKIP
->>> label_point(store, "orders", "row_count", at=when, label="expected", granularity="day")
+>>> label_point(store, "orders", "row_count", at=when,  # doctest: +SKIP
+...             label="expected", granularity="day")
 """
 
 from __future__ import annotations

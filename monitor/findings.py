@@ -53,3 +53,12 @@ class Finding:
             if out[key] is not None:
                 out[key] = out[key].isoformat()
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The inverse of ``to_dict``."""
+        values = dict(data)
+        for key in ("at", "since"):
+            if values.get(key) is not None:
+                values[key] = dt.datetime.fromisoformat(values[key])
+        return cls(**values)

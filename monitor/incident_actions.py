@@ -3,9 +3,9 @@
 The CLI and the dashboard both act through these functions (the dashboard's
 only writes besides feedback labels).
 
->>> # doctest: +SKIP
->>> acknowledge(store, incident_id=3, by="ana")
->>> mute_table(store, "orders", until=now + dt.timedelta(hours=4), reason="backfill running")
+>>> acknowledge(store, incident_id=3, by="ana")  # doctest: +SKIP
+>>> mute_table(store, "orders", until=now + dt.timedelta(hours=4),  # doctest: +SKIP
+...            reason="backfill running")
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Profile a warehouse table in as few scans as possible.
 
->>> # doctest: +SKIP
->>> profile = profile_table(warehouse, config.table("orders"))
->>> profile.row_count, profile.columns["amount"].metrics["mean"]
+>>> profile = profile_table(warehouse, config.table("orders"))  # doctest: +SKIP
+>>> profile.row_count, profile.columns["amount"].metrics["mean"]  # doctest: +SKIP
 
 Scans per profile: one aggregate SELECT for every metric of every column.
 Exceptions, each for a reason:
@@ -34,7 +33,7 @@ from monitor.metrics.definitions import (
     parse_db_time,
 )
 from monitor.metrics.scan import compile_scan
-from monitor.timeutil import Granularity, as_utc, bucket_width, iso, utcnow
+from monitor.timeutil import Granularity, as_utc, bucket_width, floor_time, iso, utcnow
 from monitor.warehouse import SqlWarehouse, TableShape
 
 log = logging.getLogger(__name__)
@@ -297,6 +296,30 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
             latest_loaded_at=parse_db_time(row.get("_dq_loaded")),
         ))
     return out
+
+
+def with_empty_buckets(buckets: Sequence[BucketProfile], *, granularity: Granularity,
+                       start: dt.datetime | None, end: dt.datetime) -> list[BucketProfile]:
+    """The buckets with the empty ones in between added (row_count 0).
+
+    A grouped scan has no row for an hour or day without data, yet "no rows
+    today" is exactly what volume monitoring must see. Empty buckets are filled
+    from ``start`` (or the first bucket found) up to the last one ending by ``end``.
+    """
+    width = bucket_width(granularity)
+    found = {b.start: b for b in buckets}
+    first = floor_time(start, granularity) if start is not None else (
+        min(found) if found else None)
+    if first is None:
+        return list(buckets)
+    out = []
+    cursor = first
+    while cursor + width <= as_utc(end) or cursor in found:
+        out.append(found.get(cursor) or BucketProfile(start=cursor, granularity=granularity,
+                                                      row_count=0))
+        cursor += width
+    out += [b for b in buckets if b.start < first]
+    return sorted(out, key=lambda b: b.start)
 
 
 def bucket_range(buckets: Sequence[BucketProfile]) -> str:

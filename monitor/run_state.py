@@ -36,6 +36,8 @@ class RunState:
     buckets: list[BucketProfile] = field(default_factory=list)
     points: list[MetricPoint] = field(default_factory=list)
     writers: list[Writer] = field(default_factory=list)
+    #: Replacement of writers[i] when the run is kept in the spool instead of the store.
+    spool_writers: dict[int, Writer] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     found: list[Finding] = field(default_factory=list)
     findings: dict[str, Any] = field(default_factory=dict)
@@ -43,9 +45,21 @@ class RunState:
     retries: int = 0
     row_count: int | None = None
 
-    def write(self, writer: Writer) -> None:
-        """Queue a write for the run's single commit."""
+    def write(self, writer: Writer, *, spooled: Writer | None = None) -> None:
+        """Queue a write for the run's single commit.
+
+        ``spooled`` replaces it when the store is down and the run goes to the
+        local spool (for writes that must be decided against the real store).
+        """
+        if spooled is not None:
+            self.spool_writers[len(self.writers)] = spooled
         self.writers.append(writer)
+
+    def writers_for(self, *, spooled: bool) -> list[Writer]:
+        """The queued writes, for the store or for the spool."""
+        if not spooled:
+            return list(self.writers)
+        return [self.spool_writers.get(i, w) for i, w in enumerate(self.writers)]
 
     def then(self, action: Callable[[], None]) -> None:
         """Queue an action for after the commit (for example delivering alerts)."""

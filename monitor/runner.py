@@ -2,10 +2,12 @@
 
 The same code path serves ``dq-monitor run`` and the scheduler. A run has a
 key (table + as-of time); running the same key again replaces its results.
+Scheduled runs claim their key (``once``), so a second trigger for the same
+table and time is skipped. With a ``spool``, results the metric store cannot
+take (it is down) are kept locally and replayed later (``monitor.spool``).
 
->>> # doctest: +SKIP
->>> result = run_table(ctx, ctx.config.table("orders"))
->>> result.status, result.row_count
+>>> result = run_table(ctx, ctx.config.table("orders"))  # doctest: +SKIP
+>>> result.status, result.row_count  # doctest: +SKIP
 ('success', 1200)
 """
 
@@ -15,42 +17,70 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from monitor.alerts.step import raise_alerts
+from monitor.anomalies import detect_anomalies
 from monitor.collect import collect_metrics
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
-from monitor.errors import MonitorError, StoreError, is_transient
+from monitor.errors import MonitorError, StoreError, StoreUnavailable, is_transient
 from monitor.retry import RetryPolicy, call_with_retry
 from monitor.run_state import RunResult, RunState
 from monitor.secrets import redact
-from monitor.store import run_key
-from monitor.timeutil import as_utc
+from monitor.store import RunRecord, SqlMetricStore, run_key
+from monitor.timeutil import as_utc, utcnow
 from monitor.validate_step import validate_suites
+
+if TYPE_CHECKING:
+    from monitor.spool import Spool
 
 log = logging.getLogger(__name__)
 
 Step = Callable[[MonitorContext, RunState], None]
 
 #: The steps of a run, in order. Each may queue writes; all commit together.
-STEPS: tuple[Step, ...] = (collect_metrics, validate_suites, raise_alerts)  # raise_alerts last
+STEPS: tuple[Step, ...] = (collect_metrics, validate_suites, detect_anomalies,
+                          raise_alerts)  # alerts last
 
 
 def _error_kind(error: BaseException) -> str:
     return type(error).__name__
 
 
-def _commit(ctx: MonitorContext, state: RunState, started: float) -> int:
+def _commit(store: SqlMetricStore, state: RunState, started: float, *,
+            spooled: bool = False) -> int:
     """Write every queued result and the run's status in one transaction."""
     written = 0
-    with ctx.store.transaction() as conn:
-        written = ctx.store.replace_points(conn, state.run_id, state.points)
-        for writer in state.writers:
+    with store.transaction() as conn:
+        written = store.replace_points(conn, state.run_id, state.points)
+        for writer in state.writers_for(spooled=spooled):
             writer(conn)
-        ctx.store.finish_run(conn, state.run_id, status="success", row_count=state.row_count,
-                             retries=state.retries,
-                             duration_seconds=time.perf_counter() - started)
+        store.finish_run(conn, state.run_id, status="success", row_count=state.row_count,
+                         retries=state.retries, duration_seconds=time.perf_counter() - started)
     return written
+
+
+def _keep(spool: Spool, state: RunState, scheduled_at: dt.datetime | None,
+          finish: Callable[[SqlMetricStore], int]) -> tuple[str, int]:
+    """Write the run to the spool: ("spooled", n), or ("lost", 0), said loudly."""
+    def write(store: SqlMetricStore) -> int:
+        store.start_run(state.run_id, state.table.name, kind="profile", as_of=state.as_of,
+                        trigger=state.trigger, scheduled_at=scheduled_at)
+        return finish(store)
+
+    try:
+        return "spooled", spool.keep(state.run_id, write)
+    except StoreError as error:
+        log.error("run %s LOST: the metric store is down and the spool failed: %s",
+                  state.run_id, error, extra={"dq": {"event": "lost", "run_id": state.run_id}})
+        now = utcnow()
+        spool.lose(RunRecord(run_id=state.run_id, table=state.table.name, kind="profile",
+                             as_of=state.as_of, status="lost", started_at=now, finished_at=now,
+                             error=f"metric store down and spool failed: {error}",
+                             error_kind=type(error).__name__, retries=state.retries,
+                             trigger=state.trigger, scheduled_at=scheduled_at))
+        return "lost", 0
 
 
 def _attempt(step: Step, ctx: MonitorContext, state: RunState) -> None:
@@ -62,6 +92,8 @@ def _attempt(step: Step, ctx: MonitorContext, state: RunState) -> None:
     except Exception:
         del state.points[points:]
         del state.writers[writers:]
+        for index in [i for i in state.spool_writers if i >= writers]:
+            del state.spool_writers[index]
         del state.found[found:]
         del state.after_commit[after:]
         raise
@@ -70,42 +102,67 @@ def _attempt(step: Step, ctx: MonitorContext, state: RunState) -> None:
 def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | None = None,
               trigger: str = "cli", scheduled_at: dt.datetime | None = None,
               steps: Sequence[Step] | None = None,
-              policy: RetryPolicy | None = None) -> RunResult:
+              policy: RetryPolicy | None = None, spool: Spool | None = None,
+              once: bool = False) -> RunResult:
     """Run every step for one table and store the results; failures come back as values.
 
     Transient errors (connection dropped, timeout) are retried with backoff;
     terminal ones (missing table, bad SQL) fail the run at once. Store
     failures while recording are raised (StoreError): there is nowhere to
-    record them.
+    record them, unless a ``spool`` keeps the run (status ``spooled``, or
+    ``lost`` if even that fails). ``once``: skip (status ``skipped``) when
+    this key already ran or is running.
     """
     explicit = as_of is not None
     as_of = as_utc(as_of or scheduled_at or ctx.now()).replace(microsecond=0)
     run_id = run_key(table.name, as_of)
     policy = policy or RetryPolicy(attempts=ctx.config.profiling.max_retries + 1)
     started = time.perf_counter()
-    ctx.store.start_run(run_id, table.name, kind="profile", as_of=as_of, trigger=trigger,
-                        scheduled_at=scheduled_at)
+    try:
+        claimed = ctx.store.start_run(run_id, table.name, kind="profile", as_of=as_of,
+                                      trigger=trigger, scheduled_at=scheduled_at, claim=once)
+    except StoreUnavailable as error:
+        if spool is None:
+            raise
+        log.warning("run %s starts without the metric store (%s); its result will be spooled",
+                    run_id, error)
+        claimed = True
+    if not claimed:
+        log.info("run %s skipped: this key already ran or is running", run_id)
+        return RunResult(table=table.name, run_id=run_id, status="skipped", as_of=as_of,
+                         duration_seconds=0.0)
     state = RunState(table=table, run_id=run_id, as_of=as_of, trigger=trigger,
                      explicit_as_of=explicit)
+    status = "success"
     try:
         for step in steps or STEPS:
             name = getattr(step, "__name__", "step")
             _, retries = call_with_retry(lambda s=step: _attempt(s, ctx, state), policy,
                                          what=f"{name} of table {table.name!r}")
             state.retries += retries
-        written = _commit(ctx, state, started)
-        for action in state.after_commit:
+        try:
+            written = _commit(ctx.store, state, started)
+        except StoreUnavailable:
+            if spool is None:
+                raise
+            status, written = _keep(spool, state, scheduled_at,
+                                    lambda store: _commit(store, state, started,
+                                                          spooled=True))
+        for action in state.after_commit if status == "success" else ():
             try:
                 action()
             except Exception:  # delivery problems are retried from the outbox later
                 log.exception("after-commit action of run %s failed", run_id)
-    except StoreError:
-        raise
+    except StoreError as error:
+        if spool is None or not is_transient(error):
+            raise
+        state.retries += getattr(error, "retries", 0)
+        return _failed(ctx, state, error, started, spool, scheduled_at)
     except MonitorError as error:
         state.retries += getattr(error, "retries", 0)
-        return _failed(ctx, state, error, started)
+        return _failed(ctx, state, error, started, spool, scheduled_at)
     duration = time.perf_counter() - started
-    result = RunResult(table=table.name, run_id=run_id, status="success", as_of=as_of,
+    result = RunResult(table=table.name, run_id=run_id, status=status, as_of=as_of,
                        duration_seconds=duration, row_count=state.row_count,
                        retries=state.retries, points_written=written,
                        findings=dict(state.findings), found=tuple(state.found),
@@ -114,17 +171,31 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
     return result
 
 
-def _failed(ctx: MonitorContext, state: RunState, error: MonitorError,
-            started: float) -> RunResult:
+def _failed(ctx: MonitorContext, state: RunState, error: MonitorError, started: float,
+            spool: Spool | None = None, scheduled_at: dt.datetime | None = None) -> RunResult:
     message = redact(str(error))
     kind = _error_kind(error) + (" (transient)" if is_transient(error) else "")
     duration = time.perf_counter() - started
-    with ctx.store.transaction() as conn:
-        ctx.store.finish_run(conn, state.run_id, status="failed", error=message,
+
+    def finish(store: SqlMetricStore) -> int:
+        with store.transaction() as conn:
+            store.finish_run(conn, state.run_id, status="failed", error=message,
                              error_kind=kind, retries=state.retries, duration_seconds=duration)
-    result = RunResult(table=state.table.name, run_id=state.run_id, status="failed",
+        return 0
+
+    status, problems = "failed", list(state.problems)
+    try:
+        finish(ctx.store)
+    except StoreUnavailable:
+        if spool is None:
+            raise
+        kept, _ = _keep(spool, state, scheduled_at, finish)
+        status = "failed" if kept == "spooled" else "lost"
+        problems.append("the failure is recorded in the local spool until the store is back"
+                        if kept == "spooled" else "the failure could not be recorded")
+    result = RunResult(table=state.table.name, run_id=state.run_id, status=status,
                        as_of=state.as_of, duration_seconds=duration, error=message,
-                       error_kind=kind, retries=state.retries, problems=tuple(state.problems))
+                       error_kind=kind, retries=state.retries, problems=tuple(problems))
     _log(result)
     return result
 

@@ -310,3 +310,30 @@ class TestResolveDistinct:
         wh = SqlWarehouse("w", WarehouseConfig(url=urls[kind]))
 
         assert resolve_distinct(mode, wh, filtered=filtered) == expected  # type: ignore[arg-type]
+
+
+class TestWithEmptyBuckets:
+    def test_days_without_rows_count_zero(self) -> None:
+        from monitor.profiling import BucketProfile, with_empty_buckets
+
+        day = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
+        found = [BucketProfile(start=day, granularity="day", row_count=5),
+                 BucketProfile(start=day + dt.timedelta(days=3), granularity="day", row_count=7)]
+
+        filled = with_empty_buckets(found, granularity="day", start=None,
+                                    end=day + dt.timedelta(days=5))
+
+        assert [(b.start.day, b.row_count) for b in filled] == [(1, 5), (2, 0), (3, 0), (4, 7),
+                                                                (5, 0)]
+
+    def test_range_start_is_filled_and_open_bucket_kept(self) -> None:
+        from monitor.profiling import BucketProfile, with_empty_buckets
+
+        hour = dt.datetime(2026, 4, 1, 10, tzinfo=dt.UTC)
+        found = [BucketProfile(start=hour + dt.timedelta(hours=2), granularity="hour",
+                               row_count=1)]
+
+        filled = with_empty_buckets(found, granularity="hour", start=hour,
+                                    end=hour + dt.timedelta(hours=2, minutes=30))
+
+        assert [(b.start.hour, b.row_count) for b in filled] == [(10, 0), (11, 0), (12, 1)]

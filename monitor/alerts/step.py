@@ -14,9 +14,11 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -37,7 +39,7 @@ from monitor.config import MonitorConfig, TableConfig
 from monitor.context import MonitorContext
 from monitor.findings import Finding
 from monitor.run_state import RunState
-from monitor.store.schema import mutes
+from monitor.store.schema import mutes, pending_findings
 from monitor.timeutil import parse_time, to_naive_utc
 
 log = logging.getLogger(__name__)
@@ -146,6 +148,30 @@ def _deliver(ctx: MonitorContext) -> None:
                     report.stopped)
 
 
+def keep_findings(conn: Connection, table: str, findings: Sequence[Finding], *,
+                  run_id: str, now: dt.datetime) -> None:
+    """Keep a run's findings in its spool file; incidents are decided at replay."""
+    conn.execute(pending_findings.insert().values(
+        run_id=run_id, table_name=table, recorded_at=to_naive_utc(now),
+        payload_json=json.dumps([f.to_dict() for f in findings])))
+
+
+def apply_pending_findings(conn: Connection, config: MonitorConfig,
+                           rows: Sequence[dict[str, Any]]) -> int:
+    """Decide incidents and queue alerts for findings kept while the store was down.
+
+    Called by the spool's replay inside the transaction that copies the run.
+    """
+    policy = AlertPolicy.from_config(config.alerts)
+    queued = 0
+    for row in rows:
+        found = [Finding.from_dict(item) for item in json.loads(row["payload_json"])]
+        queued += len(record_alerts(conn, config, row["table_name"], found,
+                                    run_id=row["run_id"], now=row["recorded_at"],
+                                    policy=policy))
+    return queued
+
+
 def raise_alerts(ctx: MonitorContext, state: RunState) -> None:
     """Runner step: incidents and outbox rows in the run's transaction, delivery after it."""
     policy = AlertPolicy.from_config(ctx.config.alerts)
@@ -159,5 +185,9 @@ def raise_alerts(ctx: MonitorContext, state: RunState) -> None:
                 record_alerts(conn, ctx.config, table, found, run_id=state.run_id, now=now,
                               policy=policy)
 
-        state.write(write)
+        def keep(conn: Connection) -> None:
+            for table, found in by_table.items():
+                keep_findings(conn, table, found, run_id=state.run_id, now=now)
+
+        state.write(write, spooled=keep)
     state.then(lambda: _deliver(ctx))

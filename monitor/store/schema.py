@@ -228,3 +228,15 @@ mutes = sa.Table(
     sa.Column("created_by", sa.String(200)),
     sa.Column("created_at", sa.DateTime(), nullable=False),
 )
+
+# -- findings kept while the store was down ----------------------------------------
+pending_findings = sa.Table(
+    "dq_pending_findings",
+    metadata,
+    # Written only into a run's spool file: incidents are numbered by the store, so the
+    # alerting decision is replayed from these findings when the store is back.
+    sa.Column("run_id", sa.String(400), primary_key=True),
+    sa.Column("table_name", sa.String(200), primary_key=True),
+    sa.Column("payload_json", sa.Text(), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -60,6 +61,11 @@ class RunRecord:
                    row_count=row["row_count"], error=row["error"], error_kind=row["error_kind"],
                    retries=row["retries"] or 0, attempts=row["attempts"] or 1,
                    trigger=row["trigger"], scheduled_at=row["scheduled_at"])
+
+
+def process_owner() -> str:
+    """``host:pid`` of this process, recorded on the runs it starts (to find orphans later)."""
+    return f"{socket.gethostname()[:180]}:{os.getpid()}"
 
 
 def run_key(table: str, as_of: dt.datetime, kind: str = "profile") -> str:
@@ -153,21 +159,40 @@ class SqlMetricStore:
 
     # -- runs ------------------------------------------------------------
     def start_run(self, run_id: str, table: str, *, kind: str, as_of: dt.datetime,
-                  trigger: str = "cli", scheduled_at: dt.datetime | None = None) -> None:
-        """Record a run as running (a rerun of the same key counts another attempt)."""
+                  trigger: str = "cli", scheduled_at: dt.datetime | None = None,
+                  claim: bool = False) -> bool:
+        """Record a run as running (a rerun of the same key counts another attempt).
+
+        With ``claim`` (scheduled runs) the key is taken only if no run under it is
+        running or succeeded; False means another trigger already has it.
+        """
         now = to_naive_utc(utcnow())
         values = {"table_name": table, "kind": kind, "as_of": to_naive_utc(as_of),
                   "status": "running", "started_at": now, "finished_at": None,
                   "duration_seconds": None, "error": None, "error_kind": None,
-                  "trigger": trigger, "host": socket.gethostname()[:200],
+                  "trigger": trigger, "host": process_owner(),
                   "scheduled_at": to_naive_utc(scheduled_at) if scheduled_at else None}
+        r = schema.runs
+        update = r.update().where(r.c.run_id == run_id)
+        if claim:
+            update = update.where(r.c.status.not_in(("running", "success")))
         with self.transaction() as conn:
-            updated = conn.execute(
-                schema.runs.update().where(schema.runs.c.run_id == run_id)
-                .values(attempts=schema.runs.c.attempts + 1, **values)).rowcount
-            if not updated:
-                conn.execute(schema.runs.insert().values(run_id=run_id, retries=0, attempts=1,
-                                                         **values))
+            if conn.execute(update.values(attempts=r.c.attempts + 1, **values)).rowcount:
+                return True
+            if claim and conn.execute(sa.select(r.c.status).where(
+                    r.c.run_id == run_id)).first() is not None:
+                return False
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(r.insert().values(run_id=run_id, retries=0, attempts=1, **values))
+        except sa.exc.IntegrityError:
+            if claim:  # a concurrent trigger inserted the same key first
+                return False
+            return self.start_run(run_id, table, kind=kind, as_of=as_of, trigger=trigger,
+                                  scheduled_at=scheduled_at)
+        except sa.exc.SQLAlchemyError as error:
+            raise _store_error(error, "writing") from None
+        return True
 
     def finish_run(self, conn: Connection, run_id: str, *, status: str,
                    started_at: dt.datetime | None = None, row_count: int | None = None,

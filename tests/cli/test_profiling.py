@@ -82,8 +82,10 @@ class TestRunCommand:
 
         assert (run_code, history_code) == (0, 0)
         assert run_out["failed"] == 0
-        per_day = pd.DataFrame(ROWS).groupby(pd.DataFrame(ROWS)["created"].dt.date).size()
-        assert [p["value"] for p in history] == list(per_day)
+        frame = pd.DataFrame(ROWS)
+        per_day = frame.groupby(frame["created"].dt.floor("D")).size().reindex(
+            pd.date_range("2026-05-01", "2026-05-07", freq="D"), fill_value=0)
+        assert [p["value"] for p in history] == list(per_day)  # May 7 had no rows: 0
 
     def test_exit_1_when_a_table_fails_and_secrets_stay_hidden(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str],

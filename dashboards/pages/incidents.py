@@ -1,0 +1,109 @@
+"""Incidents & failures: open and recent incidents, anomalies, failed expectations and
+failed runs, with the dashboard's only actions (acknowledge, mute, mark as expected)."""
+
+import pandas as pd
+import streamlit as st
+
+from monitor.dashboard import actions, cached
+from monitor.dashboard.page import author, page_context, period_picker, when
+from monitor.dashboard.queries import OPEN_INCIDENT
+from monitor.durations import format_duration
+
+st.title("Incidents & failures")
+ctx = page_context()
+since = period_picker(ctx.now, default=7)
+
+st.text_input("Your name, recorded with what you do here", key="author",
+              placeholder="e.g. ana@example.com", persist_state="session")
+done = st.session_state.pop("action_outcome", None)
+if done is not None:
+    (st.success if done.ok else st.warning)(done.message)
+
+
+def act(outcome: actions.Outcome) -> None:
+    """Show the outcome after a fresh read of the store."""
+    cached.clear()
+    st.session_state["action_outcome"] = outcome
+    st.rerun()
+
+
+incidents = cached.incidents_since(ctx.url, since)
+anomalies = cached.anomalies_since(ctx.url, since)
+expectations = cached.failed_expectations(ctx.url, since)
+runs = cached.failed_runs(ctx.url, since)
+is_open = incidents["status"].isin(OPEN_INCIDENT)
+opened = incidents[is_open]
+unlabelled = anomalies[anomalies["label"].isna()]
+
+columns = st.columns(5)
+columns[0].metric("Open incidents", int((opened["status"] == "open").sum()))
+columns[1].metric("Acknowledged", int((opened["status"] == "acknowledged").sum()))
+columns[2].metric("Anomalies to review", len(unlabelled))
+columns[3].metric("Failed expectations", len(expectations))
+columns[4].metric("Failed runs", len(runs))
+
+st.subheader("Open incidents")
+if opened.empty:
+    st.success("No open incidents.")
+else:
+    st.dataframe(opened, hide_index=True, column_order=[
+        "incident_id", "table_name", "severity", "status", "title", "opened_at", "last_seen_at",
+        "occurrences", "acknowledged_by", "muted_until"])
+    options = opened["incident_id"].astype(int).tolist()
+    titles = dict(zip(options, opened["title"], strict=True))
+    tables = dict(zip(options, opened["table_name"], strict=True))
+    pick, length = st.columns([3, 1])
+    chosen = pick.selectbox("Incident", options, key="incident",
+                            format_func=lambda i: f"#{i} {titles[i]}")
+    hours = length.selectbox("Mute for", list(actions.MUTE_HOURS), index=1, key="mute_hours",
+                             format_func=lambda h: format_duration(h * 3600))
+    ack, mute_one, mute_all = st.columns(3)
+    if ack.button("Acknowledge", key="acknowledge", width="stretch"):
+        act(actions.acknowledge_incident(cached.writer(ctx.url), chosen, by=author()))
+    if mute_one.button("Mute this incident", key="mute_incident", width="stretch"):
+        act(actions.mute_incident_for(cached.writer(ctx.url), chosen, hours=hours))
+    if mute_all.button(f"Mute table {tables[chosen]}", key="mute_table", width="stretch"):
+        act(actions.mute_table_for(cached.writer(ctx.url), tables[chosen], hours=hours,
+                                   by=author(), reason=f"muted from the dashboard (#{chosen})"))
+
+recent = incidents[~is_open]
+with st.expander(f"Resolved in the period ({len(recent)})"):
+    st.dataframe(recent, hide_index=True)
+
+st.subheader("Anomalies")
+if anomalies.empty:
+    st.success("No anomalies in the period.")
+else:
+    st.dataframe(anomalies, hide_index=True, column_order=[
+        "ts", "table_name", "metric", "column_name", "value", "expected", "lower", "upper",
+        "severity", "reason", "label"])
+    if unlabelled.empty:
+        st.caption("Every anomaly in the period is labelled.")
+    else:
+        keys = list(unlabelled.index)
+
+        def describe(i: int) -> str:
+            row = unlabelled.loc[i]
+            series = f"{row.metric}({row.column_name})" if row.column_name else row.metric
+            return f"{row.table_name} {series} at {when(row.ts)}: {row.reason or ''}"
+
+        point, button = st.columns([3, 1], vertical_alignment="bottom")
+        picked = point.selectbox("Anomaly", keys, format_func=describe, key="anomaly")
+        if button.button("Mark as expected", key="mark_expected", width="stretch"):
+            row = unlabelled.loc[picked]
+            act(actions.mark_expected(
+                cached.writer(ctx.url), row.table_name, row.metric,
+                ts=pd.Timestamp(row.ts).to_pydatetime(), column=row.column_name,
+                granularity=row.granularity, by=author(), note="marked from the dashboard"))
+
+st.subheader("Failed expectations")
+if expectations.empty:
+    st.success("No failed expectations in the period.")
+else:
+    st.dataframe(expectations, hide_index=True)
+
+st.subheader("Failed runs")
+if runs.empty:
+    st.success("No failed runs in the period.")
+else:
+    st.dataframe(runs, hide_index=True)

@@ -1,0 +1,195 @@
+"""The detection step of a run: judge the watched series and the schema, store the verdicts.
+
+Detectors are pure functions of a series (``monitor.detection``); this module
+feeds them the stored history plus the run's new points, applies feedback
+labels (expected points rejoin training, incident points stay out), stores a
+detection per newly judged point (the band the dashboard draws) and reports
+one ``Finding`` per watched series for incidents and alerts.
+
+>>> # The runner calls ``detect_anomalies(ctx, state)`` after profiling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitor.context import MonitorContext
+from monitor.detection import Detection, MetricKind, Series, State, detect_metric, diff_schema
+from monitor.errors import StoreUnavailable
+from monitor.findings import Finding, Severity
+from monitor.points import MetricPoint
+from monitor.run_state import RunState
+from monitor.store import SqlMetricStore
+from monitor.store.detections import (
+    DetectionRow,
+    SeriesKey,
+    judged_points,
+    labels,
+    load_history,
+    replace_detections,
+)
+from monitor.timeutil import as_utc, to_naive_utc
+from monitor.watch import STEP_SECONDS, Watch, watches_for
+
+
+@dataclass
+class Judgement:
+    """Verdicts of one table: detection rows to store and findings for incidents."""
+
+    rows: list[DetectionRow] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def severity_of(watch: Watch, detection: Detection) -> Severity:
+    """Rules, stalls and volume halving are critical; other anomalies are warnings."""
+    if detection.detector.startswith("rules") or detection.detector.startswith("timeliness"):
+        return "critical"
+    if watch.kind is MetricKind.VOLUME and detection.direction == "down" and (
+            _finite(detection.value) is not None and _finite(detection.expected) is not None
+            and detection.value <= 0.5 * detection.expected):
+        return "critical"
+    return "warning"
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def series_from_points(points: list[tuple[dt.datetime, float | None]],
+            marks: dict[dt.datetime, str]) -> Series:
+    stamps = np.array([np.datetime64(ts.replace(tzinfo=None), "ns") for ts, _ in points],
+                      dtype="datetime64[ns]")
+    values = np.array([np.nan if v is None else float(v) for _, v in points], dtype=float)
+    excluded = np.array([marks.get(ts) == "incident" for ts, _ in points], dtype=bool)
+    expected = np.array([marks.get(ts) == "expected" for ts, _ in points], dtype=bool)
+    return Series(stamps, values, excluded, expected)
+
+
+def _merge(stored: list[tuple[dt.datetime, float | None]],
+           pending: dict[dt.datetime, float | None]) -> list[tuple[dt.datetime, float | None]]:
+    merged = dict(stored)
+    merged.update(pending)
+    return sorted(merged.items())
+
+
+def _since(watches: Sequence[Watch], as_of: dt.datetime) -> dt.datetime:
+    bucketed = [w for w in watches if w.granularity in STEP_SECONDS]
+    if not bucketed:
+        return as_of
+    span = max(w.history_points() * STEP_SECONDS[w.granularity] for w in bucketed)
+    return as_of - dt.timedelta(seconds=span)
+
+
+def _finding(watch: Watch, detection: Detection, streak_start: dt.datetime) -> Finding:
+    return Finding(table=watch.table, check=watch.check, kind="anomaly",
+                   severity=severity_of(watch, detection), failing=detection.is_anomaly,
+                   at=detection.timestamp, reason=detection.reason, metric=watch.metric,
+                   column=watch.column or None, observed=_finite(detection.value),
+                   expected=_finite(detection.expected), lower=_finite(detection.lower),
+                   upper=_finite(detection.upper), score=_finite(detection.score),
+                   since=streak_start if detection.is_anomaly else None)
+
+
+def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
+          as_of: dt.datetime, pending: Iterable[MetricPoint] = (),
+          judge_all: bool = False, since: dt.datetime | None = None) -> Judgement:
+    """Judge the watched series; store-ready rows for new points (all with ``judge_all``).
+
+    History is read from ``since`` (default: three training windows before ``as_of``).
+    """
+    new: dict[SeriesKey, dict[dt.datetime, float | None]] = {}
+    for point in pending:
+        new.setdefault((point.metric, point.column, point.granularity), {})[point.ts] = (
+            point.value)
+    keys = [w.key for w in watches]
+    start = since or _since(watches, as_of)
+    history = load_history(store, table_name, keys, since=start)
+    # Points stored without a verdict (a run replayed from the spool) are judged too.
+    verdicts_stored = {} if judge_all else judged_points(store, table_name, keys, since=start)
+    marks = labels(store, table_name)
+    out = Judgement()
+    for watch in watches:
+        fresh = new.get(watch.key, {})
+        stored = history.get(watch.key, [])
+        unjudged = {ts for ts, _ in stored} - verdicts_stored.get(watch.key, set())
+        points = _merge(stored, fresh)
+        if not points or (not fresh and not unjudged and not judge_all):
+            continue
+        series = series_from_points(points, marks.get(watch.key, {}))
+        verdicts = detect_metric(series, watch.kind, watch.settings,
+                                 sla_seconds=watch.sla_seconds, label=watch.label)
+        wanted = set(fresh) | unjudged if not judge_all else {ts for ts, _ in points}
+        judged = [d for d in verdicts if d.timestamp in wanted]
+        for d in judged:
+            out.rows.append(DetectionRow(
+                table=table_name, metric=watch.metric, column=watch.column,
+                granularity=watch.granularity, ts=d.timestamp, value=_finite(d.value),
+                expected=_finite(d.expected), lower=_finite(d.lower), upper=_finite(d.upper),
+                score=_finite(d.score), is_anomaly=bool(d.is_anomaly), state=d.state.value,
+                direction=d.direction, detector=d.detector,
+                severity=severity_of(watch, d) if d.is_anomaly else "info",
+                reason=d.reason))
+        newest = next((d for d in reversed(judged)
+                       if d.state in (State.OK, State.ANOMALY, State.EXPECTED)), None)
+        if newest is not None:
+            start = newest.timestamp
+            for d in reversed(verdicts[:verdicts.index(newest) + 1]):
+                if not d.is_anomaly:
+                    break
+                start = d.timestamp
+            out.findings.append(_finding(watch, newest, start))
+    return out
+
+
+def schema_finding(store: SqlMetricStore, table_name: str, as_of: dt.datetime,
+                   current: Sequence[tuple[str, str]]) -> Finding | None:
+    """Columns added, removed or retyped since the previous run (None on the first run)."""
+    previous = [snap for snap in store.schema_snapshots(table_name, limit=3)
+                if snap[0] < to_naive_utc(as_of)]
+    if not previous:
+        return None
+    changes = diff_schema(dict(previous[0][1]), dict(current))
+    at = to_naive_utc(as_of)
+    if not changes:
+        return Finding(table=table_name, check="schema", kind="schema", severity="info",
+                       failing=False, at=at, reason="schema unchanged")
+    severe = any(c.kind.value in ("removed", "retyped") for c in changes)
+    reason = "; ".join(c.reason for c in changes[:5])
+    if len(changes) > 5:
+        reason += f"; and {len(changes) - 5} more"
+    return Finding(table=table_name, check="schema", kind="schema",
+                   severity="critical" if severe else "warning", failing=True, at=at,
+                   reason=reason, since=previous[0][0])
+
+
+def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
+    """Runner step: judge this run's new points and the schema; queue the verdicts."""
+    table = state.table
+    if state.shape is None:
+        return
+    columns = [c.name for c in state.shape.columns]
+    watches = watches_for(table, columns)
+    try:
+        judgement = judge(ctx.store, table.name, watches, as_of=as_utc(state.as_of),
+                          pending=state.points)
+        schema = schema_finding(ctx.store, table.name, state.as_of,
+                                [(c.name, c.type_name) for c in state.shape.columns])
+    except StoreUnavailable as error:
+        # The history is out of reach: keep the profile (it may go to the spool) and let
+        # the next run judge these points, which will then have no verdict yet.
+        state.problems.append(f"anomaly detection postponed: {error}")
+        return
+    if schema is not None:
+        judgement.findings.append(schema)
+    rows = judgement.rows
+    state.write(lambda conn: replace_detections(conn, state.run_id, rows))
+    state.found.extend(judgement.findings)
+    state.findings["anomalies"] = sum(r.is_anomaly for r in rows)

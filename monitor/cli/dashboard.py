@@ -1,0 +1,80 @@
+"""``dashboard``: serve the Streamlit dashboard on the configured metric store.
+
+``dq-monitor --config prod.yaml dashboard --port 8600`` becomes
+``streamlit run dashboards/app.py --server.port 8600 ... -- --config /abs/prod.yaml``
+(the process is replaced by Streamlit, so Ctrl+C and service managers reach it directly).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+import monitor
+from monitor.cli.common import CliState, console, pass_state
+from monitor.dashboard.source import shown_url
+from monitor.errors import ConfigError, InputError
+
+DEFAULT_PORT = 8501
+DEFAULT_HOST = "127.0.0.1"
+
+
+def app_path() -> Path:
+    """``dashboards/app.py`` of the source tree dq-monitor runs from."""
+    path = Path(monitor.__file__).resolve().parent.parent / "dashboards" / "app.py"
+    if not path.is_file():
+        raise ConfigError(f"the dashboard app is not at {path}; the dashboard runs from a "
+                          f"source checkout installed with `pip install -e .` (or `make install`)")
+    return path
+
+
+def streamlit_command(app: Path, *, config_path: Path, port: int, host: str) -> list[str]:
+    """The ``streamlit run`` command line (headless, no usage statistics, no file watcher)."""
+    return [sys.executable, "-m", "streamlit", "run", str(app),
+            "--server.port", str(port), "--server.address", host,
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+            "--client.toolbarMode", "minimal",
+            "--", "--config", str(config_path)]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on (host, port)."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+@click.command("dashboard")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port to serve the dashboard on.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Address to listen on; 0.0.0.0 opens it to the network (it has no login, "
+                   "and its actions can acknowledge and mute incidents).")
+@pass_state
+def dashboard_cmd(state: CliState, port: int, host: str) -> None:
+    """Serve the dashboard: table health, trends with their expected band, incidents, runs."""
+    config = state.config  # a bad config fails here, with its file and key, before serving
+    config_file = Path(config.source).resolve()
+    app = app_path()
+    if port_in_use(host, port):
+        raise InputError(f"port {port} on {host} is already in use; choose another with --port")
+    command = streamlit_command(app, config_path=config_file, port=port, host=host)
+    console().print(f"dq-monitor dashboard on http://{host}:{port} "
+                    f"(store {shown_url(config.resolve_url(config.store))}); Ctrl+C stops it")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # noqa: S606  (our own interpreter, arguments as a list)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(dashboard_cmd)

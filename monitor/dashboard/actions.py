@@ -1,0 +1,90 @@
+"""The dashboard's only writes: acknowledge, mute, mark as expected.
+
+Each goes through the same API as the CLI (``monitor.incident_actions``,
+``monitor.feedback``) on a writable store handle, and returns an ``Outcome``
+the page shows, so a refused action (an incident already resolved, a point
+without a detection) is a message, not a traceback.
+
+>>> acknowledge_incident(writer(url), 3, by="ana").message  # doctest: +SKIP
+'Incident 3 acknowledged by ana.'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from monitor.durations import format_duration
+from monitor.errors import MonitorError
+from monitor.feedback import label_point
+from monitor.incident_actions import acknowledge, mute_incident, mute_table
+from monitor.secrets import redact
+from monitor.store import SqlMetricStore
+from monitor.timeutil import to_naive_utc, utcnow
+
+#: Mute lengths offered by the incidents page, in hours.
+MUTE_HOURS = (1, 4, 24, 24 * 7)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did, in a sentence for the page."""
+
+    ok: bool
+    message: str
+
+
+def _failed(error: MonitorError) -> Outcome:
+    return Outcome(False, redact(str(error)))
+
+
+def _until(hours: float, now: dt.datetime | None) -> dt.datetime:
+    return to_naive_utc(now or utcnow()) + dt.timedelta(hours=hours)
+
+
+def acknowledge_incident(store: SqlMetricStore, incident_id: int, *, by: str | None
+                         ) -> Outcome:
+    """Acknowledge an open incident (it stays open without further updates)."""
+    try:
+        acknowledge(store, incident_id, by=by)
+    except MonitorError as error:
+        return _failed(error)
+    return Outcome(True, f"Incident {incident_id} acknowledged by {by or 'unknown'}.")
+
+
+def mute_incident_for(store: SqlMetricStore, incident_id: int, *, hours: float,
+                      now: dt.datetime | None = None) -> Outcome:
+    """Silence one incident for a number of hours."""
+    until = _until(hours, now)
+    try:
+        mute_incident(store, incident_id, until=until)
+    except MonitorError as error:
+        return _failed(error)
+    return Outcome(True, f"Incident {incident_id} muted for "
+                         f"{format_duration(hours * 3600)} (until {until:%Y-%m-%d %H:%M} UTC).")
+
+
+def mute_table_for(store: SqlMetricStore, table: str, *, hours: float, by: str | None,
+                   reason: str | None = None, now: dt.datetime | None = None) -> Outcome:
+    """Silence every alert of a table for a number of hours."""
+    until = _until(hours, now)
+    try:
+        mute_table(store, table, until=until, reason=reason, by=by)
+    except MonitorError as error:
+        return _failed(error)
+    return Outcome(True, f"Table {table} muted for {format_duration(hours * 3600)} "
+                         f"(until {until:%Y-%m-%d %H:%M} UTC).")
+
+
+def mark_expected(store: SqlMetricStore, table: str, metric: str, *, ts: dt.datetime,
+                  column: str = "", granularity: str | None = None, by: str | None = None,
+                  note: str | None = None) -> Outcome:
+    """Label a detected point as expected: it stops counting as an anomaly and rejoins
+    the detectors' training data."""
+    try:
+        label = label_point(store, table, metric, at=ts, label="expected", column=column,
+                            granularity=granularity, note=note, author=by)
+    except MonitorError as error:
+        return _failed(error)
+    series = f"{metric}({label.column})" if label.column else metric
+    return Outcome(True, f"{table} {series} at {label.ts:%Y-%m-%d %H:%M} marked as expected.")

@@ -1,0 +1,120 @@
+"""The dashboard's reads, cached by Streamlit for a short time.
+
+Every function takes the store URL (and plain values) so ``st.cache_data`` can
+key on it; the read-only handle is one ``st.cache_resource`` per URL. The
+pages call these, never the queries directly, so reloading a page within
+``CACHE_TTL_SECONDS`` costs no query. Actions call ``clear`` after a write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from monitor.dashboard import queries, source, table_queries
+from monitor.store import SqlMetricStore
+
+#: How long a query result is reused (seconds): runs land every few minutes at most.
+CACHE_TTL_SECONDS = 30
+#: Detections older than this do not count as a series' current state on the overview.
+CURRENT_DETECTIONS_DAYS = 90
+
+
+@st.cache_resource(show_spinner=False)
+def reader(url: str) -> SqlMetricStore:
+    """The read-only store handle of this server process."""
+    return source.reader(url)
+
+
+@st.cache_resource(show_spinner=False)
+def writer(url: str) -> SqlMetricStore:
+    """The writable store handle, used by actions only."""
+    return source.writer(url)
+
+
+def clear() -> None:
+    """Forget every cached result (after an action wrote to the store)."""
+    st.cache_data.clear()
+
+
+def _cached(fn):  # type: ignore[no-untyped-def]
+    return st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256)(fn)
+
+
+@_cached
+def latest_state(url: str, tables: tuple[str, ...], today: dt.date) -> pd.DataFrame:
+    since = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=CURRENT_DETECTIONS_DAYS)
+    return queries.latest_state(reader(url), list(tables), detections_since=since)
+
+
+@_cached
+def row_count_trends(url: str, since: dt.datetime, tables: tuple[str, ...]) -> pd.DataFrame:
+    return queries.row_count_trends(reader(url), since, list(tables))
+
+
+@_cached
+def runs_since(url: str, since: dt.datetime) -> pd.DataFrame:
+    return queries.runs_since(reader(url), since)
+
+
+@_cached
+def incidents_since(url: str, since: dt.datetime) -> pd.DataFrame:
+    return queries.incidents_since(reader(url), since)
+
+
+@_cached
+def failed_expectations(url: str, since: dt.datetime) -> pd.DataFrame:
+    return queries.failed_expectations(reader(url), since)
+
+
+@_cached
+def failed_runs(url: str, since: dt.datetime) -> pd.DataFrame:
+    return queries.failed_runs(reader(url), since)
+
+
+@_cached
+def anomalies_since(url: str, since: dt.datetime) -> pd.DataFrame:
+    return queries.anomalies_since(reader(url), since)
+
+
+@_cached
+def band(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
+    return table_queries.band(table, store=reader(url), since=since)
+
+
+@_cached
+def points(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
+    return table_queries.points(table, store=reader(url), since=since)
+
+
+@_cached
+def completeness(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
+    return table_queries.completeness(table, store=reader(url), since=since)
+
+
+@_cached
+def schema_changes(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
+    history = table_queries.schema_history(table, store=reader(url), since=since)
+    return table_queries.schema_changes(history)
+
+
+@_cached
+def latest_profile(url: str, table: str) -> pd.DataFrame:
+    return table_queries.latest_profile(table, store=reader(url))
+
+
+@_cached
+def expectation_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
+    return table_queries.expectation_history(table, store=reader(url), since=since)
+
+
+@_cached
+def gate_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
+    return table_queries.gate_history(table, store=reader(url), since=since)
+
+
+@_cached
+def batch_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
+    return table_queries.batch_history(table, store=reader(url), since=since)

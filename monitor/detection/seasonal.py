@@ -1,0 +1,279 @@
+"""The robust seasonal detector: walk-forward median bands with level-shift handling.
+
+Each point is judged only on points strictly before it (a training window of past
+points). Points flagged earlier (unless labeled expected), points labeled incident and
+points flagged by the history-free rules stay out of later training, so a past incident
+does not widen the band. Once a move lasts (see :mod:`level_shift`), earlier training
+points are moved to the new level (the learned weekly shape is kept) and the shifted
+points join training, so alerts stop; the same happens to a single weekday or hour of
+the week whose pattern changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from monitor.detection.baseline import Baseline, choose_profile, fit_baseline
+from monitor.detection.explain import explain
+from monitor.detection.level_shift import PhaseWatch, ShiftWatch
+from monitor.detection.phases import DAY, Profile, cadence, candidate_profiles, points_in
+from monitor.detection.result import Bands, Detection, State
+from monitor.detection.series import Series
+from monitor.detection.settings import DetectorSettings
+from monitor.detection.sustained import sustained_side, sustained_span
+from monitor.detection.wording import Unit, change_text, ordinal
+
+NAME = "seasonal"
+# A weekday (or hour of the week) is re-learned after this many weeks in a row off.
+PHASE_CYCLES = 3
+
+
+def forward(values: np.ndarray, transform: str) -> np.ndarray:
+    """Into detector space: identity, or a signed log1p for counts."""
+    if transform == "log":
+        return np.sign(values) * np.log1p(np.abs(values))
+    return values
+
+
+def backward(values: np.ndarray | float, transform: str) -> np.ndarray | float:
+    """Back from detector space."""
+    if transform == "log":
+        return np.sign(values) * np.expm1(np.abs(values))
+    return values
+
+
+def resolved_windows(settings: DetectorSettings, step_seconds: float) -> tuple[int, int, int]:
+    """(training_window, min_history, shift_confirm) in points for this cadence."""
+    min_history = settings.min_history or max(5, points_in(7 * DAY, step_seconds))
+    window = settings.training_window or max(points_in(56 * DAY, step_seconds), 4 * min_history)
+    confirm = settings.shift_confirm or max(3, points_in(4 * DAY, step_seconds))
+    return window, min_history, confirm
+
+
+def _join(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+class _Walk:
+    """State of one walk over a series; ``step(i)`` judges point ``i``."""
+
+    def __init__(
+        self, series: Series, settings: DetectorSettings, unit: Unit, flagged: np.ndarray | None
+    ) -> None:
+        size = len(series)
+        step = series.step_seconds
+        self.series, self.settings, self.unit = series, settings, unit
+        self.bands = Bands(size)
+        self.window, self.min_history, confirm = resolved_windows(settings, step)
+        self.refit_every = points_in(DAY, step) if cadence(step) == "subdaily" else 1
+        self.rechoose_every = points_in(7 * DAY, step)  # the profile decision changes slowly
+        self.profiles = {p.name: p for p in candidate_profiles(series.timestamps, step)}
+        self.finest = self.profiles.get("hour_of_week") or self.profiles.get("weekday")
+        self.raw = series.values
+        self.values = forward(self.raw, settings.transform)
+        self.finite = np.isfinite(self.values)
+        self.outside = np.zeros(size, bool) if flagged is None else np.asarray(flagged, bool)
+        self.train_ok = self.finite & ~series.excluded & (~self.outside | series.expected)
+        self.offsets = np.zeros(size)  # moves older training points to a newer level
+        self.centers = np.full(size, np.nan)
+        self.informative = np.zeros(size, dtype=bool)  # points that can show a shift
+        self.covered = np.zeros(size, dtype=bool)  # judged while a pattern was untested
+        self.movable = self.values != 0 if settings.transform == "log" else self.finite
+        self.shift = ShiftWatch(confirm, settings.sensitivity / 2)
+        self.phase_shift = PhaseWatch(PHASE_CYCLES)
+        self.span = sustained_span(step)
+        self.fit: Baseline | None = None
+        self.fitted_at = -(10**9)
+        self.choice: tuple[Profile | None, bool] | None = None
+        self.chosen_at = -(10**9)
+
+    def step(self, i: int) -> None:
+        start = max(0, i - self.window)
+        history = int(np.count_nonzero(self.train_ok[start:i]))
+        self.bands.history[i] = history
+        if not self.finite[i]:
+            self.bands.state[i] = State.MISSING
+        elif self.series.expected[i]:
+            self.bands.state[i] = State.EXPECTED
+        elif history < self.min_history:
+            self.bands.state[i] = State.LEARNING
+        if history < self.min_history:
+            return
+        self._refit(i, start)
+        fitted_scale, cover = self._band(i)
+        if self.finite[i] and not self.series.expected[i]:
+            self._judge(i, fitted_scale, cover)
+
+    def _refit(self, i: int, start: int) -> None:
+        if self.fit is not None and i - self.fitted_at < self.refit_every:
+            return
+        index = start + np.flatnonzero(self.train_ok[start:i])
+        trained = self.values[index] + self.offsets[index]
+        if self.choice is None or self.choice[1] or i - self.chosen_at >= self.rechoose_every:
+            self.choice = choose_profile(trained, index, self.profiles, self.settings.seasonality)
+            self.chosen_at = i
+        self.fit = fit_baseline(
+            trained,
+            index,
+            self.profiles,
+            self.settings.seasonality,
+            self.choice,
+            trend_to=i if self.settings.trend else None,
+            counts=self.settings.transform == "log" and self.unit is Unit.COUNT,
+        )
+        self.fitted_at = i
+
+    def _band(self, i: int) -> tuple[float, bool]:
+        """Fill expected value, band and score of point ``i``; return its fitted scale."""
+        settings, fit, bands = self.settings, self.fit, self.bands
+        assert fit is not None
+        center, low, high, fitted_scale, cover = fit.center(i)
+        floor = settings.min_scale
+        if settings.transform == "log":
+            floor = floor / (1.0 + abs(float(backward(center, "log"))))
+        scale = max(fitted_scale, floor, 1e-9 * max(1.0, abs(center)))
+        k = settings.sensitivity
+        lo_t, hi_t = center - k * scale, center + k * scale
+        if cover:  # a pattern could not be tested yet: anything already seen is normal
+            lo_t, hi_t = min(lo_t, low - k * scale), max(hi_t, high + k * scale)
+        expected = float(backward(center, settings.transform))
+        gap = max(settings.min_change, settings.min_relative_change * abs(expected))
+        lower = min(float(backward(lo_t, settings.transform)), expected - gap)
+        upper = max(float(backward(hi_t, settings.transform)), expected + gap)
+        if self.unit.non_negative:
+            lower, upper = max(lower, 0.0), max(upper, 0.0)
+        if self.unit is Unit.FRACTION:
+            upper = min(upper, 1.0)
+        self.centers[i] = center
+        self.covered[i] = cover
+        bands.expected[i], bands.lower[i], bands.upper[i] = expected, lower, upper
+        bands.context[i] = fit.context(i)
+        if self.finite[i]:
+            bands.score[i] = (self.values[i] - center) / scale
+            bands.side[i] = 1 if self.raw[i] > upper else -1 if self.raw[i] < lower else 0
+        return fitted_scale, cover
+
+    def _judge(self, i: int, fitted_scale: float, cover: bool) -> None:
+        bands, settings = self.bands, self.settings
+        side = int(bands.side[i])
+        # A bucket that is always the same (no loads at 3am) says nothing of shifts.
+        steady = side == 0 and fitted_scale == 0
+        self.informative[i] = not (self.series.excluded[i] or self.outside[i] or steady)
+        gap = max(settings.min_change, settings.min_relative_change * abs(bands.expected[i]))
+        lean = side
+        near = abs(self.raw[i] - bands.expected[i]) < gap
+        if side == 0 and self.informative[i] and not cover and not near:
+            lean = self._sustained(i)
+        watch_up = settings.direction in ("up", "both")
+        watch_down = settings.direction in ("down", "both")
+        watched = (lean > 0 and watch_up) or (lean < 0 and watch_down)
+        bands.anomaly[i] = watched
+        bands.state[i] = State.ANOMALY if watched else State.OK
+        if side and not watched:
+            only = "drops" if watch_down else "rises"
+            bands.note[i] = _join(bands.note[i], f"not alerted: only {only} are watched")
+        if lean:
+            self.train_ok[i] = False
+        if not self.series.excluded[i] and not steady:
+            self._watch_phase(i, side)
+        if self.informative[i]:
+            self._watch_level(i, lean)
+
+    def _sustained(self, i: int) -> int:
+        # Only points inside the band: one big outlier must not drag its neighbours.
+        quiet = self.informative & (self.bands.side == 0) & ~self.covered
+        lean, _ = sustained_side(self.bands.score, quiet, i, self.span, self.settings.sensitivity)
+        if lean:
+            begin = max(0, i - self.span + 1)
+            used = quiet[begin : i + 1]
+            mean_value = float(np.mean(self.raw[begin : i + 1][used]))
+            mean_expected = float(np.mean(self.bands.expected[begin : i + 1][used]))
+            change = change_text(mean_value, mean_expected, self.unit)
+            self.bands.note[i] = (
+                f"sustained: the last {int(used.sum())} points together are {change} the usual"
+            )
+        return lean
+
+    def _watch_level(self, i: int, lean: int) -> None:
+        confirmed = self.shift.add(i, float(self.bands.score[i]), lean)
+        note = self.bands.note[i]
+        if self.shift.streak >= 2 and lean:
+            note = _join(note, f"{ordinal(self.shift.streak)} point in a row")
+        if confirmed:
+            run = np.arange(self.shift.start, i + 1)
+            self._relearn(run[self.informative[run]], np.arange(self.shift.start))
+            note = _join(note, "level shift confirmed: the baseline now restarts at the new level")
+            self.shift.restart(i + 1)
+            self.phase_shift.restart()
+        self.bands.note[i] = note
+
+    def _watch_phase(self, i: int, side: int) -> None:
+        if self.finest is None:
+            return
+        phase = int(self.finest.groups[i])
+        confirmed = self.phase_shift.add(phase, i, side)
+        if confirmed:
+            older = np.flatnonzero(self.finest.groups[: confirmed[0]] == phase)
+            self._relearn(np.array(confirmed), older)
+            when = self.finest.context(phase)
+            self.bands.note[i] = _join(
+                self.bands.note[i],
+                f"the usual {when} changed {PHASE_CYCLES} times in a row: re-learned from now",
+            )
+
+    def _relearn(self, shifted: np.ndarray, older: np.ndarray) -> None:
+        """Move ``older`` training points to the level of ``shifted`` and train on those.
+
+        In log space zeros stay put: a shift multiplies counts, and an hour without
+        loads stays without loads.
+        """
+        deviations = self.values[shifted] - self.centers[shifted]
+        deviations = deviations[np.isfinite(deviations)]
+        if deviations.size:
+            older = older[self.movable[older]]
+            self.offsets[older] += float(np.median(deviations))
+        self.train_ok[shifted[~self.series.excluded[shifted]]] = True
+        self.fit = self.choice = None
+
+
+def fit_bands(
+    series: Series,
+    settings: DetectorSettings | None = None,
+    *,
+    unit: Unit = Unit.NUMBER,
+    flagged: np.ndarray | None = None,
+) -> Bands:
+    """Walk the series and fill expected value, band, score and verdict per point.
+
+    ``flagged`` marks points other detectors (the rules) already flagged: they stay
+    out of training and out of level-shift runs.
+    """
+    walk = _Walk(series, settings or DetectorSettings(), unit, flagged)
+    for i in range(len(series)):
+        walk.step(i)
+    return walk.bands
+
+
+def detect(
+    series: Series,
+    settings: DetectorSettings | None = None,
+    *,
+    unit: Unit = Unit.NUMBER,
+    label: str = "value",
+    flagged: np.ndarray | None = None,
+) -> list[Detection]:
+    """Judge every point of ``series`` against a robust seasonal baseline of its past.
+
+    >>> days = np.arange("2024-01-01", "2024-03-01", dtype="datetime64[D]")
+    >>> rows = 1000.0 + 10 * np.sin(np.arange(days.size))
+    >>> rows[-1] = 300.0
+    >>> out = detect(Series(days, rows), DetectorSettings(transform="log"), label="rows")
+    >>> [d.state.value for d in out[:2]], out[-1].is_anomaly, out[-1].direction
+    (['learning', 'learning'], True, 'down')
+    >>> out[-1].reason
+    'rows 300 are 70% below the usual 999 on weekdays (band 969–1,030)'
+    """
+    settings = settings or DetectorSettings()
+    bands = fit_bands(series, settings, unit=unit, flagged=flagged)
+    _, min_history, _ = resolved_windows(settings, series.step_seconds)
+    return explain(series, bands, label=label, unit=unit, detector=NAME, min_history=min_history)

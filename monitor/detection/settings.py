@@ -1,0 +1,186 @@
+"""How a detector judges one metric: typed settings and good defaults per metric kind."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.errors import ConfigError
+
+
+class MetricKind(StrEnum):
+    """What a series measures; decides direction, units and floors by default."""
+
+    VOLUME = "volume"  # rows per bucket
+    NULL_RATE = "null_rate"  # fraction 0..1
+    FRESHNESS = "freshness"  # lag in seconds since the newest loaded row
+    ARRIVAL_DELAY = "arrival_delay"  # seconds between a bucket's start and its arrival
+    DISTRIBUTION = "distribution"  # mean, stddev, distinct count of a column
+
+    @classmethod
+    def parse(cls, name: str) -> MetricKind:
+        """Read a kind from config or the CLI; ``level`` is an alias of ``distribution``.
+
+        >>> MetricKind.parse("level")
+        <MetricKind.DISTRIBUTION: 'distribution'>
+        """
+        key = str(name).strip().lower().replace("-", "_")
+        key = _KIND_ALIASES.get(key, key)
+        try:
+            return cls(key)
+        except ValueError:
+            known = ", ".join(sorted({*(k.value for k in cls), *_KIND_ALIASES}))
+            raise ConfigError(f"unknown metric kind {name!r} (known: {known})") from None
+
+
+_KIND_ALIASES = {"level": "distribution", "rows": "volume", "lag": "freshness"}
+
+# Band half-width in robust sigmas. A larger number means a wider band and fewer alerts:
+# "high" sensitivity is the narrow band.
+SENSITIVITY_PRESETS: dict[str, float] = {"low": 5.0, "medium": 4.0, "high": 3.0}
+
+Direction = Literal["up", "down", "both"]
+Seasonality = Literal["auto", "weekly", "daily", "none"]
+Transform = Literal["none", "log"]
+
+
+class DetectorSettings(BaseModel):
+    """Settings of the detectors for one metric (one ``detection:`` entry of the config).
+
+    ``None`` in ``training_window``, ``min_history`` and ``shift_confirm`` means: derive
+    from the series' cadence (8 weeks, 1 week and 3 days of points).
+
+    >>> DetectorSettings(sensitivity="high", direction="up").sensitivity
+    3.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sensitivity: float = Field(
+        SENSITIVITY_PRESETS["medium"],
+        gt=0,
+        le=50,
+        description="band half-width in robust sigmas, or low/medium/high",
+    )
+    direction: Direction = "both"
+    min_change: float = Field(0.0, ge=0, description="absolute change needed before alerting")
+    min_relative_change: float = Field(
+        0.0, ge=0, description="change as a fraction of the expected value needed to alert"
+    )
+    min_scale: float = Field(0.0, ge=0, description="floor of the robust scale, metric units")
+    seasonality: Seasonality = "auto"
+    transform: Transform = Field(
+        "none", description="'log' judges relative changes (counts); 'none' absolute ones"
+    )
+    trend: bool = Field(False, description="add a robust linear trend to the baseline")
+    training_window: int | None = Field(None, ge=3, description="past points used for training")
+    min_history: int | None = Field(None, ge=1, description="points needed to leave 'learning'")
+    shift_confirm: int | None = Field(
+        None, ge=2, description="points beyond the band on one side that confirm a level shift"
+    )
+    max_null_rate: float | None = Field(None, ge=0, le=1, description="absolute null-rate limit")
+    zero_rows_rule: bool = Field(True, description="alert on empty buckets that usually have rows")
+
+    @field_validator("sensitivity", mode="before")
+    @classmethod
+    def _preset(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in SENSITIVITY_PRESETS:
+            return SENSITIVITY_PRESETS[value.strip().lower()]
+        return value
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None, *, where: str = "detection") -> DetectorSettings:
+        """Validate a config mapping; every problem is reported in one :class:`ConfigError`.
+
+        >>> DetectorSettings.parse({"sensitivity": "low"}).sensitivity
+        5.0
+        """
+        return _validated(cls, {}, raw, where)
+
+    def merged(self, overrides: Mapping[str, Any] | None, *, where: str = "detection") -> Self:
+        """These settings with ``overrides`` (a config mapping) applied on top.
+
+        >>> defaults_for(MetricKind.NULL_RATE).merged({"min_change": 0.02}).direction
+        'up'
+        """
+        return _validated(type(self), self.model_dump(exclude_unset=False), overrides, where)
+
+
+def _validated(model: type, base: dict[str, Any], raw: Any, where: str) -> Any:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of settings, got {type(raw).__name__}")
+    try:
+        return model.model_validate({**base, **raw})
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            key = ".".join(str(part) for part in item["loc"]) or "(settings)"
+            if item["type"] == "extra_forbidden":
+                allowed = ", ".join(model.model_fields)
+                problems.append(f"{where}.{key}: unknown setting (allowed: {allowed})")
+            else:
+                problems.append(f"{where}.{key}: {item['msg']} (got {item.get('input')!r})")
+        raise ConfigError("; ".join(problems), details={"problems": problems}) from None
+
+
+_DEFAULTS: dict[MetricKind, dict[str, Any]] = {
+    # Counts move multiplicatively: judge them in log space. A 10% floor keeps
+    # dimension tables that grow by a handful of rows quiet.
+    MetricKind.VOLUME: {
+        "direction": "both",
+        "transform": "log",
+        "min_change": 1.0,
+        "min_relative_change": 0.1,
+    },
+    # A fraction 0..1. Floors of one percentage point keep 0% -> 0.5% quiet on
+    # columns that are normally never null, while 0% -> 2% still fires.
+    MetricKind.NULL_RATE: {
+        "direction": "up",
+        "min_change": 0.01,
+        "min_scale": 0.0025,
+    },
+    # Seconds. Ten minutes or a quarter of the usual lag, whichever is larger.
+    MetricKind.FRESHNESS: {
+        "direction": "up",
+        "min_change": 600.0,
+        "min_relative_change": 0.25,
+        "min_scale": 60.0,
+    },
+    MetricKind.ARRIVAL_DELAY: {
+        "direction": "up",
+        "min_change": 900.0,
+        "min_relative_change": 0.25,
+        "min_scale": 60.0,
+    },
+    # Mean, stddev, distinct count: both ways; 2% keeps constant distinct counts quiet
+    # when one category appears.
+    MetricKind.DISTRIBUTION: {
+        "direction": "both",
+        "min_relative_change": 0.02,
+    },
+}
+
+
+def defaults_for(kind: MetricKind | str) -> DetectorSettings:
+    """Default settings for a metric kind (``MetricKind`` or its name).
+
+    >>> defaults_for("null_rate").direction, defaults_for("volume").direction
+    ('up', 'both')
+    """
+    return DetectorSettings(**_DEFAULTS[MetricKind.parse(kind)])
+
+
+def settings_for(
+    kind: MetricKind | str, overrides: Mapping[str, Any] | None = None, *, where: str = "detection"
+) -> DetectorSettings:
+    """Defaults for ``kind`` with a config mapping applied, e.g. ``{"sensitivity": "high"}``.
+
+    >>> settings_for("volume", {"sensitivity": "high"}).sensitivity
+    3.0
+    """
+    return defaults_for(kind).merged(overrides, where=where)

@@ -1,0 +1,285 @@
+"""``dq-monitor serve``: the long-running monitor.
+
+One ``Service`` owns the scheduler (``monitor.scheduling``), the spool
+(``monitor.spool``) and the process's signals:
+
+- on start, runs left ``running`` by a process of this host that no longer
+  exists are marked ``interrupted``; spooled results are replayed; jobs are
+  brought in line with the config (added, rescheduled, removed);
+- SIGHUP reloads the config file and syncs the jobs again (a bad file is
+  logged and the running config kept);
+- SIGTERM/SIGINT stop new runs, let running ones finish for
+  ``scheduler.shutdown_grace`` and mark the rest ``interrupted``; a second
+  signal stops waiting.
+
+>>> service = Service(load_config("config/monitor.yaml"))  # doctest: +SKIP
+>>> service.run()  # until SIGTERM  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+import sqlalchemy as sa
+
+from monitor.config import MonitorConfig
+from monitor.context import MonitorContext
+from monitor.errors import ConfigError, MonitorError, StoreError
+from monitor.run_state import RunResult
+from monitor.runner import run_table
+from monitor.scheduling import (
+    MonitorScheduler,
+    SyncReport,
+    build_scheduler,
+    sync_jobs,
+    triggers_for,
+)
+from monitor.spool import Spool
+from monitor.store import SqlMetricStore, run_key, schema
+from monitor.store.sql_store import process_owner
+from monitor.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def recover_orphans(store: SqlMetricStore, *, started_before: dt.datetime | None = None) -> int:
+    """Mark ``interrupted`` the runs left ``running`` by dead processes of this host.
+
+    A run records its owner as ``host:pid``. Its process is gone when that
+    pid no longer exists, or is this very process (a restarted container gets
+    the same pid) and the run started before ``started_before``. Runs of
+    other hosts are left alone: they may be alive.
+    """
+    host, me = socket.gethostname()[:180], os.getpid()
+    r = schema.runs
+    with store.connect() as conn:
+        owners = conn.execute(sa.select(r.c.host).where(r.c.status == "running")
+                              .distinct()).scalars().all()
+    marked = 0
+    for owner in owners:
+        name, _, pid_text = (owner or "").rpartition(":")
+        if name != host or not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if pid == me:
+            if started_before is not None:
+                marked += store.mark_interrupted(host=owner, older_than=started_before)
+        elif not _alive(pid):
+            marked += store.mark_interrupted(host=owner)
+    if marked:
+        log.warning("marked %d run(s) interrupted: their process stopped before they finished",
+                    marked, extra={"dq": {"event": "interrupted", "runs": marked}})
+    return marked
+
+
+class Service:
+    """The scheduler service of one config; see the module docstring."""
+
+    def __init__(self, config: MonitorConfig, *,
+                 load: Callable[[], MonitorConfig] | None = None,
+                 spool: Spool | None = None, replay_interval: float = 10.0,
+                 store_retry_interval: float = 10.0, poll: float = 0.25) -> None:
+        self.ctx = MonitorContext(config)
+        self.spool = spool or Spool.for_config(config)
+        self.scheduler: MonitorScheduler | None = None
+        self._load = load
+        self._replay_interval = replay_interval
+        self._store_retry_interval = store_retry_interval
+        self._poll = poll
+        self._active: dict[str, float] = {}  # run key -> monotonic start
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._signals: list[int] = []
+        self._reload_requested = False
+        self._replay_due = 0.0
+        self.started_at: dt.datetime | None = None
+
+    @property
+    def config(self) -> MonitorConfig:
+        return self.ctx.config
+
+    @property
+    def store(self) -> SqlMetricStore:
+        return self.ctx.store
+
+    @property
+    def active_runs(self) -> list[str]:
+        """Run keys executing right now."""
+        with self._lock:
+            return sorted(self._active)
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> SyncReport:
+        """Open the store, recover orphans, replay the spool and start the jobs."""
+        self.started_at = utcnow()
+        triggers_for(self.config)  # a bad schedule stops us before anything changes
+        store = self.store  # creates or upgrades the store tables
+        recover_orphans(store, started_before=self.started_at)
+        self.replay_spool()
+        scheduler = build_scheduler(self.config, store.engine, self._run_job,
+                                    retry_interval=self._store_retry_interval)
+        scheduler.start(paused=True)
+        self.scheduler = scheduler
+        try:
+            report = sync_jobs(scheduler, self.config)
+        except BaseException:
+            scheduler.shutdown(wait=False)
+            raise
+        scheduler.resume()
+        log.info("serving %d table(s) with %d worker(s): %s", len(self.config.tables),
+                 self.config.scheduler.workers, report,
+                 extra={"dq": {"event": "serve_started", "tables": len(self.config.tables)}})
+        return report
+
+    def reload(self) -> SyncReport | None:
+        """Re-read the config and sync the jobs; None (and the old config kept) on error."""
+        if self._load is None or self.scheduler is None:
+            return None
+        try:
+            config = self._load()
+            triggers_for(config)
+        except ConfigError as error:
+            log.error("config reload failed, still running the previous config: %s", error)
+            return None
+        if config.resolve_url(config.store) != self.config.resolve_url(self.config.store):
+            log.error("config reload: the metric store URL changed; restart the service to "
+                      "use the new store (still running the previous config)")
+            return None
+        if config.scheduler.workers != self.config.scheduler.workers:
+            log.warning("config reload: scheduler.workers changes on the next restart")
+        self.ctx = MonitorContext(config, store=self.store)
+        try:
+            report = sync_jobs(self.scheduler, config)
+        except Exception as error:  # noqa: BLE001  (job store down: keep serving)
+            log.error("config reload: could not update the jobs: %s", error)
+            return None
+        log.info("config reloaded: %s", report,
+                 extra={"dq": {"event": "reloaded", "added": report.added,
+                               "removed": report.removed, "rescheduled": report.rescheduled}})
+        return report
+
+    def stop(self, *, grace: float | None = None) -> int:
+        """Stop new runs, wait up to ``grace`` seconds, mark unfinished runs interrupted.
+
+        Returns how many runs were marked interrupted.
+        """
+        self._stopping.set()
+        grace = self.config.scheduler.shutdown_grace if grace is None else grace
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + grace
+        while self.active_runs and time.monotonic() < deadline and len(self._signals) < 2:
+            time.sleep(0.05)
+        marked = 0
+        left = self.active_runs
+        if left:
+            log.warning("stopping with %d run(s) unfinished: %s", len(left), ", ".join(left))
+            try:
+                marked = self.store.mark_interrupted(host=process_owner())
+            except StoreError as error:
+                log.error("could not mark unfinished runs interrupted (%s); the next start "
+                          "will", error)
+        log.info("service stopped", extra={"dq": {"event": "serve_stopped",
+                                                  "interrupted": marked}})
+        return marked
+
+    # -- the loop ----------------------------------------------------------------------
+    def run(self) -> int:
+        """Start, serve until SIGTERM/SIGINT, stop; the exit code (0 clean)."""
+        self.start()
+        previous = self._install_signals()
+        code = 0
+        try:
+            while not self._signals:
+                time.sleep(self._poll)
+                if self._reload_requested:
+                    self._reload_requested = False
+                    self.reload()
+                if time.monotonic() >= self._replay_due:
+                    self.replay_spool()
+                thread = getattr(self.scheduler, "_thread", None)
+                if thread is not None and not thread.is_alive():
+                    log.critical("the scheduler thread died; exiting so a supervisor restarts us")
+                    code = 3
+                    break
+            if self._signals:
+                log.info("received %s: stopping (running jobs get %.0fs to finish)",
+                         signal.Signals(self._signals[0]).name,
+                         self.config.scheduler.shutdown_grace)
+            self.stop()
+        finally:
+            self._restore_signals(previous)
+        return code
+
+    def _install_signals(self) -> dict[int, object]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous: dict[int, object] = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, self._on_stop_signal)
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_reload_signal)
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict[int, object]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals.append(signum)
+        self._stopping.set()
+
+    def _on_reload_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._reload_requested = True
+
+    def replay_spool(self) -> None:
+        """Write spooled results to the store if it is back (logged, never raised)."""
+        self._replay_due = time.monotonic() + self._replay_interval
+        try:
+            self.spool.replay(self.store)
+        except (MonitorError, OSError) as error:
+            log.warning("spool replay failed: %s", error)
+
+    # -- one scheduled run ---------------------------------------------------------------
+    def _run_job(self, table_name: str, scheduled_at: dt.datetime) -> RunResult | None:
+        """What the pool runs for one table and run time."""
+        if self._stopping.is_set():
+            return None
+        ctx = self.ctx
+        try:
+            table = ctx.config.table(table_name)
+        except ConfigError:
+            log.warning("skipping run of %s: no longer in the config", table_name)
+            return None
+        key = run_key(table_name, scheduled_at)
+        with self._lock:
+            self._active[key] = time.monotonic()
+        try:
+            result = run_table(ctx, table, scheduled_at=scheduled_at, trigger="schedule",
+                               spool=self.spool, once=True)
+        finally:
+            with self._lock:
+                self._active.pop(key, None)
+        if result.status == "success" and self.spool.pending():
+            self._replay_due = 0.0  # the store answers again: replay soon
+        return result
+

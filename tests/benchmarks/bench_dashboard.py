@@ -1,0 +1,251 @@
+"""Benchmark: the dashboard's overview on 200 tables with a year of daily history.
+
+Not part of the test run.
+
+    .venv/bin/python tests/benchmarks/bench_dashboard.py [--tables 200] [--days 365]
+        [--store PATH] [--postgres] [--browser]
+
+Seeds a metric store (SQLite by default; ``--postgres`` for a temporary database on the
+local server) with, per table and day: one run, a snapshot row count and freshness,
+six metrics for each of four columns, a schema snapshot, and detections (with the band)
+of the row count and the four null rates; plus open incidents, expectation results and
+anomalies on some tables. Then prints, in one run:
+
+- the two overview queries (latest state of every table, every sparkline) against a
+  per-table loop over the store's own API (the peer the overview must not be);
+- the overview page as Streamlit renders it (AppTest): first render in this process,
+  a render after the cache expired (the figure to hold under 2 s), and a cached render;
+- with ``--browser``: the time until the overview's table shows in headless Chromium,
+  with ``dq-monitor dashboard`` serving it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from monitor.config import CONFIG_ENV_VAR  # noqa: E402
+from monitor.dashboard import queries  # noqa: E402
+from monitor.dashboard.source import reader  # noqa: E402
+from monitor.store import SqlMetricStore, open_store  # noqa: E402
+from tests.helpers.seed import DAY, Seeder, daily_history, naive_now  # noqa: E402
+
+COLUMNS = ("id", "customer_id", "amount", "status")
+EXTRA_METRICS = ("null_count", "distinct_count", "min", "max", "mean")
+TARGET_SECONDS = 2.0
+
+
+def seed(store: SqlMetricStore, tables: int, days: int, now: dt.datetime) -> list[str]:
+    names = [f"table_{i:03d}" for i in range(tables)]
+    started = time.perf_counter()
+    for i, name in enumerate(names):
+        seeder = Seeder(next_incident_id=i * 10 + 1)
+        anomalies = {("row_count", "", days - 1): 0.3} if i % 10 == 0 else {}
+        history = daily_history(seeder, name, end=now - dt.timedelta(hours=1), days=days,
+                                columns=COLUMNS, base_rows=1000 + i, anomalies=anomalies,
+                                failed_days=[days - 1] if i % 25 == 1 else ())
+        for run_id, at in zip(history.run_ids, history.run_times, strict=True):
+            for column in COLUMNS:
+                for k, metric in enumerate(EXTRA_METRICS):
+                    seeder.metric(name, at, metric, float(k), run_id=run_id, column=column)
+        if i % 10 == 0:
+            seeder.incident(name, "volume:row_count", opened_at=now - DAY, severity="critical")
+        if i % 5 == 0:
+            for run_id, at in zip(history.run_ids[-30:], history.run_times[-30:], strict=True):
+                seeder.expectation(name, at, "expect_column_values_to_not_be_null",
+                                   run_id=run_id, column="id", success=True)
+        seeder.write(store)
+        if (i + 1) % 50 == 0:
+            print(f"  seeded {i + 1}/{tables} tables ({time.perf_counter() - started:.0f} s)",
+                  flush=True)
+    return names
+
+
+def write_config(path: Path, url: str, names: list[str]) -> Path:
+    import yaml
+
+    raw = {"store": url, "warehouses": {"wh": f"sqlite:///{path.parent / 'wh.db'}"},
+           "default_schedule": "every 1d",
+           "tables": [{"name": n, "warehouse": "wh", "table": n,
+                       "owners": [f"@team-{i % 7}"], "tags": [f"domain-{i % 5}"],
+                       "thresholds": {"freshness_sla": "26h"}} for i, n in enumerate(names)]}
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
+    """(median, min) seconds over ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), min(times)
+
+
+def per_table_loop(store: SqlMetricStore, names: list[str], since: dt.datetime,
+                   detections_since: dt.datetime) -> None:
+    """The peer: the same two queries asked once per table, as a naive page would."""
+    for name in names:
+        queries.latest_state(store, [name], detections_since=detections_since)
+        queries.row_count_trends(store, since, [name])
+
+
+def apptest_overview(config: Path) -> dict[str, float]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ[CONFIG_ENV_VAR] = str(config)
+    app = ROOT / "dashboards" / "app.py"
+    out = {}
+    started = time.perf_counter()
+    at = AppTest.from_file(str(app), default_timeout=120).run()
+    out["first render in this process (imports included)"] = time.perf_counter() - started
+    assert not at.exception, at.exception
+    shown = at.dataframe[0].value
+    assert len(shown) == len(yaml_tables(config)), len(shown)
+
+    def uncached() -> None:
+        st.cache_data.clear()
+        at.run()
+
+    out["render after the cache expired"], out["  (best of 5)"] = timed(uncached)
+    out["render from the cache"], _ = timed(at.run)
+    return out
+
+
+def yaml_tables(config: Path) -> list[Any]:
+    import yaml
+
+    return yaml.safe_load(config.read_text())["tables"]
+
+
+def browser_times(config: Path, log: Path, selector: str, chromium: str) -> list[float]:
+    """Seconds until ``selector`` shows, for three page loads (the first one cold)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers.dashboard import served_dashboard
+
+    with served_dashboard(config, log) as url, sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        figures = []
+        for _ in range(3):
+            page = browser.new_page(viewport={"width": 1440, "height": 1200})
+            started = time.perf_counter()
+            page.goto(url, wait_until="domcontentloaded")
+            page.locator(selector).first.wait_for(timeout=120_000)
+            figures.append(time.perf_counter() - started)
+            page.close()
+        browser.close()
+    return figures
+
+
+def browser_time_to_content(config: Path, folder: Path) -> float | None:
+    """The overview in Chromium, and its peer: the same app on a store with no runs
+    (Streamlit's own page load, websocket and first script run, without data)."""
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("  browser: skipped, Debian's chromium is not installed")
+        return None
+    full = browser_times(config, folder / "dashboard.log", '[data-testid="stDataFrame"]',
+                         chromium)
+    empty = write_config(folder / "empty.yaml", f"sqlite:///{folder / 'empty.db'}",
+                         ["t"])
+    open_store(f"sqlite:///{folder / 'empty.db'}").dispose()
+    baseline = browser_times(empty, folder / "empty.log", '[data-testid="stAlert"]', chromium)
+    print(f"  browser, 200-table overview: {', '.join(f'{s:.2f} s' for s in full)} "
+          f"(the first with cold caches)")
+    print(f"  peer, same app on an empty store: {', '.join(f'{s:.2f} s' for s in baseline)}")
+    extra = statistics.median(full[1:]) - statistics.median(baseline[1:])
+    print(f"  overview minus peer (warm loads): {extra:.2f} s")
+    return full[0]
+
+
+@contextlib.contextmanager
+def store_url(args: argparse.Namespace, folder: Path) -> Iterator[tuple[str, bool]]:
+    """(url, needs seeding)."""
+    if args.postgres:
+        from tests.helpers.postgres import temporary_database
+
+        with temporary_database("dq_bench_dash") as url:
+            yield url, True
+        return
+    path = Path(args.store) if args.store else folder / "metrics.db"
+    yield f"sqlite:///{path}", not path.exists()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=200)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--store", help="SQLite file to reuse (seeded when missing)")
+    parser.add_argument("--postgres", action="store_true", help="store on local PostgreSQL")
+    parser.add_argument("--browser", action="store_true", help="also time headless Chromium")
+    args = parser.parse_args()
+    now = naive_now()
+    with tempfile.TemporaryDirectory() as tmp, store_url(args, Path(tmp)) as (url, fresh):
+        folder = Path(tmp)
+        writable = open_store(url)
+        names = [f"table_{i:03d}" for i in range(args.tables)]
+        if fresh:
+            print(f"seeding {args.tables} tables x {args.days} days into {url} ...")
+            started = time.perf_counter()
+            seed(writable, args.tables, args.days, now)
+            print(f"  seeded in {time.perf_counter() - started:.0f} s")
+        config = write_config(folder / "monitor.yaml", url, names)
+        store = reader(url)
+        with store.connect() as conn:
+            import sqlalchemy as sa
+
+            from monitor.store.schema import detections, metrics, runs
+            counts = {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                      for t in (runs, metrics, detections)}
+        print("store rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+        since = now.replace(hour=0, minute=0, second=0) - 30 * DAY
+        window = since - 60 * DAY  # what the page passes: detections of the last 90 days
+        state_s, _ = timed(lambda: queries.latest_state(store, names, detections_since=window))
+        whole_s, _ = timed(lambda: queries.latest_state(store, names))
+        trend_s, _ = timed(lambda: queries.row_count_trends(store, since, names))
+        loop_s, _ = timed(lambda: per_table_loop(store, names, since, window), repeat=3)
+        print("\noverview queries (median of 5):")
+        print(f"  latest state of all tables (1 query)      {state_s:7.3f} s")
+        print(f"    same, detections of all time            {whole_s:7.3f} s")
+        print(f"  all sparklines (1 query)                  {trend_s:7.3f} s")
+        print(f"  peer: the same 2 queries once per table   {loop_s:7.3f} s "
+              f"= {loop_s / (state_s + trend_s):.1f}x the two queries")
+
+        print("\noverview page, Streamlit AppTest:")
+        figures = apptest_overview(config)
+        for label, seconds in figures.items():
+            print(f"  {label:<50} {seconds:7.3f} s")
+        key = figures["render after the cache expired"]
+        verdict = "meets" if key < TARGET_SECONDS else "MISSES"
+        print(f"\n=> overview render with an expired cache: {key:.2f} s, {verdict} the "
+              f"{TARGET_SECONDS:.0f} s target ({key / TARGET_SECONDS:.0%} of it)")
+        if args.browser:
+            seconds = browser_time_to_content(config, folder)
+            if seconds is not None:
+                print(f"=> browser, time until the overview table shows (cold): {seconds:.2f} s")
+        store.dispose()
+        writable.dispose()
+
+
+if __name__ == "__main__":
+    main()

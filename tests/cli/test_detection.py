@@ -1,0 +1,122 @@
+"""backfill, backtest, anomalies and feedback as a user calls them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from monitor.cli import main
+from tests.helpers.contexts import write_config
+
+DAY0 = dt.datetime(2026, 1, 5)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    engine = sa.create_engine(url)
+    table = sa.Table("orders", sa.MetaData(), sa.Column("id", sa.Integer),
+                     sa.Column("created", sa.DateTime))
+    rows, rid = [], 0
+    for d in range(45):
+        n = 0 if d == 40 else (24 if (DAY0 + dt.timedelta(days=d)).weekday() < 5 else 12)
+        for i in range(n):
+            rid += 1
+            rows.append({"id": rid, "created": DAY0 + dt.timedelta(days=d, hours=i % 24)})
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(table.insert(), rows)
+    return write_config(tmp_path, warehouses={"wh": url}, tables=[
+        {"name": "orders", "warehouse": "wh", "table": "orders", "timestamp_column": "created",
+         "bucket": "day"}])
+
+
+def call(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().out
+
+
+class TestBacktestCommand:
+    def test_csv_walk_forward_json(self, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+        days = np.arange("2026-01-01", "2026-03-01", dtype="datetime64[D]")
+        values = np.round(1000 + 20 * np.sin(np.arange(days.size)))
+        values[-1] = 0
+        csv = tmp_path / "rows.csv"
+        csv.write_text("timestamp,value\n" + "\n".join(
+            f"{d},{v}" for d, v in zip(days, values, strict=True)))
+
+        code, out = call(["backtest", "--input", str(csv), "--metric", "volume", "--format",
+                          "json"], capsys)
+
+        records = json.loads(out)
+        assert code == 0
+        assert len(records) == days.size
+        assert set(records[0]) >= {"timestamp", "value", "expected", "lower", "upper", "score",
+                                   "is_anomaly"}
+        assert records[-1]["is_anomaly"] is True
+        assert records[0]["is_anomaly"] is False
+
+    def test_malformed_csv_is_exit_2_with_the_line(self, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+        csv = tmp_path / "bad.csv"
+        csv.write_text("timestamp,value\n2026-01-01,5\nnot-a-time,7\n")
+
+        code = main(["backtest", "--input", str(csv), "--metric", "level"])
+
+        assert code == 2
+        assert "bad.csv, line 3" in capsys.readouterr().err
+
+    def test_table_history_and_sensitivity_report(self, config: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+        call(["--config", str(config), "run", "--as-of", "2026-02-19"], capsys)
+
+        code, out = call(["--config", str(config), "backtest", "orders", "--format", "json"],
+                         capsys)
+
+        report = json.loads(out)
+        assert code == 0
+        flagged = [r for r in report["records"] if r["is_anomaly"]]
+        assert [(r["metric"], r["timestamp"][:10]) for r in flagged] == [
+            ("row_count", "2026-02-14")]
+        volume = next(s for s in report["alerts_by_sensitivity"] if s["metric"] == "row_count")
+        assert volume["low"] <= volume["medium"] <= volume["high"]
+
+    def test_usage_errors(self, config: Path) -> None:
+        assert main(["--config", str(config), "backtest"]) == 2
+        assert main(["--config", str(config), "backtest", "orders"]) == 2  # no history yet
+
+
+class TestAnomaliesAndFeedback:
+    def test_list_label_and_list_again(self, config: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+        call(["--config", str(config), "backfill", "orders", "--since", "2026-01-05",
+              "--until", "2026-02-19"], capsys)
+
+        _, listed = call(["--config", str(config), "anomalies", "orders", "--format", "json"],
+                         capsys)
+        code, said = call(["--config", str(config), "feedback", "orders", "row_count", "--at",
+                           "2026-02-14", "--label", "incident", "--note", "upstream outage"],
+                          capsys)
+        _, again = call(["--config", str(config), "anomalies", "--format", "json"], capsys)
+
+        assert [(a["metric"], a["ts"][:10], a["status"]) for a in json.loads(listed)] == [
+            ("row_count", "2026-02-14", "open")]
+        assert code == 0
+        assert "labelled incident" in said
+        assert json.loads(again)[0]["status"] == "incident"
+
+    def test_table_output_and_empty_store(self, config: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+        _, empty = call(["--config", str(config), "anomalies"], capsys)
+        call(["--config", str(config), "backfill", "orders", "--since", "2026-01-05",
+              "--until", "2026-02-19"], capsys)
+        _, table = call(["--config", str(config), "anomalies", "--all", "--limit", "5"], capsys)
+
+        assert "no anomalies stored" in empty
+        assert "detections" in table

@@ -1,0 +1,100 @@
+"""The dashboard's writes, through the shared incident and feedback APIs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.dashboard import actions
+from monitor.store import SqlMetricStore
+from monitor.store.schema import feedback, incidents, mutes
+from tests.helpers.seed import DAY, Seeder, naive_now
+
+NOW = naive_now()
+
+
+@pytest.fixture
+def incident(sqlite_store: SqlMetricStore) -> int:
+    seeder = Seeder()
+    found = seeder.incident("orders", "volume:row_count", opened_at=NOW - DAY)
+    seeder.write(sqlite_store)
+    return found
+
+
+def one(store: SqlMetricStore, table: sa.Table) -> sa.RowMapping:
+    with store.connect() as conn:
+        return conn.execute(sa.select(table)).mappings().one()
+
+
+class TestAcknowledgeIncident:
+    def test_writes_status_and_who(self, sqlite_store: SqlMetricStore, incident: int):
+        outcome = actions.acknowledge_incident(sqlite_store, incident, by="ana")
+
+        assert outcome == actions.Outcome(True, f"Incident {incident} acknowledged by ana.")
+        row = one(sqlite_store, incidents)
+        assert (row["status"], row["acknowledged_by"]) == ("acknowledged", "ana")
+
+    def test_unknown_incident_is_a_message(self, sqlite_store: SqlMetricStore):
+        outcome = actions.acknowledge_incident(sqlite_store, 99, by=None)
+
+        assert not outcome.ok
+        assert "no incident with id 99" in outcome.message
+
+
+class TestMuteIncidentFor:
+    def test_until_now_plus_hours(self, sqlite_store: SqlMetricStore, incident: int):
+        outcome = actions.mute_incident_for(sqlite_store, incident, hours=4, now=NOW)
+
+        assert one(sqlite_store, incidents)["muted_until"] == NOW + dt.timedelta(hours=4)
+        assert outcome.message == (f"Incident {incident} muted for 4h "
+                                   f"(until {NOW + dt.timedelta(hours=4):%Y-%m-%d %H:%M} UTC).")
+
+    def test_unknown_incident(self, sqlite_store: SqlMetricStore):
+        assert not actions.mute_incident_for(sqlite_store, 5, hours=1).ok
+
+
+class TestMuteTableFor:
+    def test_writes_the_mute(self, sqlite_store: SqlMetricStore):
+        outcome = actions.mute_table_for(sqlite_store, "orders", hours=24, by="ana",
+                                         reason="backfill", now=NOW)
+
+        row = one(sqlite_store, mutes)
+        assert (row["table_name"], row["muted_until"], row["reason"], row["created_by"]) == (
+            "orders", NOW + DAY, "backfill", "ana")
+        assert outcome.ok
+
+    def test_a_mute_in_the_past_is_refused(self, sqlite_store: SqlMetricStore):
+        outcome = actions.mute_table_for(sqlite_store, "orders", hours=1, by=None,
+                                         now=NOW - 2 * DAY)
+
+        assert not outcome.ok
+        assert "must end in the future" in outcome.message
+
+
+class TestMarkExpected:
+    def test_writes_an_expected_label(self, sqlite_store: SqlMetricStore):
+        point = NOW.replace(hour=0, minute=0, second=0)
+        seeder = Seeder()
+        run_id = seeder.run("orders", NOW)
+        seeder.detection("orders", point, "null_rate", 0.3, run_id=run_id, expected=0.01,
+                         lower=0.0, upper=0.03, is_anomaly=True, state="anomaly",
+                         column="user_id", granularity="day")
+        seeder.write(sqlite_store)
+
+        outcome = actions.mark_expected(sqlite_store, "orders", "null_rate", ts=point,
+                                        column="user_id", by="ana", note="known outage")
+
+        row = one(sqlite_store, feedback)
+        assert (row["table_name"], row["metric"], row["column_name"], row["granularity"],
+                row["ts"], row["label"], row["author"], row["note"]) == (
+            "orders", "null_rate", "user_id", "day", point, "expected", "ana", "known outage")
+        assert outcome.message == (f"orders null_rate(user_id) at {point:%Y-%m-%d %H:%M} "
+                                   f"marked as expected.")
+
+    def test_point_without_detection_is_a_message(self, sqlite_store: SqlMetricStore):
+        outcome = actions.mark_expected(sqlite_store, "orders", "row_count", ts=NOW)
+
+        assert not outcome.ok
+        assert "no detection stored for table 'orders'" in outcome.message

@@ -1,0 +1,154 @@
+"""AppTest: the incidents & failures page and its actions (the dashboard's only writes)."""
+# ruff: noqa: F811  (pytest fixtures imported from tests.helpers.dashboard)
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from monitor.store.schema import feedback, incidents, mutes
+from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
+    SeededStore,
+    app_on,
+    frame_with,
+    no_errors,
+    open_page,
+    seeded_fresh,
+    texts,
+)
+
+
+@pytest.fixture
+def page(seeded_fresh: SeededStore, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    at = open_page(app_on(seeded_fresh.config_path, monkeypatch).run(), "incidents")
+    return at.text_input(key="author").input("ana@example.com").run()
+
+
+def incident_row(seeded: SeededStore, incident_id: int) -> sa.RowMapping:
+    with seeded.store.engine.connect() as conn:
+        return conn.execute(sa.select(incidents).where(
+            incidents.c.incident_id == incident_id)).mappings().one()
+
+
+def metric_values(at: AppTest) -> dict[str, int]:
+    return {m.label: int(m.value) for m in at.metric}
+
+
+class TestIncidentsPage:
+    def test_counts(self, page: AppTest, seeded_fresh: SeededStore):
+        runs = seeded_fresh.rows("dq_runs")
+        week_ago = seeded_fresh.scenario.now.replace(hour=0, minute=0, second=0) \
+            - dt.timedelta(days=7)
+        failed_runs = runs[(runs["status"] == "failed") & (runs["started_at"] >= week_ago)]
+
+        no_errors(page)
+        assert metric_values(page) == {"Open incidents": 3, "Acknowledged": 0,
+                                       "Anomalies to review": 2, "Failed expectations": 2,
+                                       "Failed runs": len(failed_runs)}
+
+    def test_open_incidents_listed_most_recent_first(self, page: AppTest,
+                                                     seeded_fresh: SeededStore):
+        shown = frame_with(page, "incident_id", "title", "severity")
+        opened = shown[shown["status"] == "open"]
+
+        ids = seeded_fresh.scenario.incidents
+        assert set(opened["incident_id"]) == {ids["orders"], ids["events"], ids["inventory"]}
+        assert ids["customers"] not in set(opened["incident_id"])
+
+    def test_resolved_incident_is_under_recent(self, page: AppTest, seeded_fresh: SeededStore):
+        resolved = [f.value for f in page.dataframe
+                    if "incident_id" in f.value and set(f.value["status"]) == {"resolved"}]
+
+        assert len(resolved) == 1
+        assert resolved[0]["incident_id"].tolist() == [seeded_fresh.scenario.incidents[
+            "customers"]]
+
+    def test_failed_expectations_and_runs(self, page: AppTest):
+        expectations = frame_with(page, "expectation_type", "suite")
+        runs = frame_with(page, "run_id", "error_kind")
+
+        assert expectations["column_name"].tolist() == ["customer_id", "amount"]
+        assert runs["table_name"].tolist() == ["inventory"]
+        assert runs["error_kind"].tolist() == ["WarehouseUnavailable"]
+
+
+class TestActions:
+    def test_acknowledge_writes_the_incident(self, page: AppTest, seeded_fresh: SeededStore):
+        orders = seeded_fresh.scenario.incidents["orders"]
+
+        page.selectbox(key="incident").select(orders).run()
+        page.button(key="acknowledge").click().run()
+
+        no_errors(page)
+        row = incident_row(seeded_fresh, orders)
+        assert (row["status"], row["acknowledged_by"]) == ("acknowledged", "ana@example.com")
+        assert f"Incident {orders} acknowledged by ana@example.com." in texts(page)
+        assert metric_values(page)["Acknowledged"] == 1
+
+    def test_mute_incident_for_the_chosen_time(self, page: AppTest, seeded_fresh: SeededStore):
+        events = seeded_fresh.scenario.incidents["events"]
+        before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+        page.selectbox(key="incident").select(events).run()
+        page.selectbox(key="mute_hours").select(24).run()
+        page.button(key="mute_incident").click().run()
+
+        until = incident_row(seeded_fresh, events)["muted_until"]
+        assert before + dt.timedelta(hours=24) <= until
+        assert until <= before + dt.timedelta(hours=24, minutes=5)
+        assert "muted for 1d" in texts(page)
+
+    def test_mute_table(self, page: AppTest, seeded_fresh: SeededStore):
+        page.selectbox(key="incident").select(seeded_fresh.scenario.incidents["inventory"]).run()
+        page.button(key="mute_table").click().run()
+
+        with seeded_fresh.store.engine.connect() as conn:
+            rows = conn.execute(sa.select(mutes)).mappings().all()
+        assert [(r["table_name"], r["created_by"]) for r in rows] == [
+            ("inventory", "ana@example.com")]
+        assert "Table inventory muted for 4h" in texts(page)
+
+    def test_mark_as_expected_writes_feedback(self, page: AppTest, seeded_fresh: SeededStore):
+        point = seeded_fresh.scenario.histories["orders"].points_at[-1]
+        options = page.selectbox(key="anomaly").options
+        orders_option = next(o for o in options if o.startswith("orders row_count"))
+
+        page.selectbox(key="anomaly").select(orders_option).run()
+        page.button(key="mark_expected").click().run()
+
+        no_errors(page)
+        with seeded_fresh.store.engine.connect() as conn:
+            labels = conn.execute(sa.select(feedback)).mappings().all()
+        written = [r for r in labels if r["author"] == "ana@example.com"]
+        assert [(r["table_name"], r["metric"], r["granularity"], r["ts"], r["label"])
+                for r in written] == [("orders", "row_count", "day", point, "expected")]
+        assert metric_values(page)["Anomalies to review"] == 1
+        assert "marked as expected" in texts(page)
+
+    def test_marked_point_no_longer_counts_on_the_overview(
+            self, page: AppTest, seeded_fresh: SeededStore):
+        options = page.selectbox(key="anomaly").options
+        page.selectbox(key="anomaly").select(
+            next(o for o in options if o.startswith("events null_rate(user_id)"))).run()
+        page.button(key="mark_expected").click().run()
+
+        page.switch_page("pages/overview.py").run()
+
+        frame = frame_with(page, "status", "reason", "trend").set_index("table")
+        assert frame.loc["events", "reason"] == "1 incident open"
+
+    def test_refused_action_is_a_message_not_a_traceback(
+            self, page: AppTest, seeded_fresh: SeededStore):
+        orders = seeded_fresh.scenario.incidents["orders"]
+        page.selectbox(key="incident").select(orders).run()
+        with seeded_fresh.store.engine.begin() as conn:  # resolved meanwhile, elsewhere
+            conn.execute(incidents.update().where(incidents.c.incident_id == orders)
+                         .values(status="resolved"))
+
+        page.button(key="acknowledge").click().run()
+
+        assert not page.exception
+        assert f"incident {orders} is already resolved" in page.warning[0].value

@@ -1,0 +1,228 @@
+"""AppTest: the table page on a seeded store (deep links, band, anomalies, tabs)."""
+# ruff: noqa: F811  (pytest fixtures imported from tests.helpers.dashboard)
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from monitor.alerts.blocks import table_link
+from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
+    SeededStore,
+    app_on,
+    charts,
+    frame_with,
+    no_errors,
+    open_page,
+    seeded,
+    texts,
+)
+
+
+@pytest.fixture
+def table_page(seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
+    """Open the table page by deep link (``?table=NAME``, as a Slack message links it)."""
+    def open_table(name: str, **query: str) -> AppTest:
+        return app_on(seeded.config_path, monkeypatch, query={"table": name, **query}).run()
+    return open_table
+
+
+def seeded_band(seeded: SeededStore, table: str, metric: str, column: str = "",
+                days: int = 30) -> pd.DataFrame:
+    """The detections the seeder wrote for one series within the page's period."""
+    rows = seeded.rows("dq_detections")
+    since = seeded.scenario.now.replace(hour=0, minute=0, second=0) - dt.timedelta(days=days)
+    chosen = rows[(rows["table_name"] == table) & (rows["metric"] == metric)
+                  & (rows["column_name"] == column) & (rows["ts"] >= since)]
+    return chosen.sort_values("ts").reset_index(drop=True)
+
+
+def as_naive(values: pd.Series) -> list[pd.Timestamp]:
+    stamps = pd.to_datetime(values)
+    if stamps.dt.tz is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return list(stamps)
+
+
+class TestDeepLink:
+    def test_table_query_parameter_opens_that_table(
+            self, seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        at = open_page(app_on(seeded.config_path, monkeypatch).run(), "table", table="orders")
+
+        no_errors(at)
+        assert [t.value for t in at.title] == ["orders"]
+        assert at.selectbox(key="table").value == "orders"
+        assert {m.label: m.value for m in at.metric}["Health"] == "failing"
+
+    def test_root_url_with_table_parameter_opens_the_table_page(
+            self, seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        at = app_on(seeded.config_path, monkeypatch, query={"table": "events"}).run()
+
+        no_errors(at)
+        assert [t.value for t in at.title] == ["events"]
+
+    def test_the_link_in_slack_alerts_opens_the_table_page(
+            self, seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        link = table_link("http://127.0.0.1:8501", "customers")
+        query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+
+        at = app_on(seeded.config_path, monkeypatch, query=query).run()
+
+        no_errors(at)
+        assert [t.value for t in at.title] == ["customers"]
+
+    def test_unknown_table_warns_and_shows_the_first_configured_one(self, table_page):
+        at = table_page("no_such_table")
+
+        no_errors(at)
+        assert "No table named 'no_such_table' is configured" in at.warning[0].value
+        assert [t.value for t in at.title] == ["orders"]
+
+    def test_choosing_another_table(self, table_page):
+        at = table_page("orders")
+
+        at.selectbox(key="table").select("customers").run()
+
+        assert [t.value for t in at.title] == ["customers"]
+
+
+class TestTrendCharts:
+    def test_one_chart_per_watched_metric(self, table_page):
+        at = table_page("orders")
+
+        titles = [t for t in charts(at) if "(per " in t]
+        assert titles == ["row_count (per day)", "null_rate of amount (per day)",
+                          "null_rate of customer_id (per day)", "null_rate of id (per day)"]
+
+    def test_band_is_the_seeded_expected_range(self, table_page, seeded: SeededStore):
+        at = table_page("orders")
+        expected = seeded_band(seeded, "orders", "row_count")
+
+        chart = charts(at)["row_count (per day)"]
+        line = chart["datasets"][0].sort_values("ts").reset_index(drop=True)
+
+        assert [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+                for layer in chart["spec"]["layer"]] == ["area", "line", "line", "point"]
+        assert as_naive(line["ts"]) == list(expected["ts"])
+        assert line["lower"].tolist() == pytest.approx(expected["lower"].tolist())
+        assert line["upper"].tolist() == pytest.approx(expected["upper"].tolist())
+        assert line["value"].tolist() == pytest.approx(expected["value"].tolist())
+
+    def test_seeded_anomaly_is_marked(self, table_page, seeded: SeededStore):
+        at = table_page("orders")
+        seeded_rows = seeded_band(seeded, "orders", "row_count")
+        anomaly = seeded_rows[seeded_rows["is_anomaly"]]
+
+        marked = charts(at)["row_count (per day)"]["datasets"][1]
+
+        assert marked["mark"].tolist() == ["anomaly"]
+        assert as_naive(marked["ts"]) == list(anomaly["ts"])
+        assert marked["value"].iloc[0] == pytest.approx(anomaly["value"].iloc[0])
+        assert marked["value"].iloc[0] < marked["lower"].iloc[0]
+        assert "1 anomaly in the period" in texts(at)
+
+    def test_point_labelled_expected_is_marked_green_not_red(self, table_page,
+                                                              seeded: SeededStore):
+        at = table_page("events", days="90")
+        spike = seeded.scenario.histories["events"].points_at[30]
+
+        marked = charts(at)["row_count (per day)"]["datasets"][1]
+        user_id = charts(at)["null_rate of user_id (per day)"]["datasets"][1]
+
+        assert marked["mark"].tolist() == ["marked expected"]
+        assert as_naive(marked["ts"]) == [spike]
+        assert user_id["mark"].tolist() == ["anomaly"]
+        assert user_id["value"].iloc[0] == pytest.approx(0.25)
+
+    def test_period_limits_the_points(self, table_page, seeded: SeededStore):
+        at = table_page("orders")
+
+        at.selectbox(key="days").select(7).run()
+
+        line = charts(at)["row_count (per day)"]["datasets"][0]
+        assert len(line) == len(seeded_band(seeded, "orders", "row_count", days=7))
+        assert len(line) in (7, 8)
+
+    def test_choosing_fewer_metrics_draws_fewer_charts(self, table_page):
+        at = table_page("orders")
+
+        at.multiselect(key="metrics").set_value([("row_count", "", "day")]).run()
+
+        assert [t for t in charts(at) if "(per " in t] == ["row_count (per day)"]
+
+    def test_table_without_history_says_so(self, table_page):
+        at = table_page("returns")
+
+        no_errors(at)
+        assert {m.label: m.value for m in at.metric}["Health"] == "stale"
+        assert "No metrics recorded for this table in the period." in texts(at)
+        assert "No profile recorded yet." in texts(at)
+
+
+class TestOtherTabs:
+    def test_completeness_heatmap_shows_the_null_spike(self, table_page):
+        at = table_page("events")
+
+        data = charts(at)["Completeness by column"]["datasets"][0]
+        user_id = data[data["column_name"] == "user_id"].sort_values("day")
+
+        assert set(data["column_name"]) == {"id", "user_id", "kind"}
+        assert user_id["completeness"].iloc[-1] == pytest.approx(0.75)
+        assert user_id["completeness"].iloc[:-1].tolist() == pytest.approx(
+            [0.99] * (len(user_id) - 1))
+
+    def test_schema_change_log(self, table_page, seeded: SeededStore):
+        at = table_page("customers")
+        runs = seeded.scenario.histories["customers"].run_times
+
+        changes = frame_with(at, "change", "column", "old_type")
+
+        shown = changes[["change", "column", "old_type", "new_type"]].fillna("-")
+        assert shown.values.tolist() == [
+            ["type changed", "status", "TEXT", "VARCHAR(20)"],
+            ["added", "phone", "-", "TEXT"],
+        ]
+        assert list(changes["ts"]) == [runs[55], runs[50]]
+
+    def test_latest_profile(self, table_page, seeded: SeededStore):
+        at = table_page("customers")
+        profile = frame_with(at, "granularity", "column", "row_count")
+        metrics = seeded.rows("dq_metrics")
+        newest = metrics[(metrics["table_name"] == "customers")
+                         & (metrics["metric"] == "row_count")]["value"].iloc[-1]
+
+        table_row = profile[profile["column"] == "(table)"].iloc[0]
+        assert table_row["row_count"] == newest
+        assert set(profile["column"]) == {"(table)", "id", "email", "status", "phone"}
+        assert profile.loc[profile["column"] == "phone", "null_rate"].iloc[0] == 0.01
+
+    def test_expectation_history(self, table_page, seeded: SeededStore):
+        at = table_page("orders")
+        results = seeded.rows("dq_expectation_results")
+        failed = results[~results["success"]]
+
+        heatmap = charts(at)["Expectation results"]["datasets"][0]
+        failures = frame_with(at, "expectation", "result")
+
+        assert len(heatmap) == 20  # two expectations, ten days
+        assert (heatmap["result"] == "fail").sum() == 2
+        assert len(failures) == len(failed) == 2
+        assert failures["expectation"].tolist() == [
+            "orders_suite: column_values_to_not_be_null (customer_id)",
+            "orders_suite: column_values_to_be_between (amount)"]
+        assert "20 results, 2 failed or errored." in texts(at)
+
+    def test_gate_verdicts_and_quarantined_batches(self, table_page, seeded: SeededStore):
+        at = table_page("customers")
+
+        verdicts = frame_with(at, "verdict", "verdict_id")
+        quarantined = frame_with(at, "rows_quarantined", "source_file")
+
+        assert len(verdicts) == 10
+        assert verdicts["verdict"].value_counts().to_dict() == {"pass": 9, "blocked": 1}
+        assert quarantined["rows_quarantined"].tolist() == [12]
+        assert quarantined["status"].tolist() == ["blocked"]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import numpy as np
+
+from monitor.detection.result import State
+from monitor.detection.rules import above_limit, freshness_sla, null_rate_limit, zero_rows
+from monitor.detection.series import Series
+from monitor.detection.wording import Unit
+
+from .conftest import daily, hours, weekly_rows
+
+
+def _flagged(detections) -> list[int]:
+    return [i for i, d in enumerate(detections) if d.is_anomaly]
+
+
+class TestZeroRows:
+    def test_a_drop_to_zero_alarms_on_its_first_day(self):
+        detections = zero_rows(daily([1200.0, 1150.0, 0.0, 0.0]))
+
+        assert _flagged(detections) == [2, 3]
+        assert detections[2].direction == "down"
+        assert detections[2].expected == np.median([1200.0, 1150.0])
+        assert "the bucket is empty" in detections[2].reason
+
+    def test_buckets_that_are_usually_empty_stay_quiet(self):
+        rows = weekly_rows(6, weekend=0.0)  # no loads on weekends
+
+        detections = zero_rows(daily(rows))
+
+        # The first weekend cannot be known to be normal yet; every later weekend is.
+        assert _flagged(detections) == [5, 6]
+
+    def test_hours_without_loads_are_compared_with_the_same_hour(self):
+        stamps = hours(24 * 14)
+        rows = np.where(np.arange(stamps.size) % 24 < 8, 0.0, 500.0)  # no loads before 8am
+        rows[-3] = 0.0  # a missing afternoon load
+
+        detections = zero_rows(Series(stamps, rows))
+
+        assert _flagged(detections) == [stamps.size - 3]
+        assert "buckets at this hour" in detections[-3].reason
+
+    def test_small_counts_can_be_zero_by_chance(self):
+        detections = zero_rows(daily([3.0, 2.0, 4.0, 3.0, 0.0]))
+
+        assert _flagged(detections) == []
+
+    def test_expected_and_incident_labels_are_respected(self):
+        values = [900.0, 950.0, 0.0, 0.0]
+        expected = np.array([False, False, True, False])
+        excluded = np.array([True, True, False, False])
+
+        detections = zero_rows(daily(values, expected=expected, excluded=excluded))
+
+        assert detections[2].state is State.EXPECTED
+        assert _flagged(detections) == []
+
+    def test_missing_values_are_missing(self):
+        detections = zero_rows(daily([900.0, np.nan]))
+
+        assert detections[1].state is State.MISSING
+
+
+class TestAboveLimit:
+    def test_flags_points_above_the_limit_only(self):
+        detections = above_limit(daily([1.0, 5.0, 5.1, np.nan]), 5.0, label="x", unit=Unit.NUMBER)
+
+        assert _flagged(detections) == [2]
+        assert detections[2].upper == 5.0
+        assert detections[3].state is State.MISSING
+
+
+class TestFreshnessSla:
+    def test_lag_beyond_the_sla(self):
+        detections = freshness_sla(daily([3600.0, 30000.0]), 6 * 3600)
+
+        assert _flagged(detections) == [1]
+        assert detections[1].reason == "data age 8h 20m is beyond the freshness SLA (6h 00m)"
+
+
+class TestNullRateLimit:
+    def test_rate_above_the_allowed_maximum(self):
+        detections = null_rate_limit(daily([0.01, 0.05, 0.051]), 0.05)
+
+        assert _flagged(detections) == [2]
+        assert "5.1% is beyond the allowed maximum (5.0%)" in detections[2].reason

@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.detection.result import State
+from monitor.detection.seasonal import backward, detect, fit_bands, forward, resolved_windows
+from monitor.detection.series import Series
+from monitor.detection.settings import DetectorSettings, defaults_for
+from monitor.detection.wording import Unit
+from monitor.errors import MonitorError
+
+from .conftest import MONDAY, MONDAY_PEAK, daily, days, hours, shaped_rows, weekly_rows
+
+PLAIN = DetectorSettings()  # additive, both directions, no floors: easy to compute by hand
+# Additive too (so expected values are plain medians) but with a 10% floor, like volume.
+FLOORED = DetectorSettings(min_relative_change=0.1)
+WEEKLY = FLOORED.merged({"seasonality": "weekly"})  # always by weekday once testable
+VOLUME = defaults_for("volume")
+NULL_RATE = defaults_for("null_rate")
+
+
+def _same_weekday_median(values: np.ndarray, i: int, window: int = 56, skip=()) -> float:
+    """Hand computation: median of the same weekday in the window before point ``i``."""
+    past = [j for j in range(max(0, i - window), i) if j % 7 == i % 7 and j not in skip]
+    return float(np.median(values[past]))
+
+
+def _same_weekpart_median(values: np.ndarray, i: int, window: int = 56, skip=()) -> float:
+    """Hand computation: median of the weekdays (or weekend days) before point ``i``."""
+    weekend = (i % 7) >= 5
+    past = [j for j in range(max(0, i - window), i) if ((j % 7) >= 5) == weekend and j not in skip]
+    return float(np.median(values[past]))
+
+
+def _anomalies(detections) -> list[int]:
+    return [i for i, d in enumerate(detections) if d.is_anomaly]
+
+
+class TestDetect:
+    def test_empty_series_gives_nothing(self):
+        assert detect(Series(np.array([], dtype="datetime64[ns]"), [])) == []
+
+    def test_a_single_point_is_learning(self):
+        [only] = detect(daily([42.0]))
+
+        assert only.state is State.LEARNING
+        assert not only.is_anomaly
+        assert only.reason.startswith("learning: 0 of ")
+
+    def test_cold_start_is_learning_until_min_history(self):
+        detections = detect(daily(weekly_rows(2)), PLAIN.merged({"min_history": 5}))
+
+        assert [d.state for d in detections[:5]] == [State.LEARNING] * 5
+        assert all(d.state is not State.LEARNING for d in detections[5:])
+
+    def test_constant_series_stays_quiet_and_a_real_jump_fires(self):
+        values = np.full(70, 500.0)
+        values[60] = 501.0  # one row more: below the 10% floor
+        values[65] = 800.0
+
+        detections = detect(daily(values), VOLUME, unit=Unit.COUNT, label="rows")
+
+        assert _anomalies(detections) == [65]
+        assert detections[65].direction == "up"
+        assert detections[60].state is State.OK
+
+    @pytest.mark.parametrize("kind", ["volume", "null_rate", "distribution"])
+    def test_all_zeros_stay_quiet(self, kind):
+        detections = detect(daily(np.zeros(60)), defaults_for(kind))
+
+        assert _anomalies(detections) == []
+        assert all(np.isfinite(d.expected) for d in detections[7:])
+
+    def test_missing_values_are_missing_and_stay_out_of_training(self):
+        values = weekly_rows(10, seed=1)
+        values[[14, 21, 28]] = np.nan
+
+        detections = detect(daily(values), FLOORED)
+
+        assert [detections[i].state for i in (14, 21, 28)] == [State.MISSING] * 3
+        assert not any(detections[i].is_anomaly for i in (14, 21, 28))
+        assert detections[35].expected == _same_weekpart_median(values, 35, skip={14, 21, 28})
+
+    def test_weekend_drop_raises_no_alarm(self, rows_with_weekend_drop):
+        detections = detect(rows_with_weekend_drop, VOLUME, unit=Unit.COUNT)
+
+        assert _anomalies(detections) == []
+
+    def test_expected_is_the_median_of_the_same_weekday_before(self):
+        values = shaped_rows(12, MONDAY_PEAK, seed=2)
+
+        detections = detect(daily(values), PLAIN)
+
+        for i in (21, 30, 57, 83):
+            assert detections[i].expected == _same_weekday_median(values, i)
+            assert detections[i].lower < detections[i].expected < detections[i].upper
+        assert "for a " in detections[83].reason
+
+    def test_weekdays_against_weekends_when_that_is_all_the_pattern(self):
+        values = weekly_rows(12, seed=2)
+
+        detections = detect(daily(values), PLAIN)
+
+        for i in (21, 30, 57, 83):
+            assert detections[i].expected == _same_weekpart_median(values, i)
+        assert "on weekends" in detections[83].reason
+
+    def test_without_a_pattern_expected_is_the_median_of_the_window(self):
+        values = 100 + np.random.default_rng(3).normal(0, 2, 90)
+
+        detections = detect(daily(values), PLAIN.merged({"seasonality": "none"}))
+
+        for i in (10, 40, 89):
+            assert detections[i].expected == pytest.approx(np.median(values[max(0, i - 56) : i]))
+
+    def test_a_point_is_judged_only_on_points_before_it(self):
+        values = weekly_rows(10, seed=4)
+        changed = values.copy()
+        changed[40:] = changed[40:] * 3
+
+        before = detect(daily(values), VOLUME)
+        after = detect(daily(changed), VOLUME)
+
+        for i in range(40):
+            assert before[i].to_dict() == after[i].to_dict()
+        assert after[40].expected == before[40].expected
+        assert after[40].is_anomaly
+
+    def test_a_past_incident_does_not_hide_the_next_one(self):
+        values = weekly_rows(14, seed=5)
+        values[[70, 71]] *= 0.5  # a two-day partial load on Monday and Tuesday of week 11
+        values[84] *= 0.5  # the same fault two weeks later, still inside the training window
+
+        detections = detect(daily(values), FLOORED)
+
+        assert _anomalies(detections) == [70, 71, 84]
+        assert detections[77].expected == _same_weekpart_median(values, 77, skip={70, 71})
+
+    def test_level_shift_flags_the_start_then_relearns(self):
+        values = weekly_rows(14, seed=3)
+        values[56:] *= 2  # from Monday of week 9 on, every day loads twice the rows
+
+        detections = detect(daily(values), VOLUME, unit=Unit.COUNT)
+
+        _, _, confirm = resolved_windows(VOLUME, 86400)
+        assert _anomalies(detections) == list(range(56, 56 + confirm))
+        assert "level shift confirmed" in detections[56 + confirm - 1].reason
+        relearned = detections[70]  # a Monday: compare with the weekdays after the shift
+        assert relearned.expected == pytest.approx(np.median(values[56:61]), rel=0.1)
+        assert not relearned.is_anomaly
+
+    def test_a_changed_weekday_is_relearned_after_three_weeks(self):
+        values = weekly_rows(18, seed=12)
+        saturdays = np.flatnonzero(
+            (np.arange(values.size) % 7 == 5) & (np.arange(values.size) >= 70)
+        )
+        values[saturdays] *= 3  # a new Saturday batch from week 11 on
+
+        detections = detect(daily(values), FLOORED)
+
+        assert _anomalies(detections) == saturdays[:3].tolist()
+        assert "re-learned" in detections[saturdays[2]].reason
+        assert detections[saturdays[5]].expected == pytest.approx(values[saturdays[4]], rel=0.1)
+
+    def test_expected_labels_are_never_anomalies_and_join_training(self):
+        values = weekly_rows(12, seed=6)
+        values[[50, 57]] *= 3
+        labels = np.zeros(values.size, dtype=bool)
+        labels[50] = True
+
+        detections = detect(daily(values, expected=labels), WEEKLY)
+
+        assert detections[50].state is State.EXPECTED
+        assert not detections[50].is_anomaly
+        assert "labeled expected" in detections[50].reason
+        assert detections[57].is_anomaly
+        assert detections[64].expected == _same_weekday_median(values, 64, skip={57})
+
+    def test_incident_labels_stay_out_of_training(self):
+        values = weekly_rows(12, seed=7)
+        labels = np.zeros(values.size, dtype=bool)
+        labels[[43, 50]] = True  # ordinary-looking days a user marked as incidents
+
+        detections = detect(daily(values, excluded=labels), FLOORED)
+
+        assert "labeled incident" in detections[50].reason
+        assert detections[57].expected == _same_weekpart_median(values, 57, skip={43, 50})
+
+    def test_null_rate_wiggle_from_zero_never_fires(self, null_rate_mostly_zero):
+        detections = detect(null_rate_mostly_zero, NULL_RATE, unit=Unit.FRACTION)
+
+        assert _anomalies(detections) == []
+
+    def test_null_rate_jump_from_zero_fires(self, null_rate_mostly_zero):
+        values = null_rate_mostly_zero.values.copy()
+        values[70] = 0.05
+
+        detections = detect(daily(values), NULL_RATE, unit=Unit.FRACTION, label="null rate")
+
+        assert _anomalies(detections) == [70]
+        assert detections[70].reason.startswith("null rate 5.0% is 5.0 points above the usual")
+
+    def test_an_unwatched_direction_is_explained_not_alerted(self):
+        rate = 0.1 + np.random.default_rng(8).normal(0, 0.002, 60)
+        rate[50] = 0.0
+
+        detections = detect(daily(rate), NULL_RATE, unit=Unit.FRACTION, label="null rate")
+
+        assert not detections[50].is_anomaly
+        assert detections[50].state is State.OK
+        assert "only rises are watched" in detections[50].reason
+
+    def test_hourly_daily_and_weekly_cycles_raise_no_alarm(self):
+        stamps = hours(24 * 7 * 6)
+        hour = np.arange(stamps.size) % 24
+        weekend = (np.arange(stamps.size) // 24) % 7 >= 5
+        level = 1000 * (1.5 + np.sin(2 * np.pi * hour / 24)) * np.where(weekend, 0.5, 1.0)
+        rows = np.round(level * np.exp(np.random.default_rng(9).normal(0, 0.01, stamps.size)))
+        rows[-30] = 0.5 * level[-30]
+
+        detections = detect(Series(stamps, rows), VOLUME, unit=Unit.COUNT)
+
+        assert _anomalies(detections) == [stamps.size - 30]
+        assert "at " in detections[-30].reason
+
+    def test_sustained_small_drop_on_noisy_hourly_data_fires(self):
+        stamps = hours(24 * 7 * 5)
+        rng = np.random.default_rng(10)
+        rows = np.round(500 * np.exp(rng.normal(0, 0.08, stamps.size)))
+        rows[-8:] = np.round(rows[-8:] * 0.75)  # 25% fewer rows for eight hours
+
+        detections = detect(Series(stamps, rows), VOLUME, unit=Unit.COUNT, label="rows")
+
+        flagged = _anomalies(detections)
+        assert flagged
+        assert min(flagged) >= stamps.size - 8
+        assert any("sustained" in detections[i].reason for i in flagged)
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        values=st.lists(
+            st.one_of(
+                st.floats(allow_nan=True, allow_infinity=True, width=32),
+                st.sampled_from([0.0, 1.0, 1e12, -5.0]),
+            ),
+            min_size=0,
+            max_size=80,
+        ),
+        kind=st.sampled_from(["volume", "null_rate", "distribution", "freshness"]),
+        step_hours=st.sampled_from([1, 24, 24 * 7]),
+    )
+    def test_any_values_give_sane_verdicts(self, values, kind, step_hours):
+        stamps = MONDAY + np.arange(len(values)) * np.timedelta64(step_hours, "h")
+        series = Series(stamps, values)
+
+        try:
+            detections = detect(series, defaults_for(kind), unit=Unit.COUNT)
+        except MonitorError:
+            return
+
+        assert len(detections) == len(values)
+        for d in detections:
+            assert d.is_anomaly in (True, False)
+            assert d.is_anomaly == (d.state is State.ANOMALY)
+            assert not d.is_anomaly or np.isfinite(d.value)
+            if d.state is State.MISSING:
+                assert not np.isfinite(d.value)
+            if np.isfinite(d.lower) and np.isfinite(d.value) and d.state is State.OK:
+                assert d.lower <= d.value <= d.upper or "not alerted" in d.reason
+
+
+class TestFitBands:
+    def test_arrays_match_the_detections(self, rows_with_weekend_drop):
+        bands = fit_bands(rows_with_weekend_drop, VOLUME, unit=Unit.COUNT)
+        detections = detect(rows_with_weekend_drop, VOLUME, unit=Unit.COUNT)
+
+        assert bands.anomaly.tolist() == [d.is_anomaly for d in detections]
+        assert np.array_equal(bands.expected, [d.expected for d in detections], equal_nan=True)
+
+    def test_rule_flags_stay_out_of_training(self):
+        values = weekly_rows(10, seed=11)
+        flagged = np.zeros(values.size, dtype=bool)
+        flagged[[42, 49]] = True
+
+        bands = fit_bands(daily(values), WEEKLY, flagged=flagged)
+
+        assert bands.expected[56] == _same_weekday_median(values, 56, skip={42, 49})
+
+
+class TestForwardBackward:
+    def test_log_transform_round_trips_including_zero_and_negatives(self):
+        values = np.array([-10.0, 0.0, 0.5, 1e9])
+
+        assert backward(forward(values, "log"), "log") == pytest.approx(values)
+        assert forward(values, "none") is values
+
+
+class TestResolvedWindows:
+    def test_windows_follow_the_cadence(self):
+        assert resolved_windows(PLAIN, 86400) == (56, 7, 4)
+        assert resolved_windows(PLAIN, 3600) == (56 * 24, 7 * 24, 4 * 24)
+        assert resolved_windows(PLAIN.merged({"training_window": 30}), 86400)[0] == 30
+
+
+def test_days_helper_starts_on_a_monday():
+    assert str(days(1)[0]) == "2024-01-01"

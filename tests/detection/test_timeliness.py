@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monitor.detection.result import State
+from monitor.detection.series import Series
+from monitor.detection.timeliness import (
+    arrival_delays,
+    detect_late_arrivals,
+    detect_stalls,
+    judge_delays,
+    load_cadence,
+)
+from monitor.errors import InputError
+
+from .conftest import days, hours
+
+
+def _saw_tooth(count: int, every_hours: int, seed: int = 0) -> np.ndarray:
+    """Freshness lag (seconds) at hourly checks when a load lands every few hours."""
+    jitter = np.random.default_rng(seed).uniform(0, 120, count)
+    return 600.0 + (np.arange(count) % every_hours) * 3600.0 + jitter
+
+
+def _flagged(detections) -> list[int]:
+    return [i for i, d in enumerate(detections) if d.is_anomaly]
+
+
+class TestLoadCadence:
+    def test_median_gap_between_distinct_loads(self):
+        arrived = ["2024-01-01T01:00", "2024-01-01T02:00", "2024-01-01T02:00", "2024-01-01T03:30"]
+        arrived.append("2024-01-01T04:30")  # gaps 1h, 1h30, 1h
+
+        assert load_cadence(arrived) == 3600.0
+
+    def test_unknown_with_fewer_than_two_loads(self):
+        assert np.isnan(load_cadence(["2024-01-01"]))
+
+
+class TestArrivalDelays:
+    def test_delay_is_arrival_minus_bucket_start(self):
+        series = arrival_delays(["2024-01-01", "2024-01-02"], ["2024-01-01T02:30", None])
+
+        assert series.values[0] == 2.5 * 3600
+        assert np.isnan(series.values[1])
+
+    def test_a_bucket_still_waiting_counts_its_wait_so_far(self):
+        series = arrival_delays(["2024-01-02"], [None], now="2024-01-02T07:00")
+
+        assert series.values.tolist() == [7 * 3600.0]
+
+    def test_lengths_must_match(self):
+        with pytest.raises(InputError, match="2 bucket starts but 1 arrival"):
+            arrival_delays(["2024-01-01", "2024-01-02"], ["2024-01-01T01:00"])
+
+
+class TestDetectLateArrivals:
+    def test_a_late_bucket_is_flagged_against_the_usual_delay(self):
+        starts = days(40)
+        delays = 7200 + np.random.default_rng(1).uniform(-300, 300, 40)
+        delays[-1] = 6 * 3600
+        arrived = starts + (delays * 1e9).astype("timedelta64[ns]")
+
+        detections = detect_late_arrivals(starts, arrived)
+
+        assert _flagged(detections) == [39]
+        assert detections[-1].reason.startswith("arrival delay 6h 00m is ")
+        assert detections[-1].expected == pytest.approx(np.median(delays[-57:-1]), rel=0.05)
+
+    def test_early_arrivals_are_not_alerts(self):
+        starts = days(40)
+        delays = 7200 + np.random.default_rng(2).uniform(-300, 300, 40)
+        delays[-1] = 60
+        arrived = starts + (delays * 1e9).astype("timedelta64[ns]")
+
+        assert _flagged(detect_late_arrivals(starts, arrived)) == []
+
+    def test_the_sla_applies_from_the_first_bucket(self):
+        starts = days(3)
+        arrived = starts + np.array([1, 1, 9], dtype="timedelta64[h]")
+
+        detections = detect_late_arrivals(starts, arrived, sla_seconds=4 * 3600)
+
+        assert _flagged(detections) == [2]
+        assert "beyond the arrival SLA" in detections[2].reason
+
+
+class TestJudgeDelays:
+    def test_learning_until_enough_buckets(self):
+        detections = judge_delays(Series(days(3), [3600.0, 3700.0, 3650.0]))
+
+        assert [d.state for d in detections] == [State.LEARNING] * 3
+
+
+class TestDetectStalls:
+    def test_a_stall_is_flagged_once_the_lag_passes_the_usual_maximum(self):
+        lag = _saw_tooth(24 * 14, every_hours=6)
+        lag[-10:] = lag[-11] + 3600.0 * np.arange(1, 11)  # the loads stop
+
+        detections = detect_stalls(Series(hours(lag.size), lag))
+
+        usual_peak = np.median(lag[5 : 24 * 13 : 6])  # the lag just before each load
+        limit = usual_peak + max(600, 0.25 * usual_peak)
+        assert _flagged(detections) == [i for i in range(lag.size - 10, lag.size) if lag[i] > limit]
+        assert "no new data since" in detections[-1].reason
+
+    def test_a_regular_saw_tooth_is_quiet(self):
+        lag = _saw_tooth(24 * 21, every_hours=6, seed=3)
+
+        assert _flagged(detect_stalls(Series(hours(lag.size), lag))) == []
+
+    def test_a_slower_cadence_is_learned_after_three_cycles(self):
+        lag = np.concatenate(
+            [_saw_tooth(24 * 14, every_hours=1), _saw_tooth(24 * 7, every_hours=6)]
+        )
+
+        detections = detect_stalls(Series(hours(lag.size), lag))
+
+        flagged = _flagged(detections)
+        assert flagged
+        assert max(flagged) < 24 * 14 + 3 * 6
+        assert any("new cadence" in d.reason for d in detections)
+
+    def test_missing_checks_are_missing(self):
+        lag = _saw_tooth(24 * 10, every_hours=2)
+        lag[100] = np.nan
+
+        detections = detect_stalls(Series(hours(lag.size), lag))
+
+        assert detections[100].state is State.MISSING

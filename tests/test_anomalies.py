@@ -1,0 +1,165 @@
+"""The detection step: series from the history, verdicts stored, findings for incidents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from monitor.anomalies import detect_anomalies, judge, schema_finding, series_from_points
+from monitor.feedback import label_point
+from monitor.points import MetricPoint
+from monitor.run_state import RunState
+from monitor.runner import run_table
+from monitor.store.detections import list_detections, replace_detections
+from monitor.watch import watches_for
+from tests.helpers.contexts import make_context
+from tests.helpers.warehouses import WarehouseUnderTest
+
+DAY0 = dt.datetime(2026, 1, 5)  # a Monday
+
+
+def daily_rows(days: int, *, per_day: int = 40, drop_day: int | None = None,
+               null_day: int | None = None) -> list[dict]:
+    rng = np.random.default_rng(3)
+    rows, rid = [], 0
+    for d in range(days):
+        day = DAY0 + dt.timedelta(days=d)
+        n = per_day // 2 if day.weekday() >= 5 else per_day
+        if d == drop_day:
+            n = 0
+        for i in range(n):
+            rid += 1
+            email = None if (d == null_day and i % 2 == 0) else f"u{rid}@x.org"
+            rows.append({"id": rid, "email": email, "amount": float(rng.normal(50, 5)),
+                         "created": day + dt.timedelta(minutes=20 * i)})
+    return rows
+
+
+def setup(wh: WarehouseUnderTest, tmp_path: Path, rows: list[dict]):
+    wh.create_table("orders", {"id": sa.Integer(), "email": sa.String(40),
+                               "amount": sa.Double(), "created": sa.DateTime()}, rows)
+    return make_context(tmp_path, warehouses={"wh": wh.url}, tables=[
+        {"name": "orders", "warehouse": "wh", "table": "orders", "schema": wh.schema,
+         "timestamp_column": "created", "bucket": "day"}])
+
+
+class TestDetectAnomalies:
+    def test_a_drop_to_zero_and_a_null_spike_are_found_and_stored(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        rows = daily_rows(42, drop_day=39, null_day=35)
+        ctx = setup(warehouse, tmp_path, rows)
+
+        result = run_table(ctx, ctx.config.table("orders"),
+                           as_of=(DAY0 + dt.timedelta(days=42)).replace(tzinfo=dt.UTC))
+
+        found = {(r.metric, r.column, r.ts.date()) for r in list_detections(ctx.store, "orders")}
+        assert result.ok
+        assert ("row_count", "", (DAY0 + dt.timedelta(days=39)).date()) in found
+        assert ("null_rate", "email", (DAY0 + dt.timedelta(days=35)).date()) in found
+        # Weekends have half the rows: never an alarm.
+        assert not any(m == "row_count" and ts.weekday() >= 5 and ts != (
+            DAY0 + dt.timedelta(days=39)).date() for m, _, ts in found)
+        stored = list_detections(ctx.store, "orders", anomalies_only=False)
+        assert len([r for r in stored if r.metric == "row_count"]) == 42
+        volume = next(f for f in result.found if f.check == "volume:row_count")
+        assert volume.failing is False  # the newest day is normal again
+
+    def test_feedback_expected_point_is_not_an_anomaly_on_the_next_run(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        rows = daily_rows(40, drop_day=38)
+        ctx = setup(warehouse, tmp_path, rows)
+        table = ctx.config.table("orders")
+        as_of = (DAY0 + dt.timedelta(days=40)).replace(tzinfo=dt.UTC)
+        run_table(ctx, table, as_of=as_of)
+        label_point(ctx.store, "orders", "row_count", at=DAY0 + dt.timedelta(days=38),
+                    label="expected")
+
+        run_table(ctx, table, as_of=as_of)
+
+        rows_now = list_detections(ctx.store, "orders", metric="row_count")
+        assert [(r.ts.day, r.state, r.status) for r in rows_now] == [
+            ((DAY0 + dt.timedelta(days=38)).day, "expected", "expected")]
+
+    def test_failing_finding_when_the_newest_bucket_is_bad(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        ctx = setup(warehouse, tmp_path, daily_rows(36, null_day=35))
+        table = ctx.config.table("orders")
+
+        result = run_table(ctx, table, as_of=(DAY0 + dt.timedelta(days=36)).replace(
+            tzinfo=dt.UTC))
+
+        email = next(f for f in result.found if f.check == "null_rate:email")
+        assert email.failing
+        assert email.observed == pytest.approx(0.5)
+        assert email.since == DAY0 + dt.timedelta(days=35)
+
+    def test_without_a_shape_nothing_is_judged(self, tmp_path: Path) -> None:
+        ctx = make_context(tmp_path, warehouses={"w": "sqlite://"},
+                           tables=[{"name": "t", "warehouse": "w", "table": "t"}])
+        state = RunState(table=ctx.config.table("t"), run_id="r",
+                         as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+
+        detect_anomalies(ctx, state)
+
+        assert state.writers == [] and state.found == []  # noqa: PT018
+
+
+class TestJudge:
+    def test_only_new_points_are_stored_unless_judging_all(self, tmp_path: Path) -> None:
+        ctx = make_context(tmp_path, warehouses={"w": "sqlite://"},
+                           tables=[{"name": "t", "warehouse": "w", "table": "t",
+                                    "timestamp_column": "ts", "bucket": "day"}])
+        table = ctx.config.table("t")
+        old = [MetricPoint("t", "", "row_count", "day", DAY0 + dt.timedelta(days=d), 100.0)
+               for d in range(20)]
+        with ctx.store.transaction() as conn:
+            ctx.store.replace_points(conn, "r", old)
+        watches = [w for w in watches_for(table, []) if w.metric == "row_count"]
+        new = [MetricPoint("t", "", "row_count", "day", DAY0 + dt.timedelta(days=20), 3.0)]
+        as_of = (DAY0 + dt.timedelta(days=21)).replace(tzinfo=dt.UTC)
+
+        unjudged = judge(ctx.store, "t", watches, as_of=as_of, pending=new)
+        everything = judge(ctx.store, "t", watches, as_of=as_of, judge_all=True)
+        with ctx.store.transaction() as conn:
+            replace_detections(conn, "r", everything.rows)
+        incremental = judge(ctx.store, "t", watches, as_of=as_of, pending=new)
+
+        assert len(unjudged.rows) == 21  # stored points without a verdict are judged too
+        assert len(everything.rows) == 20
+        assert [(r.ts.day, r.is_anomaly) for r in incremental.rows] == [(25, True)]
+        assert incremental.rows[0].severity == "critical"
+
+
+class TestSchemaFinding:
+    def test_removed_column_is_critical_and_added_a_warning(self, tmp_path: Path) -> None:
+        ctx = make_context(tmp_path, warehouses={"w": "sqlite://"}, tables=[])
+        first = dt.datetime(2026, 2, 1)
+        with ctx.store.transaction() as conn:
+            ctx.store.replace_schema(conn, "r1", "t", first, [("id", "INT"), ("phone", "TEXT")])
+
+        removed = schema_finding(ctx.store, "t", first + dt.timedelta(days=1), [("id", "INT")])
+        added = schema_finding(ctx.store, "t", first + dt.timedelta(days=1),
+                               [("id", "INT"), ("phone", "TEXT"), ("x", "TEXT")])
+        same = schema_finding(ctx.store, "t", first + dt.timedelta(days=1),
+                              [("id", "int"), ("phone", "text")])
+        nothing_before = schema_finding(ctx.store, "t", first, [("id", "INT")])
+
+        assert removed is not None and removed.failing and removed.severity == "critical"  # noqa: PT018
+        assert "column 'phone' was removed" in removed.reason
+        assert added is not None and added.severity == "warning"  # noqa: PT018
+        assert same is not None and not same.failing  # noqa: PT018
+        assert nothing_before is None
+
+
+class TestSeriesFromPoints:
+    def test_labels_become_masks(self) -> None:
+        points = [(DAY0, 1.0), (DAY0 + dt.timedelta(days=1), None)]
+
+        series = series_from_points(points, {DAY0: "incident"})
+
+        assert list(series.excluded) == [True, False]
+        assert np.isnan(series.values[1])
