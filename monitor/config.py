@@ -153,6 +153,20 @@ class TableConfig(_Model):
         return {name for name, col in self.columns.items() if "pii" in col.tags}
 
 
+class ValidationConfig(_Model):
+    """How expectation suites are evaluated and what their results keep."""
+
+    unexpected_samples: int = Field(default=5, ge=0, le=100)  # never for pii columns
+    engine: Literal["auto", "gx"] = "auto"  # auto: SQL pushdown, GX for the rest
+
+
+class IngestConfig(_Model):
+    """Write-audit-publish ingestion (``dq-monitor ingest``)."""
+
+    mode: Literal["all_or_nothing", "publish_good"] = "all_or_nothing"
+    volume_history: int = Field(default=10, ge=1, le=1000)
+
+
 class SlackConfig(_Model):
     """Slack delivery: an incoming webhook, or a bot token with a default channel."""
 
@@ -198,6 +212,8 @@ class MonitorConfig(_Model):
     tables: list[TableConfig] = Field(default_factory=list)
     profiling: ProfilingConfig = Field(default_factory=ProfilingConfig)
     expectations_dir: str | None = None
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
     default_schedule: ScheduleField = Field(default_factory=lambda: parse_schedule("every 1h"))
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     dashboard_url: str | None = None

@@ -30,6 +30,7 @@ from monitor.run_state import RunResult, RunState
 from monitor.secrets import redact
 from monitor.store import RunRecord, SqlMetricStore, run_key
 from monitor.timeutil import as_utc, utcnow
+from monitor.validate_step import validate_suites
 
 if TYPE_CHECKING:
     from monitor.spool import Spool
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 Step = Callable[[MonitorContext, RunState], None]
 
 #: The steps of a run, in order. Each may queue writes; all commit together.
-STEPS: tuple[Step, ...] = (collect_metrics, detect_anomalies, raise_alerts)  # alerts last
+STEPS: tuple[Step, ...] = (collect_metrics, validate_suites, detect_anomalies,
+                          raise_alerts)  # alerts last
 
 
 def _error_kind(error: BaseException) -> str:

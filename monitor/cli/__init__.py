@@ -15,14 +15,24 @@ from collections.abc import Sequence
 import click
 
 from monitor import __version__
-from monitor.cli import alerts, dashboard, demo, detection, profiling, sample, serve
+from monitor.cli import (
+    alerts,
+    dashboard,
+    demo,
+    detection,
+    gate,
+    profiling,
+    sample,
+    serve,
+    suites,
+)
 from monitor.cli.common import CliState
 from monitor.errors import MonitorError
 from monitor.logs import configure_logging
 from monitor.secrets import redact
 
 #: Modules that add commands to the group, each through ``register(group)``.
-COMMANDS = (profiling, detection, sample, demo, alerts, serve, dashboard)
+COMMANDS = (profiling, detection, sample, demo, alerts, serve, dashboard, suites, gate)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"],

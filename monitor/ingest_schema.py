@@ -1,0 +1,300 @@
+"""Compare a batch file with its target table and convert its values, before loading.
+
+Schema drift is reported as gate checks: a column missing from the file or
+an extra one warns; a *retyped* column blocks. A column is retyped when the
+file's own type cannot hold the target's (Parquet: string where the target
+has numbers, ...) or, for untyped CSV/JSON, when not a single value of it
+converts. Single values that do not convert, and NULLs in NOT NULL target
+columns, are row errors: those rows never reach staging and go to quarantine.
+
+>>> import pandas as pd
+>>> from monitor.warehouse import ColumnInfo
+>>> values, errors = convert_column(pd.Series(["1.5", "x", None], dtype=object), "float")
+>>> list(values), errors
+([1.5, None, None], {1: "'x' is not a number"})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from monitor.gate_checks import GateCheck
+from monitor.ingest_files import BatchFile
+from monitor.warehouse import ColumnInfo, TableShape
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+_NUMERIC = ("integer", "float", "decimal")
+FAST_PATH_ROWS = 1000  # longer numeric columns convert vectorised
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How the file's columns differ from the target's."""
+
+    missing: tuple[str, ...] = ()  # target columns the file lacks
+    extra: tuple[str, ...] = ()  # file columns the target lacks (not loaded)
+    retyped: Mapping[str, str] = field(default_factory=dict)  # column -> why
+    filled: tuple[str, ...] = ()  # missing columns dq-monitor fills (the load time)
+    not_null_missing: tuple[str, ...] = ()  # missing columns the target requires
+
+    def checks(self) -> list[GateCheck]:
+        out = []
+        for name in self.missing:
+            if name in self.filled:
+                continue
+            required = name in self.not_null_missing
+            out.append(GateCheck(
+                f"schema:{name}", False, "critical" if required else "warning",
+                f"column {name!r} is missing from the file"
+                + (" and NOT NULL in the target" if required else " (loaded as NULL)")))
+        out += [GateCheck(f"schema:{name}", False, "warning",
+                          f"column {name!r} is not in the target table (not loaded)")
+                for name in self.extra]
+        out += [GateCheck(f"schema:{name}", False, "critical", f"column {name!r} is retyped: "
+                          f"{why}") for name, why in self.retyped.items()]
+        if not out:
+            out.append(GateCheck("schema", True, "info", "the file's columns match the target"))
+        return out
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The batch as target-typed rows, the row errors, and the drift."""
+
+    frame: pd.DataFrame  # target column names, converted values (None for NULL)
+    row_errors: dict[int, list[str]]  # 0-based row -> reasons
+    drift: Drift
+    mapping: dict[str, str]  # target column -> file column
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _convert(value: Any, kind: str) -> Any:
+    """One value as the target kind; raises ValueError with a readable reason."""
+    if kind in _NUMERIC:
+        number = _number(value)
+        if number is None or (math.isnan(number) and str(value).strip().lower() != "nan"):
+            raise ValueError(f"{_show(value)} is not a number")
+        if kind == "integer":
+            if not math.isfinite(number) or not number.is_integer():
+                raise ValueError(f"{_show(value)} is not a whole number")
+            return int(value) if isinstance(value, int) else int(number)
+        return number
+    if kind == "string":
+        return json.dumps(value) if isinstance(value, dict | list) else str(value)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ValueError(f"{_show(value)} is not true or false")
+    if kind in ("timestamp", "date"):
+        return _convert_time(value, kind)
+    return value
+
+
+def _convert_time(value: Any, kind: str) -> Any:
+    """A date or time from a datetime, a date, or ISO-like text (numbers are no time)."""
+    if isinstance(value, dt.datetime | dt.date):
+        stamp = pd.Timestamp(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            stamp = pd.Timestamp(text[:-1] if text.endswith(("Z", "z")) else text)
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"{_show(value)} is not a date or time") from None
+    else:
+        raise ValueError(f"{_show(value)} is not a date or time")
+    try:
+        if stamp is pd.NaT:
+            raise ValueError
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        moment = stamp.to_pydatetime()
+        return moment.date() if kind == "date" else moment
+    except (ValueError, OverflowError, NotImplementedError):
+        raise ValueError(f"{_show(value)} is not a date or time") from None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "...'"
+
+
+def convert_column(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, str]]:
+    """Values converted to ``kind`` (None for NULL) and the reason per failed row."""
+    out: list[Any] = []
+    errors: dict[int, str] = {}
+    if kind in _NUMERIC and len(values) > FAST_PATH_ROWS:
+        return _convert_numbers(values, kind)
+    if kind in ("timestamp", "date") and len(values) > FAST_PATH_ROWS:
+        return _convert_times(values, kind)
+    if kind == "string":
+        return [v if v is None or type(v) is str else _convert(v, kind)
+                for v in values.tolist()], {}
+    for i, value in enumerate(values.tolist()):
+        if value is None or (isinstance(value, float) and math.isnan(value)
+                             and kind not in _NUMERIC):
+            out.append(None)
+            continue
+        try:
+            out.append(_convert(value, kind))
+        except ValueError as error:
+            out.append(None)
+            errors[i] = str(error)
+    return out, errors
+
+
+def _convert_numbers(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, str]]:
+    """The vectorised path of ``convert_column`` for long numeric columns."""
+    raw = values.to_numpy(dtype=object)
+    present = np.array([v is not None for v in raw], dtype=bool)
+    numbers = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
+    bad = present & (np.isnan(numbers) | np.array([isinstance(v, bool) for v in raw],
+                                                  dtype=bool))
+    if kind == "integer":
+        bad |= present & ~np.isnan(numbers) & (np.mod(numbers, 1) != 0)
+    errors: dict[int, str] = {}
+    for i in np.flatnonzero(bad):
+        try:
+            _convert(raw[i], kind)
+            bad[i] = False  # 'nan' spelled out, or a bool-like the fast path missed
+        except ValueError as error:
+            errors[int(i)] = str(error)
+    out: list[Any] = []
+    for i, value in enumerate(numbers.tolist()):
+        if not present[i] or bad[i]:
+            out.append(None)
+        elif kind == "integer":
+            out.append(int(value))
+        else:
+            out.append(value)
+    return out, errors
+
+
+def _convert_times(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, str]]:
+    """The vectorised path of ``convert_column`` for long time columns (ISO 8601 text)."""
+    raw = values.to_numpy(dtype=object)
+    texts = pd.Series([v if isinstance(v, str) else None for v in raw], dtype=object)
+    parsed = pd.to_datetime(texts, errors="coerce", utc=True, format="ISO8601")
+    stamps = parsed.dt.tz_localize(None).to_numpy(dtype=object)
+    out: list[Any] = []
+    errors: dict[int, str] = {}
+    for i, value in enumerate(raw):
+        stamp = stamps[i]
+        if value is None:
+            out.append(None)
+            continue
+        if stamp is pd.NaT or stamp is None or not isinstance(value, str):
+            try:  # not text, or text the fast parser refused: the exact path decides
+                out.append(_convert(value, kind))
+            except ValueError as error:
+                out.append(None)
+                errors[i] = str(error)
+            continue
+        moment = stamp.to_pydatetime() if hasattr(stamp, "to_pydatetime") else stamp
+        out.append(moment.date() if kind == "date" else moment)
+    return out, errors
+
+
+def _arrow_retyped(arrow_type: str, kind: str) -> str | None:
+    """Why a Parquet column's type cannot hold the target kind (None: it can).
+
+    Text may hold times (they are parsed, like CSV), but text where the target
+    has numbers or booleans, or numbers where it has times, is a changed schema.
+    """
+    name = arrow_type.lower()
+    family = ("text" if "string" in name or name == "utf8" else
+              "number" if name.startswith(("int", "uint", "float", "double", "decimal",
+                                           "halffloat")) else
+              "time" if name.startswith(("timestamp", "date")) else
+              "boolean" if name == "bool" else "other")
+    wanted = {"integer": "number", "float": "number", "decimal": "number",
+              "timestamp": "time", "date": "time", "boolean": "boolean"}.get(kind)
+    if wanted is None or family in (wanted, "other") or (family == "text" and wanted == "time"):
+        return None
+    return f"the file has {arrow_type}, the target column is {kind}"
+
+
+def _match(file_columns: tuple[str, ...], target: TableShape) -> dict[str, str]:
+    exact = {c: c for c in file_columns}
+    folded = {c.casefold(): c for c in file_columns}
+    out = {}
+    for col in target.columns:
+        found = exact.get(col.name) or folded.get(col.name.casefold())
+        if found is not None:
+            out[col.name] = found
+    return out
+
+
+def prepare_batch(batch: BatchFile, target: TableShape, *,
+                  fill: Mapping[str, Any] | None = None) -> Prepared:
+    """Drift, converted values and row errors of ``batch`` for the ``target`` table.
+
+    ``fill`` gives values for target columns the file lacks (e.g. the load time).
+    """
+    fill = dict(fill or {})
+    mapping = _match(batch.columns, target)
+    used = set(mapping.values())
+    missing = tuple(c.name for c in target.columns if c.name not in mapping)
+    filled = tuple(name for name in missing if name in fill)
+    extra = tuple(c for c in batch.columns if c not in used)
+    retyped: dict[str, str] = {}
+    columns: dict[str, list[Any]] = {}
+    row_errors: dict[int, list[str]] = {}
+    for info in target.columns:
+        if info.name not in mapping:
+            if info.name in fill:
+                columns[info.name] = [fill[info.name]] * batch.rows
+            continue
+        source = mapping[info.name]
+        arrow = batch.source_types.get(source)
+        why = _arrow_retyped(arrow, info.kind) if arrow else None
+        values, errors = convert_column(batch.frame[source], info.kind)
+        present = int(batch.frame[source].notna().sum())
+        if why is None and present and len(errors) == present:
+            samples = ", ".join(_show(batch.frame[source].iloc[i]) for i in list(errors)[:3])
+            why = f"no value converts to {info.kind} (e.g. {samples})"
+        if why:
+            retyped[info.name] = why
+            continue
+        columns[info.name] = values
+        for row, reason in errors.items():
+            row_errors.setdefault(row, []).append(f"{info.name}: {reason}")
+        _not_null(info, values, row_errors)
+    not_null_missing = tuple(c.name for c in target.columns
+                             if c.name in missing and c.name not in filled and not c.nullable)
+    frame = pd.DataFrame(columns, dtype=object) if columns else pd.DataFrame(
+        index=range(batch.rows))
+    drift = Drift(missing=missing, extra=extra, retyped=retyped, filled=filled,
+                  not_null_missing=not_null_missing)
+    return Prepared(frame=frame, row_errors=row_errors, drift=drift, mapping=mapping)
+
+
+def _not_null(info: ColumnInfo, values: list[Any], row_errors: dict[int, list[str]]) -> None:
+    if info.nullable:
+        return
+    for row, value in enumerate(values):
+        if value is None and not any(r.startswith(f"{info.name}:") for r in
+                                     row_errors.get(row, [])):
+            row_errors.setdefault(row, []).append(
+                f"{info.name}: NULL, but the target column is NOT NULL")

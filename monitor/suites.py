@@ -1,0 +1,271 @@
+"""Expectation suites as files: GX 1.x ``ExpectationSuite`` JSON, one file per suite.
+
+A table lists its suites by name (``suites: [orders]`` in the config); the
+file is ``<name>.json`` in ``expectations/`` beside the config file, or in the
+folder that the top-level ``expectations_dir`` names. Each expectation's own
+GX ``severity`` decides what a failure does: ``critical`` blocks a gate,
+``warning`` warns, ``info`` is only recorded.
+
+Suites are parsed here into plain frozen values without importing Great
+Expectations; ``check_suite`` finds unknown types, arguments and columns.
+
+>>> suite = parse_suite({"name": "s", "expectations": [
+...     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}]},
+...     source="s.json")
+>>> suite.expectations[0].severity, suite.expectations[0].label
+('critical', 'values_to_not_be_null(id)')
+>>> [str(p) for p in check_suite(suite, columns=["ID"])]
+["s.json: expectation #1 values_to_not_be_null(id): column 'id' does not exist (columns: ID)"]
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from monitor.config import MonitorConfig, TableConfig
+from monitor.errors import ConfigError, InputError
+from monitor.expectation_catalog import (
+    CATALOG,
+    COLUMN_KWARGS,
+    SCHEMA_TYPES,
+    allowed_kwargs,
+    required_kwargs,
+)
+
+Severity = Literal["critical", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+SUITE_SUFFIX = ".json"
+# Keys GX writes for an expectation in a suite file.
+_EXPECTATION_KEYS = frozenset({"type", "kwargs", "meta", "id", "severity", "notes",
+                               "description", "rendered_content", "windows"})
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    """One expectation of one suite, as written in the suite file."""
+
+    suite: str
+    type: str
+    kwargs: Mapping[str, Any]
+    severity: Severity = "critical"
+    id: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    index: int = 0  # position in the file, from 0
+    description: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable key of the expectation: its type and arguments, hashed (32 hex)."""
+        text = json.dumps({"type": self.type, "kwargs": dict(self.kwargs)}, sort_keys=True,
+                          default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @property
+    def column(self) -> str | None:
+        value = self.kwargs.get("column")
+        return value if isinstance(value, str) else None
+
+    def columns(self) -> tuple[str, ...]:
+        """Every column the expectation names (``column``, ``column_A``, ``column_list``...)."""
+        out: list[str] = []
+        for key in COLUMN_KWARGS:
+            value = self.kwargs.get(key)
+            if isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, list | tuple):
+                out.extend(v for v in value if isinstance(v, str))
+        return tuple(out)
+
+    @property
+    def label(self) -> str:
+        """Short readable name: ``values_to_be_between(amount)``."""
+        name = self.type.removeprefix("expect_").removeprefix("column_")
+        cols = self.columns()
+        return f"{name}({', '.join(cols)})" if cols else name
+
+    def to_gx(self) -> dict[str, Any]:
+        """The expectation as GX writes it in a suite file."""
+        out: dict[str, Any] = {"type": self.type, "kwargs": dict(self.kwargs),
+                               "meta": dict(self.meta), "severity": self.severity}
+        if self.id:
+            out["id"] = self.id
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named list of expectations, read from one file."""
+
+    name: str
+    expectations: tuple[ExpectationSpec, ...]
+    source: str = "<suite>"
+    id: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def severities(self) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for spec in self.expectations:
+            counts[spec.severity] += 1
+        return counts
+
+
+@dataclass(frozen=True)
+class SuiteProblem:
+    """Something wrong with one expectation (or the whole suite when index is None)."""
+
+    source: str
+    message: str
+    index: int | None = None
+    label: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.index is not None:
+            where += f": expectation #{self.index + 1}"
+            if self.label:
+                where += f" {self.label}"
+        return f"{where}: {self.message}"
+
+
+def _severity(value: Any, where: str) -> Severity:
+    if value is None:
+        return "critical"  # GX's default
+    text = str(value).lower()
+    if text.startswith("failureseverity."):
+        text = text.split(".", 1)[1]
+    if text not in SEVERITIES:
+        raise InputError(f"{where}: severity {value!r} is not one of "
+                         f"{', '.join(SEVERITIES)}")
+    return text  # type: ignore[return-value]
+
+
+def parse_suite(data: Any, *, source: str) -> Suite:
+    """A suite from its parsed JSON; InputError names the file and expectation."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"{source}: a suite file holds one JSON object "
+                         f"(got {type(data).__name__})")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{source}: the suite has no 'name'")
+    items = data.get("expectations", [])
+    if not isinstance(items, list):
+        raise InputError(f"{source}: 'expectations' must be a list")
+    specs = []
+    for index, item in enumerate(items):
+        where = f"{source}: expectation #{index + 1}"
+        if not isinstance(item, Mapping):
+            raise InputError(f"{where}: must be a JSON object")
+        kind = item.get("type") or item.get("expectation_type")
+        if not isinstance(kind, str) or not kind:
+            raise InputError(f"{where}: has no 'type'")
+        kwargs = item.get("kwargs", {})
+        if not isinstance(kwargs, Mapping):
+            raise InputError(f"{where} ({kind}): 'kwargs' must be an object")
+        unknown = sorted(set(item) - _EXPECTATION_KEYS - {"expectation_type"})
+        if unknown:
+            raise InputError(f"{where} ({kind}): unknown key(s) {', '.join(unknown)}")
+        meta = item.get("meta") or {}
+        if not isinstance(meta, Mapping):
+            raise InputError(f"{where} ({kind}): 'meta' must be an object")
+        specs.append(ExpectationSpec(
+            suite=name, type=kind, kwargs=dict(kwargs),
+            severity=_severity(item.get("severity"), f"{where} ({kind})"),
+            id=item.get("id"), meta=dict(meta),
+            index=index, description=item.get("description")))
+    meta = data.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise InputError(f"{source}: the suite's 'meta' must be an object")
+    return Suite(name=name, expectations=tuple(specs), source=source, id=data.get("id"),
+                 meta=dict(meta))
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read one suite file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: suite file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the suite file: {error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not valid JSON at line {error.lineno}, column "
+                         f"{error.colno}: {error.msg}") from None
+    return parse_suite(data, source=str(path))
+
+
+def suite_files(config: MonitorConfig) -> list[Path]:
+    """Every suite file in the expectations folder, sorted by name."""
+    folder = config.expectations_path().resolve()
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"*{SUITE_SUFFIX}"))
+
+
+def suite_path(config: MonitorConfig, name: str) -> Path:
+    """Where the suite called ``name`` lives; ConfigError listing the known suites if absent."""
+    path = config.expectations_path().resolve() / f"{name}{SUITE_SUFFIX}"
+    if path.is_file():
+        return path
+    known = ", ".join(p.stem for p in suite_files(config)) or "none"
+    raise ConfigError(f"{config.source}: no suite named {name!r} (looked for {path}; "
+                      f"suites there: {known})")
+
+
+def load_suites(config: MonitorConfig, table: TableConfig,
+                only: Sequence[str] | None = None) -> list[Suite]:
+    """The suites configured for ``table`` (or just ``only``), read from their files."""
+    names = list(only) if only else list(table.suites)
+    suites = []
+    for name in names:
+        try:
+            suites.append(load_suite(suite_path(config, name)))
+        except ConfigError as error:
+            raise ConfigError(f"table {table.name!r}: {error}") from None
+    return suites
+
+
+def check_suite(suite: Suite, columns: Collection[str] | None = None) -> list[SuiteProblem]:
+    """Problems of a suite without running it: unknown types, arguments and columns.
+
+    ``columns`` (the table's columns) enables the column check.
+    """
+    problems = []
+    seen: dict[str, int] = {}
+    for spec in suite.expectations:
+        def problem(message: str, spec: ExpectationSpec = spec) -> None:
+            problems.append(SuiteProblem(suite.source, message, spec.index, spec.label))
+
+        if spec.type not in CATALOG:
+            problem(f"unknown expectation type {spec.type!r}{_hint(spec.type, CATALOG)}")
+            continue
+        missing = [k for k in required_kwargs(spec.type) if k not in spec.kwargs]
+        if missing:
+            problem(f"missing argument(s) {', '.join(missing)}")
+        allowed = allowed_kwargs(spec.type)
+        for key in sorted(set(spec.kwargs) - allowed):
+            problem(f"unknown argument {key!r}{_hint(key, allowed)}")
+        if columns is not None and spec.type not in SCHEMA_TYPES:
+            for name in spec.columns():
+                if name not in columns:
+                    problem(f"column {name!r} does not exist (columns: "
+                            f"{', '.join(columns)})")
+        if spec.key in seen:
+            problem(f"same type and arguments as expectation #{seen[spec.key] + 1}")
+        seen.setdefault(spec.key, spec.index)
+    return problems
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

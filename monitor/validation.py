@@ -1,0 +1,224 @@
+"""The only Great Expectations adapter: run expectations through GX, map its results.
+
+``import great_expectations`` costs about two seconds, so it happens inside
+these functions, the first time GX is really needed (most suites never need
+it: ``monitor.pushdown`` evaluates the common types in SQL).
+
+GX's SQL data sources validate SQLite and PostgreSQL tables. They cannot
+validate DuckDB (every metric fails inside GX with an IndexError), so on
+DuckDB the types that pushdown does not handle come back as failed
+expectations saying so (see docs/suites.md).
+
+>>> GxValidator.supports_dialect("duckdb")
+False
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import threading
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from monitor.errors import MonitorError
+from monitor.outcomes import ExpectationOutcome
+from monitor.secrets import redact
+from monitor.suites import ExpectationSpec
+from monitor.warehouse import SqlWarehouse, TableShape, classify
+
+log = logging.getLogger(__name__)
+
+GX_DIALECTS = frozenset({"sqlite", "postgresql"})
+DUCKDB_MESSAGE = ("Great Expectations cannot validate DuckDB tables (its SQL data source "
+                  "fails on every metric) and dq-monitor does not evaluate {what} itself; "
+                  "see docs/suites.md")
+_NAMESPACE = uuid.UUID("6f1d4c52-8d0e-4f0a-9a4e-2b7c6c0d9e11")
+_LOCK = threading.RLock()
+_CONTEXT: Any = None
+_SOURCES: dict[str, Any] = {}
+
+
+def gx_context() -> Any:
+    """One ephemeral GX context per process, with its progress bars switched off."""
+    global _CONTEXT
+    with _LOCK:
+        if _CONTEXT is None:
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            # GX logs routine steps (a temporary docs folder, lossy Decimal conversions)
+            # as INFO and WARNING, one module with its own level; what matters comes
+            # back in each result instead.
+            for name in ("great_expectations", "great_expectations.data_context.types.base"):
+                logging.getLogger(name).setLevel(logging.ERROR)
+
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(
+                globally=False, metric_calculations=False)
+            _CONTEXT = context
+        return _CONTEXT
+
+
+def gx_url(warehouse: SqlWarehouse) -> str:
+    """The warehouse URL as GX accepts it (PostgreSQL needs a user and a password in it).
+
+    With trust or peer authentication the password is ignored, so a placeholder works.
+    """
+    url = sa.engine.make_url(warehouse.config.url)
+    if url.get_backend_name() == "postgresql":
+        url = url.set(username=url.username or getpass.getuser(),
+                      password=url.password or "unused")
+    return url.render_as_string(hide_password=False)
+
+
+def _data_source(warehouse: SqlWarehouse) -> Any:
+    name = f"dq_{warehouse.name}_{uuid.uuid5(_NAMESPACE, warehouse.config.url).hex[:8]}"
+    source = _SOURCES.get(name)
+    if source is None:
+        sources = gx_context().data_sources
+        url = gx_url(warehouse)
+        if warehouse.capabilities.name == "postgresql":
+            timeout_ms = int(warehouse.config.query_timeout * 1000)
+            source = sources.add_postgres(name=name, connection_string=url, kwargs={
+                "connect_args": {"options": f"-c statement_timeout={timeout_ms}",
+                                 "connect_timeout": max(1, int(warehouse.config.connect_timeout))}})
+        else:
+            source = sources.add_sqlite(name=name, connection_string=url)
+        _SOURCES[name] = source
+    return source
+
+
+def _quoted(warehouse: SqlWarehouse, name: str) -> str:
+    """GX puts table names into SQL unquoted; quote the ones that need it."""
+    preparer = warehouse.engine.dialect.identifier_preparer
+    return preparer.quote(name)
+
+
+def _exception(info: Any) -> str | None:
+    """The first exception message in a result's ``exception_info`` (two shapes exist)."""
+    if not isinstance(info, Mapping):
+        return None
+    if "raised_exception" in info:
+        if info.get("raised_exception"):
+            return str(info.get("exception_message") or "GX raised an exception")
+        return None
+    for item in info.values():
+        message = _exception(item)
+        if message:
+            return message
+    return None
+
+
+def _gx_id(spec: ExpectationSpec) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{spec.suite}#{spec.index}#{spec.key}"))
+
+
+def _outcome(spec: ExpectationSpec, result: Any, samples: int,
+             no_samples: Collection[str]) -> ExpectationOutcome:
+    details = dict(result.result or {})
+    error = _exception(result.exception_info)
+    if error:
+        return ExpectationOutcome(spec, success=False, error=redact(error.splitlines()[0]),
+                                  engine="gx")
+    values: tuple[Any, ...] = ()
+    if (samples and not result.success and spec.column not in no_samples
+            and spec.type != "expect_column_values_to_not_be_null"):
+        values = tuple(details.get("partial_unexpected_list") or ())[:samples]
+    count = details.get("unexpected_count")
+    return ExpectationOutcome(
+        spec, success=bool(result.success), observed_value=details.get("observed_value"),
+        element_count=details.get("element_count"),
+        unexpected_count=None if count is None else int(count),
+        unexpected_percent=details.get("unexpected_percent"),
+        unexpected_values=values, engine="gx")
+
+
+class GxValidator:
+    """Runs expectations through Great Expectations on a SQLite or PostgreSQL table."""
+
+    @staticmethod
+    def supports_dialect(dialect: str) -> bool:
+        return dialect in GX_DIALECTS
+
+    def evaluate(self, warehouse: SqlWarehouse, shape: TableShape,
+                 expectations: Sequence[ExpectationSpec], *, samples: int = 0,
+                 no_samples: Collection[str] = ()) -> list[ExpectationOutcome]:
+        """One outcome per expectation, in the order given."""
+        if not expectations:
+            return []
+        if not self.supports_dialect(warehouse.capabilities.name):
+            return [ExpectationOutcome(spec, success=False, engine="none",
+                                       error=DUCKDB_MESSAGE.format(what=spec.type)
+                                       if warehouse.capabilities.name == "duckdb" else
+                                       f"Great Expectations cannot validate "
+                                       f"{warehouse.capabilities.name} tables here")
+                    for spec in expectations]
+        try:
+            return self._evaluate(warehouse, shape, expectations, samples, no_samples)
+        except MonitorError:
+            raise
+        except sa.exc.SQLAlchemyError as error:
+            raise classify(error, f"Great Expectations on {shape.qualified}") from None
+        except Exception as error:  # noqa: BLE001 - GX fails in many ways; report, do not crash
+            cause = error.__cause__ if isinstance(error.__cause__, sa.exc.SQLAlchemyError) else None
+            if cause is not None:
+                raise classify(cause, f"Great Expectations on {shape.qualified}") from None
+            text = str(error).strip()
+            message = redact(text.splitlines()[0] if text else repr(error))
+            log.warning("Great Expectations failed on %s: %s", shape.qualified, message)
+            return [ExpectationOutcome(spec, success=False, engine="gx",
+                                       error=f"Great Expectations failed: {message}")
+                    for spec in expectations]
+
+    def _evaluate(self, warehouse: SqlWarehouse, shape: TableShape,
+                  expectations: Sequence[ExpectationSpec], samples: int,
+                  no_samples: Collection[str]) -> list[ExpectationOutcome]:
+        import great_expectations as gx
+
+        with _LOCK:
+            source = _data_source(warehouse)
+            asset_name = f"{shape.schema or ''}.{shape.name}.{uuid.uuid4().hex[:8]}"
+            asset = source.add_table_asset(
+                name=asset_name, table_name=_quoted(warehouse, shape.name),
+                schema_name=_quoted(warehouse, shape.schema) if shape.schema else None)
+            try:
+                batch = asset.add_batch_definition_whole_table("all").get_batch()
+                ids = {_gx_id(spec): spec for spec in expectations}
+                suite = gx.ExpectationSuite(
+                    name=f"dq_{shape.name}",
+                    expectations=[{**spec.to_gx(), "id": gid} for gid, spec in ids.items()])
+                result = batch.validate(suite, result_format={
+                    "result_format": "BASIC", "partial_unexpected_count": max(1, samples)})
+            finally:
+                source.delete_asset(asset_name)
+        by_id = {str(r.expectation_config.id): r for r in result.results}
+        out = []
+        for gid, spec in ids.items():
+            found = by_id.get(gid)
+            out.append(_outcome(spec, found, samples, no_samples) if found is not None else
+                       ExpectationOutcome(spec, success=False, engine="gx",
+                                          error="Great Expectations returned no result"))
+        return out
+
+
+def gx_problems(expectations: Sequence[ExpectationSpec]) -> dict[int, str]:
+    """Arguments GX itself rejects, by expectation index (builds each, runs nothing)."""
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    gx_context()
+    problems = {}
+    for spec in expectations:
+        try:
+            ExpectationConfiguration(type=spec.type, kwargs=dict(spec.kwargs)).to_domain_obj()
+        except Exception as error:  # noqa: BLE001 - GX raises many kinds; each is a problem
+            text = str(error).strip().splitlines()
+            problems[spec.index] = text[0] if text else type(error).__name__
+            if len(text) > 1 and "validation error" in text[0]:
+                problems[spec.index] = "; ".join(t.strip() for t in text[1:3])
+    return problems

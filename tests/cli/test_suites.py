@@ -1,0 +1,130 @@
+"""``dq-monitor suites ...`` and ``validate``: readable output, stable JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.cli import main
+from tests.helpers.gate import config_for, spec, suite_of
+from tests.helpers.warehouses import sqlite_warehouse
+
+SUITE = suite_of("people", [
+    spec("column_values_to_not_be_null", column="id"),
+    spec("column_values_to_be_between", column="age", min_value=0, max_value=120,
+         severity="warning"),
+    spec("column_values_to_match_regex", column="name", regex="^[A-Z]", severity="info"),
+])
+
+
+@pytest.fixture
+def cli(tmp_path: Path):
+    wh = sqlite_warehouse(tmp_path)
+    wh.create_table("people", {"id": sa.Integer(), "age": sa.Integer(), "name": sa.String()},
+                    [{"id": i, "age": 130 if i == 3 else 20 + i, "name": f"N{i}"}
+                     for i in range(10)])
+    config_for(wh, tmp_path, [{"name": "people", "table": "people", "suites": ["people"]}],
+               suites={"people": SUITE})
+    base = ["--config", str(tmp_path / "monitor.yaml")]
+
+    def run(*args: str) -> int:
+        return main([*base, *args])
+
+    yield run, wh, tmp_path
+    wh.dispose()
+
+
+class TestSuitesList:
+    def test_json_lists_suites_with_severities_and_tables(self, cli, capsys) -> None:
+        run, _, _ = cli
+        assert run("suites", "list", "--format", "json") == 0
+        [row] = json.loads(capsys.readouterr().out)
+        assert row["suite"] == "people"
+        assert row["tables"] == ["people"]
+        assert (row["critical"], row["warning"], row["info"]) == (1, 1, 1)
+
+    def test_table_output(self, cli, capsys) -> None:
+        run, _, _ = cli
+        assert run("suites", "list") == 0
+        assert "people" in capsys.readouterr().out
+
+
+class TestSuitesShow:
+    def test_json_has_keys_and_who_evaluates(self, cli, capsys) -> None:
+        run, _, _ = cli
+        assert run("suites", "show", "people", "--format", "json") == 0
+        shown = json.loads(capsys.readouterr().out)
+        # SQLite has no regexes in SQL: that one goes to GX.
+        assert [e["evaluated_by"] for e in shown["expectations"]] == ["SQL", "SQL", "GX"]
+        assert shown["expectations"][0]["key"] == SUITE.expectations[0].key
+
+    def test_unknown_suite_is_exit_2(self, cli, capsys) -> None:
+        run, _, _ = cli
+        assert run("suites", "show", "nope") == 2
+        assert "no suite named 'nope'" in capsys.readouterr().err
+
+
+class TestSuitesCheck:
+    def test_a_good_suite_passes(self, cli, capsys) -> None:
+        run, _, _ = cli
+        assert run("suites", "check", "--no-gx") == 0
+        assert "no problems" in capsys.readouterr().out
+
+    def test_problems_name_file_and_expectation_and_exit_2(self, cli, capsys) -> None:
+        run, _, tmp = cli
+        (tmp / "expectations" / "people.json").write_text(json.dumps({
+            "name": "people", "expectations": [
+                {"type": "expect_column_values_to_not_be_nul", "kwargs": {"column": "id"}},
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "agee"}},
+                {"type": "expect_column_values_to_not_be_null",
+                 "kwargs": {"column": "id", "mostly": 5}}]}))
+
+        assert run("suites", "check", "--format", "json") == 2
+
+        problems = json.loads(capsys.readouterr().out)["problems"]
+        assert len(problems) == 3
+        assert "expectation #1" in problems[0]
+        assert "unknown expectation type" in problems[0]
+        assert "column 'agee' does not exist" in problems[1]
+        assert "table 'people'" in problems[1]
+        assert "expectation #3" in problems[2]
+        assert "GX rejects it" in problems[2]
+
+    def test_unreadable_files_are_problems(self, cli, capsys) -> None:
+        run, _, tmp = cli
+        (tmp / "expectations" / "broken.json").write_text("{")
+        assert run("suites", "check", "--no-gx") == 2
+        assert "broken.json" in capsys.readouterr().out
+
+
+class TestValidate:
+    def test_exit_0_when_only_warnings_fail_and_results_are_stored(self, cli, capsys) -> None:
+        run, _, _ = cli
+        assert run("validate", "people", "--format", "json") == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["failed"] == 1
+        assert report["blocking"] == 0
+        assert report["results"][1]["unexpected_values"] == [130]
+
+        assert run("suites", "history", "people", "--expectation", "age",
+                   "--format", "json") == 0
+        [stored] = json.loads(capsys.readouterr().out)
+        assert stored["success"] is False
+        assert stored["unexpected_count"] == 1
+
+    def test_exit_1_when_a_critical_expectation_fails(self, cli, capsys) -> None:
+        run, wh, _ = cli
+        wh.execute("UPDATE people SET id = NULL WHERE id = 1")
+        assert run("validate", "people", "--no-store") == 1
+        assert "1 blocking" in capsys.readouterr().out
+        assert run("suites", "history", "people") == 0
+        assert "no stored expectation results" in capsys.readouterr().out
+
+    def test_a_table_without_suites_is_a_usage_error(self, cli, tmp_path, capsys) -> None:
+        run, wh, _ = cli
+        config_for(wh, tmp_path, [{"name": "people", "table": "people"}])
+        assert run("validate", "people") == 2
+        assert "has no 'suites'" in capsys.readouterr().err

@@ -1,0 +1,189 @@
+"""The gate: Python API for orchestrators, CLI exit codes, verdicts in the history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor import gate
+from monitor.cli import main
+from monitor.context import MonitorContext
+from monitor.errors import MonitorError, WarehouseUnavailable
+from monitor.store.expectations import expectation_history
+from monitor.store.verdicts import verdict_history
+from tests.helpers.gate import (
+    ORDER_TYPES,
+    config_for,
+    daily_orders,
+    pg_warehouse_under_test,
+    spec,
+    suite_of,
+)
+from tests.helpers.warehouses import WarehouseUnderTest, sqlite_warehouse
+
+END = dt.date(2026, 3, 9)  # a Monday
+NOW = dt.datetime(2026, 3, 10, 6, tzinfo=dt.UTC)  # 22h after the last orders (08:00 + ...)
+SUITE = suite_of("orders", [spec("column_values_to_not_be_null", column="customer_id"),
+                            spec("column_values_to_be_between", column="amount", min_value=0,
+                                 max_value=1000),
+                            spec("column_mean_to_be_between", column="amount", min_value=500,
+                                 severity="warning")])
+TABLE = {"name": "orders", "table": "orders", "timestamp_column": "created_at",
+         "bucket": "day", "suites": ["orders"], "thresholds": {"freshness_sla": "26h"}}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseUnderTest]:
+    if request.param == "sqlite":
+        w = sqlite_warehouse(tmp_path)
+        yield w
+        w.dispose()
+    else:
+        with pg_warehouse_under_test() as w:
+            yield w
+
+
+def _ctx(wh: WarehouseUnderTest, tmp: Path, rows, now: dt.datetime = NOW) -> MonitorContext:
+    wh.create_table("orders", ORDER_TYPES, rows)
+    config = config_for(wh, tmp, [dict(TABLE)], suites={"orders": SUITE})
+    return MonitorContext(config, clock=lambda: now)
+
+
+class TestCheck:
+    def test_a_clean_table_passes_and_the_verdict_is_stored(self, wh, tmp_path) -> None:
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
+
+        result = gate.check("orders", context=ctx)
+
+        assert result.passed
+        assert result.verdict == "pass"
+        assert result.reasons == []
+        names = {c.check for c in result.checks}
+        assert {"volume", "freshness"} <= names
+        assert len(result.checks) == 5
+        assert [c.check for c in result.warnings] == ["suite:orders:mean_to_be_between(amount)"]
+        volume = next(c for c in result.checks if c.check == "volume")
+        assert volume.reason == ("40 rows, at least 50% of the usual 40 (median of 4 earlier "
+                                 "Mondays)")
+        [stored] = verdict_history(ctx.store, "orders")
+        assert stored["verdict"] == "pass"
+        assert len(stored["checks"]) == 5
+        assert len(expectation_history(ctx.store, "orders", kind="gate")) == 3
+
+    def test_a_null_spike_blocks_and_raises_gate_failed(self, wh, tmp_path) -> None:
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35, null_share_last=0.35))
+
+        with pytest.raises(gate.GateFailed) as failed:
+            gate.check("orders", context=ctx, raise_on_failure=True)
+
+        result = failed.value.result
+        assert not result.passed
+        assert failed.value.exit_code == 1
+        assert [c.check for c in result.blocking] == [
+            "suite:orders:values_to_not_be_null(customer_id)"]
+        # 14 of the last day's 40 orders, out of 35 days x 40 orders.
+        assert result.reasons == ["values_to_not_be_null(customer_id): 14 unexpected values "
+                                  "(1%)"]
+        assert verdict_history(ctx.store, "orders")[0]["verdict"] == "blocked"
+
+    def test_a_partial_last_day_blocks_on_volume(self, wh, tmp_path) -> None:
+        rows = daily_orders(END, 35, per_day=lambda day: 12 if day == END else 40)
+        ctx = _ctx(wh, tmp_path, rows)
+
+        result = gate.check("orders", context=ctx)
+
+        assert [c.reason for c in result.blocking] == [
+            "12 rows, under 50% of the usual 40 (median of 4 earlier Mondays)"]
+
+    def test_stale_data_blocks_on_freshness(self, wh, tmp_path) -> None:
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35), now=NOW + dt.timedelta(days=2))
+
+        result = gate.check("orders", context=ctx)
+
+        assert [c.check for c in result.blocking] == ["freshness"]
+        assert "over the 1d2h SLA" in result.blocking[0].reason
+
+    def test_only_the_named_suite(self, wh, tmp_path) -> None:
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
+        (tmp_path / "expectations" / "tiny.json").write_text(
+            '{"name": "tiny", "expectations": [{"type": "expect_table_row_count_to_be_between",'
+            ' "kwargs": {"min_value": 1}}]}')
+
+        result = gate.check("orders", context=ctx, suites=["tiny"], record=False)
+
+        assert [c.check for c in result.checks if c.check.startswith("suite:")] == [
+            "suite:tiny:table_row_count_to_be_between"]
+        assert verdict_history(ctx.store, "orders") == []
+
+
+class TestCouldNotEvaluate:
+    def test_a_dead_warehouse_raises_and_leaves_an_error_verdict(self, tmp_path) -> None:
+        w = sqlite_warehouse(tmp_path)
+        ctx = _ctx(w, tmp_path, daily_orders(END, 3))
+        dead = ctx.config.model_copy(update={"warehouses": {"wh": ctx.config.warehouses[
+            "wh"].model_copy(update={"url": "postgresql+psycopg://nobody@127.0.0.1:1/x",
+                                     "connect_timeout": 1})}})
+        ctx = MonitorContext(dead, store=ctx.store, clock=lambda: NOW)
+
+        with pytest.raises(WarehouseUnavailable):
+            gate.check("orders", context=ctx)
+
+        [stored] = verdict_history(ctx.store, "orders")
+        assert stored["verdict"] == "error"
+        assert "cannot connect" in stored["reason"]
+        assert ctx.store.runs("orders", kind="gate")[0].status == "failed"
+
+    def test_an_unknown_table_is_a_monitor_error(self, tmp_path) -> None:
+        w = sqlite_warehouse(tmp_path)
+        ctx = _ctx(w, tmp_path, daily_orders(END, 3))
+        with pytest.raises(MonitorError, match="no table named 'nope'"):
+            gate.check("nope", context=ctx)
+
+
+class TestGateResult:
+    def test_summary_and_dict(self) -> None:
+        check = gate.GateCheck("volume", False, "critical", "12 rows, under 50%")
+        result = gate.decide("t", [check], at=NOW, batch_id="b1")
+
+        assert result.summary == "t: blocked by 1 check: 12 rows, under 50%"
+        assert result.to_dict()["reasons"] == ["12 rows, under 50%"]
+        assert result.verdict_id == gate.verdict_id_for("t", "b1")
+        with pytest.raises(gate.GateFailed, match="blocked by 1 check"):
+            result.raise_for_failure()
+
+    def test_passing_result_returns_itself(self) -> None:
+        result = gate.decide("t", [gate.GateCheck("volume", True, "critical", "ok")], at=NOW)
+        assert result.raise_for_failure() is result
+        assert result.summary == "t: passed 1 checks"
+
+
+class TestCli:
+    def _run(self, tmp_path: Path, rows, *args: str) -> int:
+        w = sqlite_warehouse(tmp_path)
+        w.create_table("orders", ORDER_TYPES, rows)
+        table = dict(TABLE, thresholds={})  # the real clock: no freshness SLA
+        config_for(w, tmp_path, [table], suites={"orders": SUITE})
+        return main(["--config", str(tmp_path / "monitor.yaml"), "gate", "--table", "orders",
+                     *args])
+
+    def test_exit_0_when_it_passes(self, tmp_path, capsys) -> None:
+        assert self._run(tmp_path, daily_orders(END, 35)) == 0
+        assert "PASS" in capsys.readouterr().out
+
+    def test_exit_1_when_blocked(self, tmp_path, capsys) -> None:
+        code = self._run(tmp_path, daily_orders(END, 35, null_share_last=0.35), "--format",
+                         "json")
+        import json
+
+        assert code == 1
+        assert json.loads(capsys.readouterr().out)["verdict"] == "blocked"
+
+    def test_exit_2_when_it_cannot_evaluate(self, tmp_path, capsys) -> None:
+        w = sqlite_warehouse(tmp_path)
+        config_for(w, tmp_path, [dict(TABLE)], suites={"orders": SUITE})  # no table created
+        code = main(["--config", str(tmp_path / "monitor.yaml"), "gate", "--table", "orders"])
+        assert code == 2
+        assert "does not exist" in capsys.readouterr().err

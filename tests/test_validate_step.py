@@ -1,0 +1,120 @@
+"""The validate step of a run: findings per expectation, results in the run's commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.context import MonitorContext
+from monitor.runner import STEPS, run_table
+from monitor.store.expectations import expectation_history
+from monitor.validate_step import validate_now, validate_suites
+from tests.helpers.gate import config_for, spec, suite_of
+from tests.helpers.warehouses import sqlite_warehouse
+
+T0 = dt.datetime(2026, 3, 2, 6, tzinfo=dt.UTC)
+SUITE = suite_of("orders", [
+    spec("column_values_to_not_be_null", column="customer_id"),
+    spec("column_values_to_be_between", column="amount", min_value=0, severity="warning"),
+    spec("column_values_to_not_be_null", column="coupon", severity="info"),
+])
+
+
+@pytest.fixture
+def setup(tmp_path: Path, store):
+    wh = sqlite_warehouse(tmp_path)
+    wh.create_table("orders", {"id": sa.Integer(), "customer_id": sa.Integer(),
+                               "amount": sa.Float()},
+                    [{"id": i, "customer_id": None if i < 3 else i, "amount": -1.0 if i == 9
+                      else float(i)} for i in range(20)])
+    config = config_for(wh, tmp_path, [{"name": "orders", "table": "orders",
+                                        "suites": ["orders"],
+                                        "columns": {"amount": {"tags": ["pii"]}}}],
+                        suites={"orders": SUITE})
+    yield wh, MonitorContext(config, store=store, clock=lambda: T0)
+    wh.dispose()
+
+
+class TestValidateSuites:
+    def test_is_a_step_of_every_run(self) -> None:
+        assert validate_suites in STEPS
+
+    def test_one_finding_per_expectation_with_its_severity(self, setup) -> None:
+        _, ctx = setup
+
+        result = run_table(ctx, ctx.config.table("orders"), as_of=T0)
+
+        found = [f for f in result.found if f.kind == "expectation"]
+        assert result.ok
+        assert [(f.severity, f.failing) for f in found] == [
+            ("critical", True), ("warning", True), ("info", True)]
+        keys = {f.check for f in found}
+        assert keys == {f"suite:orders:{s.key}" for s in SUITE.expectations}
+        assert "3 unexpected values" in found[0].reason
+        assert "does not exist" in found[2].reason  # a missing column fails, not crashes
+
+    def test_results_are_stored_once_per_run_and_queryable_over_time(self, setup) -> None:
+        wh, ctx = setup
+        table = ctx.config.table("orders")
+        run_table(ctx, table, as_of=T0)
+        run_table(ctx, table, as_of=T0)  # the same run again: replaced, not duplicated
+        wh.execute("UPDATE orders SET customer_id = 1 WHERE customer_id IS NULL")
+        run_table(ctx, table, as_of=T0 + dt.timedelta(hours=1))
+
+        history = expectation_history(ctx.store, "orders", expectation="customer_id")
+
+        assert [(r.ts, r.success, r.unexpected_count) for r in history] == [
+            (T0.replace(tzinfo=None), False, 3),
+            (T0.replace(tzinfo=None) + dt.timedelta(hours=1), True, 0)]
+
+    def test_pii_columns_keep_no_unexpected_values(self, setup) -> None:
+        _, ctx = setup
+        run_table(ctx, ctx.config.table("orders"), as_of=T0)
+
+        [between] = expectation_history(ctx.store, "orders", expectation="amount")
+
+        assert between.unexpected_count == 1
+        assert between.unexpected_values is None
+
+    def test_runs_as_of_the_past_do_not_validate_the_present(self, setup) -> None:
+        _, ctx = setup
+
+        result = run_table(ctx, ctx.config.table("orders"), as_of=T0 - dt.timedelta(days=3))
+
+        assert not [f for f in result.found if f.kind == "expectation"]
+        assert any("suites not validated" in p for p in result.problems)
+
+    def test_tables_without_suites_are_left_alone(self, setup, tmp_path: Path) -> None:
+        wh, ctx = setup
+        config = config_for(wh, tmp_path, [{"name": "orders", "table": "orders"}])
+        ctx2 = MonitorContext(config, store=ctx.store, clock=lambda: T0)
+
+        result = run_table(ctx2, config.table("orders"), as_of=T0)
+
+        assert not [f for f in result.found if f.kind == "expectation"]
+
+
+class TestValidateNow:
+    def test_records_a_validate_run(self, setup) -> None:
+        _, ctx = setup
+
+        report, run_id = validate_now(ctx, ctx.config.table("orders"))
+
+        assert not report.passed
+        assert run_id.endswith("#validate")
+        assert ctx.store.run(run_id).status == "success"
+        assert len(expectation_history(ctx.store, "orders", kind="validate")) == 3
+        assert expectation_history(ctx.store, "orders", kind="profile") == []
+
+    def test_a_missing_table_fails_the_run_and_raises(self, setup) -> None:
+        wh, ctx = setup
+        wh.execute("DROP TABLE orders")
+        from monitor.errors import ObjectNotFound
+
+        with pytest.raises(ObjectNotFound):
+            validate_now(ctx, ctx.config.table("orders"))
+        [run] = ctx.store.runs("orders", kind="validate")
+        assert run.status == "failed"
