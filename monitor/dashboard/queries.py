@@ -81,19 +81,27 @@ def _count_if(condition: Any) -> Any:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
+#: Run kinds that say whether a table is being monitored.
+MONITORING_KINDS = ("profile", "backfill")
+
+
 def _run_stats(tables: Sequence[str] | None) -> sa.Subquery:
     """Per table: run counts, the last success, and the id of the newest run (one index
     seek per table, not a sort of every run)."""
     success = runs.c.status == "success"
     newest = runs.alias("newest_run")
+    # Health follows the monitoring runs; validate/gate/ingest runs have their own sections.
+    monitoring = runs.c.kind.in_(MONITORING_KINDS)
     last_run_id = sa.select(newest.c.run_id).where(
-        newest.c.table_name == runs.c.table_name).order_by(
+        newest.c.table_name == runs.c.table_name,
+        newest.c.kind.in_(MONITORING_KINDS)).order_by(
         newest.c.started_at.desc(), newest.c.run_id.desc()).limit(1).scalar_subquery()
     return sa.select(
         runs.c.table_name, sa.func.count().label("runs"), _count_if(success).label("successes"),
         sa.func.max(sa.case((success, runs.c.finished_at))).label("last_success_at"),
         last_run_id.label("last_run_id"),
-    ).where(_among(runs.c.table_name, tables)).group_by(runs.c.table_name).subquery("run_stats")
+    ).where(_among(runs.c.table_name, tables), monitoring).group_by(
+        runs.c.table_name).subquery("run_stats")
 
 
 def _snapshot(tables: Sequence[str] | None) -> sa.Subquery:
