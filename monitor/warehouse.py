@@ -239,6 +239,9 @@ def classify(error: BaseException, what: str, *, timeout: float | None = None) -
     if sqlstate in _NOT_FOUND_SQLSTATES or name == "CatalogException" or any(
             w in lowered for w in _NOT_FOUND_WORDS):
         return ObjectNotFound(f"{what}: {text}")
+    if "user-defined function raised exception" in lowered:
+        # SQLite's REGEXP is Python's re: a bad pattern fails every time.
+        return QueryFailed(f"{what}: {text} (an invalid regular expression?)")
     if isinstance(error, sa.exc.OperationalError) and not sqlstate:
         return WarehouseUnavailable(f"{what}: {text}")
     return QueryFailed(f"{what}: {text}")

@@ -27,8 +27,10 @@ class TestSupports:
 
     def test_regex_only_where_the_dialect_has_one(self) -> None:
         case = spec("column_values_to_match_regex", column="c", regex="^a")
-        assert not supports(case, "string", capabilities_for("sqlite"))
+        assert supports(case, "string", capabilities_for("sqlite"))  # Python REGEXP function
         assert supports(case, "string", capabilities_for("postgresql"))
+        assert not supports(case, "string", capabilities_for("mssql"))
+        assert not supports(case, "integer", capabilities_for("postgresql"))
 
     def test_sets_must_match_the_column_kind(self) -> None:
         case = spec("column_values_to_be_in_set", column="c", value_set=["1", 2])
