@@ -32,12 +32,15 @@ from monitor.metrics.definitions import (
     column_metrics,
     parse_db_time,
 )
-from monitor.metrics.scan import compile_scan
+from monitor.metrics.scan import Scan, compile_scan
+from monitor.metrics.states import State
 from monitor.timeutil import Granularity, as_utc, bucket_width, floor_time, iso, utcnow
 from monitor.warehouse import SqlWarehouse, TableShape
 
 log = logging.getLogger(__name__)
 _JUST_AFTER = dt.timedelta(milliseconds=1)
+#: Up to this many buckets, a range is profiled with one plain aggregate per bucket.
+SMALL_RANGE = 4
 
 
 @dataclass(frozen=True)
@@ -251,7 +254,8 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                     start: dt.datetime | None = None, end: dt.datetime | None = None,
                     distinct: DistinctMode = "auto", distinct_columns: Sequence[str] | None = None,
                     shape: TableShape | None = None) -> list[BucketProfile]:
-    """Per-bucket metrics for rows stamped in ``[start, end)`` in one grouped scan.
+    """Per-bucket metrics for rows stamped in ``[start, end)``: one grouped scan, or one
+    plain aggregate per bucket when the range covers at most ``SMALL_RANGE`` buckets.
 
     Distinct counts per bucket cost a sort per column on engines without an
     approximate aggregate, so they are computed only for ``distinct_columns``
@@ -270,43 +274,64 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
         metrics += column_metrics(col.name, kinds[col.name],
                                   distinct=method if col.name in wanted else "off", caps=caps)
     ts = shape.table.c[table.timestamp_column]
-    conditions = []
+    visible = []
+    if end is not None and table.loaded_at_column:
+        # Rows loaded after ``end`` were not in the table yet: a late load is late.
+        loaded = shape.table.c[table.loaded_at_column]
+        visible.append(sa.or_(loaded.is_(None), caps.before(loaded, as_utc(end) + _JUST_AFTER)))
+    extra = {"_dq_latest": sa.func.max(caps.timestamp(ts))}
+    if table.loaded_at_column:
+        extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))
+    what = f"bucketed profile of {table.name!r} ({shape.qualified})"
+    width = bucket_width(table.bucket)
+    if start is not None and end is not None and (
+            as_utc(end) - floor_time(as_utc(start), table.bucket)) <= SMALL_RANGE * width:
+        # A few buckets (an incremental run): one plain aggregate per bucket. A grouped
+        # query would make PostgreSQL guess one group per row (it has no statistics on
+        # date_trunc(...)) and sort every row, spilling to disk; a plain aggregate over
+        # an index range does not sort at all.
+        out = []
+        cursor = floor_time(as_utc(start), table.bucket)
+        while cursor < as_utc(end):
+            stop = min(cursor + width, as_utc(end))
+            where = sa.and_(caps.at_or_after(ts, max(cursor, as_utc(start))),
+                            caps.before(ts, stop), *visible)
+            scan = compile_scan(shape.table, kinds, metrics, caps, where=where, extra=extra)
+            with warehouse.connect() as conn:
+                row = warehouse.execute(conn, scan.statement, what=what).mappings().one()
+            if row[scan.labels[State("rows")]]:
+                out.append(_bucket_profile(scan, row, cursor, table.bucket))
+            cursor += width
+        return out
+    conditions = list(visible)
     if start is not None:
         conditions.append(caps.at_or_after(ts, as_utc(start)))
     if end is not None:
         conditions.append(caps.before(ts, as_utc(end)))
-        if table.loaded_at_column:
-            # Rows loaded after ``end`` were not in the table yet: a late load is late.
-            loaded = shape.table.c[table.loaded_at_column]
-            conditions.append(sa.or_(loaded.is_(None),
-                                     caps.before(loaded, as_utc(end) + _JUST_AFTER)))
-    extra = {"_dq_latest": sa.func.max(caps.timestamp(ts))}
-    if table.loaded_at_column:
-        extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))
     scan = compile_scan(shape.table, kinds, metrics, caps,
                         where=sa.and_(*conditions) if conditions else None,
                         bucket=(table.timestamp_column, table.bucket), extra=extra)
     with warehouse.connect() as conn:
-        rows = warehouse.execute(conn, scan.statement,
-                                 what=f"bucketed profile of {table.name!r} ({shape.qualified})"
-                                 ).mappings().all()
+        rows = warehouse.execute(conn, scan.statement, what=what).mappings().all()
     out = []
     for row in rows:
         bucket_start = parse_db_time(row["_dq_bucket"])
-        if bucket_start is None:
-            continue
-        values = scan.read(row)
-        columns: dict[str, dict[str, Any]] = {}
-        for (column, name), value in values.items():
-            if column is not None:
-                columns.setdefault(column, {})[name] = value
-        out.append(BucketProfile(
-            start=bucket_start, granularity=table.bucket,
-            row_count=int(values[(None, "row_count")]), columns=columns,
-            latest_timestamp=parse_db_time(row["_dq_latest"]),
-            latest_loaded_at=parse_db_time(row.get("_dq_loaded")),
-        ))
+        if bucket_start is not None:
+            out.append(_bucket_profile(scan, row, bucket_start, table.bucket))
     return out
+
+
+def _bucket_profile(scan: Scan, row: sa.RowMapping, start: dt.datetime,
+                    granularity: Granularity) -> BucketProfile:
+    values = scan.read(row)
+    columns: dict[str, dict[str, Any]] = {}
+    for (column, name), value in values.items():
+        if column is not None:
+            columns.setdefault(column, {})[name] = value
+    return BucketProfile(start=start, granularity=granularity,
+                         row_count=int(values[(None, "row_count")]), columns=columns,
+                         latest_timestamp=parse_db_time(row["_dq_latest"]),
+                         latest_loaded_at=parse_db_time(row.get("_dq_loaded")))
 
 
 def with_empty_buckets(buckets: Sequence[BucketProfile], *, granularity: Granularity,
