@@ -83,6 +83,8 @@ def _count_if(condition: Any) -> Any:
 
 #: Run kinds that say whether a table is being monitored.
 MONITORING_KINDS = ("profile", "backfill")
+#: Run kinds whose expectation results judge the table itself (not an incoming batch).
+VALIDATING_KINDS = ("profile", "validate")
 
 
 def _run_stats(tables: Sequence[str] | None) -> sa.Subquery:
@@ -159,8 +161,13 @@ def _detection_state(tables: Sequence[str] | None, since: dt.datetime | None) ->
 
 def _validation(tables: Sequence[str] | None) -> sa.Subquery:
     e = expectation_results
+    # Validations of the table itself; a gated batch that was blocked is the gate
+    # doing its job (shown with the gate verdicts), not a problem of the table.
+    of_table = e.c.run_id.in_(sa.select(runs.c.run_id).where(
+        runs.c.kind.in_(VALIDATING_KINDS)))
     newest = sa.select(e.c.table_name, sa.func.max(e.c.ts).label("ts")).where(
-        _among(e.c.table_name, tables)).group_by(e.c.table_name).subquery("newest_validation")
+        _among(e.c.table_name, tables), of_table).group_by(e.c.table_name).subquery(
+        "newest_validation")
     failed = e.c.success == sa.false()
     return sa.select(
         newest.c.table_name, newest.c.ts.label("validated_at"),
@@ -168,7 +175,7 @@ def _validation(tables: Sequence[str] | None) -> sa.Subquery:
         _count_if(sa.and_(failed, e.c.severity == "critical")).label(
             "failed_critical_expectations"),
     ).select_from(newest.join(e, sa.and_(e.c.table_name == newest.c.table_name,
-                                         e.c.ts == newest.c.ts))
+                                         e.c.ts == newest.c.ts, of_table))
                   ).group_by(newest.c.table_name, newest.c.ts).subquery("validation")
 
 

@@ -263,3 +263,23 @@ class TestFrame:
 
         assert str(found["resolved_at"].dtype).startswith("datetime64")
         assert str(found["muted_until"].dtype).startswith("datetime64")
+
+
+class TestValidationOfTheTableOnly:
+    def test_a_blocked_batch_does_not_fail_the_table(self, sqlite_store: SqlMetricStore):
+        now = naive_now()
+        seeder = Seeder()
+        profiled = seeder.run("orders", now - dt.timedelta(hours=2))
+        seeder.expectation("orders", now - dt.timedelta(hours=2), "expect_column_values_to_"
+                           "not_be_null", column="id", run_id=profiled, success=True,
+                           severity="critical")
+        ingested = seeder.run("orders", now - dt.timedelta(hours=1), kind="ingest")
+        seeder.expectation("orders", now - dt.timedelta(hours=1), "expect_column_values_to_"
+                           "not_be_null", column="id", run_id=ingested, success=False,
+                           severity="critical")
+        seeder.write(sqlite_store)
+
+        state = queries.latest_state(sqlite_store).set_index("table_name")
+
+        assert state.loc["orders", "failed_expectations"] == 0
+        assert state.loc["orders", "validated_at"] == now - dt.timedelta(hours=2)
