@@ -31,6 +31,7 @@ from types import FrameType
 
 import sqlalchemy as sa
 
+from monitor.alerts.outbox import flush_outbox
 from monitor.config import MonitorConfig
 from monitor.context import MonitorContext
 from monitor.errors import ConfigError, MonitorError, StoreError
@@ -91,6 +92,10 @@ def recover_orphans(store: SqlMetricStore, *, started_before: dt.datetime | None
     return marked
 
 
+#: Seconds between two background passes over the alert outbox.
+DELIVERY_INTERVAL = 30.0
+
+
 class Service:
     """The scheduler service of one config; see the module docstring."""
 
@@ -111,6 +116,8 @@ class Service:
         self._signals: list[int] = []
         self._reload_requested = False
         self._replay_due = 0.0
+        self._deliver_due = 0.0
+        self._delivery: threading.Thread | None = None
         self.started_at: dt.datetime | None = None
 
     @property
@@ -216,6 +223,8 @@ class Service:
                     self.reload()
                 if time.monotonic() >= self._replay_due:
                     self.replay_spool()
+                if time.monotonic() >= self._deliver_due:
+                    self.deliver_alerts()
                 thread = getattr(self.scheduler, "_thread", None)
                 if thread is not None and not thread.is_alive():
                     log.critical("the scheduler thread died; exiting so a supervisor restarts us")
@@ -250,6 +259,26 @@ class Service:
 
     def _on_reload_signal(self, signum: int, frame: FrameType | None) -> None:
         self._reload_requested = True
+
+    def deliver_alerts(self) -> None:
+        """Retry due alerts from the outbox in the background (Slack may have been down).
+
+        Runs also deliver after their commit; this pass makes sure a retry does not
+        wait for the next run of the table.
+        """
+        self._deliver_due = time.monotonic() + DELIVERY_INTERVAL
+        if self._delivery is not None and self._delivery.is_alive():
+            return
+
+        def deliver() -> None:
+            try:
+                flush_outbox(self.ctx)
+            except (MonitorError, OSError) as error:
+                log.warning("alert delivery pass failed: %s", error)
+
+        self._delivery = threading.Thread(target=deliver, name="dq-alert-delivery",
+                                          daemon=True)
+        self._delivery.start()
 
     def replay_spool(self) -> None:
         """Write spooled results to the store if it is back (logged, never raised)."""

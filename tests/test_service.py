@@ -378,3 +378,29 @@ def _fire_times(table: str, start: dt.datetime, end: dt.datetime) -> list[dt.dat
         if moment.replace(tzinfo=None) >= end:
             return out
         out.append(moment)
+
+
+class TestDeliverAlerts:
+    def test_a_pending_alert_is_delivered_without_waiting_for_a_run(self, tmp_path: Path
+                                                                     ) -> None:
+        import sqlalchemy as sa
+
+        from monitor.alerts.outbox import OutboxMessage, enqueue
+        from monitor.config import parse_config
+        from monitor.store.schema import outbox
+
+        config = parse_config({"store": f"sqlite:///{tmp_path / 'm.db'}", "warehouses": {}},
+                              base_dir=tmp_path)
+        service = Service(config)
+        with service.store.transaction() as conn:
+            enqueue(conn, OutboxMessage(message_id="m1", table="orders", event="opened",
+                                        text="orders: rows 0, usually 900"),
+                    now=dt.datetime.now(dt.UTC))
+
+        service.deliver_alerts()
+        assert service._delivery is not None
+        service._delivery.join(10)
+
+        with service.store.connect() as conn:
+            status = conn.execute(sa.select(outbox.c.status)).scalar()
+        assert status == "delivered"
