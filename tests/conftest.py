@@ -9,12 +9,12 @@ import pytest
 
 from monitor.store import SqlMetricStore, open_store
 from monitor.warehouse import dispose_engines
-from tests.helpers.postgres import require_postgres, temporary_database, temporary_schema
+from tests.helpers.postgres import require_postgres, temporary_database
 from tests.helpers.warehouses import (
     KINDS,
     WarehouseUnderTest,
-    base_url_for_schema,
     duckdb_warehouse,
+    postgres_warehouse,
     sqlite_warehouse,
 )
 
@@ -38,21 +38,28 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wareho
         yield wh
         wh.dispose()
     else:
-        with temporary_schema() as schema:
-            wh = WarehouseUnderTest("postgresql", base_url_for_schema(), schema=schema)
+        with postgres_warehouse() as wh:
             yield wh
-            wh.dispose()
-            dispose_engines()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseUnderTest]:
+    """SQLite and PostgreSQL: the engines the gate and ingestion are tested on (Great
+    Expectations cannot validate DuckDB)."""
+    if request.param == "sqlite":
+        w = sqlite_warehouse(tmp_path)
+        yield w
+        w.dispose()
+    else:
+        with postgres_warehouse() as w:
+            yield w
 
 
 @pytest.fixture
 def pg_warehouse() -> Iterator[WarehouseUnderTest]:
     """A PostgreSQL warehouse only."""
-    with temporary_schema() as schema:
-        wh = WarehouseUnderTest("postgresql", base_url_for_schema(), schema=schema)
+    with postgres_warehouse() as wh:
         yield wh
-        wh.dispose()
-        dispose_engines()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from tests.helpers.gate import (
     ORDER_TYPES,
     config_for,
     daily_orders,
-    pg_warehouse_under_test,
     spec,
     suite_of,
 )
@@ -33,17 +31,6 @@ SUITE = suite_of("orders", [spec("column_values_to_not_be_null", column="custome
                                  severity="warning")])
 TABLE = {"name": "orders", "table": "orders", "timestamp_column": "created_at",
          "bucket": "day", "suites": ["orders"], "thresholds": {"freshness_sla": "26h"}}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseUnderTest]:
-    if request.param == "sqlite":
-        w = sqlite_warehouse(tmp_path)
-        yield w
-        w.dispose()
-    else:
-        with pg_warehouse_under_test() as w:
-            yield w
 
 
 def _ctx(wh: WarehouseUnderTest, tmp: Path, rows, now: dt.datetime = NOW) -> MonitorContext:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from tests.helpers.gate import (
     checksum,
     config_for,
     daily_orders,
-    pg_warehouse_under_test,
     spec,
     suite_of,
     table_frame,
@@ -46,17 +44,6 @@ SUITE = suite_of("orders", [
 TABLE = {"name": "orders", "table": "orders", "timestamp_column": "created_at",
          "bucket": "day", "suites": ["orders"], "thresholds": {"freshness_sla": "26h"}}
 NO_RETRY = RetryPolicy(attempts=1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseUnderTest]:
-    if request.param == "sqlite":
-        w = sqlite_warehouse(tmp_path)
-        yield w
-        w.dispose()
-    else:
-        with pg_warehouse_under_test() as w:
-            yield w
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,7 @@ import sqlalchemy as sa
 
 from monitor.config import MonitorConfig, parse_config
 from monitor.suites import ExpectationSpec, Suite
-from tests.helpers.postgres import temporary_schema
-from tests.helpers.warehouses import WarehouseUnderTest, base_url_for_schema
+from tests.helpers.warehouses import WarehouseUnderTest, postgres_warehouse
 
 FACT_TYPES = {"id": sa.BigInteger(), "grp": sa.BigInteger(), "amount": sa.Double(),
               "qty": sa.Integer(), "code": sa.String(20), "status": sa.String(20)}
@@ -62,14 +60,8 @@ def checksum(engine: sa.Engine, table: str, schema: str | None = None) -> tuple[
     return len(frame), hashlib.sha256(text.encode()).hexdigest()
 
 
-@contextmanager
-def pg_warehouse_under_test() -> Iterator[WarehouseUnderTest]:
-    with temporary_schema() as schema:
-        wh = WarehouseUnderTest("postgresql", base_url_for_schema(), schema=schema)
-        try:
-            yield wh
-        finally:
-            wh.dispose()
+#: The shared PostgreSQL warehouse helper, under the name these tests use.
+pg_warehouse_under_test = postgres_warehouse
 
 
 def config_for(wh: WarehouseUnderTest, tmp: Path, tables: list[dict[str, Any]], *,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from monitor.config import TableConfig, WarehouseConfig
 from monitor.warehouse import SqlWarehouse
+from tests.helpers.postgres import base_url, temporary_schema
 
 KINDS = ("sqlite", "duckdb", "postgresql")
 
@@ -74,7 +76,12 @@ def duckdb_warehouse(tmp: Path) -> WarehouseUnderTest:
     return WarehouseUnderTest("duckdb", f"duckdb:///{tmp / 'warehouse.duckdb'}")
 
 
-def base_url_for_schema() -> str:
-    from tests.helpers.postgres import base_url
-
-    return base_url()
+@contextmanager
+def postgres_warehouse() -> Iterator[WarehouseUnderTest]:
+    """A PostgreSQL warehouse in a schema of its own, dropped afterwards."""
+    with temporary_schema() as schema:
+        wh = WarehouseUnderTest("postgresql", base_url(), schema=schema)
+        try:
+            yield wh
+        finally:
+            wh.dispose()
