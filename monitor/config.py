@@ -354,10 +354,9 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = "
         raise ConfigError(f"{source}: the top level must be a mapping of keys, "
                           f"got {type(raw).__name__}")
     problems: list[str] = []
-    secrets = Secrets()
-    data = _interpolate(raw, "", os.environ if environ is None else environ, secrets, problems)
-    for value in secrets._values:
-        REGISTRY.add(value)
+    # Values read from the environment go straight into the process-wide registry, so
+    # they are masked in every message from here on, this function's included.
+    data = _interpolate(raw, "", os.environ if environ is None else environ, REGISTRY, problems)
     try:
         config = MonitorConfig.model_validate(
             {**data, "base_dir": str(base_dir), "source": source}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import cached_property
 
 from monitor.config import MonitorConfig, TableConfig
 from monitor.errors import ConfigError
@@ -30,7 +29,7 @@ class MonitorContext:
         self._store = store
         self._warehouses: dict[str, SqlWarehouse] = {}
 
-    @cached_property
+    @property
     def store(self) -> SqlMetricStore:
         if self._store is None:
             self._store = open_store(self.config.resolve_url(self.config.store),

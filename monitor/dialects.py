@@ -12,6 +12,7 @@ quoted by SQLAlchemy and values are bound as parameters.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -96,8 +97,6 @@ class Capabilities:
             return exact
         # strftime() hides the column from SQLite's index; a raw text comparison
         # against the previous day is a superset for every ISO layout and uses it.
-        import datetime as dt
-
         day_before = (value - dt.timedelta(days=1)).strftime("%Y-%m-%d")
         return sa.and_(column >= sa.literal(day_before, sa.String), exact)
 
@@ -106,8 +105,6 @@ class Capabilities:
         exact = self.timestamp(column) < self.bind_timestamp(value)
         if not self.timestamps_are_text:
             return exact
-        import datetime as dt
-
         day_after = (value + dt.timedelta(days=2)).strftime("%Y-%m-%d")
         return sa.and_(column < sa.literal(day_after, sa.String), exact)
 

@@ -79,8 +79,11 @@ def _band(record: dict[str, Any]) -> str:
     low, high = record.get("lower"), record.get("upper")
     if low is None and high is None:
         return "-"
-    fmt = lambda v: "-" if v is None else f"{v:,.4g}"  # noqa: E731
-    return f"{fmt(low)} .. {fmt(high)}"
+    return f"{_number(low)} .. {_number(high)}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.4g}"
 
 
 @click.command("backtest")
