@@ -34,6 +34,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench_tables import COLUMNS, orders_select  # noqa: E402
+
 from monitor.config import parse_config  # noqa: E402
 from monitor.context import MonitorContext  # noqa: E402
 from monitor.ingest import ingest_file  # noqa: E402
@@ -44,11 +46,6 @@ from monitor.suites import load_suites  # noqa: E402
 BASE_URL = os.environ.get("DQ_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA = "dq_bench_gate"
-COLUMNS = """
-    id bigint, customer_id integer, amount double precision, quantity integer,
-    price numeric(12,2), status text, country text, email text, score double precision,
-    discount double precision, created_at timestamp, note text
-"""
 NUMERIC = ("customer_id", "amount", "quantity", "price", "score", "discount")
 ALL = ("id", "customer_id", "amount", "quantity", "price", "status", "country", "email",
        "score", "discount", "created_at", "note")
@@ -57,19 +54,10 @@ COUNTRIES = ["DE", "FR", "NL", "US", "GB", "ES", "IT", "PL"]
 
 
 def generate(engine: sa.Engine, table: str, rows: int) -> None:
-    sql = f"""
-        INSERT INTO {SCHEMA}.{table}
-        SELECT i, (random() * 50000)::int, round((random() * 500)::numeric, 2)::float8,
-               (random() * 10)::int, round((random() * 100)::numeric, 2),
-               (ARRAY['paid','shipped','refunded','cancelled'])[1 + (i % 4)],
-               (ARRAY['DE','FR','NL','US','GB','ES','IT','PL'])[1 + (i % 8)],
-               CASE WHEN i % 20 = 0 THEN NULL ELSE 'user' || (i % 200000) || '@example.com' END,
-               random(), CASE WHEN i % 3 = 0 THEN NULL ELSE random() * 0.3 END,
-               now()::timestamp - ((i % 30) || ' days')::interval
-                   - ((random() * 86399)::int || ' seconds')::interval,
-               md5(i::text)
-        FROM generate_series(1, :n) AS i
-    """
+    created_at = ("now()::timestamp - ((i % 30) || ' days')::interval"
+                  " - ((random() * 86399)::int || ' seconds')::interval")
+    sql = (f"INSERT INTO {SCHEMA}.{table} {orders_select(created_at)} "
+           "FROM generate_series(1, :n) AS i")
     with engine.begin() as conn:
         conn.execute(sa.text(sql), {"n": rows})
         conn.execute(sa.text(f"ANALYZE {SCHEMA}.{table}"))

@@ -30,6 +30,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench_tables import COLUMNS, orders_select  # noqa: E402
+
 from monitor.collect import collect_metrics  # noqa: E402
 from monitor.config import TableConfig, WarehouseConfig, parse_config  # noqa: E402
 from monitor.context import MonitorContext  # noqa: E402
@@ -43,31 +45,17 @@ SCHEMA = "dq_bench_profile"
 DAY0 = dt.datetime(2026, 1, 1)
 DAYS = 20
 
-COLUMNS = """
-    id bigint, customer_id integer, amount double precision, quantity integer,
-    price numeric(12,2), status text, country text, email text, score double precision,
-    discount double precision, created_at timestamp, note text
-"""
 
 
 def generate(engine: sa.Engine, table: str, rows: int, *, first_day: int = 0,
              days: int = DAYS) -> None:
     """Rows spread evenly over ``days`` days starting at DAY0 + first_day."""
     per_day = rows // days
-    sql = f"""
-        INSERT INTO {SCHEMA}.{table}
-        SELECT i, (random() * 50000)::int, round((random() * 500)::numeric, 2)::float8,
-               (random() * 10)::int, round((random() * 100)::numeric, 2),
-               (ARRAY['paid','shipped','refunded','cancelled'])[1 + (i % 4)],
-               (ARRAY['DE','FR','NL','US','GB','ES','IT','PL'])[1 + (i % 8)],
-               CASE WHEN i % 20 = 0 THEN NULL ELSE 'user' || (i % 200000) || '@example.com' END,
-               random(), CASE WHEN i % 3 = 0 THEN NULL ELSE random() * 0.3 END,
-               timestamp '{DAY0:%Y-%m-%d}'
-                   + ((:first + (i - :offset) / :per_day) || ' days')::interval
-                   + ((random() * 86399)::int || ' seconds')::interval,
-               md5(i::text)
-        FROM generate_series(:offset, :offset + :n - 1) AS i
-    """
+    created_at = (f"timestamp '{DAY0:%Y-%m-%d}'"
+                  " + ((:first + (i - :offset) / :per_day) || ' days')::interval"
+                  " + ((random() * 86399)::int || ' seconds')::interval")
+    sql = (f"INSERT INTO {SCHEMA}.{table} {orders_select(created_at)} "
+           "FROM generate_series(:offset, :offset + :n - 1) AS i")
     with engine.begin() as conn:
         conn.execute(sa.text(sql), {"first": first_day, "offset": first_day * per_day + 1,
                                     "per_day": per_day, "n": per_day * days})
