@@ -88,19 +88,8 @@ def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
                   start.isoformat() if start else "the beginning")
         return
     profile: Profile = profile_table(warehouse, table, distinct=distinct, shape=shape,
-                                     as_of=state.as_of if state.explicit_as_of else None)
-    if not state.explicit_as_of:
-        profile = _restamp(profile, state.as_of)
+                                     as_of=state.as_of, filter_rows=state.explicit_as_of)
     state.profile = profile
     state.row_count = profile.row_count
     state.points += points_from_profile(profile)
 
-
-def _restamp(profile: Profile, as_of: dt.datetime) -> Profile:
-    """Record the profile at the run's as-of time (its key), freshness measured from then."""
-    from dataclasses import replace
-
-    freshness = profile.freshness_seconds
-    if profile.latest_timestamp is not None:
-        freshness = (as_of - profile.latest_timestamp).total_seconds()
-    return replace(profile, as_of=as_of, freshness_seconds=freshness)

@@ -183,17 +183,19 @@ def resolve_distinct(mode: DistinctMode, warehouse: SqlWarehouse, *,
 
 def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
                   as_of: dt.datetime | None = None, distinct: DistinctMode = "auto",
-                  shape: TableShape | None = None) -> Profile:
+                  shape: TableShape | None = None, filter_rows: bool = True) -> Profile:
     """Profile a whole table in one aggregate scan.
 
     With ``as_of`` and a timestamp column, only rows stamped at or before
-    ``as_of`` are profiled (the table as it was then).
+    ``as_of`` are profiled (the table as it was then); ``filter_rows=False``
+    profiles every row and only stamps the profile (and measures freshness) at
+    ``as_of``, as a scheduled run of the table now does.
     """
     started = time.perf_counter()
     shape = shape or describe_table(warehouse, table)
     caps = warehouse.capabilities
     kinds = _kinds(shape, table)
-    filtered = as_of is not None and table.timestamp_column is not None
+    filtered = filter_rows and as_of is not None and table.timestamp_column is not None
     method = resolve_distinct(distinct, warehouse, filtered=filtered)
     catalog: dict[str, float] = {}
     if method == "catalog":

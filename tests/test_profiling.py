@@ -149,6 +149,21 @@ class TestProfileTable:
 
         assert result.row_count == 2  # the first two rows; NULL times are not "before"
 
+    def test_as_of_without_filtering_only_stamps_the_profile(
+            self, warehouse: WarehouseUnderTest) -> None:
+        rows = sample_rows()
+        create(warehouse, "stamp", KINDS, rows)
+        table = warehouse.table_config("stamp", timestamp_column="created")
+        as_of = dt.datetime(2026, 3, 1, 23, tzinfo=dt.UTC)
+
+        result = profile_table(warehouse.warehouse(), table, as_of=as_of, filter_rows=False,
+                               distinct="exact")
+
+        newest = dt.datetime(2026, 3, 3, 8, 30, tzinfo=dt.UTC)
+        assert result.row_count == len(rows)
+        assert result.as_of == as_of
+        assert result.freshness_seconds == (as_of - newest).total_seconds()
+
     def test_odd_identifiers_are_quoted(self, warehouse: WarehouseUnderTest) -> None:
         kinds = {'Weird "Col" ñame': "int", "select": "text", "MixedCase": "float"}
         rows = [{'Weird "Col" ñame': 1, "select": "a", "MixedCase": 1.0},
