@@ -255,9 +255,14 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
 def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                     start: dt.datetime | None = None, end: dt.datetime | None = None,
                     distinct: DistinctMode = "auto", distinct_columns: Sequence[str] | None = None,
-                    shape: TableShape | None = None) -> list[BucketProfile]:
+                    shape: TableShape | None = None,
+                    visible_at: dt.datetime | None = None) -> list[BucketProfile]:
     """Per-bucket metrics for rows stamped in ``[start, end)``: one grouped scan, or one
     plain aggregate per bucket when the range covers at most ``SMALL_RANGE`` buckets.
+
+    With a ``loaded_at_column``, rows loaded after ``visible_at`` (default: ``end``)
+    are left out: they were not in the table yet at that time. A run passes its
+    as-of time; a backfill passes the time it runs, so late loads count.
 
     Distinct counts per bucket cost a sort per column on engines without an
     approximate aggregate, so they are computed only for ``distinct_columns``
@@ -277,10 +282,12 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                                   distinct=method if col.name in wanted else "off", caps=caps)
     ts = shape.table.c[table.timestamp_column]
     visible = []
-    if end is not None and table.loaded_at_column:
-        # Rows loaded after ``end`` were not in the table yet: a late load is late.
+    seen_at = visible_at if visible_at is not None else end
+    if seen_at is not None and table.loaded_at_column:
+        # Rows loaded after ``seen_at`` were not in the table yet: a late load is late.
         loaded = shape.table.c[table.loaded_at_column]
-        visible.append(sa.or_(loaded.is_(None), caps.before(loaded, as_utc(end) + _JUST_AFTER)))
+        visible.append(sa.or_(loaded.is_(None),
+                              caps.before(loaded, as_utc(seen_at) + _JUST_AFTER)))
     extra = {"_dq_latest": sa.func.max(caps.timestamp(ts))}
     if table.loaded_at_column:
         extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))
