@@ -40,7 +40,7 @@ from monitor.store.expectations import replace_results
 from monitor.store.verdicts import record_verdict
 from monitor.suite_runner import TableValidation, validate_table
 from monitor.suites import load_suites
-from monitor.timeutil import as_utc
+from monitor.timeutil import as_utc, not_in_future
 
 __all__ = ["GateCheck", "GateFailed", "GateResult", "check"]
 
@@ -188,6 +188,8 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
     """
     ctx = open_context(config, context)
     table_cfg = table if isinstance(table, TableConfig) else ctx.config.table(table)
+    if as_of is not None:
+        not_in_future(as_of, ctx.now(), what=f"gate of {table_cfg.name!r}: as-of time")
     at = as_utc(as_of or ctx.now()).replace(microsecond=0)
     run_id = run_key(table_cfg.name, at, "gate") if record else None
     started = time.perf_counter()

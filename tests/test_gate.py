@@ -10,7 +10,7 @@ import pytest
 from monitor import gate
 from monitor.cli import main
 from monitor.context import MonitorContext
-from monitor.errors import MonitorError, WarehouseUnavailable
+from monitor.errors import InputError, MonitorError, WarehouseUnavailable
 from monitor.store.expectations import expectation_history
 from monitor.store.verdicts import verdict_history
 from tests.helpers.gate import (
@@ -92,6 +92,14 @@ class TestCheck:
 
         assert [c.check for c in result.blocking] == ["freshness"]
         assert "over the 1d2h SLA" in result.blocking[0].reason
+
+    def test_a_future_as_of_is_refused_and_records_nothing(self, wh, tmp_path) -> None:
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
+
+        with pytest.raises(InputError, match="gate of 'orders': as-of time 2026-04-10"):
+            gate.check("orders", context=ctx, as_of=NOW + dt.timedelta(days=31))
+
+        assert verdict_history(ctx.store, "orders") == []
 
     def test_only_the_named_suite(self, wh, tmp_path) -> None:
         ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
