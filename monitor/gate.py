@@ -181,6 +181,10 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
           as_of: dt.datetime | None = None) -> GateResult:
     """Gate ``table`` as it is now: its suites, its newest batch's volume, its freshness.
 
+    For a bucketed table the batch is the newest complete bucket: the one still
+    filling at ``as_of`` (default now) is left out, so a gate in front of a build
+    works on a live table.
+
     Raises ``GateFailed`` when blocked and ``raise_on_failure`` is set, and a
     ``MonitorError`` when the gate cannot be evaluated.
 
@@ -204,14 +208,15 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
                                     samples=settings.unexpected_samples,
                                     engine=settings.engine)
         volume = table_volume(warehouse, table_cfg, shape, ctx.store,
-                              history_size=ctx.config.ingest.volume_history)
+                              history_size=ctx.config.ingest.volume_history, at=at)
     except MonitorError as error:
         if record:
             record_error(ctx, table_cfg.name, error, at=at, run_id=run_id, started=started)
         raise
     checks = [*suite_checks(validation.outcomes),
               volume_check(volume.rows, volume.history,
-                           min_ratio=table_cfg.thresholds.min_batch_ratio, what=volume.what),
+                           min_ratio=table_cfg.thresholds.min_batch_ratio, what=volume.what,
+                           batch=volume.batch),
               freshness_check(volume.latest, at, table_cfg.thresholds.freshness_sla,
                               column=table_cfg.timestamp_column)]
     result = decide(table_cfg.name, checks, at=at, run_id=run_id, validation=validation)
