@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from monitor.collect import collect_metrics, incremental_start
@@ -73,6 +75,50 @@ class TestCollectMetrics:
         assert rewritten == [8, 9, 10]  # lookback day 8, then the new days 9 and 10
         total = ctx.store.points("orders", metric="row_count", granularity="snapshot")[-1]
         assert total.value == 40
+
+    def test_rows_without_a_timestamp_count_and_are_a_completeness_finding(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        # Arrange: 5 days of 4 rows, and 3 rows whose timestamp is NULL
+        data = rows_for(range(5)) + [{"id": 900 + i, "amount": 1.0, "created": None}
+                                     for i in range(3)]
+        warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                          "created": sa.DateTime()}, data)
+        ctx = context(tmp_path, warehouse)
+        as_of = (DAY0 + dt.timedelta(days=5)).replace(tzinfo=dt.UTC)
+
+        # Act: the first run, then an incremental one a day later
+        first = run_table(ctx, ctx.config.table("orders"), as_of=as_of)
+        second = run_table(ctx, ctx.config.table("orders"), as_of=as_of + dt.timedelta(days=1))
+
+        # Assert: the table's row count is the real count (pandas), both times
+        frame = pd.DataFrame(data)
+        totals = [p.value for p in ctx.store.points("orders", metric="row_count",
+                                                    granularity="snapshot")]
+        assert totals == [len(frame), len(frame)] == [23, 23]
+        assert (first.row_count, second.row_count) == (23, 23)
+        [finding] = [f for f in second.found if f.check == "rule:null_timestamps"]
+        assert (finding.failing, finding.severity, finding.observed) == (True, "warning", 3.0)
+        assert finding.reason == ("3 of 23 rows (13.0%) have no 'created': they fall in no "
+                                  "day and per-day metrics miss them")
+        rate = ctx.store.points("orders", metric="null_rate", column="created",
+                                granularity="snapshot")[-1]
+        assert rate.value == pytest.approx(frame["created"].isna().mean())
+
+    def test_a_table_whose_timestamps_are_all_null_is_not_empty(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                          "created": sa.DateTime()},
+                               [{"id": i, "amount": 2.0, "created": None} for i in range(7)])
+        ctx = context(tmp_path, warehouse, columns={"created": {"max_null_rate": 1.0}})
+        state = RunState(table=ctx.config.table("orders"), run_id="r",
+                         as_of=DAY0.replace(tzinfo=dt.UTC))
+
+        collect_metrics(ctx, state)
+
+        assert state.row_count == 7
+        [finding] = state.found
+        assert (finding.failing, finding.severity) == (False, "info")
+        assert "within max_null_rate 100.0%" in finding.reason
 
     def test_non_bucketed_table_gets_a_full_snapshot(self, warehouse: WarehouseUnderTest,
                                                      tmp_path: Path) -> None:
