@@ -127,15 +127,17 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
     table = state.table
     assert table.bucket
     try:
-        start = incremental_start(ctx, state)
+        start = fill_from = incremental_start(ctx, state)
     except StoreUnavailable as error:
-        start = outage_start(ctx, state)
+        start, fill_from = outage_start(ctx, state), None
         state.problems.append(f"measured without the metric store ({error}): profiled the "
                               f"{table.bucket}s from {start:%Y-%m-%d %H:%M} on")
+    # Without the store, the table may begin inside the window: empty buckets are
+    # filled from its first bucket, never before it.
     scanned = with_empty_buckets(
         profile_buckets(warehouse, table, start=start, end=state.as_of,
                         distinct=ctx.config.distinct_for(table), shape=shape),
-        granularity=table.bucket, start=start, end=state.as_of)
+        granularity=table.bucket, start=fill_from, end=state.as_of)
     complete = [b for b in scanned if b.end <= state.as_of]
     rows, latest, nulls = _totals(ctx, state, warehouse, shape, start, scanned)
     ts = to_naive_utc(state.as_of)

@@ -9,11 +9,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from monitor.collect import collect_metrics, incremental_start
+from monitor.collect import OUTAGE_BUCKETS, collect_metrics, incremental_start, outage_start
 from monitor.run_state import RunState
 from monitor.runner import run_table
+from monitor.spool import Spool
 from monitor.store import schema
 from tests.helpers.contexts import make_context
+from tests.helpers.postgres import temporary_database
+from tests.helpers.serve import database_down
 from tests.helpers.warehouses import WarehouseUnderTest
 
 DAY0 = dt.datetime(2026, 6, 1)
@@ -134,3 +137,69 @@ class TestCollectMetrics:
         assert state.profile.as_of == as_of
         assert state.row_count == 8
         assert {p.granularity for p in state.points} == {"snapshot"}
+
+
+class TestOutageStart:
+    def test_a_safe_lookback_from_the_as_of_bucket(self, tmp_path: Path) -> None:
+        ctx = make_context(tmp_path, warehouses={"w": "sqlite://"}, tables=[
+            {"name": "t", "warehouse": "w", "table": "t", "timestamp_column": "c",
+             "bucket": "hour", "lookback_buckets": 100}])
+        state = RunState(table=ctx.config.table("t"), run_id="r",
+                         as_of=dt.datetime(2026, 6, 10, 6, 30, tzinfo=dt.UTC))
+        daily = state.table.model_copy(update={"bucket": "day", "lookback_buckets": None})
+
+        hourly_start = outage_start(ctx, state)
+        daily_start = outage_start(ctx, RunState(table=daily, run_id="r", as_of=state.as_of))
+
+        assert hourly_start == dt.datetime(2026, 6, 6, 2, tzinfo=dt.UTC)  # 100 > 48 hours
+        assert daily_start == dt.datetime(2026, 6, 10, tzinfo=dt.UTC) - dt.timedelta(
+            days=OUTAGE_BUCKETS["day"])
+
+
+@pytest.mark.postgres
+class TestStoreOutage:
+    def test_a_bucketed_run_measures_without_the_store_and_replays_without_a_hole(
+            self, pg_warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        # Arrange: 10 days of orders (3 without a timestamp); days 0-7 stored by a first run
+        data = rows_for(range(10)) + [{"id": 900 + i, "amount": 1.0, "created": None}
+                                      for i in range(3)]
+        pg_warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                             "created": sa.DateTime()}, data)
+        day = dt.timedelta(days=1)
+        with temporary_database("dq_store") as url:
+            ctx = make_context(tmp_path, store=url, warehouses={"wh": pg_warehouse.url},
+                               tables=[{"name": "orders", "warehouse": "wh", "table": "orders",
+                                        "schema": pg_warehouse.schema,
+                                        "timestamp_column": "created", "bucket": "day"}],
+                               profiling={"max_retries": 1})
+            table = ctx.config.table("orders")
+            first = run_table(ctx, table, scheduled_at=(DAY0 + 8 * day).replace(tzinfo=dt.UTC),
+                              trigger="schedule")
+            spool = Spool(tmp_path / "spool", ctx.config)
+            when = (DAY0 + 10 * day).replace(tzinfo=dt.UTC)
+
+            # Act: the store is unreachable for the next scheduled run, then comes back
+            with database_down(url):
+                result = run_table(ctx, table, scheduled_at=when, trigger="schedule",
+                                   spool=spool, once=True)
+            replay = spool.replay(ctx.store)
+            stored = {p.ts: p.value for p in ctx.store.points("orders", metric="row_count",
+                                                              granularity="day")}
+            totals = {p.ts: p.value for p in ctx.store.points("orders", metric="row_count",
+                                                              granularity="snapshot")}
+            run = ctx.store.run(result.run_id)
+            after = run_table(ctx, table, scheduled_at=when + day, trigger="schedule")
+            ctx.store.dispose()
+
+        # Assert: spooled, not failed; every day is stored with its pandas count
+        frame = pd.DataFrame(data)
+        per_day = frame.dropna().groupby(frame["created"].dropna().dt.floor("D")).size()
+        assert first.ok
+        assert result.status == "spooled"
+        assert any("measured without the metric store" in p for p in result.problems)
+        assert replay.replayed == [result.run_id]
+        assert run is not None and run.status == "success"
+        assert {ts: int(v) for ts, v in stored.items()} == {
+            ts.to_pydatetime(): int(n) for ts, n in per_day.items()}
+        assert totals[when.replace(tzinfo=None)] == len(frame) == 43
+        assert after.ok and after.row_count == 43
