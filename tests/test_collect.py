@@ -198,8 +198,10 @@ class TestStoreOutage:
         assert result.status == "spooled"
         assert any("measured without the metric store" in p for p in result.problems)
         assert replay.replayed == [result.run_id]
-        assert run is not None and run.status == "success"
+        assert run is not None
+        assert run.status == "success"
         assert {ts: int(v) for ts, v in stored.items()} == {
             ts.to_pydatetime(): int(n) for ts, n in per_day.items()}
         assert totals[when.replace(tzinfo=None)] == len(frame) == 43
-        assert after.ok and after.row_count == 43
+        assert after.ok
+        assert after.row_count == 43
