@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ from monitor.spool import Spool
 from monitor.store import schema
 from tests.helpers.contexts import make_context
 from tests.helpers.postgres import temporary_database
-from tests.helpers.serve import database_down
+from tests.helpers.serve import backends_running, database_down, wait_for
 from tests.helpers.warehouses import WarehouseUnderTest
 
 DAY0 = dt.datetime(2026, 6, 1)
@@ -205,3 +207,44 @@ class TestStoreOutage:
         assert totals[when.replace(tzinfo=None)] == len(frame) == 43
         assert after.ok
         assert after.row_count == 43
+
+    def test_the_store_going_down_during_the_scan_counts_rows_in_the_warehouse(
+            self, pg_warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        # Arrange: orders behind a view whose every scan sleeps 1s; days 0-7 stored
+        data = rows_for(range(10))
+        pg_warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                             "created": sa.DateTime()}, data)
+        schema_name = pg_warehouse.schema
+        pg_warehouse.execute(f'CREATE VIEW "{schema_name}".slow_orders AS SELECT o.* FROM '
+                             f'"{schema_name}".orders o CROSS JOIN (SELECT pg_sleep(1)) s')
+        day = dt.timedelta(days=1)
+        with temporary_database("dq_store") as url:
+            ctx = make_context(tmp_path, store=url, warehouses={"wh": pg_warehouse.url},
+                               tables=[{"name": "orders", "warehouse": "wh",
+                                        "table": "slow_orders", "schema": schema_name,
+                                        "timestamp_column": "created", "bucket": "day"}],
+                               profiling={"max_retries": 0})
+            table = ctx.config.table("orders")
+            assert run_table(ctx, table, scheduled_at=(DAY0 + 8 * day).replace(
+                tzinfo=dt.UTC)).ok
+            spool = Spool(tmp_path / "spool", ctx.config)
+            results: list[Any] = []
+            thread = threading.Thread(target=lambda: results.append(run_table(
+                ctx, table, scheduled_at=(DAY0 + 10 * day).replace(tzinfo=dt.UTC),
+                trigger="schedule", spool=spool, once=True)))
+
+            # Act: the store goes down once the run (which read the watermark) is scanning
+            thread.start()
+            wait_for(lambda: backends_running(f"{schema_name}.slow_orders"), timeout=10,
+                     what="the bucket scan")
+            with database_down(url):
+                thread.join(60)
+            replay = spool.replay(ctx.store)
+            total = ctx.store.points("orders", metric="row_count", granularity="snapshot")[-1]
+            ctx.store.dispose()
+
+        # Assert
+        [result] = results
+        assert result.status == "spooled"
+        assert replay.replayed == [result.run_id]
+        assert (result.row_count, total.value) == (len(data), len(data))
