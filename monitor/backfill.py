@@ -4,6 +4,13 @@ A table that already has data needs no cold start: one grouped scan per chunk
 of the range computes every past bucket, and the detectors judge the whole
 history walk-forward (each point only on the points before it).
 
+As of when: a backfill measures the past as the table holds it *now*, when the
+backfill runs. Every row stamped in a bucket counts, however late it was loaded
+(``loaded_at_column`` only yields each bucket's arrival delay), so a backfill
+never stores fewer rows for a bucket than a scheduled run saw. ``--until``
+bounds which buckets are computed, not which rows are visible; it cannot lie
+in the future, and only complete buckets are computed.
+
 >>> # dq-monitor backfill orders --since 2026-01-01
 """
 
@@ -27,9 +34,9 @@ from monitor.profiling import (
 )
 from monitor.store import run_key
 from monitor.store.detections import replace_detections
-from monitor.timeutil import as_utc, bucket_width, floor_time
+from monitor.timeutil import as_utc, bucket_width, floor_time, not_in_future
 from monitor.warehouse import TableShape
-from monitor.watch import watches_for
+from monitor.watch import training_span, watches_for
 
 #: Buckets per grouped scan: keeps each query's time bounded and the progress visible.
 CHUNK_BUCKETS = {"day": 31, "hour": 24 * 7}
@@ -49,7 +56,7 @@ class BackfillResult:
 
 
 def _profile_range(ctx: MonitorContext, table: TableConfig, shape: TableShape,
-                   start: dt.datetime, end: dt.datetime,
+                   start: dt.datetime, end: dt.datetime, observed: dt.datetime,
                    progress: Callable[[int, int], None] | None
                    ) -> tuple[list[BucketProfile], list[MetricPoint]]:
     assert table.bucket
@@ -65,7 +72,8 @@ def _profile_range(ctx: MonitorContext, table: TableConfig, shape: TableShape,
         stop = min(end, cursor + chunk * width)
         found = with_empty_buckets(
             profile_buckets(warehouse, table, start=cursor, end=stop,
-                            distinct=ctx.config.distinct_for(table), shape=shape),
+                            distinct=ctx.config.distinct_for(table), shape=shape,
+                            visible_at=observed),
             granularity=table.bucket, start=cursor, end=stop)
         buckets += found
         points += points_from_buckets(table.name, found)
@@ -81,14 +89,18 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
              progress: Callable[[int, int], None] | None = None) -> BackfillResult:
     """Profile every complete bucket in ``[since, until)`` and judge the history.
 
+    Rows count as the table holds them now (see the module docstring).
     ``progress(done, total)`` is called after each chunk of buckets.
     """
     if not table.bucket or not table.timestamp_column:
         raise ConfigError(f"table {table.name!r}: backfill needs 'timestamp_column' and "
                           f"'bucket' in the config")
     started = time.perf_counter()
+    observed = as_utc(ctx.now())
+    if until is not None:
+        not_in_future(until, observed, what=f"backfill of {table.name!r}: --until")
     start = floor_time(as_utc(since), table.bucket)
-    end = floor_time(as_utc(until or ctx.now()), table.bucket)
+    end = floor_time(min(as_utc(until or observed), observed), table.bucket)
     if end <= start:
         raise ConfigError(f"backfill of {table.name!r}: --since {start:%Y-%m-%d %H:%M} is not "
                           f"before the last complete bucket ({end:%Y-%m-%d %H:%M})")
@@ -97,13 +109,16 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
     run_id = run_key(table.name, end, kind="backfill")
     ctx.store.start_run(run_id, table.name, kind="backfill", as_of=end)
     try:
-        buckets, points = _profile_range(ctx, table, shape, start, end, progress)
+        buckets, points = _profile_range(ctx, table, shape, start, end, observed, progress)
         with ctx.store.transaction() as conn:
             ctx.store.replace_points(conn, run_id, points)
-        watches = watches_for(table, [c.name for c in shape.columns])
-        judged = judge(ctx.store, table.name,
-                       [w for w in watches if w.granularity == table.bucket],
-                       as_of=end, judge_all=True, since=start)
+        watches = [w for w in watches_for(table, [c.name for c in shape.columns])
+                   if w.granularity == table.bucket]
+        # The detectors train on the history before ``start`` too (a short backfill
+        # must not judge its first points as "learning"); only ours get new verdicts.
+        judged = judge(ctx.store, table.name, watches, as_of=end, judge_all=True,
+                       since=start - training_span(watches))
+        rows = [r for r in judged.rows if as_utc(r.ts) >= start]
     except MonitorError as error:
         with ctx.store.transaction() as conn:
             ctx.store.finish_run(conn, run_id, status="failed", error=str(error),
@@ -111,11 +126,11 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
                                  duration_seconds=time.perf_counter() - started)
         raise
     with ctx.store.transaction() as conn:
-        replace_detections(conn, run_id, judged.rows)
+        replace_detections(conn, run_id, rows)
         ctx.store.finish_run(conn, run_id, status="success",
                              row_count=sum(b.row_count for b in buckets),
                              duration_seconds=time.perf_counter() - started)
     return BackfillResult(table=table.name, run_id=run_id, buckets=len(buckets),
-                          points=len(points), detections=len(judged.rows),
-                          anomalies=sum(r.is_anomaly for r in judged.rows),
+                          points=len(points), detections=len(rows),
+                          anomalies=sum(r.is_anomaly for r in rows),
                           seconds=time.perf_counter() - started)

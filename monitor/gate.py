@@ -40,7 +40,7 @@ from monitor.store.expectations import replace_results
 from monitor.store.verdicts import record_verdict
 from monitor.suite_runner import TableValidation, validate_table
 from monitor.suites import load_suites
-from monitor.timeutil import as_utc
+from monitor.timeutil import as_utc, not_in_future
 
 __all__ = ["GateCheck", "GateFailed", "GateResult", "check"]
 
@@ -181,6 +181,10 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
           as_of: dt.datetime | None = None) -> GateResult:
     """Gate ``table`` as it is now: its suites, its newest batch's volume, its freshness.
 
+    For a bucketed table the batch is the newest complete bucket: the one still
+    filling at ``as_of`` (default now) is left out, so a gate in front of a build
+    works on a live table.
+
     Raises ``GateFailed`` when blocked and ``raise_on_failure`` is set, and a
     ``MonitorError`` when the gate cannot be evaluated.
 
@@ -188,6 +192,8 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
     """
     ctx = open_context(config, context)
     table_cfg = table if isinstance(table, TableConfig) else ctx.config.table(table)
+    if as_of is not None:
+        not_in_future(as_of, ctx.now(), what=f"gate of {table_cfg.name!r}: as-of time")
     at = as_utc(as_of or ctx.now()).replace(microsecond=0)
     run_id = run_key(table_cfg.name, at, "gate") if record else None
     started = time.perf_counter()
@@ -202,14 +208,15 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
                                     samples=settings.unexpected_samples,
                                     engine=settings.engine)
         volume = table_volume(warehouse, table_cfg, shape, ctx.store,
-                              history_size=ctx.config.ingest.volume_history)
+                              history_size=ctx.config.ingest.volume_history, at=at)
     except MonitorError as error:
         if record:
             record_error(ctx, table_cfg.name, error, at=at, run_id=run_id, started=started)
         raise
     checks = [*suite_checks(validation.outcomes),
               volume_check(volume.rows, volume.history,
-                           min_ratio=table_cfg.thresholds.min_batch_ratio, what=volume.what),
+                           min_ratio=table_cfg.thresholds.min_batch_ratio, what=volume.what,
+                           batch=volume.batch),
               freshness_check(volume.latest, at, table_cfg.thresholds.freshness_sla,
                               column=table_cfg.timestamp_column)]
     result = decide(table_cfg.name, checks, at=at, run_id=run_id, validation=validation)

@@ -54,17 +54,21 @@ def suite_checks(outcomes: Iterable[ExpectationOutcome],
 
 
 def volume_check(rows: int, history: Sequence[float], *, min_ratio: float,
-                 what: str = "earlier batches") -> GateCheck:
-    """Blocks a batch with under ``min_ratio`` of the usual rows (median of the history)."""
+                 what: str = "earlier batches", batch: str | None = None) -> GateCheck:
+    """Blocks a batch with under ``min_ratio`` of the usual rows (median of the history).
+
+    ``batch`` names what was counted (a bucket such as ``2026-03-09``) in the reason.
+    """
+    counted = f"{batch}: {rows:,} rows" if batch else f"{rows:,} rows"
     if len(history) < MIN_HISTORY:
         return GateCheck("volume", True, "info",
-                         f"{rows:,} rows; too little history to judge volume "
+                         f"{counted}; too little history to judge volume "
                          f"({len(history)} {what}, need {MIN_HISTORY})")
     usual = statistics.median(history)
     ok = rows >= min_ratio * usual
     relation = "at least" if ok else "under"
     return GateCheck("volume", ok, "critical",
-                     f"{rows:,} rows, {relation} {min_ratio:.0%} of the usual {usual:,.0f} "
+                     f"{counted}, {relation} {min_ratio:.0%} of the usual {usual:,.0f} "
                      f"(median of {len(history)} {what})")
 
 

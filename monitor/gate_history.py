@@ -1,14 +1,16 @@
 """Where a gate's volume history and freshness come from.
 
-- A bucketed table gated in place: its newest bucket is the batch; the
+- A bucketed table gated in place: its newest *complete* bucket is the batch
+  (the bucket still filling at the gate's time is left out, as in ingestion:
+  at 08:19 today's rows are a third of a day, not a third of the usual); the
   history is the same weekday (daily buckets) or hour of day (hourly) of the
   previous weeks, else every earlier bucket, all counted in one grouped query.
 - A table without buckets: its row count against the stored snapshots.
 - An ingested batch: the rows it would publish against earlier published
   batches, else against the target's daily volume.
 
->>> table_volume(warehouse, table_cfg, shape)  # doctest: +SKIP
-Volume(rows=912, history=[905, 930, 899, 921], what='earlier Mondays', latest=...)
+>>> table_volume(warehouse, table_cfg, shape, store, at=now)  # doctest: +SKIP
+Volume(rows=912, history=[905, 930, 899, 921], what='earlier Mondays', latest=..., batch=...)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from monitor.config import TableConfig
 from monitor.metrics.definitions import parse_db_time
 from monitor.store import SqlMetricStore
 from monitor.store.batches import batch_history
-from monitor.timeutil import Granularity, as_utc, floor_time
+from monitor.timeutil import Granularity, as_utc, bucket_width, floor_time, utcnow
 from monitor.warehouse import SqlWarehouse, TableShape
 
 #: How far back the history reaches, per bucket granularity.
@@ -37,6 +39,7 @@ class Volume:
     history: list[float] = field(default_factory=list)
     what: str = "earlier batches"
     latest: dt.datetime | None = None
+    batch: str | None = None  # which bucket was judged, for the reason ("2026-03-09")
 
 
 def newest_timestamp(warehouse: SqlWarehouse, shape: TableShape,
@@ -50,12 +53,16 @@ def newest_timestamp(warehouse: SqlWarehouse, shape: TableShape,
 
 
 def bucket_counts(warehouse: SqlWarehouse, shape: TableShape, column: str,
-                  granularity: Granularity, since: dt.datetime) -> list[tuple[dt.datetime, int]]:
-    """Rows per bucket from ``since`` on, oldest first, in one grouped query."""
+                  granularity: Granularity, since: dt.datetime,
+                  until: dt.datetime | None = None) -> list[tuple[dt.datetime, int]]:
+    """Rows per bucket in ``[since, until)``, oldest first, in one grouped query."""
     caps = warehouse.capabilities
     ts = shape.table.c[column]
+    where = caps.timestamp(ts) >= caps.bind_timestamp(as_utc(since))
+    if until is not None:
+        where = sa.and_(where, caps.before(ts, as_utc(until)))
     query = (sa.select(caps.bucket(ts, granularity).label("b"), sa.func.count().label("n"))
-             .where(caps.timestamp(ts) >= caps.bind_timestamp(as_utc(since)))
+             .where(where)
              .group_by(sa.literal_column("1")).order_by(sa.literal_column("1")))
     with warehouse.connect() as conn:
         rows = warehouse.execute(conn, query, what=f"volume per {granularity} of "
@@ -73,26 +80,32 @@ def _same_slot(a: dt.datetime, b: dt.datetime, granularity: Granularity) -> bool
 
 
 def table_volume(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape,
-                 store: SqlMetricStore, *, history_size: int = 10) -> Volume:
-    """The volume of a table gated in place (see the module docstring)."""
+                 store: SqlMetricStore, *, history_size: int = 10,
+                 at: dt.datetime | None = None) -> Volume:
+    """The volume of a table gated in place at ``at`` (default now; see the module
+    docstring)."""
     ts = table.timestamp_column
     if ts and table.bucket:
         latest = newest_timestamp(warehouse, shape, ts)
         if latest is None:
             return Volume(rows=0, what="earlier buckets")
-        newest = floor_time(latest, table.bucket)
+        width = bucket_width(table.bucket)
+        last_complete = floor_time(as_utc(at) if at is not None else utcnow(),
+                                   table.bucket) - width
+        newest = min(floor_time(latest, table.bucket), last_complete)
         counts = bucket_counts(warehouse, shape, ts, table.bucket,
-                               newest - LOOKBACK[table.bucket])
+                               newest - LOOKBACK[table.bucket], until=newest + width)
         rows = sum(n for start, n in counts if start >= newest)
         earlier = [(start, n) for start, n in counts if start < newest]
+        batch = f"{newest:%Y-%m-%d}" if table.bucket == "day" else f"{newest:%Y-%m-%d %H}:00"
         same = [float(n) for start, n in earlier if _same_slot(start, newest, table.bucket)]
         if len(same) >= 3:
             slot = (f"earlier {newest:%A}s" if table.bucket == "day"
                     else f"earlier {newest:%H}:00 hours")
-            return Volume(rows, same[-history_size:], slot, latest)
+            return Volume(rows, same[-history_size:], slot, latest, batch)
         unit = "days" if table.bucket == "day" else "hours"
         return Volume(rows, [float(n) for _, n in earlier][-history_size:],
-                      f"earlier {unit}", latest)
+                      f"earlier {unit}", latest, batch)
     count = sa.select(sa.func.count()).select_from(shape.table)
     with warehouse.connect() as conn:
         rows = int(warehouse.execute(conn, count, what=f"rows of {shape.qualified}").scalar()

@@ -252,12 +252,79 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
                    timestamp_column=ts_name, duration_seconds=time.perf_counter() - started)
 
 
+def _loaded_by(shape: TableShape, table: TableConfig, warehouse: SqlWarehouse,
+               at: dt.datetime | None) -> sa.ColumnElement[bool] | None:
+    """Rows already loaded at ``at`` (None: no ``loaded_at_column``, every row is)."""
+    if at is None or not table.loaded_at_column:
+        return None
+    loaded = shape.table.c[table.loaded_at_column]
+    return sa.or_(loaded.is_(None),
+                  warehouse.capabilities.before(loaded, as_utc(at) + _JUST_AFTER))
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """A bucketed table's own totals: every row, those without a timestamp, the newest."""
+
+    rows: int
+    null_timestamps: int
+    latest_timestamp: dt.datetime | None
+
+
+def count_null_timestamps(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape, *,
+                          visible_at: dt.datetime | None = None) -> int:
+    """Rows whose ``timestamp_column`` is NULL: they fall in no bucket.
+
+    One count over ``ts IS NULL``, which an index on the timestamp column answers
+    without reading the table (PostgreSQL indexes NULLs too).
+    """
+    assert table.timestamp_column
+    ts = shape.table.c[table.timestamp_column]
+    where = ts.is_(None)
+    loaded = _loaded_by(shape, table, warehouse, visible_at)
+    if loaded is not None:
+        where = sa.and_(where, loaded)
+    query = sa.select(sa.func.count()).select_from(shape.table).where(where)
+    with warehouse.connect() as conn:
+        return int(warehouse.execute(conn, query, what=f"rows without {ts.name!r} in "
+                                     f"{shape.qualified}").scalar() or 0)
+
+
+def count_table_rows(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape, *,
+                     visible_at: dt.datetime | None = None,
+                     before: dt.datetime | None = None) -> TableRows:
+    """Every row of a bucketed table stamped before ``before`` (and those without a
+    timestamp), in one aggregate scan: for when no stored history adds the buckets up."""
+    assert table.timestamp_column
+    ts = shape.table.c[table.timestamp_column]
+    caps = warehouse.capabilities
+    query = sa.select(sa.func.count(), sa.func.count() - sa.func.count(ts),
+                      sa.func.max(caps.timestamp(ts))).select_from(shape.table)
+    conditions = []
+    if before is not None:
+        conditions.append(sa.or_(ts.is_(None), caps.before(ts, as_utc(before))))
+    loaded = _loaded_by(shape, table, warehouse, visible_at)
+    if loaded is not None:
+        conditions.append(loaded)
+    if conditions:
+        query = query.where(sa.and_(*conditions))
+    with warehouse.connect() as conn:
+        rows, nulls, latest = warehouse.execute(conn, query,
+                                                what=f"rows of {shape.qualified}").one()
+    return TableRows(int(rows or 0), int(nulls or 0), parse_db_time(latest))
+
+
 def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                     start: dt.datetime | None = None, end: dt.datetime | None = None,
                     distinct: DistinctMode = "auto", distinct_columns: Sequence[str] | None = None,
-                    shape: TableShape | None = None) -> list[BucketProfile]:
+                    shape: TableShape | None = None,
+                    visible_at: dt.datetime | None = None) -> list[BucketProfile]:
     """Per-bucket metrics for rows stamped in ``[start, end)``: one grouped scan, or one
     plain aggregate per bucket when the range covers at most ``SMALL_RANGE`` buckets.
+
+    With a ``loaded_at_column``, rows loaded after ``visible_at`` (default: ``end``)
+    are left out: they were not in the table yet at that time. A run passes its
+    as-of time; a backfill passes the time it runs, so late loads count.
 
     Distinct counts per bucket cost a sort per column on engines without an
     approximate aggregate, so they are computed only for ``distinct_columns``
@@ -276,11 +343,9 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
         metrics += column_metrics(col.name, kinds[col.name],
                                   distinct=method if col.name in wanted else "off", caps=caps)
     ts = shape.table.c[table.timestamp_column]
-    visible = []
-    if end is not None and table.loaded_at_column:
-        # Rows loaded after ``end`` were not in the table yet: a late load is late.
-        loaded = shape.table.c[table.loaded_at_column]
-        visible.append(sa.or_(loaded.is_(None), caps.before(loaded, as_utc(end) + _JUST_AFTER)))
+    # Rows loaded after ``visible_at`` were not in the table yet: a late load is late.
+    loaded = _loaded_by(shape, table, warehouse, visible_at if visible_at is not None else end)
+    visible = [] if loaded is None else [loaded]
     extra = {"_dq_latest": sa.func.max(caps.timestamp(ts))}
     if table.loaded_at_column:
         extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))

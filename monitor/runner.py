@@ -29,7 +29,7 @@ from monitor.retry import RetryPolicy, call_with_retry
 from monitor.run_state import RunResult, RunState
 from monitor.secrets import redact
 from monitor.store import RunRecord, SqlMetricStore, run_key
-from monitor.timeutil import as_utc, utcnow
+from monitor.timeutil import as_utc, not_in_future, utcnow
 from monitor.validate_step import validate_suites
 
 if TYPE_CHECKING:
@@ -114,6 +114,8 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
     this key already ran or is running.
     """
     explicit = as_of is not None
+    if as_of is not None:
+        not_in_future(as_of, ctx.now(), what=f"run of {table.name!r}: as-of time")
     as_of = as_utc(as_of or scheduled_at or ctx.now()).replace(microsecond=0)
     run_id = run_key(table.name, as_of)
     policy = policy or RetryPolicy(attempts=ctx.config.profiling.max_retries + 1)

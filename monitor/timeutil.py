@@ -4,6 +4,12 @@
 '2026-01-02T02:04:05+00:00'
 >>> parse_time("2026-01-02").isoformat()
 '2026-01-02T00:00:00+00:00'
+>>> now = parse_time("2026-01-02T06:00:00Z")
+>>> not_in_future(parse_time("2026-01-02T06:04:00Z"), now).isoformat()  # within the skew
+'2026-01-02T06:04:00+00:00'
+>>> not_in_future(parse_time("2027-01-01"), now, what="--as-of")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+monitor.errors.InputError: --as-of 2027-01-01 00:00 UTC is in the future (it is 2026-01-02 ...
 """
 
 from __future__ import annotations
@@ -11,8 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from monitor.errors import InputError
+
 UTC = dt.UTC
 Granularity = Literal["hour", "day"]
+#: How far past this machine's clock an as-of time may lie: clocks of hosts drift apart.
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 def utcnow() -> dt.datetime:
@@ -47,6 +57,21 @@ def parse_time(value: str | dt.datetime | dt.date) -> dt.datetime:
         raise ValueError(
             f"expected an ISO 8601 time such as 2026-01-31 or 2026-01-31T06:00:00Z, got {value!r}"
         ) from None
+
+
+def not_in_future(value: dt.datetime, now: dt.datetime, *,
+                  what: str = "as-of time") -> dt.datetime:
+    """``value`` in aware UTC; ``InputError`` when it lies beyond ``now`` plus ``CLOCK_SKEW``.
+
+    Every as-of time (``run --as-of``, ``backfill --until``, ``gate.check(as_of=...)``)
+    goes through here: a time in the future would judge data that cannot exist yet
+    (a month-long freshness incident, empty buckets).
+    """
+    value, now = as_utc(value), as_utc(now)
+    if value > now + CLOCK_SKEW:
+        raise InputError(f"{what} {value:%Y-%m-%d %H:%M} UTC is in the future (it is "
+                         f"{now:%Y-%m-%d %H:%M} UTC now); give a time up to now")
+    return value
 
 
 def floor_time(value: dt.datetime, granularity: Granularity) -> dt.datetime:

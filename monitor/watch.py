@@ -19,6 +19,7 @@ Schema changes are compared run to run by the detection step.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,3 +120,10 @@ def watches_for(table: TableConfig, columns: Sequence[str]) -> list[Watch]:
             add(metric, column, grain, MetricKind.DISTRIBUTION,
                 f"{metric.replace('_', ' ')} of {column}")
     return out
+
+
+def training_span(watches: Sequence[Watch]) -> dt.timedelta:
+    """How far back the bucketed watches' detectors look (zero for snapshots only)."""
+    spans = [w.history_points() * STEP_SECONDS[w.granularity] for w in watches
+             if w.granularity in STEP_SECONDS]
+    return dt.timedelta(seconds=max(spans, default=0.0))

@@ -10,7 +10,7 @@ import pytest
 from monitor import gate
 from monitor.cli import main
 from monitor.context import MonitorContext
-from monitor.errors import MonitorError, WarehouseUnavailable
+from monitor.errors import InputError, MonitorError, WarehouseUnavailable
 from monitor.store.expectations import expectation_history
 from monitor.store.verdicts import verdict_history
 from tests.helpers.gate import (
@@ -53,8 +53,8 @@ class TestCheck:
         assert len(result.checks) == 5
         assert [c.check for c in result.warnings] == ["suite:orders:mean_to_be_between(amount)"]
         volume = next(c for c in result.checks if c.check == "volume")
-        assert volume.reason == ("40 rows, at least 50% of the usual 40 (median of 4 earlier "
-                                 "Mondays)")
+        assert volume.reason == ("2026-03-09: 40 rows, at least 50% of the usual 40 (median of "
+                                 "4 earlier Mondays)")
         [stored] = verdict_history(ctx.store, "orders")
         assert stored["verdict"] == "pass"
         assert len(stored["checks"]) == 5
@@ -83,7 +83,23 @@ class TestCheck:
         result = gate.check("orders", context=ctx)
 
         assert [c.reason for c in result.blocking] == [
-            "12 rows, under 50% of the usual 40 (median of 4 earlier Mondays)"]
+            "2026-03-09: 12 rows, under 50% of the usual 40 (median of 4 earlier Mondays)"]
+
+    def test_the_bucket_still_filling_is_not_judged(self, wh, tmp_path) -> None:
+        # Arrange: at 20:19 on Tuesday, today's 5 orders so far are in; Monday is complete
+        now = dt.datetime(2026, 3, 10, 20, 19, tzinfo=dt.UTC)
+        rows = daily_orders(END + dt.timedelta(days=1), 36,
+                            per_day=lambda day: 5 if day > END else 40)
+        ctx = _ctx(wh, tmp_path, rows, now=now)
+
+        # Act
+        result = gate.check("orders", context=ctx)
+
+        # Assert: Monday's 40 against the 4 Mondays before it (hand count), not today's 5
+        volume = next(c for c in result.checks if c.check == "volume")
+        assert result.passed
+        assert volume.reason == ("2026-03-09: 40 rows, at least 50% of the usual 40 (median of "
+                                 "4 earlier Mondays)")
 
     def test_stale_data_blocks_on_freshness(self, wh, tmp_path) -> None:
         ctx = _ctx(wh, tmp_path, daily_orders(END, 35), now=NOW + dt.timedelta(days=2))
@@ -92,6 +108,14 @@ class TestCheck:
 
         assert [c.check for c in result.blocking] == ["freshness"]
         assert "over the 1d2h SLA" in result.blocking[0].reason
+
+    def test_a_future_as_of_is_refused_and_records_nothing(self, wh, tmp_path) -> None:
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
+
+        with pytest.raises(InputError, match="gate of 'orders': as-of time 2026-04-10"):
+            gate.check("orders", context=ctx, as_of=NOW + dt.timedelta(days=31))
+
+        assert verdict_history(ctx.store, "orders") == []
 
     def test_only_the_named_suite(self, wh, tmp_path) -> None:
         ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
@@ -159,6 +183,25 @@ class TestCli:
     def test_exit_0_when_it_passes(self, tmp_path, capsys) -> None:
         assert self._run(tmp_path, daily_orders(END, 35)) == 0
         assert "PASS" in capsys.readouterr().out
+
+    def test_a_live_table_passes_while_today_fills(self, tmp_path, capsys) -> None:
+        # Arrange: 35 complete days up to yesterday, and today's first 3 orders so far
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        rows = daily_orders(today.date() - dt.timedelta(days=1), 35)
+        rows += [dict(rows[-1], order_id=len(rows) + i + 1,
+                      created_at=today + (now - today) * i / 4) for i in range(3)]
+
+        # Act
+        code = self._run(tmp_path, rows, "--format", "json")
+
+        # Assert
+        import json
+
+        verdict = json.loads(capsys.readouterr().out)
+        volume = next(c for c in verdict["checks"] if c["check"] == "volume")
+        assert code == 0
+        assert volume["reason"].startswith(f"{today - dt.timedelta(days=1):%Y-%m-%d}: 40 rows")
 
     def test_exit_1_when_blocked(self, tmp_path, capsys) -> None:
         code = self._run(tmp_path, daily_orders(END, 35, null_share_last=0.35), "--format",

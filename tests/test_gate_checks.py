@@ -20,6 +20,12 @@ class TestVolumeCheck:
     def test_at_the_ratio_passes(self) -> None:
         assert volume_check(50, [100, 100, 100], min_ratio=0.5).passed
 
+    def test_the_reason_names_the_judged_bucket(self) -> None:
+        check = volume_check(1_064, [1_072, 1_050, 1_090], min_ratio=0.5, what="earlier Mondays",
+                             batch="2026-11-30")
+        assert check.reason == ("2026-11-30: 1,064 rows, at least 50% of the usual 1,072 "
+                                "(median of 3 earlier Mondays)")
+
     def test_too_little_history_passes_as_info(self) -> None:
         check = volume_check(1, [100, 100], min_ratio=0.5, what="earlier days")
         assert check.passed

@@ -40,6 +40,28 @@ class TestTableVolume:
         assert (volume.rows, volume.history, volume.what) == (10, [10.0] * 5, "earlier Sundays")
         assert volume.latest.date() == END
 
+    def test_the_open_bucket_is_left_out(self, setup) -> None:
+        wh, table, shape, store = setup
+        sunday_noon = dt.datetime(END.year, END.month, END.day, 12, tzinfo=dt.UTC)
+
+        volume = table_volume(wh, table, shape, store, at=sunday_noon)
+
+        # Sunday is still filling at noon: Saturday (10 rows) against the 4 Saturdays of
+        # the data before it (it starts on Monday 2026-02-02).
+        assert (volume.rows, volume.history, volume.what, volume.batch) == (
+            10, [10.0] * 4, "earlier Saturdays", "2026-03-07")
+        assert volume.latest.date() == END
+
+    def test_hourly_buckets_leave_out_the_current_hour(self, setup) -> None:
+        wh, table, shape, store = setup
+        hourly = table.model_copy(update={"bucket": "hour"})
+        at = dt.datetime(END.year, END.month, END.day, 9, 30, tzinfo=dt.UTC)
+
+        volume = table_volume(wh, hourly, shape, store, at=at)
+
+        # Sunday's 10 orders start at 08:00, one an hour: 08:00 is the last complete hour.
+        assert (volume.rows, volume.batch) == (1, "2026-03-08 08:00")
+
     def test_every_earlier_day_when_weeks_are_missing(self, warehouse, tmp_path) -> None:
         warehouse.create_table("orders", ORDER_TYPES, daily_orders(END, 10, _weekday_volume))
         table = warehouse.table_config("orders", timestamp_column="created_at", bucket="day")

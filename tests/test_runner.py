@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from monitor.collect import collect_metrics
 from monitor.context import MonitorContext
-from monitor.errors import WarehouseUnavailable
+from monitor.errors import InputError, WarehouseUnavailable
 from monitor.findings import Finding
 from monitor.retry import RetryPolicy
 from monitor.run_state import RunState
@@ -53,6 +53,21 @@ class TestRunTable:
         run = ctx.store.run(first.run_id)
         assert run is not None
         assert (run.attempts, run.status, run.row_count) == (2, "success", 30)
+
+    def test_a_future_as_of_is_refused_before_the_run_starts(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        orders(warehouse)
+        ctx = make_context(tmp_path, clock=lambda: AS_OF, warehouses={"wh": warehouse.url},
+                           tables=[{"name": "orders", "warehouse": "wh", "table": "orders",
+                                    "schema": warehouse.schema, "timestamp_column": "created"}])
+        table = ctx.config.table("orders")
+
+        with pytest.raises(InputError, match="run of 'orders': as-of time .* in the future"):
+            run_table(ctx, table, as_of=AS_OF + dt.timedelta(days=31))
+        skewed = run_table(ctx, table, as_of=AS_OF + dt.timedelta(minutes=4))
+
+        assert skewed.status == "success"
+        assert [r.run_id for r in ctx.store.runs("orders")] == [skewed.run_id]
 
     def test_transient_failure_is_retried_and_counted(self, tmp_path: Path) -> None:
         ctx = make_context(tmp_path, warehouses={"wh": "sqlite://"},

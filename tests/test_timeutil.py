@@ -5,8 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from monitor.timeutil import as_utc, bucket_width, floor_time, iso, parse_time, to_naive_utc
+from monitor.errors import InputError
+from monitor.timeutil import (
+    CLOCK_SKEW,
+    as_utc,
+    bucket_width,
+    floor_time,
+    iso,
+    not_in_future,
+    parse_time,
+    to_naive_utc,
+)
 
 
 class TestParseTime:
@@ -22,6 +34,27 @@ class TestParseTime:
     def test_rejects_other_text_with_an_example(self) -> None:
         with pytest.raises(ValueError, match="ISO 8601 time such as 2026-01-31"):
             parse_time("yesterday")
+
+
+class TestNotInFuture:
+    NOW = dt.datetime(2026, 12, 1, 8, 19, tzinfo=dt.UTC)
+
+    @given(st.integers(min_value=-10**9, max_value=int(CLOCK_SKEW.total_seconds())))
+    def test_now_the_past_and_the_clock_skew_pass(self, seconds: int) -> None:
+        when = self.NOW + dt.timedelta(seconds=seconds)
+
+        assert not_in_future(when, self.NOW) == when
+
+    @given(st.integers(min_value=int(CLOCK_SKEW.total_seconds()) + 1, max_value=10**9))
+    def test_beyond_the_skew_is_bad_input_naming_the_option(self, seconds: int) -> None:
+        when = self.NOW + dt.timedelta(seconds=seconds)
+
+        with pytest.raises(InputError, match="^--as-of .* UTC is in the future"):
+            not_in_future(when, self.NOW, what="--as-of")
+
+    def test_naive_times_are_utc(self) -> None:
+        with pytest.raises(InputError, match="2027-01-01 00:00 UTC"):
+            not_in_future(dt.datetime(2027, 1, 1), self.NOW)
 
 
 class TestFloorTime:

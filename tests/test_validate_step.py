@@ -62,6 +62,7 @@ class TestValidateSuites:
         run_table(ctx, table, as_of=T0)
         run_table(ctx, table, as_of=T0)  # the same run again: replaced, not duplicated
         wh.execute("UPDATE orders SET customer_id = 1 WHERE customer_id IS NULL")
+        ctx.clock = lambda: T0 + dt.timedelta(hours=1)  # an hour later
         run_table(ctx, table, as_of=T0 + dt.timedelta(hours=1))
 
         history = expectation_history(ctx.store, "orders", expectation="customer_id")

@@ -112,13 +112,14 @@ def backtest_cmd(state: CliState, table: str | None, input_path: Path | None,
         raise click.UsageError("give TABLE, or --input FILE.csv --metric KIND")
     ctx = state.context()
     table_cfg = state.config.table(table)
-    snapshots = ctx.store.schema_snapshots(table, limit=1)
-    if not snapshots:
-        raise click.UsageError(f"no stored history for {table!r}; run `dq-monitor run --table "
-                               f"{table}` or `dq-monitor backfill {table} --since DATE` first")
-    columns = [name for name, _ in snapshots[0][1]]
+    # The columns that have stored history: every profile and backfill stores a null
+    # rate per column (only runs store a schema snapshot).
+    columns = sorted({p.column for p in ctx.store.points(table, metric="null_rate")})
     watches = watches_for(table_cfg, columns)
     history = load_history(ctx.store, table, [w.key for w in watches], snapshot_points=100_000)
+    if not any(history.values()):
+        raise click.UsageError(f"no stored history for {table!r}; run `dq-monitor run --table "
+                               f"{table}` or `dq-monitor backfill {table} --since DATE` first")
     records: list[dict[str, Any]] = []
     sweeps = []
     for watch in watches:

@@ -23,6 +23,7 @@ from monitor.durations import format_duration
 from monitor.profiling import Profile, profile_table
 from monitor.run_state import RunResult
 from monitor.runner import run_tables
+from monitor.timeutil import not_in_future
 
 _PROFILE_COLUMNS = ("column", "type", "nulls", "null %", "distinct", "min", "max", "mean",
                     "stddev", "length")
@@ -65,6 +66,8 @@ def profile_cmd(state: CliState, table: str, as_of: dt.datetime | None, distinct
     config = state.config
     table_cfg = config.table(table)
     ctx = state.context()
+    if as_of is not None:
+        not_in_future(as_of, ctx.now(), what=f"profile of {table!r}: as-of time")
     warehouse = ctx.warehouse_for(table_cfg)
     profile = profile_table(warehouse, table_cfg, as_of=as_of,
                             distinct=distinct or config.distinct_for(table_cfg))  # type: ignore[arg-type]

@@ -87,6 +87,22 @@ class TestBacktestCommand:
         volume = next(s for s in report["alerts_by_sensitivity"] if s["metric"] == "row_count")
         assert volume["low"] <= volume["medium"] <= volume["high"]
 
+    def test_a_table_that_was_only_backfilled(self, config: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+        assert call(["--config", str(config), "backfill", "orders", "--since", "2026-01-05",
+                     "--until", "2026-02-19"], capsys)[0] == 0
+
+        code, out = call(["--config", str(config), "backtest", "orders", "--format", "json"],
+                         capsys)
+
+        report = json.loads(out)
+        assert code == 0
+        flagged = [r for r in report["records"] if r["is_anomaly"]]
+        assert [(r["metric"], r["timestamp"][:10]) for r in flagged] == [
+            ("row_count", "2026-02-14")]
+        assert {s["metric"] for s in report["alerts_by_sensitivity"]} >= {"row_count",
+                                                                         "null_rate"}
+
     def test_usage_errors(self, config: Path) -> None:
         assert main(["--config", str(config), "backtest"]) == 2
         assert main(["--config", str(config), "backtest", "orders"]) == 2  # no history yet

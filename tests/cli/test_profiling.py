@@ -104,6 +104,22 @@ class TestRunCommand:
         assert "cannot connect" in captured.out
         assert "pw-that-must-not-leak" not in captured.out + captured.err
 
+    def test_a_future_as_of_is_exit_2_and_stores_nothing(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=400)).date().isoformat()
+
+        run_code = main(["--config", str(config), "run", "--as-of", future])
+        run_err = capsys.readouterr().err
+        profile_code = main(["--config", str(config), "profile", "orders", "--as-of", future])
+        profile_err = capsys.readouterr().err
+        runs_code = main(["--config", str(config), "history", "orders", "--format", "json"])
+        history = json.loads(capsys.readouterr().out)
+
+        assert (run_code, profile_code, runs_code) == (2, 2, 0)
+        assert f"run of 'orders': as-of time {future} 00:00 UTC is in the future" in run_err
+        assert "profile of 'orders': as-of time" in profile_err
+        assert history == []
+
     def test_run_without_tables_is_a_usage_error(self, tmp_path: Path) -> None:
         path = write_config(tmp_path, warehouses={}, tables=[])
 
