@@ -26,7 +26,7 @@ from monitor.cli.common import (
 )
 from monitor.config import MonitorConfig
 from monitor.dialects import capabilities_for
-from monitor.errors import InputError, MonitorError
+from monitor.errors import ConfigError, InputError, MonitorError
 from monitor.expectation_catalog import SCHEMA_TYPES
 from monitor.outcomes import jsonable
 from monitor.pushdown_rules import NATIVE_KWARGS
@@ -38,6 +38,7 @@ from monitor.suites import (
     SuiteProblem,
     check_suite,
     load_suite,
+    read_suite_file,
     suite_files,
     suite_path,
 )
@@ -137,9 +138,10 @@ def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
         from monitor.validation import gx_problems
 
         flagged = {p.index for p in problems}
+        by_index = {spec.index: spec for spec in suite.expectations}
         for index, message in gx_problems(suite.expectations).items():
             if index not in flagged:
-                spec = suite.expectations[index]
+                spec = by_index[index]
                 problems.append(SuiteProblem(suite.source, f"GX rejects it: {message}",
                                              index, spec.label))
     if columns:
@@ -156,7 +158,24 @@ def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
                     problems.append(SuiteProblem(
                         problem.source, f"{problem.message} in table {table.name!r}",
                         problem.index, problem.label))
+    return problems
+
+
+def _in_order(problems: list[SuiteProblem]) -> list[SuiteProblem]:
     return sorted(problems, key=lambda p: -1 if p.index is None else p.index)
+
+
+def _missing_suites(config: MonitorConfig) -> list[SuiteProblem]:
+    """Tables naming a suite that has no file: every run of them would fail."""
+    problems = []
+    for table in config.tables:
+        for name in table.suites:
+            try:
+                suite_path(config, name)
+            except ConfigError as error:
+                problems.append(SuiteProblem(config.source, f"table {table.name!r}: "
+                                             f"{str(error).removeprefix(f'{config.source}: ')}"))
+    return problems
 
 
 @suites_group.command("check")
@@ -174,18 +193,26 @@ def check_cmd(state: CliState, names: tuple[str, ...], no_gx: bool, no_columns: 
     GX rejects, and columns the configured tables do not have. Exit 2 on problems.
     """
     config = state.config
-    paths = [suite_path(config, n) for n in names] if names else suite_files(config)
     problems: list[SuiteProblem] = []
+    if names:
+        paths = []
+        for name in names:
+            try:
+                paths.append(suite_path(config, name))
+            except ConfigError as error:
+                problems.append(SuiteProblem(config.source, str(error).removeprefix(
+                    f"{config.source}: ")))
+    else:
+        paths = suite_files(config)
+        problems += _missing_suites(config)
     checked = []
     for path in paths:
-        try:
-            suite = load_suite(path)
-        except InputError as error:
-            problems.append(SuiteProblem(str(path), str(error).removeprefix(f"{path}: ")))
-            continue
-        checked.append(suite.name)
-        problems += _check_one(config, suite, use_gx=not no_gx, columns=not no_columns,
-                               state=state)
+        suite, found = read_suite_file(path)
+        if suite is not None:
+            checked.append(suite.name)
+            found += _check_one(config, suite, use_gx=not no_gx, columns=not no_columns,
+                                state=state)
+        problems += _in_order(found)
     if fmt == "json":
         emit_json({"checked": checked, "problems": [str(p) for p in problems]})
     else:

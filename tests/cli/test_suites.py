@@ -128,3 +128,53 @@ class TestValidate:
         config_for(wh, tmp_path, [{"name": "people", "table": "people"}])
         assert run("validate", "people") == 2
         assert "has no 'suites'" in capsys.readouterr().err
+
+
+class TestSuitesCheckReportsEverything:
+    def test_a_table_naming_a_suite_without_a_file_is_a_problem(self, cli, capsys) -> None:
+        run, wh, tmp = cli
+        config_for(wh, tmp, [{"name": "people", "table": "people",
+                              "suites": ["people", "nosuite"]}])
+
+        assert run("suites", "check", "--no-gx", "--format", "json") == 2
+
+        [problem] = json.loads(capsys.readouterr().out)["problems"]
+        assert "table 'people'" in problem
+        assert "no suite named 'nosuite'" in problem
+
+    def test_one_bad_severity_hides_no_other_problem(self, cli, capsys) -> None:
+        run, _, tmp = cli
+        (tmp / "expectations" / "people.json").write_text(json.dumps({
+            "name": "people", "expectations": [
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"},
+                 "severity": "fatal"},
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "agee"}},
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"},
+                 "severity": "high", "colour": "red"}]}))
+        (tmp / "expectations" / "other.json").write_text(json.dumps({
+            "name": "other", "expectations": [
+                {"type": "expect_column_values_to_sparkle", "kwargs": {"column": "id"}}]}))
+
+        assert run("suites", "check", "--no-gx", "--format", "json") == 2
+
+        problems = json.loads(capsys.readouterr().out)["problems"]
+        assert len(problems) == 5
+        assert "other.json: expectation #1 values_to_sparkle(id): unknown expectation" in (
+            problems[0])
+        assert "people.json: expectation #1 (expect_column_values_to_not_be_null): severity " \
+               "'fatal'" in problems[1]
+        assert "column 'agee' does not exist" in problems[2]
+        assert "expectation #3 (expect_column_values_to_not_be_null): unknown key(s) " \
+               "colour" in problems[3]
+        assert "expectation #3 (expect_column_values_to_not_be_null): severity 'high'" in (
+            problems[4])
+
+    def test_unknown_names_are_problems_beside_the_others(self, cli, capsys) -> None:
+        run, _, _ = cli
+
+        assert run("suites", "check", "--no-gx", "nope", "people", "--format", "json") == 2
+
+        out = json.loads(capsys.readouterr().out)
+        assert out["checked"] == ["people"]
+        [problem] = out["problems"]
+        assert "no suite named 'nope'" in problem
