@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from monitor.config import TableConfig
+from monitor.expectation_arguments import check_arguments, invalid_arguments
 from monitor.expectation_catalog import CATALOG, SCHEMA_TYPES
 from monitor.outcomes import ExpectationOutcome, Validator
 from monitor.pushdown import PushdownValidator
@@ -108,7 +109,19 @@ def _names_match(expected: str, actual: str) -> bool:
 
 
 def schema_outcome(spec: ExpectationSpec, shape: TableShape) -> ExpectationOutcome:
-    """Expectations about the table's columns, answered from its reflected shape."""
+    """Expectations about the table's columns, answered from its reflected shape.
+
+    Arguments GX accepts but cannot compare (a date as a column count, a suite
+    parameter) make a failed expectation saying so, as in GX.
+    """
+    try:
+        return _schema_outcome(spec, shape)
+    except (TypeError, ValueError, AttributeError) as error:
+        return ExpectationOutcome(spec, success=False, engine="schema",
+                                  error=f"cannot be evaluated with these arguments: {error}")
+
+
+def _schema_outcome(spec: ExpectationSpec, shape: TableShape) -> ExpectationOutcome:
     names = [c.name for c in shape.columns]
     kw = spec.kwargs
     if spec.type == "expect_column_to_exist":
@@ -162,11 +175,17 @@ def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
     pushed: list[tuple[int, ExpectationSpec]] = []
     through_gx: list[tuple[int, ExpectationSpec]] = []
     caps = warehouse.capabilities
-    for i, spec in enumerate(expectations):
-        if spec.type not in CATALOG:
-            results[i] = ExpectationOutcome(spec, success=False, engine="none",
-                                            error=f"unknown expectation type {spec.type!r}")
+    for i, written in enumerate(expectations):
+        if written.type not in CATALOG:
+            results[i] = ExpectationOutcome(written, success=False, engine="none",
+                                            error=f"unknown expectation type {written.type!r}")
             continue
+        checked = check_arguments(written.type, written.kwargs)
+        if not checked.ok:
+            results[i] = ExpectationOutcome(written, success=False, engine="none",
+                                            error=invalid_arguments(checked.problems))
+            continue
+        spec = replace(written, kwargs=checked.kwargs)  # read as GX reads it
         if spec.type in SCHEMA_TYPES:
             results[i] = schema_outcome(spec, shape)
             continue
@@ -187,8 +206,9 @@ def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
         outcomes = validator.evaluate(warehouse, shape, [s for _, s in batch],
                                       samples=samples, no_samples=no_samples)
         for (i, _), outcome in zip(batch, outcomes, strict=True):
-            results[i] = replace(outcome, expectation=expectations[i])
-    return [results[i] for i in range(len(expectations))]
+            results[i] = outcome
+    # Every outcome carries the expectation as written in the file.
+    return [replace(results[i], expectation=spec) for i, spec in enumerate(expectations)]
 
 
 def validate_table(warehouse: SqlWarehouse, table: TableConfig, suites: Sequence[Suite], *,

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from monitor.config import MonitorConfig, TableConfig
 from monitor.errors import ConfigError, InputError
+from monitor.expectation_arguments import check_arguments, invalid_arguments
 from monitor.expectation_catalog import (
     CATALOG,
     COLUMN_KWARGS,
@@ -299,8 +300,13 @@ def check_suite(suite: Suite, columns: Collection[str] | None = None) -> list[Su
         if missing:
             problem(f"missing argument(s) {', '.join(missing)}")
         allowed = allowed_kwargs(spec.type)
-        for key in sorted(set(spec.kwargs) - allowed):
+        unknown = sorted(set(spec.kwargs) - allowed)
+        for key in unknown:
             problem(f"unknown argument {key!r}{_hint(key, allowed)}")
+        if not missing and not unknown:
+            checked = check_arguments(spec.type, spec.kwargs)
+            if not checked.ok:
+                problem(invalid_arguments(checked.problems))
         if columns is not None and spec.type not in SCHEMA_TYPES:
             for name in spec.columns():
                 if name not in columns:

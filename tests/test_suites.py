@@ -190,3 +190,23 @@ class TestCheckSuite:
     def test_the_shipped_suites_have_no_problems(self) -> None:
         for path in sorted((REPO / "expectations").glob("*.json")):
             assert check_suite(load_suite(path)) == []
+
+
+class TestCheckSuiteArguments:
+    def test_arguments_gx_rejects_are_problems_without_gx(self) -> None:
+        suite = parse_suite(_suite(
+            {"type": "expect_column_values_to_be_between",
+             "kwargs": {"column": "a", "min_value": 10, "max_value": 0}},
+            {"type": "expect_table_column_count_to_be_between",
+             "kwargs": {"min_value": "three"}},
+            {"type": "expect_column_values_to_be_between",
+             "kwargs": {"column": "a", "min_value": "10"}}), source="f.json")
+
+        problems = [str(p) for p in check_suite(suite)]
+
+        assert problems == [
+            "f.json: expectation #1 values_to_be_between(a): invalid arguments (Great "
+            "Expectations rejects them): min_value cannot be greater than max_value",
+            "f.json: expectation #2 table_column_count_to_be_between: invalid arguments "
+            "(Great Expectations rejects them): min_value: value is not a valid float, value "
+            "is not a valid dict, invalid date format, invalid datetime format"]

@@ -91,7 +91,8 @@ class TestSuitesCheck:
         assert "column 'agee' does not exist" in problems[1]
         assert "table 'people'" in problems[1]
         assert "expectation #3" in problems[2]
-        assert "GX rejects it" in problems[2]
+        assert "Great Expectations rejects them): mostly: ensure this value is less than or " \
+               "equal to 1.0" in problems[2]
 
     def test_unreadable_files_are_problems(self, cli, capsys) -> None:
         run, _, tmp = cli
@@ -128,6 +129,25 @@ class TestValidate:
         config_for(wh, tmp_path, [{"name": "people", "table": "people"}])
         assert run("validate", "people") == 2
         assert "has no 'suites'" in capsys.readouterr().err
+
+
+class TestValidateArguments:
+    def test_a_string_bound_is_a_failed_expectation_in_the_report(self, cli, capsys) -> None:
+        run, _, tmp = cli
+        (tmp / "expectations" / "people.json").write_text(json.dumps({
+            "name": "people", "expectations": [
+                {"type": "expect_table_column_count_to_be_between",
+                 "kwargs": {"min_value": "three"}},
+                {"type": "expect_table_column_count_to_be_between",
+                 "kwargs": {"min_value": "2024-01-01"}},
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}]}))
+
+        assert run("validate", "people", "--format", "json") == 1
+
+        results = json.loads(capsys.readouterr().out)["results"]
+        assert [r["success"] for r in results] == [False, False, True]
+        assert "min_value: value is not a valid float" in results[0]["error"]
+        assert "cannot be evaluated with these arguments" in results[1]["error"]
 
 
 class TestSuitesCheckReportsEverything:
