@@ -42,6 +42,13 @@ _CONTEXT: Any = None
 _SOURCES: dict[str, Any] = {}
 
 
+def unsupported_dialect(dialect: str, what: str) -> str:
+    """Why an expectation only GX evaluates cannot be evaluated on ``dialect``."""
+    if dialect == "duckdb":
+        return DUCKDB_MESSAGE.format(what=what)
+    return f"Great Expectations cannot validate {dialect} tables here"
+
+
 def gx_context() -> Any:
     """One ephemeral GX context per process, with its progress bars switched off."""
     global _CONTEXT
@@ -199,12 +206,10 @@ class GxValidator:
         """One outcome per expectation, in the order given."""
         if not expectations:
             return []
-        if not self.supports_dialect(warehouse.capabilities.name):
+        dialect = warehouse.capabilities.name
+        if not self.supports_dialect(dialect):
             return [ExpectationOutcome(spec, success=False, engine="none",
-                                       error=DUCKDB_MESSAGE.format(what=spec.type)
-                                       if warehouse.capabilities.name == "duckdb" else
-                                       f"Great Expectations cannot validate "
-                                       f"{warehouse.capabilities.name} tables here")
+                                       error=unsupported_dialect(dialect, spec.type))
                     for spec in expectations]
         out: dict[int, ExpectationOutcome] = {}
         for i, spec in enumerate(expectations):

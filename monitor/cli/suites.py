@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from rich.markup import escape
 
 from monitor.cli.common import (
@@ -25,11 +24,12 @@ from monitor.cli.common import (
     render_table,
 )
 from monitor.config import MonitorConfig
-from monitor.dialects import capabilities_for
+from monitor.dialects import Capabilities
 from monitor.errors import ConfigError, InputError, MonitorError
 from monitor.expectation_catalog import SCHEMA_TYPES
 from monitor.outcomes import jsonable
 from monitor.pushdown_rules import NATIVE_KWARGS
+from monitor.routing import LABELS, EngineChoice, route
 from monitor.store.expectations import expectation_history
 from monitor.suite_runner import TableValidation
 from monitor.suites import (
@@ -43,6 +43,7 @@ from monitor.suites import (
     suite_path,
 )
 from monitor.validate_step import validate_now
+from monitor.warehouse import TableShape
 
 _MARK = {"critical": "FAIL", "warning": "warning", "info": "info"}
 
@@ -51,22 +52,42 @@ def _users(config: MonitorConfig, name: str) -> list[str]:
     return [t.name for t in config.tables if name in t.suites]
 
 
-def _tables_have_regex(config: MonitorConfig, suite: str) -> bool:
-    """Whether every warehouse of the tables using ``suite`` evaluates regexes in SQL."""
-    backends = {sa.engine.make_url(config.warehouses[t.warehouse].url).get_backend_name()
-                for t in config.tables if suite in t.suites}
-    return all(capabilities_for(b).has_regex for b in backends)
+def _shapes(state: CliState, suite: str) -> tuple[dict[str, tuple[TableShape, Capabilities]],
+                                                  list[SuiteProblem]]:
+    """The reflected tables that use ``suite``, and the ones that could not be reflected."""
+    shapes, problems = {}, []
+    for table in (t for t in state.config.tables if suite in t.suites):
+        try:
+            warehouse = state.context().warehouse_for(table)
+            shapes[table.name] = (warehouse.describe(table.table, table.schema),
+                                  warehouse.capabilities)
+        except MonitorError as error:
+            problems.append(SuiteProblem(state.config.source, f"cannot reflect table "
+                                         f"{table.name!r} (used by suite {suite!r}): {error}"))
+    return shapes, problems
 
 
-def _evaluated_by(spec: ExpectationSpec, regex: bool) -> str:
+def _unrouted(spec: ExpectationSpec) -> str:
+    """Who evaluates ``spec`` when no table tells the column's type."""
     if spec.type in SCHEMA_TYPES:
-        return "table schema"
-    allowed = NATIVE_KWARGS.get(spec.type)
-    if allowed is None or set(spec.kwargs) - allowed - {"result_format", "catch_exceptions"}:
-        return "GX"
-    if "regex" in spec.type and not regex:
-        return "GX"
-    return "SQL"
+        return LABELS["schema"]
+    return "SQL or GX (by the column's type)" if spec.type in NATIVE_KWARGS else LABELS["gx"]
+
+
+def _evaluated_by(spec: ExpectationSpec, shapes: dict[str, tuple[TableShape, Capabilities]],
+                  engine: EngineChoice) -> dict[str, str]:
+    """Who evaluates ``spec``, per table that uses the suite (the routing validation uses)."""
+    return {name: route(spec, shape, caps, engine).label
+            for name, (shape, caps) in shapes.items()}
+
+
+def _one_line(by_table: dict[str, str], spec: ExpectationSpec) -> str:
+    if not by_table:
+        return _unrouted(spec)
+    labels = set(by_table.values())
+    if len(labels) == 1:
+        return labels.pop()
+    return "; ".join(f"{label} ({name})" for name, label in by_table.items())
 
 
 def _args(kwargs: dict[str, Any]) -> str:
@@ -115,20 +136,28 @@ def list_cmd(state: CliState, fmt: str) -> None:
 def show_cmd(state: CliState, name: str, fmt: str) -> None:
     """Show the expectations of suite NAME."""
     suite = load_suite(suite_path(state.config, name))
-    regex = _tables_have_regex(state.config, suite.name)
+    shapes, problems = _shapes(state, suite.name)
+    engine = state.config.validation.engine
+    routes = [_evaluated_by(spec, shapes, engine) for spec in suite.expectations]
     if fmt == "json":
         emit_json({"suite": suite.name, "file": suite.source,
                    "tables": _users(state.config, suite.name),
+                   "problems": [str(p) for p in problems],
                    "expectations": [{**spec.to_gx(), "key": spec.key,
-                                     "evaluated_by": _evaluated_by(spec, regex)}
-                                    for spec in suite.expectations]})
+                                     "evaluated_by": _one_line(by_table, spec),
+                                     "evaluated_by_table": by_table}
+                                    for spec, by_table in zip(suite.expectations, routes,
+                                                              strict=True)]})
         return
+    for problem in problems:
+        console().print(f"[yellow]![/yellow] {escape(str(problem))}", highlight=False)
     render_table(f"suite {suite.name} ({suite.source})",
                  ("#", "expectation", "arguments", "severity", "evaluated by"),
                  [(spec.index + 1, spec.label, _args(dict(spec.kwargs)), spec.severity,
-                   _evaluated_by(spec, regex)) for spec in suite.expectations],
-                 caption="SQL: in the one aggregate query, when the column's type and the "
-                         "arguments allow it (dates as bounds go to GX)")
+                   _one_line(by_table, spec))
+                  for spec, by_table in zip(suite.expectations, routes, strict=True)],
+                 caption="as validation routes each expectation on the tables that use the "
+                         "suite: SQL (the one aggregate query), GX, or the table schema")
 
 
 def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
@@ -145,19 +174,21 @@ def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
                 problems.append(SuiteProblem(suite.source, f"GX rejects it: {message}",
                                              index, spec.label))
     if columns:
-        for table in (t for t in config.tables if suite.name in t.suites):
-            try:
-                shape = state.context().warehouse_for(table).describe(table.table,
-                                                                      table.schema)
-            except MonitorError as error:
-                problems.append(SuiteProblem(suite.source, f"cannot check the columns of "
-                                             f"table {table.name!r}: {error}"))
-                continue
+        shapes, unreflected = _shapes(state, suite.name)
+        problems += unreflected
+        engine = config.validation.engine
+        for table, (shape, caps) in shapes.items():
             for problem in check_suite(suite, [c.name for c in shape.columns]):
                 if "does not exist" in problem.message:
                     problems.append(SuiteProblem(
-                        problem.source, f"{problem.message} in table {table.name!r}",
+                        problem.source, f"{problem.message} in table {table!r}",
                         problem.index, problem.label))
+            for spec in suite.expectations:
+                routed = route(spec, shape, caps, engine)
+                if routed.why == "dialect":
+                    problems.append(SuiteProblem(
+                        suite.source, f"can never be evaluated on table {table!r} "
+                                      f"({caps.name}): {routed.reason}", spec.index, spec.label))
     return problems
 
 

@@ -198,3 +198,70 @@ class TestSuitesCheckReportsEverything:
         assert out["checked"] == ["people"]
         [problem] = out["problems"]
         assert "no suite named 'nope'" in problem
+
+
+EVENTS = suite_of("events", [
+    spec("column_values_to_be_between", column="at", min_value="2024-01-01",
+         max_value="2024-12-31"),
+    spec("column_median_to_be_between", column="amount", min_value=0),
+    spec("column_values_to_be_between", column="label", min_value=0),
+    spec("column_values_to_not_be_null", column="amount"),
+])
+
+
+@pytest.fixture(params=["sqlite", "duckdb"])
+def events_cli(request: pytest.FixtureRequest, tmp_path: Path):
+    import datetime as dt
+
+    from tests.helpers.warehouses import duckdb_warehouse
+
+    wh = (sqlite_warehouse if request.param == "sqlite" else duckdb_warehouse)(tmp_path)
+    wh.create_table("events", {"at": sa.DateTime(), "amount": sa.Float(),
+                               "label": sa.String(10)},
+                    [{"at": dt.datetime(2024, 3, 1) + dt.timedelta(days=i), "amount": float(i),
+                      "label": f"l{i}"} for i in range(20)])
+    config_for(wh, tmp_path, [{"name": "events", "table": "events", "suites": ["events"]}],
+               suites={"events": EVENTS})
+
+    def run(*args: str) -> int:
+        return main(["--config", str(tmp_path / "monitor.yaml"), *args])
+
+    yield run, wh.kind
+    wh.dispose()
+
+
+class TestWhatShowSaysIsWhatRuns:
+    def test_show_names_the_evaluator_validation_uses(self, events_cli, capsys) -> None:
+        run, kind = events_cli
+
+        assert run("suites", "show", "events", "--format", "json") == 0
+        shown = [e["evaluated_by"] for e in json.loads(capsys.readouterr().out)["expectations"]]
+        assert run("validate", "events", "--no-store", "--format", "json") in (0, 1)
+        ran = [r["engine"] for r in json.loads(capsys.readouterr().out)["results"]]
+
+        assert shown[0] == "SQL"  # dates as bounds are pushed down
+        assert ran[0] == "sql"
+        assert shown[3] == "SQL"
+        assert ran[3] == "sql"
+        if kind == "sqlite":
+            assert shown[1:3] == ["GX", "GX"]
+            assert ran[1:3] == ["gx", "gx"]
+        else:
+            assert shown[1].startswith("not evaluated: Great Expectations cannot validate DuckDB")
+            assert ran[1:3] == ["none", "none"]
+
+    def test_check_reports_what_can_never_run_on_the_engine(self, events_cli,
+                                                            capsys) -> None:
+        run, kind = events_cli
+
+        code = run("suites", "check", "--no-gx", "--format", "json")
+
+        problems = json.loads(capsys.readouterr().out)["problems"]
+        if kind == "sqlite":
+            assert (code, problems) == (0, [])
+            return
+        assert code == 2
+        assert [p.split(":")[1] for p in problems] == [
+            " expectation #2 median_to_be_between(amount)",
+            " expectation #3 values_to_be_between(label)"]
+        assert all("can never be evaluated on table 'events' (duckdb)" in p for p in problems)
