@@ -10,8 +10,9 @@ GX's own semantics (``mostly``, null handling, unexpected percent of the
 non-null rows), which the tests check against GX as the oracle.
 
 Expectation types or arguments not handled here (``row_condition``,
-dates as bounds, median, ...) are reported by ``supports`` (in
-``monitor.pushdown_rules``) and left to GX.
+dates as bounds of aggregates, median, ...) are reported by ``supports`` (in
+``monitor.pushdown_rules``) and left to GX. Arguments arrive read as GX
+reads them (``monitor.expectation_arguments``): a date bound is a date.
 
 >>> PushdownValidator().evaluate(warehouse, shape, specs)[0].unexpected_count  # doctest: +SKIP
 412

@@ -12,6 +12,11 @@ them, samples their values and picks the rows ingestion quarantines.
 ...                        {"column": "amount", "min_value": 0})
 >>> supports(spec, "float", capabilities_for("sqlite"))
 True
+>>> import datetime as dt
+>>> supports(ExpectationSpec("s", "expect_column_values_to_be_between",
+...                          {"column": "at", "min_value": dt.date(2024, 1, 1)}),
+...          "timestamp", capabilities_for("duckdb"))
+True
 """
 
 from __future__ import annotations
