@@ -265,3 +265,27 @@ class TestWhatShowSaysIsWhatRuns:
             " expectation #2 median_to_be_between(amount)",
             " expectation #3 values_to_be_between(label)"]
         assert all("can never be evaluated on table 'events' (duckdb)" in p for p in problems)
+
+    def test_tables_that_differ_are_named_and_unused_suites_say_it_depends(
+            self, tmp_path: Path, capsys) -> None:
+        wh = sqlite_warehouse(tmp_path)
+        wh.create_table("a", {"v": sa.Float()}, [{"v": 1.0}])
+        wh.create_table("b", {"v": sa.String(5)}, [{"v": "x"}])
+        between = suite_of("between", [spec("column_values_to_be_between", column="v",
+                                            min_value=0)])
+        config_for(wh, tmp_path, [{"name": "a", "table": "a", "suites": ["between"]},
+                                  {"name": "b", "table": "b", "suites": ["between"]},
+                                  {"name": "gone", "table": "gone", "suites": ["between"]}],
+                   suites={"between": between, "unused": between})
+        base = ["--config", str(tmp_path / "monitor.yaml")]
+
+        assert main([*base, "suites", "show", "between", "--format", "json"]) == 0
+        used = json.loads(capsys.readouterr().out)
+        assert main([*base, "suites", "show", "unused"]) == 0
+        unused = capsys.readouterr().out
+
+        assert used["expectations"][0]["evaluated_by"] == "SQL (a); GX (b)"
+        [problem] = used["problems"]
+        assert "cannot reflect table 'gone'" in problem
+        assert "SQL or GX (by the column's type)" in unused
+        wh.dispose()
