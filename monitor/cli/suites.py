@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from rich.markup import escape
 
 from monitor.cli.common import (
@@ -24,7 +25,7 @@ from monitor.cli.common import (
     render_table,
 )
 from monitor.config import MonitorConfig
-from monitor.dialects import Capabilities
+from monitor.dialects import Capabilities, capabilities_for
 from monitor.errors import ConfigError, InputError, MonitorError
 from monitor.expectation_catalog import SCHEMA_TYPES
 from monitor.outcomes import jsonable
@@ -68,10 +69,15 @@ def _shapes(state: CliState, suite: str) -> tuple[dict[str, tuple[TableShape, Ca
 
 
 def _unrouted(spec: ExpectationSpec) -> str:
-    """Who evaluates ``spec`` when no table tells the column's type."""
+    """Who evaluates ``spec`` when no reflected table tells the column's type."""
     if spec.type in SCHEMA_TYPES:
         return LABELS["schema"]
-    return "SQL or GX (by the column's type)" if spec.type in NATIVE_KWARGS else LABELS["gx"]
+    if spec.type not in NATIVE_KWARGS:
+        return LABELS["gx"]
+    if spec.columns():
+        return "SQL or GX (by the column's type)"
+    table = TableShape(None, "-", sa.table("-"), ())
+    return route(spec, table, capabilities_for("sqlite")).label  # needs no column or dialect
 
 
 def _evaluated_by(spec: ExpectationSpec, shapes: dict[str, tuple[TableShape, Capabilities]],

@@ -271,8 +271,10 @@ class TestWhatShowSaysIsWhatRuns:
         wh = sqlite_warehouse(tmp_path)
         wh.create_table("a", {"v": sa.Float()}, [{"v": 1.0}])
         wh.create_table("b", {"v": sa.String(5)}, [{"v": "x"}])
-        between = suite_of("between", [spec("column_values_to_be_between", column="v",
-                                            min_value=0)])
+        between = suite_of("between", [
+            spec("column_values_to_be_between", column="v", min_value=0),
+            spec("table_row_count_to_be_between", min_value=1),
+            spec("column_median_to_be_between", column="v", min_value=0)])
         config_for(wh, tmp_path, [{"name": "a", "table": "a", "suites": ["between"]},
                                   {"name": "b", "table": "b", "suites": ["between"]},
                                   {"name": "gone", "table": "gone", "suites": ["between"]}],
@@ -281,11 +283,12 @@ class TestWhatShowSaysIsWhatRuns:
 
         assert main([*base, "suites", "show", "between", "--format", "json"]) == 0
         used = json.loads(capsys.readouterr().out)
-        assert main([*base, "suites", "show", "unused"]) == 0
-        unused = capsys.readouterr().out
+        assert main([*base, "suites", "show", "unused", "--format", "json"]) == 0
+        unused = json.loads(capsys.readouterr().out)
 
         assert used["expectations"][0]["evaluated_by"] == "SQL (a); GX (b)"
         [problem] = used["problems"]
         assert "cannot reflect table 'gone'" in problem
-        assert "SQL or GX (by the column's type)" in unused
+        assert [e["evaluated_by"] for e in unused["expectations"]] == [
+            "SQL or GX (by the column's type)", "SQL", "GX"]
         wh.dispose()
