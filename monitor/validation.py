@@ -169,20 +169,23 @@ def _failed(spec: ExpectationSpec, error: str) -> ExpectationOutcome:
     return ExpectationOutcome(spec, success=False, engine="gx", error=error)
 
 
-def _batches(expectations: Sequence[ExpectationSpec]) -> list[list[ExpectationSpec]]:
+def _batches(expectations: Sequence[tuple[int, ExpectationSpec]]
+             ) -> list[list[tuple[int, ExpectationSpec]]]:
     """Suites to send: at most one expectation of a type per column in each (two
-    quantile expectations on one column in one suite fail inside GX)."""
-    batches: list[list[ExpectationSpec]] = []
+    quantile expectations on one column in one suite fail inside GX; two equal
+    expectations would share one GX id)."""
+    batches: list[list[tuple[int, ExpectationSpec]]] = []
     taken: list[set[tuple[str, tuple[str, ...]]]] = []
-    for spec in expectations:
+    for item in expectations:
+        spec = item[1]
         domain = (spec.type, spec.columns())
         for batch, seen in zip(batches, taken, strict=True):
             if domain not in seen:
-                batch.append(spec)
+                batch.append(item)
                 seen.add(domain)
                 break
         else:
-            batches.append([spec])
+            batches.append([item])
             taken.append({domain})
     return batches
 
@@ -212,17 +215,18 @@ class GxValidator:
                                        error=unsupported_dialect(dialect, spec.type))
                     for spec in expectations]
         out: dict[int, ExpectationOutcome] = {}
+        valid: list[tuple[int, ExpectationSpec]] = []
         for i, spec in enumerate(expectations):
             rejected = gx_rejects(spec)
             if rejected:
                 out[i] = _failed(spec, f"Great Expectations rejects its arguments: {rejected}")
-        valid = [spec for i, spec in enumerate(expectations) if i not in out]
-        judged: dict[int, ExpectationOutcome] = {}
+            else:
+                valid.append((i, spec))
         for batch in _batches(valid):
-            for spec, outcome in zip(batch, self._isolated(warehouse, shape, batch, samples,
-                                                           no_samples), strict=True):
-                judged[id(spec)] = outcome
-        return [out[i] if i in out else judged[id(spec)] for i, spec in enumerate(expectations)]
+            outcomes = self._isolated(warehouse, shape, [s for _, s in batch], samples,
+                                      no_samples)
+            out.update((i, o) for (i, _), o in zip(batch, outcomes, strict=True))
+        return [out[i] for i in range(len(expectations))]
 
     def _isolated(self, warehouse: SqlWarehouse, shape: TableShape,
                   batch: Sequence[ExpectationSpec], samples: int,

@@ -241,3 +241,16 @@ class TestShippedSuites:
 
         assert suite.to_json_dict() == written
         assert load_suite(path).name == path.stem
+
+
+class TestBatches:
+    def test_the_same_expectation_twice_gets_two_results(self, tmp_path: Path) -> None:
+        wh = sqlite_warehouse(tmp_path)
+        wh.create_table("t", {"a": sa.Integer()}, [{"a": i} for i in range(9)])
+        warehouse = wh.warehouse()
+        median = spec("column_median_to_be_between", column="a", min_value=0)
+
+        out = GxValidator().evaluate(warehouse, warehouse.describe("t"), [median, median])
+
+        assert [(o.success, o.observed_value, o.error) for o in out] == [(True, 4, None)] * 2
+        wh.dispose()
