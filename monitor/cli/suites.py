@@ -184,13 +184,15 @@ def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
         problems += unreflected
         engine = config.validation.engine
         for table, (shape, caps) in shapes.items():
+            # Validation's own routing decides; check_suite only words the column problem.
+            why = {spec.index: route(spec, shape, caps, engine) for spec in suite.expectations}
             for problem in check_suite(suite, [c.name for c in shape.columns]):
-                if "does not exist" in problem.message:
+                if "does not exist" in problem.message and why[problem.index].why == "column":
                     problems.append(SuiteProblem(
                         problem.source, f"{problem.message} in table {table!r}",
                         problem.index, problem.label))
             for spec in suite.expectations:
-                routed = route(spec, shape, caps, engine)
+                routed = why[spec.index]
                 if routed.why == "dialect":
                     problems.append(SuiteProblem(
                         suite.source, f"can never be evaluated on table {table!r} "

@@ -94,6 +94,19 @@ class TestSuitesCheck:
         assert "Great Expectations rejects them): mostly: ensure this value is less than or " \
                "equal to 1.0" in problems[2]
 
+    def test_a_column_spelt_in_another_case_is_no_problem_as_validation_finds_it(
+            self, cli, capsys) -> None:
+        run, _, tmp = cli
+        (tmp / "expectations" / "people.json").write_text(json.dumps({
+            "name": "people", "expectations": [
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "ID"}}]}))
+
+        assert run("suites", "check", "--no-gx") == 0
+        assert "no problems" in capsys.readouterr().out
+        assert run("validate", "people", "--no-store", "--format", "json") == 0
+        [result] = json.loads(capsys.readouterr().out)["results"]
+        assert result["error"] is None
+
     def test_unreadable_files_are_problems(self, cli, capsys) -> None:
         run, _, tmp = cli
         (tmp / "expectations" / "broken.json").write_text("{")
