@@ -178,12 +178,9 @@ def pydantic_problems(error: ValidationError) -> tuple[str, ...]:
     """One line per argument: ``min_value: value is not a valid float, invalid date format``."""
     by_argument: dict[str, list[str]] = {}
     for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ())) or "arguments"
-        if where == "__root__":
-            by_argument.setdefault("", []).append(str(item.get("msg")))
-        else:
-            by_argument.setdefault(where, []).append(str(item.get("msg")))
-    return tuple(", ".join(msgs) if not where else f"{where}: {', '.join(dict.fromkeys(msgs))}"
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "__root__")
+        by_argument.setdefault(where, []).append(str(item.get("msg")))
+    return tuple(f"{where + ': ' if where else ''}{', '.join(dict.fromkeys(msgs))}"
                  for where, msgs in by_argument.items())
 
 

@@ -23,8 +23,10 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic.v1 import ValidationError
 
 from monitor.errors import MonitorError, is_transient
+from monitor.expectation_arguments import pydantic_problems
 from monitor.outcomes import ExpectationOutcome
 from monitor.secrets import redact
 from monitor.suites import ExpectationSpec
@@ -127,16 +129,9 @@ def _exception(info: Any) -> str | None:
 def gx_message(error: BaseException) -> str:
     """GX's whole message on one line: every pydantic error with its argument, not the
     first line (``1 validation error for ExpectXxx``) alone."""
-    errors = getattr(error, "errors", None)
-    model = getattr(getattr(error, "model", None), "__name__", None)
-    if callable(errors):
-        try:
-            parts = [f"{'.'.join(str(p) for p in e.get('loc', ())) or 'arguments'}: "
-                     f"{e.get('msg')}" for e in errors()]
-        except Exception:  # noqa: BLE001 - not pydantic after all: use the text
-            parts = []
-        if parts:
-            return redact(f"{model + ': ' if model else ''}{'; '.join(parts)}")
+    if isinstance(error, ValidationError):
+        model = getattr(error.model, "__name__", "arguments")
+        return redact(f"{model}: {'; '.join(pydantic_problems(error))}")
     text = " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())
     return redact(text or type(error).__name__)
 
