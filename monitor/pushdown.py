@@ -10,8 +10,9 @@ GX's own semantics (``mostly``, null handling, unexpected percent of the
 non-null rows), which the tests check against GX as the oracle.
 
 Expectation types or arguments not handled here (``row_condition``,
-dates as bounds, median, ...) are reported by ``supports`` (in
-``monitor.pushdown_rules``) and left to GX.
+dates as bounds of aggregates, median, ...) are reported by ``supports`` (in
+``monitor.pushdown_rules``) and left to GX. Arguments arrive read as GX
+reads them (``monitor.expectation_arguments``): a date bound is a date.
 
 >>> PushdownValidator().evaluate(warehouse, shape, specs)[0].unexpected_count  # doctest: +SKIP
 412
@@ -221,17 +222,14 @@ class PushdownValidator:
             return []
         try:
             outcomes = self._scan(warehouse, shape, expectations)
-        except QueryFailed:
+        except QueryFailed as error:
             if len(expectations) == 1:
-                raise
-            # One bad argument (say an invalid regex) must not sink the rest: isolate it.
-            outcomes = []
-            for spec in expectations:
-                try:
-                    outcomes += self._scan(warehouse, shape, [spec])
-                except QueryFailed as error:
-                    outcomes.append(ExpectationOutcome(spec, success=False,
-                                                       error=str(error), engine="sql"))
+                outcomes = [ExpectationOutcome(expectations[0], success=False,
+                                               error=str(error), engine="sql")]
+            else:
+                # One bad argument (say an invalid regex) must not sink the rest: isolate it.
+                outcomes = [o for spec in expectations
+                            for o in self.evaluate(warehouse, shape, [spec])]
         if samples > 0:
             outcomes = [self._with_samples(warehouse, shape, o, samples, no_samples)
                         for o in outcomes]

@@ -12,10 +12,16 @@ them, samples their values and picks the rows ingestion quarantines.
 ...                        {"column": "amount", "min_value": 0})
 >>> supports(spec, "float", capabilities_for("sqlite"))
 True
+>>> import datetime as dt
+>>> supports(ExpectationSpec("s", "expect_column_values_to_be_between",
+...                          {"column": "at", "min_value": dt.date(2024, 1, 1)}),
+...          "timestamp", capabilities_for("duckdb"))
+True
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +32,7 @@ from monitor.dialects import Capabilities
 from monitor.suites import ExpectationSpec
 
 NUMERIC = ("integer", "float", "decimal")
+TEMPORAL = ("timestamp", "date")
 _COMMON = frozenset({"result_format", "catch_exceptions"})
 _RANGE = frozenset({"min_value", "max_value", "strict_min", "strict_max"})
 _MAP = frozenset({"column", "mostly"})
@@ -70,6 +77,13 @@ def _bounds_ok(kwargs: Mapping[str, Any], *, integers: bool = False) -> bool:
                for k in ("strict_min", "strict_max"))
 
 
+def _time_bounds_ok(kwargs: Mapping[str, Any]) -> bool:
+    """Dates or times as bounds (as GX reads ``"2024-01-01"``), compared in SQL as GX does."""
+    return all(kwargs.get(k) is None or isinstance(kwargs.get(k), dt.date)
+               for k in ("min_value", "max_value")) and all(
+        isinstance(kwargs.get(k, False), bool) for k in ("strict_min", "strict_max"))
+
+
 def _set_ok(values: Any, kind: str) -> bool:
     if not isinstance(values, list | tuple) or not values:
         return False
@@ -99,8 +113,11 @@ def supports(spec: ExpectationSpec, kind: str | None, caps: Capabilities) -> boo
         case "expect_column_values_to_not_be_null" | "expect_column_values_to_be_null":
             return True
         case "expect_column_values_to_be_between":
-            return kind in NUMERIC and _bounds_ok(kw) and (
-                kw.get("min_value") is not None or kw.get("max_value") is not None)
+            if kw.get("min_value") is None and kw.get("max_value") is None:
+                return False
+            if kind in TEMPORAL:
+                return _time_bounds_ok(kw)
+            return kind in NUMERIC and _bounds_ok(kw)
         case "expect_column_values_to_be_in_set" | "expect_column_values_to_not_be_in_set":
             return _set_ok(kw.get("value_set"), kind)
         case "expect_column_values_to_match_regex" | "expect_column_values_to_not_match_regex":

@@ -18,17 +18,17 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from monitor.config import TableConfig
-from monitor.expectation_catalog import CATALOG, SCHEMA_TYPES
 from monitor.outcomes import ExpectationOutcome, Validator
 from monitor.pushdown import PushdownValidator
-from monitor.pushdown_rules import supports
+from monitor.routing import EngineChoice, resolve_column, route
 from monitor.suites import ExpectationSpec, Suite
 from monitor.warehouse import SqlWarehouse, TableShape
 
-EngineChoice = Literal["auto", "gx"]
+__all__ = ["EngineChoice", "TableValidation", "evaluate_expectations", "resolve_column",
+           "schema_outcome", "validate_table"]
 
 
 @dataclass(frozen=True)
@@ -67,40 +67,6 @@ class TableValidation:
                 "results": [o.to_dict() for o in self.outcomes]}
 
 
-def resolve_column(shape: TableShape, name: str) -> str | None:
-    """The table's spelling of ``name``: exact, else the one case-insensitive match."""
-    names = [c.name for c in shape.columns]
-    if name in names:
-        return name
-    folded = [n for n in names if n.casefold() == name.casefold()]
-    return folded[0] if len(folded) == 1 else None
-
-
-def _resolved(spec: ExpectationSpec, shape: TableShape) -> ExpectationSpec | str:
-    """``spec`` with column names as the table spells them, or why it cannot run."""
-    kwargs = dict(spec.kwargs)
-    for key in ("column", "column_A", "column_B"):
-        if isinstance(kwargs.get(key), str):
-            found = resolve_column(shape, kwargs[key])
-            if found is None:
-                return _missing(kwargs[key], shape)
-            kwargs[key] = found
-    if isinstance(kwargs.get("column_list"), list) and spec.type not in SCHEMA_TYPES:
-        resolved = []
-        for name in kwargs["column_list"]:
-            found = resolve_column(shape, name) if isinstance(name, str) else None
-            if found is None:
-                return _missing(name, shape)
-            resolved.append(found)
-        kwargs["column_list"] = resolved
-    return replace(spec, kwargs=kwargs)
-
-
-def _missing(name: Any, shape: TableShape) -> str:
-    known = ", ".join(c.name for c in shape.columns)
-    return f"column {name!r} does not exist in {shape.qualified} (columns: {known})"
-
-
 def _names_match(expected: str, actual: str) -> bool:
     if len(expected) > 1 and expected.startswith('"') and expected.endswith('"'):
         return expected[1:-1] == actual
@@ -108,7 +74,19 @@ def _names_match(expected: str, actual: str) -> bool:
 
 
 def schema_outcome(spec: ExpectationSpec, shape: TableShape) -> ExpectationOutcome:
-    """Expectations about the table's columns, answered from its reflected shape."""
+    """Expectations about the table's columns, answered from its reflected shape.
+
+    Arguments GX accepts but cannot compare (a date as a column count, a suite
+    parameter) make a failed expectation saying so, as in GX.
+    """
+    try:
+        return _schema_outcome(spec, shape)
+    except (TypeError, ValueError, AttributeError) as error:
+        return ExpectationOutcome(spec, success=False, engine="schema",
+                                  error=f"cannot be evaluated with these arguments: {error}")
+
+
+def _schema_outcome(spec: ExpectationSpec, shape: TableShape) -> ExpectationOutcome:
     names = [c.name for c in shape.columns]
     kw = spec.kwargs
     if spec.type == "expect_column_to_exist":
@@ -162,23 +140,15 @@ def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
     pushed: list[tuple[int, ExpectationSpec]] = []
     through_gx: list[tuple[int, ExpectationSpec]] = []
     caps = warehouse.capabilities
-    for i, spec in enumerate(expectations):
-        if spec.type not in CATALOG:
-            results[i] = ExpectationOutcome(spec, success=False, engine="none",
-                                            error=f"unknown expectation type {spec.type!r}")
-            continue
-        if spec.type in SCHEMA_TYPES:
-            results[i] = schema_outcome(spec, shape)
-            continue
-        resolved = _resolved(spec, shape)
-        if isinstance(resolved, str):
-            results[i] = ExpectationOutcome(spec, success=False, error=resolved, engine="none")
-            continue
-        kind = shape.column(resolved.column).kind if resolved.column else None
-        if engine == "auto" and supports(resolved, kind, caps):
-            pushed.append((i, resolved))
+    for i, written in enumerate(expectations):
+        routed = route(written, shape, caps, engine)
+        if routed.evaluator == "none":
+            results[i] = ExpectationOutcome(routed.spec, success=False, engine="none",
+                                            error=routed.reason)
+        elif routed.evaluator == "schema":
+            results[i] = schema_outcome(routed.spec, shape)
         else:
-            through_gx.append((i, resolved))
+            (pushed if routed.evaluator == "sql" else through_gx).append((i, routed.spec))
     for batch, validator in ((pushed, native or PushdownValidator()),
                              (through_gx, gx if gx is not None or not through_gx
                               else _gx_validator())):
@@ -187,8 +157,9 @@ def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
         outcomes = validator.evaluate(warehouse, shape, [s for _, s in batch],
                                       samples=samples, no_samples=no_samples)
         for (i, _), outcome in zip(batch, outcomes, strict=True):
-            results[i] = replace(outcome, expectation=expectations[i])
-    return [results[i] for i in range(len(expectations))]
+            results[i] = outcome
+    # Every outcome carries the expectation as written in the file.
+    return [replace(results[i], expectation=spec) for i, spec in enumerate(expectations)]
 
 
 def validate_table(warehouse: SqlWarehouse, table: TableConfig, suites: Sequence[Suite], *,

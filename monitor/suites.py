@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from monitor.config import MonitorConfig, TableConfig
 from monitor.errors import ConfigError, InputError
+from monitor.expectation_arguments import check_arguments, invalid_arguments
 from monitor.expectation_catalog import (
     CATALOG,
     COLUMN_KWARGS,
@@ -135,61 +136,92 @@ class SuiteProblem:
         return f"{where}: {self.message}"
 
 
-def _severity(value: Any, where: str) -> Severity:
+def _severity(value: Any) -> Severity | str:
+    """The severity, or what is wrong with it (a message)."""
     if value is None:
         return "critical"  # GX's default
     text = str(value).lower()
     if text.startswith("failureseverity."):
         text = text.split(".", 1)[1]
     if text not in SEVERITIES:
-        raise InputError(f"{where}: severity {value!r} is not one of "
-                         f"{', '.join(SEVERITIES)}")
+        return f"severity {value!r} is not one of {', '.join(SEVERITIES)}"
     return text  # type: ignore[return-value]
 
 
-def parse_suite(data: Any, *, source: str) -> Suite:
-    """A suite from its parsed JSON; InputError names the file and expectation."""
+def _expectation(item: Any, index: int, suite: str, source: str,
+                 problems: list[SuiteProblem]) -> ExpectationSpec | None:
+    """One expectation of the file, or None after recording every problem it has."""
+    def problem(message: str, label: str | None = None) -> None:
+        problems.append(SuiteProblem(source, message, index, label))
+
+    if not isinstance(item, Mapping):
+        problem("must be a JSON object")
+        return None
+    kind = item.get("type") or item.get("expectation_type")
+    if not isinstance(kind, str) or not kind:
+        problem("has no 'type'")
+        return None
+    before = len(problems)
+    label = f"({kind})"
+    kwargs = item.get("kwargs", {})
+    if not isinstance(kwargs, Mapping):
+        problem("'kwargs' must be an object", label)
+    unknown = sorted(set(item) - _EXPECTATION_KEYS - {"expectation_type"})
+    if unknown:
+        problem(f"unknown key(s) {', '.join(unknown)}", label)
+    meta = item.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        problem("'meta' must be an object", label)
+    severity = _severity(item.get("severity"))
+    if severity not in SEVERITIES:
+        problem(severity, label)
+    if len(problems) > before:
+        return None
+    return ExpectationSpec(suite=suite, type=kind, kwargs=dict(kwargs),
+                           severity=severity,  # type: ignore[arg-type]
+                           id=item.get("id"), meta=dict(meta), index=index,
+                           description=item.get("description"))
+
+
+def read_suite(data: Any, *, source: str) -> tuple[Suite | None, list[SuiteProblem]]:
+    """A suite from its parsed JSON and every structural problem of the file.
+
+    The suite holds the expectations without problems (None when the file is
+    not a suite at all), so a check can go on and report everything at once.
+    """
     if not isinstance(data, Mapping):
-        raise InputError(f"{source}: a suite file holds one JSON object "
-                         f"(got {type(data).__name__})")
+        return None, [SuiteProblem(source, f"a suite file holds one JSON object "
+                                           f"(got {type(data).__name__})")]
+    problems: list[SuiteProblem] = []
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InputError(f"{source}: the suite has no 'name'")
+        problems.append(SuiteProblem(source, "the suite has no 'name'"))
     items = data.get("expectations", [])
     if not isinstance(items, list):
-        raise InputError(f"{source}: 'expectations' must be a list")
-    specs = []
-    for index, item in enumerate(items):
-        where = f"{source}: expectation #{index + 1}"
-        if not isinstance(item, Mapping):
-            raise InputError(f"{where}: must be a JSON object")
-        kind = item.get("type") or item.get("expectation_type")
-        if not isinstance(kind, str) or not kind:
-            raise InputError(f"{where}: has no 'type'")
-        kwargs = item.get("kwargs", {})
-        if not isinstance(kwargs, Mapping):
-            raise InputError(f"{where} ({kind}): 'kwargs' must be an object")
-        unknown = sorted(set(item) - _EXPECTATION_KEYS - {"expectation_type"})
-        if unknown:
-            raise InputError(f"{where} ({kind}): unknown key(s) {', '.join(unknown)}")
-        meta = item.get("meta") or {}
-        if not isinstance(meta, Mapping):
-            raise InputError(f"{where} ({kind}): 'meta' must be an object")
-        specs.append(ExpectationSpec(
-            suite=name, type=kind, kwargs=dict(kwargs),
-            severity=_severity(item.get("severity"), f"{where} ({kind})"),
-            id=item.get("id"), meta=dict(meta),
-            index=index, description=item.get("description")))
+        problems.append(SuiteProblem(source, "'expectations' must be a list"))
+        items = []
     meta = data.get("meta") or {}
     if not isinstance(meta, Mapping):
-        raise InputError(f"{source}: the suite's 'meta' must be an object")
-    return Suite(name=name, expectations=tuple(specs), source=source, id=data.get("id"),
-                 meta=dict(meta))
+        problems.append(SuiteProblem(source, "the suite's 'meta' must be an object"))
+        meta = {}
+    suite_name = name if isinstance(name, str) else ""
+    specs = [spec for index, item in enumerate(items)
+             if (spec := _expectation(item, index, suite_name, source, problems)) is not None]
+    if not suite_name.strip():
+        return None, problems
+    return Suite(name=suite_name, expectations=tuple(specs), source=source, id=data.get("id"),
+                 meta=dict(meta)), problems
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Read one suite file."""
-    path = Path(path)
+def parse_suite(data: Any, *, source: str) -> Suite:
+    """A suite from its parsed JSON; InputError names the file and every problem."""
+    suite, problems = read_suite(data, source=source)
+    if problems or suite is None:
+        raise InputError("; ".join(str(p) for p in problems))
+    return suite
+
+
+def _read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -197,11 +229,26 @@ def load_suite(path: str | Path) -> Suite:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read the suite file: {error}") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON at line {error.lineno}, column "
                          f"{error.colno}: {error.msg}") from None
-    return parse_suite(data, source=str(path))
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read one suite file."""
+    path = Path(path)
+    return parse_suite(_read_json(path), source=str(path))
+
+
+def read_suite_file(path: str | Path) -> tuple[Suite | None, list[SuiteProblem]]:
+    """Read one suite file for a check: the suite (or None) and all its file problems."""
+    path = Path(path)
+    try:
+        data = _read_json(path)
+    except InputError as error:
+        return None, [SuiteProblem(str(path), str(error).removeprefix(f"{path}: "))]
+    return read_suite(data, source=str(path))
 
 
 def suite_files(config: MonitorConfig) -> list[Path]:
@@ -253,8 +300,13 @@ def check_suite(suite: Suite, columns: Collection[str] | None = None) -> list[Su
         if missing:
             problem(f"missing argument(s) {', '.join(missing)}")
         allowed = allowed_kwargs(spec.type)
-        for key in sorted(set(spec.kwargs) - allowed):
+        unknown = sorted(set(spec.kwargs) - allowed)
+        for key in unknown:
             problem(f"unknown argument {key!r}{_hint(key, allowed)}")
+        if not missing and not unknown:
+            checked = check_arguments(spec.type, spec.kwargs)
+            if not checked.ok:
+                problem(invalid_arguments(checked.problems))
         if columns is not None and spec.type not in SCHEMA_TYPES:
             for name in spec.columns():
                 if name not in columns:

@@ -23,8 +23,10 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic.v1 import ValidationError
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, is_transient
+from monitor.expectation_arguments import pydantic_problems
 from monitor.outcomes import ExpectationOutcome
 from monitor.secrets import redact
 from monitor.suites import ExpectationSpec
@@ -40,6 +42,13 @@ _NAMESPACE = uuid.UUID("6f1d4c52-8d0e-4f0a-9a4e-2b7c6c0d9e11")
 _LOCK = threading.RLock()
 _CONTEXT: Any = None
 _SOURCES: dict[str, Any] = {}
+
+
+def unsupported_dialect(dialect: str, what: str) -> str:
+    """Why an expectation only GX evaluates cannot be evaluated on ``dialect``."""
+    if dialect == "duckdb":
+        return DUCKDB_MESSAGE.format(what=what)
+    return f"Great Expectations cannot validate {dialect} tables here"
 
 
 def gx_context() -> Any:
@@ -92,10 +101,14 @@ def _data_source(warehouse: SqlWarehouse) -> Any:
     return source
 
 
-def _quoted(warehouse: SqlWarehouse, name: str) -> str:
-    """GX puts table names into SQL unquoted; quote the ones that need it."""
-    preparer = warehouse.engine.dialect.identifier_preparer
-    return preparer.quote(name)
+def _quoted(name: str) -> sa.sql.elements.quoted_name:
+    """The name as one identifier, always quoted, exactly as the table spells it.
+
+    GX strips every quote character off both ends of a name given as text (a
+    quoted ``Weird "x"`` loses its closing inner quote) and lower-cases the
+    schema; a ``quoted_name`` it keeps as it is.
+    """
+    return sa.sql.elements.quoted_name(name, quote=True)
 
 
 def _exception(info: Any) -> str | None:
@@ -113,6 +126,16 @@ def _exception(info: Any) -> str | None:
     return None
 
 
+def gx_message(error: BaseException) -> str:
+    """GX's whole message on one line: every pydantic error with its argument, not the
+    first line (``1 validation error for ExpectXxx``) alone."""
+    if isinstance(error, ValidationError):
+        model = getattr(error.model, "__name__", "arguments")
+        return redact(f"{model}: {'; '.join(pydantic_problems(error))}")
+    text = " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())
+    return redact(text or type(error).__name__)
+
+
 def _gx_id(spec: ExpectationSpec) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{spec.suite}#{spec.index}#{spec.key}"))
 
@@ -122,8 +145,8 @@ def _outcome(spec: ExpectationSpec, result: Any, samples: int,
     details = dict(result.result or {})
     error = _exception(result.exception_info)
     if error:
-        return ExpectationOutcome(spec, success=False, error=redact(error.splitlines()[0]),
-                                  engine="gx")
+        return ExpectationOutcome(spec, success=False, engine="gx",
+                                  error=" ".join(redact(error).split()))
     values: tuple[Any, ...] = ()
     if (samples and not result.success and spec.column not in no_samples
             and spec.type != "expect_column_values_to_not_be_null"):
@@ -137,8 +160,39 @@ def _outcome(spec: ExpectationSpec, result: Any, samples: int,
         unexpected_values=values, engine="gx")
 
 
+def _failed(spec: ExpectationSpec, error: str) -> ExpectationOutcome:
+    return ExpectationOutcome(spec, success=False, engine="gx", error=error)
+
+
+def _batches(expectations: Sequence[tuple[int, ExpectationSpec]]
+             ) -> list[list[tuple[int, ExpectationSpec]]]:
+    """Suites to send: at most one expectation of a type per column in each (two
+    quantile expectations on one column in one suite fail inside GX; two equal
+    expectations would share one GX id)."""
+    batches: list[list[tuple[int, ExpectationSpec]]] = []
+    taken: list[set[tuple[str, tuple[str, ...]]]] = []
+    for item in expectations:
+        spec = item[1]
+        domain = (spec.type, spec.columns())
+        for batch, seen in zip(batches, taken, strict=True):
+            if domain not in seen:
+                batch.append(item)
+                seen.add(domain)
+                break
+        else:
+            batches.append([item])
+            taken.append({domain})
+    return batches
+
+
 class GxValidator:
-    """Runs expectations through Great Expectations on a SQLite or PostgreSQL table."""
+    """Runs expectations through Great Expectations on a SQLite or PostgreSQL table.
+
+    Each expectation's result is its own: one GX rejects is a failed outcome
+    with GX's whole message and the rest still run; a batch that fails as a
+    whole is tried again one expectation at a time. Only a transient warehouse
+    error (connection lost, timeout) is raised, so that the run retries.
+    """
 
     @staticmethod
     def supports_dialect(dialect: str) -> bool:
@@ -150,29 +204,50 @@ class GxValidator:
         """One outcome per expectation, in the order given."""
         if not expectations:
             return []
-        if not self.supports_dialect(warehouse.capabilities.name):
+        dialect = warehouse.capabilities.name
+        if not self.supports_dialect(dialect):
             return [ExpectationOutcome(spec, success=False, engine="none",
-                                       error=DUCKDB_MESSAGE.format(what=spec.type)
-                                       if warehouse.capabilities.name == "duckdb" else
-                                       f"Great Expectations cannot validate "
-                                       f"{warehouse.capabilities.name} tables here")
+                                       error=unsupported_dialect(dialect, spec.type))
                     for spec in expectations]
+        out: dict[int, ExpectationOutcome] = {}
+        valid: list[tuple[int, ExpectationSpec]] = []
+        for i, spec in enumerate(expectations):
+            rejected = gx_rejects(spec)
+            if rejected:
+                out[i] = _failed(spec, f"Great Expectations rejects its arguments: {rejected}")
+            else:
+                valid.append((i, spec))
+        for batch in _batches(valid):
+            outcomes = self._isolated(warehouse, shape, [s for _, s in batch], samples,
+                                      no_samples)
+            out.update((i, o) for (i, _), o in zip(batch, outcomes, strict=True))
+        return [out[i] for i in range(len(expectations))]
+
+    def _isolated(self, warehouse: SqlWarehouse, shape: TableShape,
+                  batch: Sequence[ExpectationSpec], samples: int,
+                  no_samples: Collection[str]) -> list[ExpectationOutcome]:
+        """The batch's outcomes; if GX fails on the batch, each expectation alone."""
         try:
-            return self._evaluate(warehouse, shape, expectations, samples, no_samples)
-        except MonitorError:
-            raise
-        except sa.exc.SQLAlchemyError as error:
-            raise classify(error, f"Great Expectations on {shape.qualified}") from None
+            return self._evaluate(warehouse, shape, batch, samples, no_samples)
+        except MonitorError as error:
+            if is_transient(error):
+                raise
+            message = str(error)
         except Exception as error:  # noqa: BLE001 - GX fails in many ways; report, do not crash
-            cause = error.__cause__ if isinstance(error.__cause__, sa.exc.SQLAlchemyError) else None
-            if cause is not None:
-                raise classify(cause, f"Great Expectations on {shape.qualified}") from None
-            text = str(error).strip()
-            message = redact(text.splitlines()[0] if text else repr(error))
-            log.warning("Great Expectations failed on %s: %s", shape.qualified, message)
-            return [ExpectationOutcome(spec, success=False, engine="gx",
-                                       error=f"Great Expectations failed: {message}")
-                    for spec in expectations]
+            sql_error = error if isinstance(error, sa.exc.SQLAlchemyError) else (
+                error.__cause__ if isinstance(error.__cause__, sa.exc.SQLAlchemyError) else None)
+            if sql_error is not None:
+                classified = classify(sql_error, f"Great Expectations on {shape.qualified}")
+                if is_transient(classified):
+                    raise classified from None
+                message = str(classified)
+            else:
+                message = f"Great Expectations failed on {shape.qualified}: {gx_message(error)}"
+        if len(batch) > 1:
+            return [o for spec in batch
+                    for o in self._isolated(warehouse, shape, [spec], samples, no_samples)]
+        log.warning("%s: %s", batch[0].label, message)
+        return [_failed(batch[0], message)]
 
     def _evaluate(self, warehouse: SqlWarehouse, shape: TableShape,
                   expectations: Sequence[ExpectationSpec], samples: int,
@@ -183,8 +258,8 @@ class GxValidator:
             source = _data_source(warehouse)
             asset_name = f"{shape.schema or ''}.{shape.name}.{uuid.uuid4().hex[:8]}"
             asset = source.add_table_asset(
-                name=asset_name, table_name=_quoted(warehouse, shape.name),
-                schema_name=_quoted(warehouse, shape.schema) if shape.schema else None)
+                name=asset_name, table_name=_quoted(shape.name),
+                schema_name=_quoted(shape.schema) if shape.schema else None)
             try:
                 batch = asset.add_batch_definition_whole_table("all").get_batch()
                 ids = {_gx_id(spec): spec for spec in expectations}
@@ -200,25 +275,25 @@ class GxValidator:
         for gid, spec in ids.items():
             found = by_id.get(gid)
             out.append(_outcome(spec, found, samples, no_samples) if found is not None else
-                       ExpectationOutcome(spec, success=False, engine="gx",
-                                          error="Great Expectations returned no result"))
+                       _failed(spec, "Great Expectations returned no result"))
         return out
 
 
-def gx_problems(expectations: Sequence[ExpectationSpec]) -> dict[int, str]:
-    """Arguments GX itself rejects, by expectation index (builds each, runs nothing)."""
+def gx_rejects(spec: ExpectationSpec) -> str | None:
+    """Why GX refuses to build ``spec`` (its whole message), or None when it builds."""
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
     gx_context()
-    problems = {}
-    for spec in expectations:
-        try:
-            ExpectationConfiguration(type=spec.type, kwargs=dict(spec.kwargs)).to_domain_obj()
-        except Exception as error:  # noqa: BLE001 - GX raises many kinds; each is a problem
-            text = str(error).strip().splitlines()
-            problems[spec.index] = text[0] if text else type(error).__name__
-            if len(text) > 1 and "validation error" in text[0]:
-                problems[spec.index] = "; ".join(t.strip() for t in text[1:3])
-    return problems
+    try:
+        ExpectationConfiguration(type=spec.type, kwargs=dict(spec.kwargs)).to_domain_obj()
+    except Exception as error:  # noqa: BLE001 - GX raises many kinds; each is a problem
+        return gx_message(error)
+    return None
+
+
+def gx_problems(expectations: Sequence[ExpectationSpec]) -> dict[int, str]:
+    """Arguments GX itself rejects, by expectation index (builds each, runs nothing)."""
+    found = {spec.index: gx_rejects(spec) for spec in expectations}
+    return {index: message for index, message in found.items() if message}

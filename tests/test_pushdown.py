@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Iterator
@@ -10,11 +11,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
-from monitor.errors import QueryFailed
 from monitor.outcomes import ExpectationOutcome
 from monitor.pushdown import PushdownValidator
 from monitor.pushdown_rules import NATIVE_KWARGS, supports
+from monitor.suite_runner import evaluate_expectations
 from monitor.suites import ExpectationSpec
 from monitor.warehouse import SqlWarehouse, TableShape
 from tests.helpers.gate import FACT_TYPES, fact_rows, pg_warehouse_under_test, spec
@@ -255,11 +257,90 @@ class TestPushdownValidator:
         assert out[1].success
         assert out[1].error is None
 
-    def test_a_single_bad_expectation_raises(self, facts) -> None:
+    def test_a_single_bad_expectation_is_a_failed_value(self, facts) -> None:
         warehouse, shape, _ = facts
         if not warehouse.capabilities.has_regex:
             pytest.skip("regexes are left to GX here")
-        with pytest.raises(QueryFailed):
-            PushdownValidator().evaluate(
-                warehouse, shape, [spec("column_values_to_match_regex", column="code",
-                                        regex="([")])
+
+        [out] = PushdownValidator().evaluate(
+            warehouse, shape, [spec("column_values_to_match_regex", column="code",
+                                    regex="([")])
+
+        assert not out.success
+        assert out.engine == "sql"
+        assert "expectations on" in out.error
+
+
+# Times of day across January 2024, some null; dates of the same days.
+TIMES = [None if i % 9 == 0 else dt.datetime(2024, 1, 1, 6) + dt.timedelta(hours=7 * i)
+         for i in range(100)]
+TIME_ROWS = [{"at": t, "day": None if t is None else t.date()} for t in TIMES]
+TIME_FRAME = pd.DataFrame({"at": pd.Series(TIMES, dtype="datetime64[ns]"),
+                           "day": pd.Series([r["day"] for r in TIME_ROWS], dtype="object")})
+# Bounds as people write them in suite files: date and date-time strings.
+TIME_CASES = [
+    spec("column_values_to_be_between", column="at", min_value="2024-01-05",
+         max_value="2024-01-25"),
+    spec("column_values_to_be_between", column="at", min_value="2024-01-05T13:00:00",
+         strict_min=True, mostly=0.8),
+    spec("column_values_to_be_between", column="at", max_value="2024-01-31"),
+    spec("column_values_to_be_between", column="day", min_value="2024-01-10",
+         max_value="2024-01-20", strict_max=True),
+    spec("column_values_to_be_between", column="day", min_value="2023-12-01"),
+]
+TIME_CASES = [ExpectationSpec(**{**s.__dict__, "index": i}) for i, s in enumerate(TIME_CASES)]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "duckdb"])
+def times(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[SqlWarehouse, TableShape]]:
+    gen = _warehouse(request.param, tmp_path_factory.mktemp(f"t{request.param}"))
+    wh = next(gen)
+    wh.create_table("times", {"at": sa.DateTime(), "day": sa.Date()}, TIME_ROWS)
+    warehouse = wh.warehouse()
+    yield warehouse, warehouse.describe("times", wh.schema)
+    warehouse.engine.dispose()
+    next(gen, None)
+
+
+def _pandas_time_unexpected(case: ExpectationSpec) -> int:
+    kw = case.kwargs
+    col = TIME_FRAME[kw["column"]].dropna()
+    if kw["column"] == "at":
+        low, high = (None if kw.get(k) is None else pd.Timestamp(kw[k])
+                     for k in ("min_value", "max_value"))
+    else:
+        low, high = (None if kw.get(k) is None else dt.date.fromisoformat(kw[k])
+                     for k in ("min_value", "max_value"))
+    ok = pd.Series(True, index=col.index)
+    if low is not None:
+        ok &= (col > low) if kw.get("strict_min") else (col >= low)
+    if high is not None:
+        ok &= (col < high) if kw.get("strict_max") else (col <= high)
+    return int((~ok).sum())
+
+
+class TestDateBounds:
+    def test_are_evaluated_in_sql_with_the_counts_of_pandas(self, times) -> None:
+        warehouse, shape = times
+
+        out = evaluate_expectations(warehouse, shape, TIME_CASES)
+
+        assert [o.engine for o in out] == ["sql"] * len(TIME_CASES)
+        assert [o.unexpected_count for o in out] == [_pandas_time_unexpected(c)
+                                                    for c in TIME_CASES]
+        assert all(o.error is None for o in out)
+
+    def test_same_results_as_gx(self, times) -> None:
+        warehouse, shape = times
+        if warehouse.capabilities.name == "duckdb":
+            pytest.skip("GX cannot validate DuckDB tables; pandas is the oracle there")
+
+        ours = evaluate_expectations(warehouse, shape, TIME_CASES)
+        theirs = evaluate_expectations(warehouse, shape, TIME_CASES, engine="gx")
+
+        assert [o.engine for o in theirs] == ["gx"] * len(TIME_CASES)
+        assert [(o.success, o.unexpected_count, o.element_count) for o in ours] == [
+            (o.success, o.unexpected_count, o.element_count) for o in theirs]
+        assert [o.unexpected_percent for o in ours] == pytest.approx(
+            [o.unexpected_percent for o in theirs])

@@ -110,6 +110,57 @@ class TestEvaluateExpectations:
             (o.success, o.unexpected_count, o.observed_value) for o in gx]
 
 
+class TestArgumentsGxRejects:
+    @pytest.mark.parametrize(("case", "reason"), [
+        (spec("column_values_to_be_between", column="amount", min_value=None, max_value=None),
+         "min_value and max_value cannot both be None"),
+        (spec("column_values_to_be_between", column="amount", min_value=10, max_value=0),
+         "min_value cannot be greater than max_value"),
+        (spec("table_row_count_to_be_between", min_value=10, max_value=0),
+         "min_value (10) must be less than or equal to max_value (0)"),
+        (spec("table_column_count_to_equal", value="hello"),
+         "value: value is not a valid integer, value is not a valid dict"),
+        (spec("table_column_count_to_be_between", min_value="three"),
+         "min_value: value is not a valid float"),
+        (spec("column_values_to_be_in_set", column="Email", value_set=None),
+         "value_set: none is not an allowed value"),
+    ], ids=lambda c: c.label if hasattr(c, "label") else "")
+    def test_are_failed_expectations_with_the_whole_reason(self, table, case,
+                                                           reason) -> None:
+        wh = table.warehouse()
+        shape = wh.describe("people", table.schema)
+
+        [out] = evaluate_expectations(wh, shape, [case])
+
+        assert not out.success
+        assert out.engine == "none"
+        assert out.error.startswith("invalid arguments (Great Expectations rejects them): ")
+        assert reason in out.error
+        assert out.expectation == case
+
+    def test_a_date_as_a_column_count_fails_instead_of_crashing(self, sqlite_people) -> None:
+        wh = sqlite_people.warehouse()
+        case = spec("table_column_count_to_be_between", min_value="2024-01-01")
+
+        [out] = evaluate_expectations(wh, wh.describe("people"), [case])
+
+        assert not out.success
+        assert "cannot be evaluated with these arguments" in out.error
+
+    def test_numbers_written_as_text_are_read_as_gx_reads_them(self, table) -> None:
+        wh = table.warehouse()
+        shape = wh.describe("people", table.schema)
+        case = spec("column_values_to_be_between", column="amount", max_value="40",
+                    mostly="0.5")
+
+        [out] = evaluate_expectations(wh, shape, [case])
+
+        assert out.engine == "sql"
+        assert out.unexpected_count == sum(r["amount"] > 40 for r in ROWS)
+        assert out.success
+        assert out.expectation.kwargs["max_value"] == "40"  # reported as written
+
+
 class TestValidateTable:
     def test_reports_passed_when_only_warnings_fail(self, table) -> None:
         wh = table.warehouse()

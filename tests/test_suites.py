@@ -18,6 +18,7 @@ from monitor.suites import (
     load_suite,
     load_suites,
     parse_suite,
+    read_suite,
     suite_files,
     suite_path,
 )
@@ -81,6 +82,46 @@ class TestParseSuite:
             assert problem.startswith("f.json: ")
         else:
             assert all(s.suite == suite.name for s in suite.expectations)
+
+
+class TestReadSuite:
+    def test_every_problem_of_every_expectation_at_once(self) -> None:
+        suite, problems = read_suite(_suite(
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"},
+             "severity": "fatal", "meta": "x", "colour": 1},
+            "not an object",
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"}}),
+            source="f.json")
+
+        assert [str(p) for p in problems] == [
+            "f.json: expectation #1 (expect_column_values_to_not_be_null): unknown key(s) "
+            "colour",
+            "f.json: expectation #1 (expect_column_values_to_not_be_null): 'meta' must be an "
+            "object",
+            "f.json: expectation #1 (expect_column_values_to_not_be_null): severity 'fatal' "
+            "is not one of critical, warning, info",
+            "f.json: expectation #2: must be a JSON object"]
+        assert [s.index for s in suite.expectations] == [2]  # the good one is kept
+
+    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.dictionaries(st.sampled_from(["name", "expectations", "meta"]), st.one_of(
+        st.text(max_size=3), st.lists(st.dictionaries(st.sampled_from(
+            ["type", "kwargs", "severity", "meta", "x"]), st.one_of(
+                st.none(), st.text(max_size=3), st.sampled_from(["warning", "info"]),
+                st.dictionaries(st.text(max_size=2), st.integers())), max_size=4),
+            max_size=4)), max_size=3))
+    def test_never_raises_and_parse_suite_fails_exactly_when_it_finds_problems(
+            self, data: dict[str, Any]) -> None:
+        suite, problems = read_suite(data, source="f.json")
+
+        try:
+            parse_suite(data, source="f.json")
+        except InputError as error:
+            assert problems
+            assert all(str(p) in str(error) for p in problems)
+        else:
+            assert not problems
+            assert suite is not None
 
 
 class TestExpectationSpec:
@@ -190,3 +231,23 @@ class TestCheckSuite:
     def test_the_shipped_suites_have_no_problems(self) -> None:
         for path in sorted((REPO / "expectations").glob("*.json")):
             assert check_suite(load_suite(path)) == []
+
+
+class TestCheckSuiteArguments:
+    def test_arguments_gx_rejects_are_problems_without_gx(self) -> None:
+        suite = parse_suite(_suite(
+            {"type": "expect_column_values_to_be_between",
+             "kwargs": {"column": "a", "min_value": 10, "max_value": 0}},
+            {"type": "expect_table_column_count_to_be_between",
+             "kwargs": {"min_value": "three"}},
+            {"type": "expect_column_values_to_be_between",
+             "kwargs": {"column": "a", "min_value": "10"}}), source="f.json")
+
+        problems = [str(p) for p in check_suite(suite)]
+
+        assert problems == [
+            "f.json: expectation #1 values_to_be_between(a): invalid arguments (Great "
+            "Expectations rejects them): min_value cannot be greater than max_value",
+            "f.json: expectation #2 table_column_count_to_be_between: invalid arguments "
+            "(Great Expectations rejects them): min_value: value is not a valid float, value "
+            "is not a valid dict, invalid date format, invalid datetime format"]

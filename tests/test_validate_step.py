@@ -12,7 +12,7 @@ from monitor.context import MonitorContext
 from monitor.runner import STEPS, run_table
 from monitor.store.expectations import expectation_history
 from monitor.validate_step import validate_now, validate_suites
-from tests.helpers.gate import config_for, spec, suite_of
+from tests.helpers.gate import config_for, pg_warehouse_under_test, spec, suite_of
 from tests.helpers.warehouses import sqlite_warehouse
 
 T0 = dt.datetime(2026, 3, 2, 6, tzinfo=dt.UTC)
@@ -119,3 +119,26 @@ class TestValidateNow:
             validate_now(ctx, ctx.config.table("orders"))
         [run] = ctx.store.runs("orders", kind="validate")
         assert run.status == "failed"
+
+
+class TestOddTableNames:
+    def test_a_run_of_a_table_with_a_double_quote_in_its_name_stores_everything(
+            self, tmp_path: Path, sqlite_store) -> None:
+        with pg_warehouse_under_test() as wh:
+            wh.create_table('Weird Table "x"', {"id": sa.Integer(), "amount": sa.Float()},
+                            [{"id": i, "amount": float(i)} for i in range(1, 11)])
+            suite = suite_of("weird", [
+                spec("column_median_to_be_between", column="amount", min_value=0),  # GX
+                spec("column_values_to_not_be_null", column="id")])  # SQL
+            config = config_for(wh, tmp_path, [{"name": "weird", "table": 'Weird Table "x"',
+                                                "suites": ["weird"]}],
+                                suites={"weird": suite})
+            ctx = MonitorContext(config, store=sqlite_store, clock=lambda: T0)
+
+            result = run_table(ctx, config.table("weird"), as_of=T0)
+
+            assert result.status == "success", result.error
+            assert sqlite_store.points("weird")
+            found = {f.metric: f for f in result.found if f.kind == "expectation"}
+            assert not found["expect_column_median_to_be_between"].failing
+            assert found["expect_column_median_to_be_between"].observed == 5.5

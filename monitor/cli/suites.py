@@ -25,11 +25,12 @@ from monitor.cli.common import (
     render_table,
 )
 from monitor.config import MonitorConfig
-from monitor.dialects import capabilities_for
-from monitor.errors import InputError, MonitorError
+from monitor.dialects import Capabilities, capabilities_for
+from monitor.errors import ConfigError, InputError, MonitorError
 from monitor.expectation_catalog import SCHEMA_TYPES
 from monitor.outcomes import jsonable
 from monitor.pushdown_rules import NATIVE_KWARGS
+from monitor.routing import LABELS, EngineChoice, route
 from monitor.store.expectations import expectation_history
 from monitor.suite_runner import TableValidation
 from monitor.suites import (
@@ -38,10 +39,12 @@ from monitor.suites import (
     SuiteProblem,
     check_suite,
     load_suite,
+    read_suite_file,
     suite_files,
     suite_path,
 )
 from monitor.validate_step import validate_now
+from monitor.warehouse import TableShape
 
 _MARK = {"critical": "FAIL", "warning": "warning", "info": "info"}
 
@@ -50,22 +53,47 @@ def _users(config: MonitorConfig, name: str) -> list[str]:
     return [t.name for t in config.tables if name in t.suites]
 
 
-def _tables_have_regex(config: MonitorConfig, suite: str) -> bool:
-    """Whether every warehouse of the tables using ``suite`` evaluates regexes in SQL."""
-    backends = {sa.engine.make_url(config.warehouses[t.warehouse].url).get_backend_name()
-                for t in config.tables if suite in t.suites}
-    return all(capabilities_for(b).has_regex for b in backends)
+def _shapes(state: CliState, suite: str) -> tuple[dict[str, tuple[TableShape, Capabilities]],
+                                                  list[SuiteProblem]]:
+    """The reflected tables that use ``suite``, and the ones that could not be reflected."""
+    shapes, problems = {}, []
+    for table in (t for t in state.config.tables if suite in t.suites):
+        try:
+            warehouse = state.context().warehouse_for(table)
+            shapes[table.name] = (warehouse.describe(table.table, table.schema),
+                                  warehouse.capabilities)
+        except MonitorError as error:
+            problems.append(SuiteProblem(state.config.source, f"cannot reflect table "
+                                         f"{table.name!r} (used by suite {suite!r}): {error}"))
+    return shapes, problems
 
 
-def _evaluated_by(spec: ExpectationSpec, regex: bool) -> str:
+def _unrouted(spec: ExpectationSpec) -> str:
+    """Who evaluates ``spec`` when no reflected table tells the column's type."""
     if spec.type in SCHEMA_TYPES:
-        return "table schema"
-    allowed = NATIVE_KWARGS.get(spec.type)
-    if allowed is None or set(spec.kwargs) - allowed - {"result_format", "catch_exceptions"}:
-        return "GX"
-    if "regex" in spec.type and not regex:
-        return "GX"
-    return "SQL"
+        return LABELS["schema"]
+    if spec.type not in NATIVE_KWARGS:
+        return LABELS["gx"]
+    if spec.columns():
+        return "SQL or GX (by the column's type)"
+    table = TableShape(None, "-", sa.table("-"), ())
+    return route(spec, table, capabilities_for("sqlite")).label  # needs no column or dialect
+
+
+def _evaluated_by(spec: ExpectationSpec, shapes: dict[str, tuple[TableShape, Capabilities]],
+                  engine: EngineChoice) -> dict[str, str]:
+    """Who evaluates ``spec``, per table that uses the suite (the routing validation uses)."""
+    return {name: route(spec, shape, caps, engine).label
+            for name, (shape, caps) in shapes.items()}
+
+
+def _one_line(by_table: dict[str, str], spec: ExpectationSpec) -> str:
+    if not by_table:
+        return _unrouted(spec)
+    labels = set(by_table.values())
+    if len(labels) == 1:
+        return labels.pop()
+    return "; ".join(f"{label} ({name})" for name, label in by_table.items())
 
 
 def _args(kwargs: dict[str, Any]) -> str:
@@ -114,20 +142,28 @@ def list_cmd(state: CliState, fmt: str) -> None:
 def show_cmd(state: CliState, name: str, fmt: str) -> None:
     """Show the expectations of suite NAME."""
     suite = load_suite(suite_path(state.config, name))
-    regex = _tables_have_regex(state.config, suite.name)
+    shapes, problems = _shapes(state, suite.name)
+    engine = state.config.validation.engine
+    routes = [_evaluated_by(spec, shapes, engine) for spec in suite.expectations]
     if fmt == "json":
         emit_json({"suite": suite.name, "file": suite.source,
                    "tables": _users(state.config, suite.name),
+                   "problems": [str(p) for p in problems],
                    "expectations": [{**spec.to_gx(), "key": spec.key,
-                                     "evaluated_by": _evaluated_by(spec, regex)}
-                                    for spec in suite.expectations]})
+                                     "evaluated_by": _one_line(by_table, spec),
+                                     "evaluated_by_table": by_table}
+                                    for spec, by_table in zip(suite.expectations, routes,
+                                                              strict=True)]})
         return
+    for problem in problems:
+        console().print(f"[yellow]![/yellow] {escape(str(problem))}", highlight=False)
     render_table(f"suite {suite.name} ({suite.source})",
                  ("#", "expectation", "arguments", "severity", "evaluated by"),
                  [(spec.index + 1, spec.label, _args(dict(spec.kwargs)), spec.severity,
-                   _evaluated_by(spec, regex)) for spec in suite.expectations],
-                 caption="SQL: in the one aggregate query, when the column's type and the "
-                         "arguments allow it (dates as bounds go to GX)")
+                   _one_line(by_table, spec))
+                  for spec, by_table in zip(suite.expectations, routes, strict=True)],
+                 caption="as validation routes each expectation on the tables that use the "
+                         "suite: SQL (the one aggregate query), GX, or the table schema")
 
 
 def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
@@ -137,26 +173,48 @@ def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
         from monitor.validation import gx_problems
 
         flagged = {p.index for p in problems}
+        by_index = {spec.index: spec for spec in suite.expectations}
         for index, message in gx_problems(suite.expectations).items():
             if index not in flagged:
-                spec = suite.expectations[index]
+                spec = by_index[index]
                 problems.append(SuiteProblem(suite.source, f"GX rejects it: {message}",
                                              index, spec.label))
     if columns:
-        for table in (t for t in config.tables if suite.name in t.suites):
-            try:
-                shape = state.context().warehouse_for(table).describe(table.table,
-                                                                      table.schema)
-            except MonitorError as error:
-                problems.append(SuiteProblem(suite.source, f"cannot check the columns of "
-                                             f"table {table.name!r}: {error}"))
-                continue
+        shapes, unreflected = _shapes(state, suite.name)
+        problems += unreflected
+        engine = config.validation.engine
+        for table, (shape, caps) in shapes.items():
+            # Validation's own routing decides; check_suite only words the column problem.
+            why = {spec.index: route(spec, shape, caps, engine) for spec in suite.expectations}
             for problem in check_suite(suite, [c.name for c in shape.columns]):
-                if "does not exist" in problem.message:
+                if "does not exist" in problem.message and why[problem.index].why == "column":
                     problems.append(SuiteProblem(
-                        problem.source, f"{problem.message} in table {table.name!r}",
+                        problem.source, f"{problem.message} in table {table!r}",
                         problem.index, problem.label))
+            for spec in suite.expectations:
+                routed = why[spec.index]
+                if routed.why == "dialect":
+                    problems.append(SuiteProblem(
+                        suite.source, f"can never be evaluated on table {table!r} "
+                                      f"({caps.name}): {routed.reason}", spec.index, spec.label))
+    return problems
+
+
+def _in_order(problems: list[SuiteProblem]) -> list[SuiteProblem]:
     return sorted(problems, key=lambda p: -1 if p.index is None else p.index)
+
+
+def _missing_suites(config: MonitorConfig) -> list[SuiteProblem]:
+    """Tables naming a suite that has no file: every run of them would fail."""
+    problems = []
+    for table in config.tables:
+        for name in table.suites:
+            try:
+                suite_path(config, name)
+            except ConfigError as error:
+                problems.append(SuiteProblem(config.source, f"table {table.name!r}: "
+                                             f"{str(error).removeprefix(f'{config.source}: ')}"))
+    return problems
 
 
 @suites_group.command("check")
@@ -174,18 +232,26 @@ def check_cmd(state: CliState, names: tuple[str, ...], no_gx: bool, no_columns: 
     GX rejects, and columns the configured tables do not have. Exit 2 on problems.
     """
     config = state.config
-    paths = [suite_path(config, n) for n in names] if names else suite_files(config)
     problems: list[SuiteProblem] = []
+    if names:
+        paths = []
+        for name in names:
+            try:
+                paths.append(suite_path(config, name))
+            except ConfigError as error:
+                problems.append(SuiteProblem(config.source, str(error).removeprefix(
+                    f"{config.source}: ")))
+    else:
+        paths = suite_files(config)
+        problems += _missing_suites(config)
     checked = []
     for path in paths:
-        try:
-            suite = load_suite(path)
-        except InputError as error:
-            problems.append(SuiteProblem(str(path), str(error).removeprefix(f"{path}: ")))
-            continue
-        checked.append(suite.name)
-        problems += _check_one(config, suite, use_gx=not no_gx, columns=not no_columns,
-                               state=state)
+        suite, found = read_suite_file(path)
+        if suite is not None:
+            checked.append(suite.name)
+            found += _check_one(config, suite, use_gx=not no_gx, columns=not no_columns,
+                                state=state)
+        problems += _in_order(found)
     if fmt == "json":
         emit_json({"checked": checked, "problems": [str(p) for p in problems]})
     else:
