@@ -49,10 +49,9 @@ def rows_check(prepared: Prepared) -> GateCheck:
     errors = prepared.row_errors
     if not errors:
         return GateCheck("rows", True, "info", "every value fits the target's types")
-    first = min(errors)
     return GateCheck("rows", False, "critical",
-                     f"{len(errors):,} row(s) do not fit the target (row {first + 1}: "
-                     f"{'; '.join(errors[first])})", row_level=True)
+                     f"{len(errors):,} row(s) do not fit the target (first: "
+                     f"{prepared.reason(min(errors))})", row_level=True)
 
 
 def row_failure(outcome: ExpectationOutcome, staging: TableShape, caps: Capabilities,

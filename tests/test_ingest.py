@@ -207,11 +207,11 @@ class TestPublishGood:
         lenient = ingest_file(path, "orders", context=ctx, mode="publish_good")
 
         assert strict.status == "blocked"
-        assert "row 3: amount: 'n/a' is not a number" in strict.gate.blocking[0].reason
+        assert f"{path} line 4: amount: 'n/a' is not a number" in strict.gate.blocking[0].reason
         assert (lenient.rows_published, lenient.rows_quarantined) == (39, 1)
         [row] = read_quarantine(wh.warehouse(), wh.warehouse().describe("orders", wh.schema),
                                 lenient.batch_id).to_dict("records")
-        assert row["dq_reason"] == "amount: 'n/a' is not a number"
+        assert row["dq_reason"] == f"{path} line 4: amount: 'n/a' is not a number"
         assert '"amount": "n/a"' in row["dq_raw"]
         assert row["order_id"] == frame.loc[2, "order_id"]
 
