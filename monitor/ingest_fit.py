@@ -86,7 +86,8 @@ class ColumnFit:
         if not present:
             return {}
         if self.kind == "integer":
-            if self.low is None or self.low <= min(present) and max(present) <= self.high:  # type: ignore[operator]
+            if self.low is None or self.high is None or (
+                    self.low <= min(present) and max(present) <= self.high):
                 return {}
         elif self.kind == "string":
             longest = max(len(v) for v in present)
