@@ -155,6 +155,30 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         return None
 
 
+class DeclaredType(sa.types.UserDefinedType[Any]):
+    """A column type written exactly as the database named it (``DECIMAL(38,10)``)."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+def ddl_type(info: ColumnInfo, type_: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """The type to create a copy of ``info``'s column with (staging, quarantine).
+
+    Where reflection kept only a generic type (DuckDB: ``Numeric()`` for
+    ``DECIMAL(38,10)``, ``BigInteger()`` for ``HUGEINT``), the database's own
+    name; else the reflected type.
+    """
+    if isinstance(type_, sa.types.NullType) or info.type_name.upper() == str(type_).upper():
+        return type_
+    return DeclaredType(info.type_name)
+
+
 def bind_type(info: ColumnInfo, type_: sa.types.TypeEngine[Any],
               caps: Capabilities) -> sa.types.TypeEngine[Any]:
     """The type to bind and read ``info``'s values with, keeping decimals exact."""

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.errors import MonitorError
-from monitor.ingest_fit import bind_type
+from monitor.ingest_fit import bind_type, ddl_type
 from monitor.quarantine import ensure_quarantine, quarantine_name, write_rows
 from monitor.timeutil import to_naive_utc
 from monitor.warehouse import ColumnInfo, SqlWarehouse, TableShape, classify
@@ -85,25 +85,16 @@ def ledger_entry(warehouse: SqlWarehouse, schema: str | None,
 
 def create_staging(warehouse: SqlWarehouse, target: TableShape, name: str,
                    columns: Sequence[str]) -> TableShape:
-    """An empty staging table with exactly the target's types for ``columns`` (dropped first).
-
-    It is made by ``CREATE TABLE ... AS SELECT`` from the target, so the types are
-    the database's own (``DECIMAL(38, 10)``, ``HUGEINT``, ``VARCHAR(20)``), not
-    what reflection makes of them.
-    """
+    """An empty staging table with the target's exact types for ``columns`` (dropped first)."""
     infos = [target.column(c) for c in columns]
-    meta = sa.MetaData()
-    dropper = sa.Table(name, meta, sa.Column(ROW, sa.BigInteger()), schema=target.schema)
-    shape = sa.select(*(target.table.c[c.name] for c in infos),
-                      sa.cast(sa.null(), sa.BigInteger()).label(ROW)).where(sa.false())
-    dialect = warehouse.engine.dialect
-    select = shape.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-    create = sa.text(f"CREATE TABLE {dialect.identifier_preparer.format_table(dropper)} "
-                     f"AS {select}")
+    table = sa.Table(name, sa.MetaData(), sa.Column(ROW, sa.BigInteger(), nullable=False),
+                     *(sa.Column(c.name, ddl_type(c, target.table.c[c.name].type))
+                       for c in infos),
+                     schema=target.schema)
     try:
         with warehouse.engine.begin() as conn:
-            dropper.drop(conn, checkfirst=True)
-            conn.execute(create)
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
     except sa.exc.SQLAlchemyError as error:
         raise classify(error, f"creating staging table {name!r}") from None
     caps = warehouse.capabilities
