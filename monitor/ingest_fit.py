@@ -5,7 +5,8 @@ its ``VARCHAR(n)`` and without NUL characters, integers inside the range of
 the integer type, decimals within ``NUMERIC(p, s)`` (no rounding of extra
 places) and finite, floats inside the float type's range. Where the storage
 cannot keep what the type says (SQLite keeps decimals as 8-byte floats),
-values it would change are refused too. A value that does not fit is a row
+values it would change are refused too (``0.1`` reads back as ``0.1``;
+``12345678901234567.89`` would not). A value that does not fit is a row
 error naming the column, never a failed COPY of the whole batch.
 
 >>> import sqlalchemy as sa
@@ -33,7 +34,6 @@ import sqlalchemy as sa
 from monitor.dialects import Capabilities
 from monitor.warehouse import ColumnInfo
 
-FLOAT_DIGITS = 15  # significant decimal digits an 8-byte float keeps exactly
 FLOAT4_MAX = 3.4028234663852886e38
 _INT_BITS = {"TINYINT": 8, "INT1": 8, "SMALLINT": 16, "INT2": 16, "SMALLSERIAL": 16,
              "MEDIUMINT": 24, "INTEGER": 32, "INT": 32, "INT4": 32, "SERIAL": 32,
@@ -55,7 +55,7 @@ class ColumnFit:
     length: int | None = None  # text, in characters
     precision: int | None = None  # decimals
     scale: int | None = None
-    float_digits: int | None = None  # decimals stored as floats: digits kept exactly
+    as_float: bool = False  # decimals stored as 8-byte floats (SQLite)
     float_max: float | None = None  # floats
     holds_nan: bool = True
 
@@ -129,11 +129,11 @@ class ColumnFit:
             if digits > allowed:
                 return (f"{value} has {digits} digits before the decimal point; "
                         f"{self.type_name} holds {allowed}")
-        if self.float_digits is not None:
-            significant = len(reduced.as_tuple().digits)
-            if significant > self.float_digits:
-                return (f"{value} has {significant} significant digits; this warehouse "
-                        f"keeps decimals as 8-byte floats ({self.float_digits} digits exact)")
+        if self.as_float:
+            stored = float(value)
+            if not math.isfinite(stored) or Decimal(repr(stored)) != value:
+                return (f"{value} cannot be kept exactly: this warehouse stores decimals as "
+                        f"8-byte floats (it would read back as {stored!r})")
         return None
 
 
@@ -229,7 +229,7 @@ def column_fit(info: ColumnInfo, type_: sa.types.TypeEngine[Any],
         if precision is not None and scale is None:
             scale = 0  # NUMERIC(p) is NUMERIC(p, 0)
         return ColumnFit(name, info.kind, precision=precision, scale=scale,
-                         float_digits=None if caps.exact_decimals else FLOAT_DIGITS)
+                         as_float=not caps.exact_decimals)
     if info.kind == "float":
         single = caps.sized_types and name.upper().split("(")[0].strip() in _FLOAT4
         return ColumnFit(name, info.kind, float_max=FLOAT4_MAX if single else None,
