@@ -239,6 +239,84 @@ class TestPublishGood:
             "suite:orders:values_to_be_unique(order_id)"]
 
 
+class TestKeys:
+    """Issue 11.6: a key already in the target is a data problem (exit 1), not a retry."""
+
+    @pytest.fixture
+    def keyed(self, warehouse: WarehouseUnderTest, tmp_path: Path) -> list[str]:
+        name = f"{warehouse.schema}.keyed" if warehouse.schema else "keyed"
+        warehouse.execute(f"CREATE TABLE {name} (id BIGINT PRIMARY KEY, note VARCHAR(20))")
+        warehouse.execute(f"INSERT INTO {name} VALUES (1, 'old'), (2, 'old')")
+        config_for(warehouse, tmp_path, [{"name": "keyed", "table": "keyed"}])
+        return ["--config", str(tmp_path / "monitor.yaml")]
+
+    def _state(self, warehouse: WarehouseUnderTest) -> tuple[list[tuple], list[tuple]]:
+        wh = warehouse.warehouse()
+        rows = sorted(tuple(r) for r in table_frame(wh.engine, "keyed", warehouse.schema)
+                      .itertuples(index=False))
+        held = read_quarantine(wh, wh.describe("keyed", warehouse.schema))
+        if held.empty:
+            return rows, []
+        return rows, sorted(zip(held["id"], held["dq_reason"], strict=True))
+
+    def test_rows_whose_key_exists_block_with_exit_1_and_are_held(self, warehouse, keyed,
+                                                                  tmp_path, capsys) -> None:
+        path = tmp_path / "again.csv"
+        path.write_text("id,note\n2,new\n3,new\n")
+
+        code = main([*keyed, "ingest", str(path), "--into", "keyed"])
+
+        rows, held = self._state(warehouse)
+        assert code == 1
+        assert "1 row(s) have a primary key value already in" in capsys.readouterr().out
+        assert rows == [(1, "old"), (2, "old")]
+        assert held == [(2, "already_in_target(id) (id=2)")]
+
+    def test_publish_good_quarantines_them_and_publishes_the_rest(self, warehouse, keyed,
+                                                                  tmp_path) -> None:
+        path = tmp_path / "again.jsonl"
+        path.write_text('{"id": 1, "note": "new"}\n{"id": 3, "note": "new"}\n'
+                        '{"id": 4, "note": "new"}\n')
+
+        code = main([*keyed, "ingest", str(path), "--into", "keyed", "--mode", "publish_good"])
+
+        rows, held = self._state(warehouse)
+        assert code == 0
+        assert rows == [(1, "old"), (2, "old"), (3, "new"), (4, "new")]
+        assert held == [(1, "already_in_target(id) (id=1)")]
+
+    def test_a_key_repeated_inside_the_batch_blocks_it_in_either_mode(
+            self, warehouse, keyed, tmp_path, capsys) -> None:
+        path = tmp_path / "twice.csv"
+        path.write_text("id,note\n5,a\n5,b\n6,c\n")
+
+        code = main([*keyed, "ingest", str(path), "--into", "keyed", "--mode", "publish_good",
+                     "--format", "json"])
+
+        assert code == 1
+        assert self._state(warehouse) == ([(1, "old"), (2, "old")], [])
+        assert "occur more than once in the batch" in capsys.readouterr().out
+
+    def test_a_uniqueness_expectation_counts_the_target_rows(self, ctx, wh, tmp_path) -> None:
+        last = max(r["order_id"] for r in HISTORY)
+        frame = batch(first=last - 19)  # 20 ids already published, 20 new
+        path = write(frame, tmp_path / "overlap.csv")
+        before = target(ctx, wh)
+
+        strict = ingest_file(path, "orders", context=ctx)
+        lenient = ingest_file(path, "orders", context=ctx, mode="publish_good")
+
+        held = read_quarantine(wh.warehouse(), wh.warehouse().describe("orders", wh.schema),
+                               lenient.batch_id)
+        assert strict.status == "blocked"
+        assert [c.check for c in strict.gate.blocking] == ["key:order_id"]
+        assert "suite orders: values_to_be_unique(order_id)" in strict.gate.blocking[0].reason
+        assert (lenient.status, lenient.rows_published, lenient.rows_quarantined) == (
+            "partially_published", 20, 20)
+        assert sorted(held["order_id"]) == list(range(last - 19, last + 1))
+        assert target(ctx, wh)[0] == before[0] + 20
+
+
 def _kill(wh: WarehouseUnderTest):
     """A checkpoint that kills the publishing connection once, before it commits."""
     state = {"killed": 0}
@@ -515,9 +593,10 @@ class TestExactValues:
         result = ingest_file(path, "exact", context=ctx, mode="publish_good", retry=NO_RETRY)
 
         good = {seq for seq, bad in expected.items() if not bad}
+        name = f"{w.schema}.exact" if w.schema else "exact"
         published = {r[0]: r for r in w.execute(
-            f"SELECT {', '.join(EXACT_TYPES)} FROM {'%s.' % w.schema if w.schema else ''}exact "
-            f"WHERE seq >= {example * 100} AND seq < {example * 100 + 100}")}
+            f"SELECT {', '.join(EXACT_TYPES)} FROM {name} WHERE seq >= :low AND seq < :high",
+            {"low": example * 100, "high": example * 100 + 100})}
         assert set(published) == good
         assert result.rows_published == len(good)
         for row in rows:
