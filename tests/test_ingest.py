@@ -618,3 +618,48 @@ class TestExactValues:
             assert reasons[i + 1].startswith(f"{path} {_line(fmt, i)}: ")
             for column in expected[rows[i]["seq"]]:
                 assert f"{column}: " in reasons[i + 1]
+
+    def test_the_reported_numbers_are_published_exactly(self, exact_target) -> None:
+        w, ctx, tmp, counter = exact_target
+        seq = next(counter) * 100
+        path = tmp / f"reported{seq}.csv"
+        path.write_text("seq,big,money,wide\n"
+                        f"{seq},9007199254740993,0.10,12345678901234567.0123456789\n"
+                        f"{seq + 1},1234567890123456789,12345678901234567.89,1\n"
+                        f"{seq + 2},9223372036854775807,-0.01,-1\n")
+
+        result = ingest_file(path, "exact", context=ctx, retry=NO_RETRY)
+
+        name = f"{w.schema}.exact" if w.schema else "exact"
+        got = w.execute(f"SELECT big FROM {name} WHERE seq >= :s ORDER BY seq", {"s": seq})
+        if w.kind == "sqlite":  # 8-byte floats cannot hold the decimals: nothing changes
+            assert result.status == "blocked"
+            assert got == []
+            assert result.gate.blocking[0].reason.startswith(
+                f"2 row(s) do not fit the target (first: {path} line 2: wide: "
+                f"12345678901234567.0123456789 cannot be kept exactly")
+        else:
+            assert result.status == "published"
+            assert [v for (v,) in got] == [9007199254740993, 1234567890123456789, 2 ** 63 - 1]
+
+    @pytest.mark.parametrize(("line", "reason"), [
+        ("1,9223372036854775808,1,x", "big: 9223372036854775808 is out of range for BIGINT"),
+        ("1,1,inf,x", "money: Infinity is not a finite number"),
+        ("1,1,1,aaaaaaaaaaaaaaaaaaaaaaaaa", "label: 'aaaaaaaaaaaaaaaaaaaaaaaaa' is 25 characters"),
+    ])
+    def test_all_or_nothing_blocks_with_exit_1_naming_file_line_and_column(
+            self, exact_target, line, reason, capsys) -> None:
+        w, _, tmp, counter = exact_target
+        if w.kind == "duckdb" and "label" in reason:
+            pytest.skip("DuckDB's VARCHAR has no length")
+        n = next(counter)
+        path = tmp / f"bad{n}.csv"
+        bad = line.replace("1,", f"{n * 100 + 1},", 1)
+        path.write_text(f"seq,big,money,label\n{n * 100},1,1,ok\n{bad}\n")
+
+        code = main(["--config", str(tmp / "monitor.yaml"), "ingest", str(path),
+                     "--into", "exact"])
+
+        out = " ".join(capsys.readouterr().out.split())
+        assert code == 1
+        assert f"{path} line 3: {reason}" in out
