@@ -4,14 +4,18 @@ Schema drift is reported as gate checks: a column missing from the file or
 an extra one warns; a *retyped* column blocks. A column is retyped when the
 file's own type cannot hold the target's (Parquet: string where the target
 has numbers, ...) or, for untyped CSV/JSON, when not a single value of it
-converts. Single values that do not convert, and NULLs in NOT NULL target
-columns, are row errors: those rows never reach staging and go to quarantine.
+converts. Numbers convert exactly: integers to ``int`` and decimals to
+``Decimal`` straight from the text, never through a float. Single values
+that do not convert or do not fit the column's type (``monitor.ingest_fit``),
+and NULLs in NOT NULL target columns, are row errors: those rows never reach
+staging and go to quarantine.
 
 >>> import pandas as pd
->>> from monitor.warehouse import ColumnInfo
 >>> values, errors = convert_column(pd.Series(["1.5", "x", None], dtype=object), "float")
 >>> list(values), errors
 ([1.5, None, None], {1: "'x' is not a number"})
+>>> convert_column(pd.Series(["9007199254740993", "12345678901234567.89"]), "decimal")[0]
+[Decimal('9007199254740993'), Decimal('12345678901234567.89')]
 """
 
 from __future__ import annotations
