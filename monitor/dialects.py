@@ -43,6 +43,10 @@ class Capabilities:
     server_statement_timeout: bool
     floats_hold_nan: bool
     timestamps_are_text: bool
+    # False where storage ignores the declared size: SQLite keeps every integer in 64
+    # bits and every float in 8 bytes, and every decimal as an 8-byte float.
+    sized_types: bool = True
+    exact_decimals: bool = True
     _approx_distinct_fn: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None = None
 
     # -- numbers -----------------------------------------------------------
@@ -127,6 +131,8 @@ _CAPABILITIES = {
         server_statement_timeout=False,
         floats_hold_nan=False,
         timestamps_are_text=True,
+        sized_types=False,
+        exact_decimals=False,
     ),
     "duckdb": Capabilities(
         name="duckdb",

@@ -24,6 +24,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -101,15 +102,17 @@ def _rejected_rows(batch: BatchFile, prepared: Prepared) -> list[dict[str, Any]]
     """Rows that never reach staging, as quarantine rows (converted values kept)."""
     out = []
     records = batch.frame.to_dict("records")
-    for row, reasons in sorted(prepared.row_errors.items()):
+    for row in sorted(prepared.row_errors):
         values = {name: prepared.frame[name].iloc[row] for name in prepared.frame.columns}
-        out.append({**values, ROW: row + 1, "dq_reason": "; ".join(reasons),
+        out.append({**values, ROW: row + 1, "dq_reason": prepared.reason(row),
                     "dq_raw": _raw(records[row])})
     return out
 
 
 def _raw(record: dict[str, Any]) -> str:
-    return json.dumps(jsonable(record), ensure_ascii=False)
+    """The row as JSON; decimals as their exact text (JSON floats would round them)."""
+    exact = {k: str(v) if isinstance(v, Decimal) else v for k, v in record.items()}
+    return json.dumps(jsonable(exact), ensure_ascii=False)
 
 
 class _Ingestion:
@@ -174,7 +177,8 @@ class _Ingestion:
         target = describe_table(self.warehouse, self.table)
         fill = ({self.table.loaded_at_column: to_naive_utc(self.at)}
                 if self.table.loaded_at_column else {})
-        prepared = prepare_batch(self.batch, target, fill=fill)
+        prepared = prepare_batch(self.batch, target, fill=fill,
+                                 capabilities=self.warehouse.capabilities)
         if prepared.drift.retyped or prepared.drift.not_null_missing:
             gate = decide(self.table.name, [*prepared.drift.checks()], at=self.at,
                           batch_id=self.batch_id, run_id=self.run_id)

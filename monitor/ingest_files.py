@@ -21,6 +21,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +46,7 @@ class BatchFile:
     size: int
     frame: pd.DataFrame = field(repr=False)  # object columns; None for missing values
     source_types: Mapping[str, str] = field(default_factory=dict)  # Parquet: Arrow types
+    lines: tuple[int, ...] = ()  # CSV / JSON lines: the line each row starts on (from 1)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -91,7 +93,7 @@ def _check_header(path: Path, header: list[str]) -> list[str]:
     return names
 
 
-def _read_csv(path: Path, data: bytes, delimiter: str) -> pd.DataFrame:
+def _read_csv(path: Path, data: bytes, delimiter: str) -> tuple[pd.DataFrame, list[int]]:
     text = _text(path, data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
@@ -104,8 +106,12 @@ def _read_csv(path: Path, data: bytes, delimiter: str) -> pd.DataFrame:
                         f"{other!r}-separated, not {delimiter!r}-separated "
                         f"(pass --delimiter {other!r})")
         names = _check_header(path, header)
-        rows = []
-        for record in reader:
+        rows, lines = [], []
+        while True:
+            start = reader.line_num + 1
+            record = next(reader, None)
+            if record is None:
+                break
             if not record:
                 continue  # a blank line
             if len(record) != len(names):
@@ -114,22 +120,25 @@ def _read_csv(path: Path, data: bytes, delimiter: str) -> pd.DataFrame:
                     f"has {len(names)} (a truncated file, or a delimiter other than "
                     f"{delimiter!r}?)")
             rows.append([None if v == "" else v for v in record])
+            lines.append(start)
     except csv.Error as error:
         raise InputError(f"{path}: line {reader.line_num}: {error} (a truncated file?)"
                          ) from None
     if not rows:
         raise InputError(f"{path}: the file has a header but no rows")
-    return pd.DataFrame(rows, columns=names, dtype=object)
+    return pd.DataFrame(rows, columns=names, dtype=object), lines
 
 
-def _read_jsonl(path: Path, data: bytes) -> pd.DataFrame:
+def _read_jsonl(path: Path, data: bytes) -> tuple[pd.DataFrame, list[int]]:
+    """JSON objects, one a line; numbers with a fraction or exponent read as Decimal."""
     text = _text(path, data)
     records: list[dict[str, Any]] = []
+    lines: list[int] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError as error:
             raise InputError(f"{path}: line {number} is not valid JSON ({error.msg} at "
                              f"column {error.colno}; a truncated file?)") from None
@@ -137,11 +146,14 @@ def _read_jsonl(path: Path, data: bytes) -> pd.DataFrame:
             raise InputError(f"{path}: line {number} is a JSON {type(value).__name__}; "
                              f"each line must be one object")
         records.append(value)
+        lines.append(number)
     columns: dict[str, None] = {}
     for record in records:
         columns.update(dict.fromkeys(record))
-    frame = pd.DataFrame.from_records(records, columns=list(columns)).astype(object)
-    return frame.where(frame.notna(), None)
+    # Object columns built directly: an int column with a gap never passes through float64.
+    frame = pd.DataFrame({name: pd.Series([r.get(name) for r in records], dtype=object)
+                          for name in columns}, columns=list(columns))
+    return frame, lines
 
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -172,14 +184,15 @@ def read_batch_file(path: str | Path, *, fmt: str | None = None,
     if not data:
         raise InputError(f"{path}: the file is empty (0 bytes)")
     types: dict[str, str] = {}
+    lines: list[int] = []
     if kind == "csv":
-        frame = _read_csv(path, data, delimiter)
+        frame, lines = _read_csv(path, data, delimiter)
     elif kind == "jsonl":
-        frame = _read_jsonl(path, data)
+        frame, lines = _read_jsonl(path, data)
     else:
         frame, types = _read_parquet(path)
     if frame.empty:
         raise InputError(f"{path}: the file has no rows")
     frame = frame.reset_index(drop=True)
     return BatchFile(path=path, format=kind, content_hash=hashlib.sha256(data).hexdigest(),
-                     size=len(data), frame=frame, source_types=types)
+                     size=len(data), frame=frame, source_types=types, lines=tuple(lines))

@@ -1,8 +1,9 @@
 """The audit of write-audit-publish: gate a staged batch before it is published.
 
 The verdict combines the file's schema drift, rows whose values do not fit
-the target, the table's suites run on the staging table, the batch's
-volume against history and its freshness. Failed critical expectations that
+the target, the table's suites run on the staging table, rows whose key is
+already in the target (``monitor.ingest_keys``), the batch's volume against
+history and its freshness. Failed critical expectations that
 judge single rows (nulls, ranges, sets, patterns, lengths) are *row-level*:
 in publish-good mode their rows go to quarantine instead of blocking.
 
@@ -25,6 +26,7 @@ from monitor.dialects import Capabilities
 from monitor.gate import GateResult, decide
 from monitor.gate_checks import GateCheck, freshness_check, suite_checks, volume_check
 from monitor.gate_history import batch_volume, newest_timestamp
+from monitor.ingest_keys import key_checks, target_keys
 from monitor.ingest_publish import RowFailure
 from monitor.ingest_schema import Prepared
 from monitor.outcomes import ExpectationOutcome
@@ -49,10 +51,9 @@ def rows_check(prepared: Prepared) -> GateCheck:
     errors = prepared.row_errors
     if not errors:
         return GateCheck("rows", True, "info", "every value fits the target's types")
-    first = min(errors)
     return GateCheck("rows", False, "critical",
-                     f"{len(errors):,} row(s) do not fit the target (row {first + 1}: "
-                     f"{'; '.join(errors[first])})", row_level=True)
+                     f"{len(errors):,} row(s) do not fit the target (first: "
+                     f"{prepared.reason(min(errors))})", row_level=True)
 
 
 def row_failure(outcome: ExpectationOutcome, staging: TableShape, caps: Capabilities,
@@ -84,8 +85,11 @@ def gate_batch(ctx: MonitorContext, table: TableConfig, target: TableShape,
     validation = validate_table(warehouse, table, suites, shape=staging,
                                 samples=settings.unexpected_samples, engine=settings.engine)
     pii = table.pii_columns()
+    keys, key_failures = key_checks(warehouse, target, staging,
+                                    target_keys(warehouse, target, suites), pii=pii)
     failures = tuple(f for f in (row_failure(o, staging, warehouse.capabilities, pii)
                                  for o in validation.outcomes) if f is not None)
+    failures += tuple(key_failures)
     row_level = {f.key for f in failures}
     quarantine_rows = mode == "publish_good"
     to_publish = staged_rows
@@ -102,7 +106,7 @@ def gate_batch(ctx: MonitorContext, table: TableConfig, target: TableShape,
     latest = (newest_timestamp(warehouse, staging, ts)
               if ts and any(c.name == ts for c in staging.columns) else None)
     checks = [*prepared.drift.checks(), rows_check(prepared),
-              *suite_checks(validation.outcomes, row_level),
+              *suite_checks(validation.outcomes, row_level), *keys,
               volume_check(volume.rows, volume.history,
                            min_ratio=table.thresholds.min_batch_ratio, what=volume.what),
               freshness_check(latest, at, table.thresholds.freshness_sla, column=ts)]

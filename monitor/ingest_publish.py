@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.errors import MonitorError
+from monitor.ingest_fit import bind_type, ddl_type
 from monitor.quarantine import ensure_quarantine, quarantine_name, write_rows
 from monitor.timeutil import to_naive_utc
 from monitor.warehouse import ColumnInfo, SqlWarehouse, TableShape, classify
@@ -84,10 +85,11 @@ def ledger_entry(warehouse: SqlWarehouse, schema: str | None,
 
 def create_staging(warehouse: SqlWarehouse, target: TableShape, name: str,
                    columns: Sequence[str]) -> TableShape:
-    """An empty staging table with the target's types for ``columns`` (dropped first)."""
+    """An empty staging table with the target's exact types for ``columns`` (dropped first)."""
     infos = [target.column(c) for c in columns]
     table = sa.Table(name, sa.MetaData(), sa.Column(ROW, sa.BigInteger(), nullable=False),
-                     *(sa.Column(c.name, target.table.c[c.name].type) for c in infos),
+                     *(sa.Column(c.name, ddl_type(c, target.table.c[c.name].type))
+                       for c in infos),
                      schema=target.schema)
     try:
         with warehouse.engine.begin() as conn:
@@ -95,8 +97,10 @@ def create_staging(warehouse: SqlWarehouse, target: TableShape, name: str,
             table.create(conn)
     except sa.exc.SQLAlchemyError as error:
         raise classify(error, f"creating staging table {name!r}") from None
+    caps = warehouse.capabilities
     data_only = sa.Table(name, sa.MetaData(),
-                         *(sa.Column(c.name, target.table.c[c.name].type) for c in infos),
+                         *(sa.Column(c.name, bind_type(c, target.table.c[c.name].type, caps))
+                           for c in infos),
                          sa.Column(ROW, sa.BigInteger()), schema=target.schema)
     return TableShape(schema=target.schema, name=name, table=data_only,
                       columns=tuple(ColumnInfo(c.name, c.type_name, c.kind, True)

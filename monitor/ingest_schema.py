@@ -4,14 +4,18 @@ Schema drift is reported as gate checks: a column missing from the file or
 an extra one warns; a *retyped* column blocks. A column is retyped when the
 file's own type cannot hold the target's (Parquet: string where the target
 has numbers, ...) or, for untyped CSV/JSON, when not a single value of it
-converts. Single values that do not convert, and NULLs in NOT NULL target
-columns, are row errors: those rows never reach staging and go to quarantine.
+converts. Numbers convert exactly: integers to ``int`` and decimals to
+``Decimal`` straight from the text, never through a float. Single values
+that do not convert or do not fit the column's type (``monitor.ingest_fit``),
+and NULLs in NOT NULL target columns, are row errors: those rows never reach
+staging and go to quarantine.
 
 >>> import pandas as pd
->>> from monitor.warehouse import ColumnInfo
 >>> values, errors = convert_column(pd.Series(["1.5", "x", None], dtype=object), "float")
 >>> list(values), errors
 ([1.5, None, None], {1: "'x' is not a number"})
+>>> convert_column(pd.Series(["9007199254740993", "12345678901234567.89"]), "decimal")[0]
+[Decimal('9007199254740993'), Decimal('12345678901234567.89')]
 """
 
 from __future__ import annotations
@@ -21,19 +25,22 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from monitor.dialects import Capabilities, capabilities_for
 from monitor.gate_checks import GateCheck
 from monitor.ingest_files import BatchFile
+from monitor.ingest_fit import column_fit
 from monitor.warehouse import ColumnInfo, TableShape
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _NUMERIC = ("integer", "float", "decimal")
-FAST_PATH_ROWS = 1000  # longer numeric columns convert vectorised
+FAST_PATH_ROWS = 1000  # longer time columns convert vectorised
+MAX_INTEGER_DIGITS = 40  # more digits than any integer type holds (128 bits: 39)
 
 
 @dataclass(frozen=True)
@@ -74,31 +81,99 @@ class Prepared:
     row_errors: dict[int, list[str]]  # 0-based row -> reasons
     drift: Drift
     mapping: dict[str, str]  # target column -> file column
+    source: str = ""  # the file
+    lines: tuple[int, ...] = ()  # the file line each row starts on (CSV, JSON lines)
+
+    def where(self, row: int) -> str:
+        """Where a row (0-based) is in the file: ``orders.csv line 4`` or ``... row 3``."""
+        if row < len(self.lines):
+            return f"{self.source} line {self.lines[row]}"
+        return f"{self.source} row {row + 1}"
+
+    def reason(self, row: int) -> str:
+        """Why a row does not fit, with where it is: ``b.csv line 4: amount: ...``."""
+        return f"{self.where(row)}: {'; '.join(self.row_errors[row])}"
 
 
-def _number(value: Any) -> float | None:
+def _not_a_number(value: Any) -> ValueError:
+    return ValueError(f"{_show(value)} is not a number")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python values; everything else as it is."""
+    return value.item() if hasattr(value, "item") and not isinstance(
+        value, int | float | Decimal | str) else value
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A number exactly as written: text and ints as they are, floats by their repr."""
+    value = _plain(value)
     if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
+        raise _not_a_number(value)
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest text that reads back as this float
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            raise _not_a_number(value) from None
+    raise _not_a_number(value)
+
+
+def to_integer(value: Any) -> int:
+    """A whole number, exactly (never through a float)."""
+    value = _plain(value)
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError(f"{_show(value)} is not a whole number")
+        return int(value)
+    number = to_decimal(value)
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(f"{_show(value)} is not a whole number")
+    if number.adjusted() > MAX_INTEGER_DIGITS:
+        raise ValueError(f"{_show(value)} is too large for any integer column")
+    return int(number)
+
+
+def to_float(value: Any) -> float:
+    """The nearest float; text that overflows a float is refused, not made infinite."""
+    value = _plain(value)
+    if isinstance(value, bool):
+        raise _not_a_number(value)
+    if isinstance(value, float):
+        return value
     try:
-        return float(str(value).strip())
-    except ValueError:
-        return None
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError):
+        raise _not_a_number(value) from None
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"{_show(value)} is out of range for a float column") from None
+    if math.isinf(number) and not to_decimal(value).is_infinite():
+        raise ValueError(f"{_show(value)} is out of range for a float column")
+    return number
+
+
+_NUMBERS = {"integer": to_integer, "float": to_float, "decimal": to_decimal}
 
 
 def _convert(value: Any, kind: str) -> Any:
     """One value as the target kind; raises ValueError with a readable reason."""
     if kind in _NUMERIC:
-        number = _number(value)
-        if number is None or (math.isnan(number) and str(value).strip().lower() != "nan"):
-            raise ValueError(f"{_show(value)} is not a number")
-        if kind == "integer":
-            if not math.isfinite(number) or not number.is_integer():
-                raise ValueError(f"{_show(value)} is not a whole number")
-            return int(value) if isinstance(value, int) else int(number)
-        return number
+        return _NUMBERS[kind](value)
     if kind == "string":
+        if isinstance(value, Decimal):
+            return str(value)  # a JSON number as written
         return json.dumps(value) if isinstance(value, dict | list) else str(value)
     if kind == "boolean":
         if isinstance(value, bool):
@@ -144,8 +219,6 @@ def convert_column(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, s
     """Values converted to ``kind`` (None for NULL) and the reason per failed row."""
     out: list[Any] = []
     errors: dict[int, str] = {}
-    if kind in _NUMERIC and len(values) > FAST_PATH_ROWS:
-        return _convert_numbers(values, kind)
     if kind in ("timestamp", "date") and len(values) > FAST_PATH_ROWS:
         return _convert_times(values, kind)
     if kind == "string":
@@ -161,33 +234,6 @@ def convert_column(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, s
         except ValueError as error:
             out.append(None)
             errors[i] = str(error)
-    return out, errors
-
-
-def _convert_numbers(values: pd.Series, kind: str) -> tuple[list[Any], dict[int, str]]:
-    """The vectorised path of ``convert_column`` for long numeric columns."""
-    raw = values.to_numpy(dtype=object)
-    present = np.array([v is not None for v in raw], dtype=bool)
-    numbers = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
-    bad = present & (np.isnan(numbers) | np.array([isinstance(v, bool) for v in raw],
-                                                  dtype=bool))
-    if kind == "integer":
-        bad |= present & ~np.isnan(numbers) & (np.mod(numbers, 1) != 0)
-    errors: dict[int, str] = {}
-    for i in np.flatnonzero(bad):
-        try:
-            _convert(raw[i], kind)
-            bad[i] = False  # 'nan' spelled out, or a bool-like the fast path missed
-        except ValueError as error:
-            errors[int(i)] = str(error)
-    out: list[Any] = []
-    for i, value in enumerate(numbers.tolist()):
-        if not present[i] or bad[i]:
-            out.append(None)
-        elif kind == "integer":
-            out.append(int(value))
-        else:
-            out.append(value)
     return out, errors
 
 
@@ -247,11 +293,16 @@ def _match(file_columns: tuple[str, ...], target: TableShape) -> dict[str, str]:
 
 
 def prepare_batch(batch: BatchFile, target: TableShape, *,
-                  fill: Mapping[str, Any] | None = None) -> Prepared:
+                  fill: Mapping[str, Any] | None = None,
+                  capabilities: Capabilities | None = None) -> Prepared:
     """Drift, converted values and row errors of ``batch`` for the ``target`` table.
 
     ``fill`` gives values for target columns the file lacks (e.g. the load time).
+    Values are converted exactly (integers as ``int``, decimals as ``Decimal``)
+    and checked against the column's type on the target's ``capabilities``
+    (``monitor.ingest_fit``); those that do not fit are row errors.
     """
+    caps = capabilities or capabilities_for("generic")
     fill = dict(fill or {})
     mapping = _match(batch.columns, target)
     used = set(mapping.values())
@@ -277,8 +328,12 @@ def prepare_batch(batch: BatchFile, target: TableShape, *,
         if why:
             retyped[info.name] = why
             continue
+        fit = column_fit(info, target.table.c[info.name].type, caps)
+        for row, reason in fit.problems(values).items():
+            values[row] = None  # kept out of typed columns; the raw row keeps the value
+            errors[row] = reason
         columns[info.name] = values
-        for row, reason in errors.items():
+        for row, reason in sorted(errors.items()):
             row_errors.setdefault(row, []).append(f"{info.name}: {reason}")
         _not_null(info, values, row_errors)
     not_null_missing = tuple(c.name for c in target.columns
@@ -287,7 +342,8 @@ def prepare_batch(batch: BatchFile, target: TableShape, *,
         index=range(batch.rows))
     drift = Drift(missing=missing, extra=extra, retyped=retyped, filled=filled,
                   not_null_missing=not_null_missing)
-    return Prepared(frame=frame, row_errors=row_errors, drift=drift, mapping=mapping)
+    return Prepared(frame=frame, row_errors=row_errors, drift=drift, mapping=mapping,
+                    source=str(batch.path), lines=batch.lines)
 
 
 def _not_null(info: ColumnInfo, values: list[Any], row_errors: dict[int, list[str]]) -> None:

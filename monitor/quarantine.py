@@ -20,7 +20,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from monitor.dialects import capabilities_for
 from monitor.errors import ConfigError
+from monitor.ingest_fit import bind_type, ddl_type
 from monitor.timeutil import to_naive_utc
 from monitor.warehouse import SqlWarehouse, TableShape
 
@@ -45,7 +47,8 @@ def _definition(target: TableShape) -> sa.Table:
         sa.Column("dq_reason", sa.Text(), nullable=False),
         sa.Column("dq_quarantined_at", sa.DateTime(), nullable=False),
         sa.Column("dq_raw", sa.Text()),
-        *(sa.Column(c.name, target.table.c[c.name].type) for c in target.columns),
+        *(sa.Column(c.name, ddl_type(c, target.table.c[c.name].type))
+          for c in target.columns),
         sa.Index(f"ix_{name}_batch"[:60], "dq_batch_id", "dq_row_number"),
         schema=target.schema)
 
@@ -56,7 +59,7 @@ def ensure_quarantine(conn: Connection, target: TableShape) -> sa.Table:
     inspector = sa.inspect(conn)
     if not inspector.has_table(table.name, schema=target.schema):
         table.create(conn)
-        return table
+        return _bound(table, target, conn)
     # The column names of a result: portable where reflection is not (DuckDB).
     probe = sa.select(sa.text("*")).select_from(sa.table(table.name, schema=target.schema))
     existing = set(conn.execute(probe.limit(0)).keys())
@@ -64,8 +67,17 @@ def ensure_quarantine(conn: Connection, target: TableShape) -> sa.Table:
     if missing:
         raise ConfigError(f"{target.schema + '.' if target.schema else ''}{table.name} exists "
                           f"but lacks {', '.join(missing)}; it is not a dq-monitor quarantine")
+    return _bound(table, target, conn, existing)
+
+
+def _bound(table: sa.Table, target: TableShape, conn: Connection,
+           existing: set[str] | None = None) -> sa.Table:
+    """The quarantine's columns typed to bind values exactly (decimals as Decimal)."""
+    caps = capabilities_for(conn.dialect.name)
+    types = {c.name: bind_type(c, target.table.c[c.name].type, caps) for c in target.columns}
     return sa.Table(table.name, sa.MetaData(),
-                    *(sa.Column(c.name, c.type) for c in table.columns if c.name in existing),
+                    *(sa.Column(c.name, types.get(c.name, c.type)) for c in table.columns
+                      if existing is None or c.name in existing),
                     schema=target.schema)
 
 

@@ -33,7 +33,7 @@ class SampleBatch:
 
     path: Path
     description: str
-    expect: str  # published | blocked | partially_published (publish_good) | error
+    expect: str  # published | blocked | error
 
 
 def _orders(rng: np.random.Generator, first_id: int, n: int, customers: int,
@@ -105,6 +105,12 @@ def write_sample_batches(folder: str | Path, *, first_order_id: int, customers: 
     retyped.to_csv(path, index=False)
     files.append(SampleBatch(path, "amount is text ('12.50 EUR'): a retyped column",
                              "blocked"))
+
+    resent = batch()
+    resent.loc[:99, "order_id"] = np.arange(first_order_id - 100, first_order_id)
+    path = out / "orders_resent.csv"
+    resent.to_csv(path, index=False)
+    files.append(SampleBatch(path, "100 orders already in the table, sent again", "blocked"))
 
     text = batch().to_csv(index=False)
     path = out / "orders_truncated.csv"

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
+import itertools
+import json
+import sqlite3
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from monitor.cli import main
 from monitor.context import MonitorContext
@@ -207,11 +217,11 @@ class TestPublishGood:
         lenient = ingest_file(path, "orders", context=ctx, mode="publish_good")
 
         assert strict.status == "blocked"
-        assert "row 3: amount: 'n/a' is not a number" in strict.gate.blocking[0].reason
+        assert f"{path} line 4: amount: 'n/a' is not a number" in strict.gate.blocking[0].reason
         assert (lenient.rows_published, lenient.rows_quarantined) == (39, 1)
         [row] = read_quarantine(wh.warehouse(), wh.warehouse().describe("orders", wh.schema),
                                 lenient.batch_id).to_dict("records")
-        assert row["dq_reason"] == "amount: 'n/a' is not a number"
+        assert row["dq_reason"] == f"{path} line 4: amount: 'n/a' is not a number"
         assert '"amount": "n/a"' in row["dq_raw"]
         assert row["order_id"] == frame.loc[2, "order_id"]
 
@@ -227,6 +237,84 @@ class TestPublishGood:
         assert target(ctx, wh) == before
         assert [c.check for c in result.gate.blocking] == [
             "suite:orders:values_to_be_unique(order_id)"]
+
+
+class TestKeys:
+    """Issue 11.6: a key already in the target is a data problem (exit 1), not a retry."""
+
+    @pytest.fixture
+    def keyed(self, warehouse: WarehouseUnderTest, tmp_path: Path) -> list[str]:
+        name = f"{warehouse.schema}.keyed" if warehouse.schema else "keyed"
+        warehouse.execute(f"CREATE TABLE {name} (id BIGINT PRIMARY KEY, note VARCHAR(20))")
+        warehouse.execute(f"INSERT INTO {name} VALUES (1, 'old'), (2, 'old')")
+        config_for(warehouse, tmp_path, [{"name": "keyed", "table": "keyed"}])
+        return ["--config", str(tmp_path / "monitor.yaml")]
+
+    def _state(self, warehouse: WarehouseUnderTest) -> tuple[list[tuple], list[tuple]]:
+        wh = warehouse.warehouse()
+        rows = sorted(tuple(r) for r in table_frame(wh.engine, "keyed", warehouse.schema)
+                      .itertuples(index=False))
+        held = read_quarantine(wh, wh.describe("keyed", warehouse.schema))
+        if held.empty:
+            return rows, []
+        return rows, sorted(zip(held["id"], held["dq_reason"], strict=True))
+
+    def test_rows_whose_key_exists_block_with_exit_1_and_are_held(self, warehouse, keyed,
+                                                                  tmp_path, capsys) -> None:
+        path = tmp_path / "again.csv"
+        path.write_text("id,note\n2,new\n3,new\n")
+
+        code = main([*keyed, "ingest", str(path), "--into", "keyed"])
+
+        rows, held = self._state(warehouse)
+        assert code == 1
+        assert "1 row(s) have a primary key value already in" in capsys.readouterr().out
+        assert rows == [(1, "old"), (2, "old")]
+        assert held == [(2, "already_in_target(id) (id=2)")]
+
+    def test_publish_good_quarantines_them_and_publishes_the_rest(self, warehouse, keyed,
+                                                                  tmp_path) -> None:
+        path = tmp_path / "again.jsonl"
+        path.write_text('{"id": 1, "note": "new"}\n{"id": 3, "note": "new"}\n'
+                        '{"id": 4, "note": "new"}\n')
+
+        code = main([*keyed, "ingest", str(path), "--into", "keyed", "--mode", "publish_good"])
+
+        rows, held = self._state(warehouse)
+        assert code == 0
+        assert rows == [(1, "old"), (2, "old"), (3, "new"), (4, "new")]
+        assert held == [(1, "already_in_target(id) (id=1)")]
+
+    def test_a_key_repeated_inside_the_batch_blocks_it_in_either_mode(
+            self, warehouse, keyed, tmp_path, capsys) -> None:
+        path = tmp_path / "twice.csv"
+        path.write_text("id,note\n5,a\n5,b\n6,c\n")
+
+        code = main([*keyed, "ingest", str(path), "--into", "keyed", "--mode", "publish_good",
+                     "--format", "json"])
+
+        assert code == 1
+        assert self._state(warehouse) == ([(1, "old"), (2, "old")], [])
+        assert "occur more than once in the batch" in capsys.readouterr().out
+
+    def test_a_uniqueness_expectation_counts_the_target_rows(self, ctx, wh, tmp_path) -> None:
+        last = max(r["order_id"] for r in HISTORY)
+        frame = batch(first=last - 19)  # 20 ids already published, 20 new
+        path = write(frame, tmp_path / "overlap.csv")
+        before = target(ctx, wh)
+
+        strict = ingest_file(path, "orders", context=ctx)
+        lenient = ingest_file(path, "orders", context=ctx, mode="publish_good")
+
+        held = read_quarantine(wh.warehouse(), wh.warehouse().describe("orders", wh.schema),
+                               lenient.batch_id)
+        assert strict.status == "blocked"
+        assert [c.check for c in strict.gate.blocking] == ["key:order_id"]
+        assert "suite orders: values_to_be_unique(order_id)" in strict.gate.blocking[0].reason
+        assert (lenient.status, lenient.rows_published, lenient.rows_quarantined) == (
+            "partially_published", 20, 20)
+        assert sorted(held["order_id"]) == list(range(last - 19, last + 1))
+        assert target(ctx, wh)[0] == before[0] + 20
 
 
 def _kill(wh: WarehouseUnderTest):
@@ -360,3 +448,218 @@ class TestDuckDb:
             "partially_published", 38, 2)
         assert target(ctx, w)[0] == before[0] + 38
         w.dispose()
+
+
+# -- exactness: values kept exactly, or held back with why and where ----------------------
+
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+INT16 = (-(2 ** 15), 2 ** 15 - 1)
+EXACT_TYPES = {"seq": sa.BigInteger(), "big": sa.BigInteger(), "small": sa.SmallInteger(),
+               "money": sa.Numeric(20, 2), "wide": sa.Numeric(38, 10),
+               "label": sa.String(20), "ratio": sa.Double()}
+_CHARS = st.characters(blacklist_categories=("Cs", "Cc"))
+
+
+def _edges(low: int, high: int) -> st.SearchStrategy[int]:
+    """Integers at and just past the edges of [low, high], and anywhere between."""
+    edges = [low - 1, low, low + 1, -1, 0, 1, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 1,
+             high - 1, high, high + 1]
+    return st.one_of(st.sampled_from(edges), st.integers(low - 2 ** 10, high + 2 ** 10))
+
+
+def _decimals(precision: int, scale: int) -> st.SearchStrategy[Decimal]:
+    """Decimals at the edges of NUMERIC(precision, scale): the largest, one more place, ..."""
+    top = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
+    edges = [top, -top, top + Decimal(1).scaleb(-scale), Decimal("0"),
+             Decimal("12345678901234567.89"), Decimal("9007199254740993"),
+             Decimal("0.1"), Decimal(1).scaleb(-scale - 1)]
+    bound = Decimal(10) ** (precision - scale + 1)
+    return st.one_of(st.sampled_from(edges),
+                     st.decimals(-bound, bound, places=scale, allow_nan=False),
+                     st.decimals(-10 ** 6, 10 ** 6, places=scale + 1, allow_nan=False),
+                     st.sampled_from([Decimal("Infinity"), Decimal("NaN")]))
+
+
+_labels = st.one_of(
+    st.text(_CHARS, min_size=1, max_size=25),
+    st.builds(lambda a, b: f"{a}\x00{b}", st.text(_CHARS, max_size=3), st.text(_CHARS, max_size=3)))
+_rows = st.lists(st.fixed_dictionaries({
+    "big": st.none() | _edges(*INT64), "small": st.none() | _edges(*INT16),
+    "money": st.none() | _decimals(20, 2), "wide": st.none() | _decimals(38, 10),
+    "label": st.none() | _labels,
+    "ratio": st.none() | st.floats(allow_nan=False, allow_infinity=False)}),
+    min_size=1, max_size=5)
+
+
+def _expected_problems(row: dict[str, Any], kind: str) -> list[str]:
+    """The oracle: which columns of a row cannot be stored exactly, by the types' rules."""
+    bad = []
+    if row["big"] is not None and not INT64[0] <= row["big"] <= INT64[1]:
+        bad.append("big")
+    small = INT64 if kind == "sqlite" else INT16  # SQLite keeps every integer in 64 bits
+    if row["small"] is not None and not small[0] <= row["small"] <= small[1]:
+        bad.append("small")
+    for name, precision, scale in (("money", 20, 2), ("wide", 38, 10)):
+        value = row[name]
+        if value is None:
+            continue
+        with localcontext(prec=200):
+            exact = value.is_finite() and value == value.quantize(Decimal(1).scaleb(-scale))
+            fits = exact and abs(value) < Decimal(10) ** (precision - scale)
+        if fits and kind == "sqlite":  # stored as REAL: does SQLite give it back?
+            with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+                [(stored,)] = conn.execute("SELECT CAST(? AS REAL)", (str(value),)).fetchall()
+            fits = Decimal(repr(stored)) == value
+        if not fits:
+            bad.append(name)
+    label = row["label"]
+    if label is not None and ("\x00" in label or (kind != "duckdb" and len(label) > 20)):
+        bad.append("label")  # DuckDB's VARCHAR has no length
+    return bad
+
+
+def _number_text(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _write_exact(rows: list[dict[str, Any]], path: Path) -> None:
+    names = list(EXACT_TYPES)
+    if path.suffix == ".csv":
+        with path.open("w", newline="") as handle:
+            out = csv.writer(handle)
+            out.writerow(names)
+            for row in rows:
+                out.writerow(["" if row[n] is None else _number_text(row[n]) if n != "label"
+                              else row[n] for n in names])
+    elif path.suffix == ".jsonl":
+        lines = []
+        for row in rows:  # numbers written as their exact text, as JSON allows
+            fields = [f'"{n}": ' + ("null" if row[n] is None else json.dumps(row[n])
+                                    if n == "label" else _number_text(row[n])) for n in names]
+            lines.append("{" + ", ".join(fields) + "}")
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        wide = pa.decimal256(76, 12)
+        ints = pa.int64() if all(INT64[0] <= (r["big"] or 0) <= INT64[1] for r in rows) else wide
+        finite = [{**r, **{n: None if isinstance(r[n], Decimal) and not r[n].is_finite() else
+                           r[n] for n in ("money", "wide")}} for r in rows]
+        schema = pa.schema([("seq", pa.int64()), ("big", ints), ("small", pa.int64()),
+                            ("money", wide), ("wide", wide), ("label", pa.string()),
+                            ("ratio", pa.float64())])
+        pq.write_table(pa.Table.from_pylist(finite, schema=schema), path)
+
+
+def _line(fmt: str, row: int) -> str:
+    return {"csv": f"line {row + 2}", "jsonl": f"line {row + 1}"}.get(fmt, f"row {row + 1}")
+
+
+@pytest.fixture(scope="class", params=["sqlite", "duckdb", "postgresql"])
+def exact_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """One warehouse per class and kind (one PostgreSQL schema), a target typed at the edges."""
+    from tests.helpers.warehouses import duckdb_warehouse, postgres_warehouse
+
+    tmp = tmp_path_factory.mktemp(f"exact_{request.param}")
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            w = stack.enter_context(postgres_warehouse())
+        else:
+            w = sqlite_warehouse(tmp) if request.param == "sqlite" else duckdb_warehouse(tmp)
+            stack.callback(w.dispose)
+        w.create_table("exact", EXACT_TYPES)
+        config = config_for(w, tmp, [{"name": "exact", "table": "exact",
+                                      "thresholds": {"min_batch_ratio": 0}}])
+        yield w, MonitorContext(config, clock=lambda: NOW), tmp, itertools.count(1)
+
+
+class TestExactValues:
+    """Issue 17: numbers are never changed on the way; values that do not fit are held back
+    with the file, line and column (the oracle: the types' own rules, in Decimal arithmetic)."""
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(rows=_rows, fmt=st.sampled_from(["csv", "jsonl", "parquet"]))
+    def test_values_are_published_exactly_or_quarantined_with_where_and_why(
+            self, exact_target, rows, fmt) -> None:
+        w, ctx, tmp, counter = exact_target
+        example = next(counter)
+        rows = [{"seq": example * 100 + i, **r} for i, r in enumerate(rows)]
+        path = tmp / f"batch{example}.{fmt}"
+        _write_exact(rows, path)
+        if fmt == "parquet":  # Parquet decimals cannot hold NaN or infinity: they are NULL
+            rows = [{**r, **{n: None for n in ("money", "wide")
+                             if isinstance(r[n], Decimal) and not r[n].is_finite()}}
+                    for r in rows]
+        expected = {r["seq"]: _expected_problems(r, w.kind) for r in rows}
+
+        result = ingest_file(path, "exact", context=ctx, mode="publish_good", retry=NO_RETRY)
+
+        good = {seq for seq, bad in expected.items() if not bad}
+        name = f"{w.schema}.exact" if w.schema else "exact"
+        published = {r[0]: r for r in w.execute(
+            f"SELECT {', '.join(EXACT_TYPES)} FROM {name} WHERE seq >= :low AND seq < :high",
+            {"low": example * 100, "high": example * 100 + 100})}
+        assert set(published) == good
+        assert result.rows_published == len(good)
+        for row in rows:
+            if row["seq"] not in good:
+                continue
+            got = dict(zip(EXACT_TYPES, published[row["seq"]], strict=True))
+            for name in ("big", "small", "label", "ratio"):
+                assert got[name] == row[name], name
+            for name in ("money", "wide"):
+                assert (got[name] is None) == (row[name] is None)
+                if row[name] is not None:
+                    assert Decimal(_number_text(got[name])) == row[name], name
+        held = read_quarantine(w.warehouse(), w.warehouse().describe("exact", w.schema),
+                               result.batch_id)
+        reasons = dict(zip(held["dq_row_number"], held["dq_reason"], strict=True))
+        bad_rows = [i for i, r in enumerate(rows) if expected[r["seq"]]]
+        assert sorted(reasons) == [i + 1 for i in bad_rows]
+        for i in bad_rows:
+            assert reasons[i + 1].startswith(f"{path} {_line(fmt, i)}: ")
+            for column in expected[rows[i]["seq"]]:
+                assert f"{column}: " in reasons[i + 1]
+
+    def test_the_reported_numbers_are_published_exactly(self, exact_target) -> None:
+        w, ctx, tmp, counter = exact_target
+        seq = next(counter) * 100
+        path = tmp / f"reported{seq}.csv"
+        path.write_text("seq,big,money,wide\n"
+                        f"{seq},9007199254740993,0.10,12345678901234567.0123456789\n"
+                        f"{seq + 1},1234567890123456789,12345678901234567.89,1\n"
+                        f"{seq + 2},9223372036854775807,-0.01,-1\n")
+
+        result = ingest_file(path, "exact", context=ctx, retry=NO_RETRY)
+
+        name = f"{w.schema}.exact" if w.schema else "exact"
+        got = w.execute(f"SELECT big FROM {name} WHERE seq >= :s ORDER BY seq", {"s": seq})
+        if w.kind == "sqlite":  # 8-byte floats cannot hold the decimals: nothing changes
+            assert result.status == "blocked"
+            assert got == []
+            assert result.gate.blocking[0].reason.startswith(
+                f"2 row(s) do not fit the target (first: {path} line 2: wide: "
+                f"12345678901234567.0123456789 cannot be kept exactly")
+        else:
+            assert result.status == "published"
+            assert [v for (v,) in got] == [9007199254740993, 1234567890123456789, 2 ** 63 - 1]
+
+    @pytest.mark.parametrize(("line", "reason"), [
+        ("1,9223372036854775808,1,x", "big: 9223372036854775808 is out of range for BIGINT"),
+        ("1,1,inf,x", "money: Infinity is not a finite number"),
+        ("1,1,1,aaaaaaaaaaaaaaaaaaaaaaaaa", "label: 'aaaaaaaaaaaaaaaaaaaaaaaaa' is 25 characters"),
+    ])
+    def test_all_or_nothing_blocks_with_exit_1_naming_file_line_and_column(
+            self, exact_target, line, reason, capsys) -> None:
+        w, _, tmp, counter = exact_target
+        if w.kind == "duckdb" and "label" in reason:
+            pytest.skip("DuckDB's VARCHAR has no length")
+        n = next(counter)
+        path = tmp / f"bad{n}.csv"
+        bad = line.replace("1,", f"{n * 100 + 1},", 1)
+        path.write_text(f"seq,big,money,label\n{n * 100},1,1,ok\n{bad}\n")
+
+        code = main(["--config", str(tmp / "monitor.yaml"), "ingest", str(path),
+                     "--into", "exact"])
+
+        out = " ".join(capsys.readouterr().out.split())
+        assert code == 1
+        assert f"{path} line 3: {reason}" in out

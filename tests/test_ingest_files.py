@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,13 @@ class TestReadCsv:
         assert batch.format == "csv"
         assert batch.rows == 2
         assert len(batch.content_hash) == 64
+
+    def test_each_row_knows_its_line_past_blank_lines_and_quoted_newlines(
+            self, tmp_path: Path) -> None:
+        batch = read_batch_file(_write(tmp_path, "b.csv",
+                                       'id,note\n1,"two\nlines"\n\n2,x\n3,y\n'))
+        assert batch.frame["note"].tolist() == ["two\nlines", "x", "y"]
+        assert batch.lines == (2, 5, 6)
 
     def test_a_byte_order_mark_is_removed(self, tmp_path: Path) -> None:
         batch = read_batch_file(_write(tmp_path, "b.csv", b"\xef\xbb\xbfid,x\n1,2\n"))
@@ -77,6 +85,14 @@ class TestReadJsonLines:
         assert batch.frame.to_dict("records") == [{"id": 1, "x": None, "y": None},
                                                   {"id": 2, "x": None, "y": [1]}]
 
+    def test_numbers_are_read_exactly(self, tmp_path: Path) -> None:
+        path = _write(tmp_path, "b.jsonl", '{"big": 9007199254740993, "d": 12345678901234567.89}'
+                                           '\n\n{"big": null, "d": 1e400}\n')
+        batch = read_batch_file(path)
+        assert batch.frame["big"].tolist() == [9007199254740993, None]  # no float64 with NaN
+        assert batch.frame["d"].tolist() == [Decimal("12345678901234567.89"), Decimal("1e400")]
+        assert batch.lines == (1, 3)
+
     @pytest.mark.parametrize(("content", "words"), [
         ('{"id": 1}\n{"id": 2', "line 2 is not valid JSON"),
         ('[1, 2]\n', "line 1 is a JSON list"),
@@ -95,6 +111,19 @@ class TestReadParquet:
         assert batch.frame["id"].tolist() == [1, 2]
         assert batch.source_types["id"] == "int64"
         assert batch.source_types["at"].startswith("timestamp")
+
+    def test_int64_and_decimals_are_read_exactly(self, tmp_path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = tmp_path / "b.parquet"
+        pq.write_table(pa.table({
+            "big": pa.array([2 ** 63 - 1, None], pa.int64()),
+            "d": pa.array([Decimal("12345678901234567.89"), None], pa.decimal128(20, 2))}), path)
+        batch = read_batch_file(path)
+        assert batch.frame["big"].tolist() == [2 ** 63 - 1, None]
+        assert batch.frame["d"].tolist() == [Decimal("12345678901234567.89"), None]
+        assert batch.lines == ()
 
     def test_not_parquet(self, tmp_path: Path) -> None:
         with pytest.raises(InputError, match="not a readable Parquet file"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -80,3 +81,32 @@ class TestPublish:
 
     def test_staging_names_fit_identifier_limits(self) -> None:
         assert len(staging_name("x" * 80, "0123456789abcdef")) <= 63
+
+
+class TestWideValues:
+    """Staging and quarantine keep the target's own types, and decimals travel as Decimal
+    (DuckDB's reflection says only NUMERIC, which would be DECIMAL(18,3))."""
+
+    WIDE = Decimal("1234567890123456789012345678.0123456789")  # 38 digits
+
+    def test_a_38_digit_decimal_survives_staging_publish_and_quarantine(self, warehouse) -> None:
+        if warehouse.kind == "sqlite":
+            pytest.skip("SQLite keeps decimals as floats; ingest_fit refuses such values first")
+        name = f"{warehouse.schema}.wide" if warehouse.schema else "wide"
+        warehouse.execute(f"CREATE TABLE {name} (id INTEGER, d DECIMAL(38,10))")
+        wh = warehouse.warehouse()
+        target = wh.describe("wide", warehouse.schema)
+        staging = create_staging(wh, target, staging_name("wide", "w" * 32), ["id", "d"])
+        try:
+            load_staging(wh, staging, pd.DataFrame({"id": [1, 2], "d": [self.WIDE, -self.WIDE]},
+                                                   dtype=object), [0, 1])
+            held = RowFailure("d >= 0", "d", staging.table.c.d < 0)
+            publish(wh, target=target, staging=staging, batch_id="w1", content_hash="h",
+                    source="f.csv", rejected=[], failures=[held], go=True, at=AT)
+        finally:
+            drop_staging(wh, staging)
+
+        published = warehouse.execute(f"SELECT CAST(d AS VARCHAR) FROM {name}")
+        quarantined = warehouse.execute(f"SELECT CAST(d AS VARCHAR) FROM {name}__quarantine")
+        assert [Decimal(v) for (v,) in published] == [self.WIDE]
+        assert [Decimal(v) for (v,) in quarantined] == [-self.WIDE]

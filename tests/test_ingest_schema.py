@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor import ingest_schema
+from monitor.dialects import capabilities_for
 from monitor.ingest_files import read_batch_file
 from monitor.ingest_schema import convert_column, prepare_batch
 from monitor.warehouse import ColumnInfo, TableShape
@@ -57,6 +59,44 @@ class TestConvertColumn:
             out[2] = None
         assert out == expected
         assert found == errors
+
+    @pytest.mark.parametrize(("kind", "values", "expected"), [
+        ("integer", ["9007199254740993", "9223372036854775808", " -12 ", "1e3", "1.0",
+                     Decimal("5"), 7.0], [9007199254740993, 2 ** 63, -12, 1000, 1, 5, 7]),
+        ("decimal", ["12345678901234567.89", 1, 0.1, Decimal("1.50"), " 2E+3 "],
+         [Decimal("12345678901234567.89"), Decimal(1), Decimal("0.1"), Decimal("1.50"),
+          Decimal("2E+3")]),
+        ("string", [Decimal("1.50"), 2 ** 70], ["1.50", str(2 ** 70)]),
+    ])
+    def test_numbers_convert_exactly(self, kind, values, expected) -> None:
+        out, errors = convert_column(pd.Series(values, dtype=object), kind)
+        assert [str(v) for v in out] == [str(v) for v in expected]  # same digits, same type
+        assert [type(v) for v in out] == [type(v) for v in expected]
+        assert errors == {}
+
+    @pytest.mark.parametrize(("kind", "value", "reason"), [
+        ("float", "1e400", "'1e400' is out of range for a float column"),
+        ("float", 10 ** 400, "1" + "0" * 36 + "...' is out of range for a float column"),
+        ("integer", "1e100", "'1e100' is too large for any integer column"),
+        ("integer", "nan", "'nan' is not a whole number"),
+        ("decimal", "12,5", "'12,5' is not a number"),
+    ])
+    def test_numbers_that_would_change_are_refused(self, kind, value, reason) -> None:
+        _, errors = convert_column(pd.Series([value], dtype=object), kind)
+        assert errors == {0: reason}
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.integers(-(2 ** 130), 2 ** 130))
+    def test_any_integer_text_is_kept_exactly(self, value) -> None:
+        out, _ = convert_column(pd.Series([str(value), f" {value}.000"], dtype=object),
+                                "integer")
+        assert out == [value, value]
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.decimals(allow_nan=False, allow_infinity=False))
+    def test_any_decimal_text_is_kept_exactly(self, value) -> None:
+        [out], _ = convert_column(pd.Series([str(value)], dtype=object), "decimal")
+        assert out.as_tuple() == value.as_tuple()
 
     @settings(max_examples=150, deadline=None)
     @given(st.lists(st.one_of(st.none(), st.integers(-10**6, 10**6), st.booleans(),
@@ -119,6 +159,23 @@ class TestPrepareBatch:
         assert prepared.drift.retyped == {}
         assert prepared.row_errors == {1: ["id: NULL, but the target column is NOT NULL"],
                                        2: ["amount: 'x' is not a number"]}
+
+    def test_values_that_do_not_fit_the_type_are_row_errors_with_their_line(
+            self, tmp_path) -> None:
+        table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.SmallInteger()),
+                         sa.Column("code", sa.String(5)))
+        target = TableShape(None, "t", table, (ColumnInfo("id", "SMALLINT", "integer"),
+                                               ColumnInfo("code", "VARCHAR(5)", "string")))
+        batch = _csv(tmp_path, "id,code\n1,abc\n\n40000,abcdefg\n")
+
+        prepared = prepare_batch(batch, target, capabilities=capabilities_for("postgresql"))
+
+        assert prepared.frame.to_dict("records") == [{"id": 1, "code": "abc"},
+                                                     {"id": None, "code": None}]
+        assert prepared.reason(1) == (
+            f"{batch.path} line 4: id: 40000 is out of range for SMALLINT (-32768 to 32767); "
+            f"code: 'abcdefg' is 7 characters; VARCHAR(5) holds 5")
+        assert prepared.where(0) == f"{batch.path} line 2"
 
     def test_parquet_types_that_cannot_hold_the_target_are_retyped(self, tmp_path) -> None:
         path = tmp_path / "b.parquet"

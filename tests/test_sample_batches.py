@@ -51,3 +51,12 @@ class TestSampleBatches:
         assert result.status == "partially_published"
         assert result.rows_quarantined + result.rows_published == result.rows_in
         assert 0.25 < result.rows_quarantined / result.rows_in < 0.45
+
+    def test_publish_good_quarantines_the_resent_orders(self, scenario) -> None:
+        ctx, files = scenario
+        resent = next(f for f in files if f.path.name == "orders_resent.csv")
+
+        result = ingest_file(resent.path, "orders", context=ctx, mode="publish_good")
+
+        assert (result.status, result.rows_quarantined) == ("partially_published", 100)
+        assert result.rows_published == result.rows_in - 100
