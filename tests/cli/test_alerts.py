@@ -105,7 +105,7 @@ class TestAlertsDeliver:
         assert "delivered 2, retrying later 0, dead 0" in out
         assert slack.texts() == ["[critical] orders: m1", "[critical] orders: m2"]
 
-    def test_exit_1_when_slack_is_down(self, config: Path, store: SqlMetricStore,
+    def test_exit_2_when_slack_is_down(self, config: Path, store: SqlMetricStore,
                                        slack: SlackServer,
                                        capsys: pytest.CaptureFixture[str]) -> None:
         queue(store, "m1")
@@ -113,7 +113,7 @@ class TestAlertsDeliver:
 
         code, out, _ = cli(config, capsys, "alerts", "deliver", "--format", "json")
 
-        assert code == 1
+        assert code == 2
         report = json.loads(out)
         assert report["dead"] == ["m1"]  # max_attempts is 1 in this config
         assert "HTTP 500" in report["stopped"]
