@@ -17,10 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import sqlalchemy as sa
 
+from monitor.alerts.incidents import Incident, load_open
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
 from monitor.detection import Detection, MetricKind, Series, State, detect_metric, diff_schema
+from monitor.detection.schema_change import SchemaChange
 from monitor.errors import StoreUnavailable
 from monitor.findings import Finding, Severity
 from monitor.points import MetricPoint
@@ -34,7 +37,8 @@ from monitor.store.detections import (
     load_history,
     replace_detections,
 )
-from monitor.timeutil import as_utc, to_naive_utc
+from monitor.store.schema import schemas
+from monitor.timeutil import as_utc, parse_time, to_naive_utc
 from monitor.watch import STEP_SECONDS, Watch, watches_for
 
 
@@ -150,25 +154,90 @@ def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
     return out
 
 
-def schema_finding(store: SqlMetricStore, table_name: str, as_of: dt.datetime,
-                   current: Sequence[tuple[str, str]]) -> Finding | None:
-    """Columns added, removed or retyped since the previous run (None on the first run)."""
-    previous = [snap for snap in store.schema_snapshots(table_name, limit=3)
-                if snap[0] < to_naive_utc(as_of)]
-    if not previous:
-        return None
-    changes = diff_schema(dict(previous[0][1]), dict(current))
-    at = to_naive_utc(as_of)
-    if not changes:
-        return Finding(table=table_name, check="schema", kind="schema", severity="info",
-                       failing=False, at=at, reason="schema unchanged")
+@dataclass(frozen=True)
+class SchemaIncident:
+    """What the schema check needs to know about the table's open schema incident."""
+
+    baseline: dt.datetime  # the snapshot before the change (naive UTC)
+    acknowledged_by: str | None = None  # set: someone accepted the change
+
+    @classmethod
+    def of(cls, incident: Incident | None) -> SchemaIncident | None:
+        since = incident.details.get("since") if incident is not None else None
+        if incident is None or not since:
+            return None
+        accepted = ((incident.acknowledged_by or "someone")
+                    if incident.status == "acknowledged" else None)
+        return cls(to_naive_utc(parse_time(since)), accepted)
+
+
+def _schema_at(store: SqlMetricStore, table_name: str, at: dt.datetime
+               ) -> tuple[dt.datetime, list[tuple[str, str]]] | None:
+    """The newest snapshot of a table's columns taken at or before ``at``."""
+    s = schemas
+    with store.connect() as conn:
+        ts = conn.execute(sa.select(sa.func.max(s.c.ts)).where(
+            s.c.table_name == table_name, s.c.ts <= at)).scalar()
+        if ts is None:
+            return None
+        rows = conn.execute(sa.select(s.c.column_name, s.c.data_type).where(
+            s.c.table_name == table_name, s.c.ts == ts).order_by(s.c.ordinal)).all()
+    return ts, [(r[0], r[1]) for r in rows]
+
+
+def _changed(table_name: str, at: dt.datetime, changes: Sequence[SchemaChange],
+             since: dt.datetime) -> Finding:
     severe = any(c.kind.value in ("removed", "retyped") for c in changes)
     reason = "; ".join(c.reason for c in changes[:5])
     if len(changes) > 5:
         reason += f"; and {len(changes) - 5} more"
     return Finding(table=table_name, check="schema", kind="schema",
                    severity="critical" if severe else "warning", failing=True, at=at,
-                   reason=reason, since=previous[0][0])
+                   reason=reason, since=since)
+
+
+def schema_finding(store: SqlMetricStore, table_name: str, as_of: dt.datetime,
+                   current: Sequence[tuple[str, str]], *,
+                   open_incident: SchemaIncident | None = None) -> Finding | None:
+    """Columns added, removed or retyped since the previous run (None on the first run).
+
+    A schema change is a fact, not a noisy metric: while its incident is open
+    the schema is compared with the one *before* the change, so the finding
+    keeps failing until the change is undone (the column returns) or someone
+    acknowledges it (accepts the new schema). Then the passing finding says
+    which of the two happened; it never claims "back to normal" while a
+    column is still gone.
+    """
+    at = to_naive_utc(as_of)
+    previous = [snap for snap in store.schema_snapshots(table_name, limit=3) if snap[0] < at]
+    if not previous:
+        return None
+    if open_incident is not None and open_incident.acknowledged_by is None:
+        before = _schema_at(store, table_name, open_incident.baseline)
+        if before is not None:
+            changes = diff_schema(dict(before[1]), dict(current))
+            if changes:
+                return _changed(table_name, at, changes, before[0])
+            return Finding(table=table_name, check="schema", kind="schema", severity="info",
+                           failing=False, at=at,
+                           reason="the change is undone: the schema is back to how it was "
+                                  f"on {before[0]:%Y-%m-%d %H:%M} UTC")
+    changes = diff_schema(dict(previous[0][1]), dict(current))
+    if changes:
+        return _changed(table_name, at, changes, previous[0][0])
+    if open_incident is not None:
+        return Finding(table=table_name, check="schema", kind="schema", severity="info",
+                       failing=False, at=at,
+                       reason=f"the change was accepted (acknowledged by "
+                              f"{open_incident.acknowledged_by}); the schema is unchanged since")
+    return Finding(table=table_name, check="schema", kind="schema", severity="info",
+                   failing=False, at=at, reason="schema unchanged")
+
+
+def open_schema_incident(store: SqlMetricStore, table_name: str) -> SchemaIncident | None:
+    """The table's open schema incident, as the schema check needs it."""
+    with store.connect() as conn:
+        return SchemaIncident.of(load_open(conn, table_name).get("schema"))
 
 
 def row_count_rule(table: TableConfig, points: Sequence[MetricPoint]) -> Finding | None:
@@ -202,7 +271,8 @@ def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
         judgement = judge(ctx.store, table.name, watches, as_of=as_utc(state.as_of),
                           pending=state.points)
         schema = schema_finding(ctx.store, table.name, state.as_of,
-                                [(c.name, c.type_name) for c in state.shape.columns])
+                                [(c.name, c.type_name) for c in state.shape.columns],
+                                open_incident=open_schema_incident(ctx.store, table.name))
     except StoreUnavailable as error:
         # The history is out of reach: keep the profile (it may go to the spool) and let
         # the next run judge these points, which will then have no verdict yet.
