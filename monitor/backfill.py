@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from monitor.anomalies import judge
+from monitor.anomalies import judge, severity_layers
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
 from monitor.errors import ConfigError, MonitorError
@@ -103,7 +103,8 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
         watches = watches_for(table, [c.name for c in shape.columns])
         judged = judge(ctx.store, table.name,
                        [w for w in watches if w.granularity == table.bucket],
-                       as_of=end, judge_all=True, since=start)
+                       as_of=end, judge_all=True, since=start,
+                       severity=severity_layers(ctx, table))
     except MonitorError as error:
         with ctx.store.transaction() as conn:
             ctx.store.finish_run(conn, run_id, status="failed", error=str(error),

@@ -24,12 +24,13 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from monitor.config import MonitorConfig, TableConfig, load_config
 from monitor.context import MonitorContext
+from monitor.detection.severity import gate_severity
 from monitor.errors import MonitorError
 from monitor.gate_checks import GateCheck, blocking, freshness_check, suite_checks, volume_check
 from monitor.gate_history import table_volume
@@ -212,6 +213,8 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
                            min_ratio=table_cfg.thresholds.min_batch_ratio, what=volume.what),
               freshness_check(volume.latest, at, table_cfg.thresholds.freshness_sla,
                               column=table_cfg.timestamp_column)]
+    layers = (ctx.config.severity, table_cfg.severity)  # the severity policy's overrides
+    checks = [replace(c, severity=gate_severity(c.check, c.severity, *layers)) for c in checks]
     result = decide(table_cfg.name, checks, at=at, run_id=run_id, validation=validation)
     if record:
         record_result(ctx, result, started=started)

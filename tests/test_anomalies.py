@@ -115,6 +115,39 @@ class TestDetectAnomalies:
         assert email.observed == pytest.approx(0.5)
         assert email.since == DAY0 + dt.timedelta(days=35)
 
+    def test_severity_follows_the_policy_a_doubled_load_and_a_null_spike_are_critical(
+            self, wh: WarehouseUnderTest, tmp_path: Path) -> None:
+        # Arrange: 5 weeks of ~40 rows a weekday with no null emails, then a day with
+        # twice the rows of which 45% have no email (a 45-point spike)
+        rows = daily_rows(35)
+        last = DAY0 + dt.timedelta(days=35)  # a Monday, like DAY0
+        rows += [{"id": 10_000 + i, "email": None if i % 20 < 9 else f"n{i}@x.org",
+                  "amount": 50.0, "created": last + dt.timedelta(minutes=10 * i)}
+                 for i in range(80)]
+        ctx = setup(wh, tmp_path, rows)
+        lenient = make_context(tmp_path / "lenient", warehouses={"wh": wh.url}, tables=[
+            {"name": "orders", "warehouse": "wh", "table": "orders", "schema": wh.schema,
+             "timestamp_column": "created", "bucket": "day",
+             "severity": {"null_rate_points": 50, "checks": {"volume:row_count": "info"}}}])
+        as_of = (last + dt.timedelta(days=1)).replace(tzinfo=dt.UTC)
+
+        # Act
+        strict = run_table(ctx, ctx.config.table("orders"), as_of=as_of)
+        relaxed = run_table(lenient, lenient.config.table("orders"), as_of=as_of)
+
+        # Assert: the hand-computed sizes (ratio 80/40 = 2.0; 45 points) against the
+        # defaults (critical at a ratio >= 2 and at >= 10 points)
+        found = {f.check: f for f in strict.found if f.failing}
+        assert found["volume:row_count"].observed == 80
+        assert found["null_rate:email"].observed == pytest.approx(0.45)
+        assert (found["volume:row_count"].severity, found["null_rate:email"].severity) == (
+            "critical", "critical")
+        stored = {(r.metric, r.column): r.severity
+                  for r in list_detections(ctx.store, "orders") if r.ts == last}
+        assert stored[("row_count", "")] == stored[("null_rate", "email")] == "critical"
+        eased = {f.check: f.severity for f in relaxed.found if f.failing}
+        assert (eased["volume:row_count"], eased["null_rate:email"]) == ("info", "warning")
+
     def test_without_a_shape_nothing_is_judged(self, tmp_path: Path) -> None:
         ctx = make_context(tmp_path, warehouses={"w": "sqlite://"},
                            tables=[{"name": "t", "warehouse": "w", "table": "t"}])
