@@ -18,8 +18,12 @@ from monitor.anomalies import (
     judge,
     schema_finding,
     series_from_points,
+    severity_of,
 )
+from monitor.config import TableConfig
 from monitor.context import MonitorContext
+from monitor.detection import Detection, State
+from monitor.detection.severity import SeveritySettings
 from monitor.feedback import label_point
 from monitor.incident_actions import acknowledge
 from monitor.points import MetricPoint
@@ -297,6 +301,31 @@ class TestSchemaFinding:
         assert added is not None and added.severity == "warning"  # noqa: PT018
         assert same is not None and not same.failing  # noqa: PT018
         assert nothing_before is None
+
+
+class TestSeverityOf:
+    def test_a_freshness_stall_inside_the_sla_is_a_warning_beyond_it_critical(self) -> None:
+        table = TableConfig(name="t", warehouse="w", table="t", timestamp_column="ts",
+                            thresholds={"freshness_sla": "30h"})
+        (watch,) = [w for w in watches_for(table, ["ts"]) if w.check == "freshness"]
+
+        def stall(hours: float) -> Detection:
+            return Detection(DAY0, hours * 3600.0, 20 * 3600.0, 0.0, 24 * 3600.0, 5.0, True,
+                             "up", State.ANOMALY, "data age is high", "timeliness.stall")
+
+        assert severity_of(watch, stall(27)) == "warning"
+        assert severity_of(watch, stall(31)) == "critical"
+
+    def test_the_table_layer_overrides_the_config_layer(self) -> None:
+        table = TableConfig(name="t", warehouse="w", table="t")
+        (watch,) = [w for w in watches_for(table, []) if w.check == "volume:row_count"]
+        doubled = Detection(DAY0, 2000.0, 1000.0, 900.0, 1100.0, 9.0, True, "up",
+                            State.ANOMALY, "rows 2,000", "seasonal")
+
+        assert severity_of(watch, doubled) == "critical"
+        assert severity_of(watch, doubled, SeveritySettings(volume_rise=3.0)) == "warning"
+        assert severity_of(watch, doubled, SeveritySettings(volume_rise=3.0),
+                           SeveritySettings(volume_rise=1.5)) == "critical"
 
 
 class TestSeriesFromPoints:
