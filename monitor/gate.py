@@ -31,7 +31,7 @@ from typing import Any, Literal
 from monitor.config import MonitorConfig, TableConfig, load_config
 from monitor.context import MonitorContext
 from monitor.detection.severity import gate_severity
-from monitor.errors import MonitorError
+from monitor.errors import ExitCode, MonitorError
 from monitor.gate_checks import GateCheck, blocking, freshness_check, suite_checks, volume_check
 from monitor.gate_history import table_volume
 from monitor.profiling import describe_table
@@ -51,7 +51,7 @@ Verdict = Literal["pass", "blocked", "error"]
 class GateFailed(MonitorError):
     """The gate blocked: ``.result`` holds the verdict with its failed checks."""
 
-    exit_code = 1
+    exit_code = ExitCode.FINDINGS
 
     def __init__(self, result: GateResult) -> None:
         super().__init__(result.summary, details={"verdict": result.to_dict()})
