@@ -20,11 +20,13 @@ import numpy as np
 
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
-from monitor.detection import Detection, MetricKind, Series, State, detect_metric, diff_schema
+from monitor.detection import Detection, Series, State, detect_metric
+from monitor.detection.severity import SeveritySettings, fixed_severity, policy_for
 from monitor.errors import StoreUnavailable
 from monitor.findings import Finding, Severity
 from monitor.points import MetricPoint
 from monitor.run_state import RunState
+from monitor.schema_check import open_schema_incident, schema_finding
 from monitor.store import SqlMetricStore
 from monitor.store.detections import (
     DetectionRow,
@@ -34,7 +36,7 @@ from monitor.store.detections import (
     load_history,
     replace_detections,
 )
-from monitor.timeutil import as_utc, to_naive_utc
+from monitor.timeutil import as_utc
 from monitor.watch import STEP_SECONDS, Watch, watches_for
 
 
@@ -46,15 +48,23 @@ class Judgement:
     findings: list[Finding] = field(default_factory=list)
 
 
-def severity_of(watch: Watch, detection: Detection) -> Severity:
-    """Rules, stalls and volume halving are critical; other anomalies are warnings."""
-    if detection.detector.startswith("rules") or detection.detector.startswith("timeliness"):
-        return "critical"
-    if watch.kind is MetricKind.VOLUME and detection.direction == "down" and (
-            _finite(detection.value) is not None and _finite(detection.expected) is not None
-            and detection.value <= 0.5 * detection.expected):
-        return "critical"
-    return "warning"
+def severity_of(watch: Watch, detection: Detection,
+                *layers: SeveritySettings | None) -> Severity:
+    """How bad an anomaly is, by the severity policy (``monitor.detection.severity``).
+
+    ``layers``: the config's and the table's ``severity:`` settings, in that order.
+    """
+    policy = policy_for(watch.check, *layers)
+    return policy.grade(watch.kind, value=float(detection.value),
+                        expected=float(detection.expected), upper=_finite(detection.upper),
+                        lower=_finite(detection.lower), detector=detection.detector,
+                        direction=detection.direction, sla_seconds=watch.sla_seconds)
+
+
+def severity_layers(ctx: MonitorContext, table: TableConfig
+                    ) -> tuple[SeveritySettings, SeveritySettings]:
+    """The ``severity:`` settings that apply to a table: the config's, then the table's."""
+    return ctx.config.severity, table.severity
 
 
 def _finite(value: float | None) -> float | None:
@@ -89,9 +99,11 @@ def _since(watches: Sequence[Watch], as_of: dt.datetime) -> dt.datetime:
     return as_of - dt.timedelta(seconds=span)
 
 
-def _finding(watch: Watch, detection: Detection, streak_start: dt.datetime) -> Finding:
+def _finding(watch: Watch, detection: Detection, streak_start: dt.datetime,
+             layers: Sequence[SeveritySettings | None]) -> Finding:
+    severity = severity_of(watch, detection, *layers) if detection.is_anomaly else "info"
     return Finding(table=watch.table, check=watch.check, kind="anomaly",
-                   severity=severity_of(watch, detection), failing=detection.is_anomaly,
+                   severity=severity, failing=detection.is_anomaly,
                    at=detection.timestamp, reason=detection.reason, metric=watch.metric,
                    column=watch.column or None, observed=_finite(detection.value),
                    expected=_finite(detection.expected), lower=_finite(detection.lower),
@@ -101,10 +113,12 @@ def _finding(watch: Watch, detection: Detection, streak_start: dt.datetime) -> F
 
 def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
           as_of: dt.datetime, pending: Iterable[MetricPoint] = (),
-          judge_all: bool = False, since: dt.datetime | None = None) -> Judgement:
+          judge_all: bool = False, since: dt.datetime | None = None,
+          severity: Sequence[SeveritySettings | None] = ()) -> Judgement:
     """Judge the watched series; store-ready rows for new points (all with ``judge_all``).
 
-    History is read from ``since`` (default: three training windows before ``as_of``).
+    History is read from ``since`` (default: three training windows before ``as_of``);
+    ``severity``: the settings layers of the severity policy (``severity_layers``).
     """
     new: dict[SeriesKey, dict[dt.datetime, float | None]] = {}
     for point in pending:
@@ -136,7 +150,7 @@ def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
                 expected=_finite(d.expected), lower=_finite(d.lower), upper=_finite(d.upper),
                 score=_finite(d.score), is_anomaly=bool(d.is_anomaly), state=d.state.value,
                 direction=d.direction, detector=d.detector,
-                severity=severity_of(watch, d) if d.is_anomaly else "info",
+                severity=severity_of(watch, d, *severity) if d.is_anomaly else "info",
                 reason=d.reason))
         newest = next((d for d in reversed(judged)
                        if d.state in (State.OK, State.ANOMALY, State.EXPECTED)), None)
@@ -146,32 +160,12 @@ def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
                 if not d.is_anomaly:
                     break
                 start = d.timestamp
-            out.findings.append(_finding(watch, newest, start))
+            out.findings.append(_finding(watch, newest, start, severity))
     return out
 
 
-def schema_finding(store: SqlMetricStore, table_name: str, as_of: dt.datetime,
-                   current: Sequence[tuple[str, str]]) -> Finding | None:
-    """Columns added, removed or retyped since the previous run (None on the first run)."""
-    previous = [snap for snap in store.schema_snapshots(table_name, limit=3)
-                if snap[0] < to_naive_utc(as_of)]
-    if not previous:
-        return None
-    changes = diff_schema(dict(previous[0][1]), dict(current))
-    at = to_naive_utc(as_of)
-    if not changes:
-        return Finding(table=table_name, check="schema", kind="schema", severity="info",
-                       failing=False, at=at, reason="schema unchanged")
-    severe = any(c.kind.value in ("removed", "retyped") for c in changes)
-    reason = "; ".join(c.reason for c in changes[:5])
-    if len(changes) > 5:
-        reason += f"; and {len(changes) - 5} more"
-    return Finding(table=table_name, check="schema", kind="schema",
-                   severity="critical" if severe else "warning", failing=True, at=at,
-                   reason=reason, since=previous[0][0])
-
-
-def row_count_rule(table: TableConfig, points: Sequence[MetricPoint]) -> Finding | None:
+def row_count_rule(table: TableConfig, points: Sequence[MetricPoint],
+                   severity: Sequence[SeveritySettings | None] = ()) -> Finding | None:
     """``thresholds.min_row_count`` on the newest bucket (or the run's total for others)."""
     limit = table.thresholds.min_row_count
     grain = table.bucket or "snapshot"
@@ -185,8 +179,9 @@ def row_count_rule(table: TableConfig, points: Sequence[MetricPoint]) -> Finding
     failing = rows < limit
     reason = (f"{what} has {rows:,} rows, below the minimum of {limit:,}" if failing
               else f"{what} has {rows:,} rows (minimum {limit:,})")
+    level = fixed_severity("rule:min_row_count", "critical", *severity) if failing else "info"
     return Finding(table=table.name, check="rule:min_row_count", kind="rule",
-                   severity="critical" if failing else "info", failing=failing, at=newest.ts,
+                   severity=level, failing=failing, at=newest.ts,
                    reason=reason, metric="row_count", observed=float(rows),
                    lower=float(limit))
 
@@ -198,11 +193,14 @@ def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
         return
     columns = [c.name for c in state.shape.columns]
     watches = watches_for(table, columns)
+    layers = severity_layers(ctx, table)
     try:
         judgement = judge(ctx.store, table.name, watches, as_of=as_utc(state.as_of),
-                          pending=state.points)
+                          pending=state.points, severity=layers)
         schema = schema_finding(ctx.store, table.name, state.as_of,
-                                [(c.name, c.type_name) for c in state.shape.columns])
+                                [(c.name, c.type_name) for c in state.shape.columns],
+                                open_incident=open_schema_incident(ctx.store, table.name),
+                                severity=layers)
     except StoreUnavailable as error:
         # The history is out of reach: keep the profile (it may go to the spool) and let
         # the next run judge these points, which will then have no verdict yet.
@@ -210,7 +208,7 @@ def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
         return
     if schema is not None:
         judgement.findings.append(schema)
-    minimum = row_count_rule(table, state.points)
+    minimum = row_count_rule(table, state.points, layers)
     if minimum is not None:
         judgement.findings.append(minimum)
     rows = judgement.rows

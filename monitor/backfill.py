@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from monitor.anomalies import judge
+from monitor.anomalies import judge, severity_layers
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
 from monitor.errors import ConfigError, MonitorError
@@ -117,7 +117,8 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
         # The detectors train on the history before ``start`` too (a short backfill
         # must not judge its first points as "learning"); only ours get new verdicts.
         judged = judge(ctx.store, table.name, watches, as_of=end, judge_all=True,
-                       since=start - training_span(watches))
+                       since=start - training_span(watches),
+                       severity=severity_layers(ctx, table))
         rows = [r for r in judged.rows if as_utc(r.ts) >= start]
     except MonitorError as error:
         with ctx.store.transaction() as conn:

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.detection.severity import SeveritySettings
 from monitor.durations import Schedule, parse_duration, parse_schedule
 from monitor.errors import ConfigError
 from monitor.secrets import REGISTRY, MissingVariable, Secrets, only_variable, resolve_env
@@ -106,6 +107,8 @@ class TableConfig(_Model):
     detection: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: Columns whose mean, stddev and distinct count are watched per bucket.
     distribution_columns: list[str] = Field(default_factory=list)
+    #: The severity policy of this table (``monitor.detection.severity``).
+    severity: SeveritySettings = Field(default_factory=SeveritySettings)
     slack_channel: str | None = None
     mute_until: str | None = None
 
@@ -218,6 +221,8 @@ class MonitorConfig(_Model):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     dashboard_url: str | None = None
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    #: The severity policy of every table (a table's ``severity`` overrides it).
+    severity: SeveritySettings = Field(default_factory=SeveritySettings)
     base_dir: str = Field(default=".", exclude=True)
     source: str = Field(default="<config>", exclude=True)
 

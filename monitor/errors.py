@@ -8,11 +8,34 @@ again can help; retry logic decides by type, never by message.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit code of every ``dq-monitor`` command (the table in docs/exit-codes.md).
+
+    When one invocation meets several outcomes (``run`` over many tables) the
+    highest code wins: a bug hides nothing, and a table that could not be
+    checked is louder than one that was checked and failed.
+    """
+
+    OK = 0
+    #: Checks ran and found a problem: a critical finding, a failed critical
+    #: expectation, a gate that blocks, a table overdue.
+    FINDINGS = 1
+    #: Nothing could be judged: bad input or config (the message names the file,
+    #: key or object), or infrastructure down (warehouse, metric store, Slack).
+    BAD_INPUT = 2
+    #: A bug in dq-monitor (the message says so; ``--debug`` shows the traceback).
+    BUG = 3
+    #: Stopped by Ctrl+C or SIGINT (the shell's convention, 128 + 2).
+    INTERRUPTED = 130
+
 
 class MonitorError(Exception):
     """Root of every error dq-monitor raises on purpose."""
 
-    exit_code = 2
+    exit_code: ExitCode = ExitCode.BAD_INPUT
 
     def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
         super().__init__(message)

@@ -24,13 +24,14 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from monitor.config import MonitorConfig, TableConfig, load_config
 from monitor.context import MonitorContext
-from monitor.errors import MonitorError
+from monitor.detection.severity import gate_severity
+from monitor.errors import ExitCode, MonitorError
 from monitor.gate_checks import GateCheck, blocking, freshness_check, suite_checks, volume_check
 from monitor.gate_history import table_volume
 from monitor.profiling import describe_table
@@ -50,7 +51,7 @@ Verdict = Literal["pass", "blocked", "error"]
 class GateFailed(MonitorError):
     """The gate blocked: ``.result`` holds the verdict with its failed checks."""
 
-    exit_code = 1
+    exit_code = ExitCode.FINDINGS
 
     def __init__(self, result: GateResult) -> None:
         super().__init__(result.summary, details={"verdict": result.to_dict()})
@@ -219,6 +220,8 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
                            batch=volume.batch),
               freshness_check(volume.latest, at, table_cfg.thresholds.freshness_sla,
                               column=table_cfg.timestamp_column)]
+    layers = (ctx.config.severity, table_cfg.severity)  # the severity policy's overrides
+    checks = [replace(c, severity=gate_severity(c.check, c.severity, *layers)) for c in checks]
     result = decide(table_cfg.name, checks, at=at, run_id=run_id, validation=validation)
     if record:
         record_result(ctx, result, started=started)

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from monitor.config import MonitorConfig, TableConfig
 from monitor.context import MonitorContext
-from monitor.errors import InputError, MonitorError
+from monitor.errors import ExitCode, InputError, MonitorError
 from monitor.gate import GateResult, decide, open_context, record_error
 from monitor.ingest_files import BatchFile, read_batch_file
 from monitor.ingest_gate import gate_batch
@@ -81,8 +81,8 @@ class IngestResult:
 
     @property
     def exit_code(self) -> int:
-        """0 published (or already published), 1 blocked."""
-        return 1 if self.status == "blocked" else 0
+        """0 published (or already published), 1 blocked (docs/exit-codes.md)."""
+        return ExitCode.FINDINGS if self.status == "blocked" else ExitCode.OK
 
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table, "batch_id": self.batch_id, "source": self.source,

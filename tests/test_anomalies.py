@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from monitor.anomalies import detect_anomalies, judge, schema_finding, series_from_points
+from monitor.anomalies import (
+    detect_anomalies,
+    judge,
+    series_from_points,
+    severity_of,
+)
+from monitor.config import TableConfig
+from monitor.detection import Detection, State
+from monitor.detection.severity import SeveritySettings
 from monitor.feedback import label_point
 from monitor.points import MetricPoint
 from monitor.run_state import RunState
@@ -97,6 +105,39 @@ class TestDetectAnomalies:
         assert email.observed == pytest.approx(0.5)
         assert email.since == DAY0 + dt.timedelta(days=35)
 
+    def test_severity_follows_the_policy_a_doubled_load_and_a_null_spike_are_critical(
+            self, wh: WarehouseUnderTest, tmp_path: Path) -> None:
+        # Arrange: 5 weeks of ~40 rows a weekday with no null emails, then a day with
+        # twice the rows of which 45% have no email (a 45-point spike)
+        rows = daily_rows(35)
+        last = DAY0 + dt.timedelta(days=35)  # a Monday, like DAY0
+        rows += [{"id": 10_000 + i, "email": None if i % 20 < 9 else f"n{i}@x.org",
+                  "amount": 50.0, "created": last + dt.timedelta(minutes=10 * i)}
+                 for i in range(80)]
+        ctx = setup(wh, tmp_path, rows)
+        lenient = make_context(tmp_path / "lenient", warehouses={"wh": wh.url}, tables=[
+            {"name": "orders", "warehouse": "wh", "table": "orders", "schema": wh.schema,
+             "timestamp_column": "created", "bucket": "day",
+             "severity": {"null_rate_points": 50, "checks": {"volume:row_count": "info"}}}])
+        as_of = (last + dt.timedelta(days=1)).replace(tzinfo=dt.UTC)
+
+        # Act
+        strict = run_table(ctx, ctx.config.table("orders"), as_of=as_of)
+        relaxed = run_table(lenient, lenient.config.table("orders"), as_of=as_of)
+
+        # Assert: the hand-computed sizes (ratio 80/40 = 2.0; 45 points) against the
+        # defaults (critical at a ratio >= 2 and at >= 10 points)
+        found = {f.check: f for f in strict.found if f.failing}
+        assert found["volume:row_count"].observed == 80
+        assert found["null_rate:email"].observed == pytest.approx(0.45)
+        assert (found["volume:row_count"].severity, found["null_rate:email"].severity) == (
+            "critical", "critical")
+        stored = {(r.metric, r.column): r.severity
+                  for r in list_detections(ctx.store, "orders") if r.ts == last}
+        assert stored[("row_count", "")] == stored[("null_rate", "email")] == "critical"
+        eased = {f.check: f.severity for f in relaxed.found if f.failing}
+        assert (eased["volume:row_count"], eased["null_rate:email"]) == ("info", "warning")
+
     def test_without_a_shape_nothing_is_judged(self, tmp_path: Path) -> None:
         ctx = make_context(tmp_path, warehouses={"w": "sqlite://"},
                            tables=[{"name": "t", "warehouse": "w", "table": "t"}])
@@ -134,25 +175,29 @@ class TestJudge:
         assert incremental.rows[0].severity == "critical"
 
 
-class TestSchemaFinding:
-    def test_removed_column_is_critical_and_added_a_warning(self, tmp_path: Path) -> None:
-        ctx = make_context(tmp_path, warehouses={"w": "sqlite://"}, tables=[])
-        first = dt.datetime(2026, 2, 1)
-        with ctx.store.transaction() as conn:
-            ctx.store.replace_schema(conn, "r1", "t", first, [("id", "INT"), ("phone", "TEXT")])
+class TestSeverityOf:
+    def test_a_freshness_stall_inside_the_sla_is_a_warning_beyond_it_critical(self) -> None:
+        table = TableConfig(name="t", warehouse="w", table="t", timestamp_column="ts",
+                            thresholds={"freshness_sla": "30h"})
+        (watch,) = [w for w in watches_for(table, ["ts"]) if w.check == "freshness"]
 
-        removed = schema_finding(ctx.store, "t", first + dt.timedelta(days=1), [("id", "INT")])
-        added = schema_finding(ctx.store, "t", first + dt.timedelta(days=1),
-                               [("id", "INT"), ("phone", "TEXT"), ("x", "TEXT")])
-        same = schema_finding(ctx.store, "t", first + dt.timedelta(days=1),
-                              [("id", "int"), ("phone", "text")])
-        nothing_before = schema_finding(ctx.store, "t", first, [("id", "INT")])
+        def stall(hours: float) -> Detection:
+            return Detection(DAY0, hours * 3600.0, 20 * 3600.0, 0.0, 24 * 3600.0, 5.0, True,
+                             "up", State.ANOMALY, "data age is high", "timeliness.stall")
 
-        assert removed is not None and removed.failing and removed.severity == "critical"  # noqa: PT018
-        assert "column 'phone' was removed" in removed.reason
-        assert added is not None and added.severity == "warning"  # noqa: PT018
-        assert same is not None and not same.failing  # noqa: PT018
-        assert nothing_before is None
+        assert severity_of(watch, stall(27)) == "warning"
+        assert severity_of(watch, stall(31)) == "critical"
+
+    def test_the_table_layer_overrides_the_config_layer(self) -> None:
+        table = TableConfig(name="t", warehouse="w", table="t")
+        (watch,) = [w for w in watches_for(table, []) if w.check == "volume:row_count"]
+        doubled = Detection(DAY0, 2000.0, 1000.0, 900.0, 1100.0, 9.0, True, "up",
+                            State.ANOMALY, "rows 2,000", "seasonal")
+
+        assert severity_of(watch, doubled) == "critical"
+        assert severity_of(watch, doubled, SeveritySettings(volume_rise=3.0)) == "warning"
+        assert severity_of(watch, doubled, SeveritySettings(volume_rise=3.0),
+                           SeveritySettings(volume_rise=1.5)) == "critical"
 
 
 class TestSeriesFromPoints:

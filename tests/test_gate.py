@@ -101,6 +101,18 @@ class TestCheck:
         assert volume.reason == ("2026-03-09: 40 rows, at least 50% of the usual 40 (median of "
                                  "4 earlier Mondays)")
 
+    def test_the_severity_policy_can_make_a_check_report_instead_of_block(
+            self, wh, tmp_path) -> None:
+        rows = daily_orders(END, 35, per_day=lambda day: 12 if day == END else 40)
+        wh.create_table("orders", ORDER_TYPES, rows)
+        table = {**TABLE, "severity": {"checks": {"volume:row_count": "warning"}}}
+        config = config_for(wh, tmp_path, [table], suites={"orders": SUITE})
+
+        result = gate.check("orders", context=MonitorContext(config, clock=lambda: NOW))
+
+        volume = next(c for c in result.checks if c.check == "volume")
+        assert (result.passed, volume.passed, volume.severity) == (True, False, "warning")
+
     def test_stale_data_blocks_on_freshness(self, wh, tmp_path) -> None:
         ctx = _ctx(wh, tmp_path, daily_orders(END, 35), now=NOW + dt.timedelta(days=2))
 

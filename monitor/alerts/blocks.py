@@ -64,6 +64,8 @@ class AlertItem:
     since: dt.datetime | None = None
     occurrences: int = 1
     ok_runs: int = 0
+    #: Why it is resolved, when that is more than "passing runs" (a schema change undone).
+    resolution: str | None = None
 
 
 def escape(text: str) -> str:
@@ -163,9 +165,10 @@ def _item_text(event: str, item: AlertItem) -> str:
         text += f"\nSeen {item.occurrences} times so far."
     elif event == "resolved":
         runs = f"{item.ok_runs} passing run{'s' if item.ok_runs != 1 else ''}"
-        text = (f":white_check_mark: ~{escape(item.reason)}~\n"
-                f"Back to normal after {runs}." + (f" It started {fmt_time(item.since)}."
-                                                   if item.since else ""))
+        why = (f"{item.resolution[:1].upper()}{item.resolution[1:]}." if item.resolution
+               else f"Back to normal after {runs}.")
+        text = (f":white_check_mark: ~{escape(item.reason)}~\n{escape(why)}"
+                + (f" It started {fmt_time(item.since)}." if item.since else ""))
     return text[:_SECTION_LIMIT]
 
 

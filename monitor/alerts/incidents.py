@@ -8,7 +8,9 @@ should be told (``opened``, ``update``, ``reminder``, ``resolved`` or nothing):
 - a repeat failure updates it: a thread reply when threads exist (bot token),
   otherwise a reminder at most once per ``reminder_interval`` (or at once when
   the severity gets worse);
-- ``resolve_after_runs`` passing runs in a row resolve it;
+- ``resolve_after_runs`` passing runs in a row resolve it; a schema change
+  resolves on its first passing finding, which says whether the change was
+  undone or accepted (acknowledged), and the resolved message says so;
 - acknowledged incidents send no updates; muted ones (the table or the
   incident) send nothing, and an incident first seen while muted is announced
   when it still fails after the mute.
@@ -107,7 +109,8 @@ class Incident:
                          expected=found.get("expected"), lower=found.get("lower"),
                          upper=found.get("upper"),
                          since=parse_time(since) if since else None,
-                         occurrences=self.occurrences, ok_runs=self.ok_streak)
+                         occurrences=self.occurrences, ok_runs=self.ok_streak,
+                         resolution=self.details.get("resolution"))
 
     def to_dict(self) -> dict[str, Any]:
         return {"incident_id": self.incident_id, "table": self.table, "check": self.check,
@@ -174,7 +177,7 @@ def plan_incidents(findings: Sequence[Finding], open_incidents: Mapping[str, Inc
         if finding.failing:
             changes.append(_failing(finding, current, run_id, now, policy, table_muted))
         elif current is not None:
-            changes.append(_passing(current, run_id, now, policy, table_muted))
+            changes.append(_passing(finding, current, run_id, now, policy, table_muted))
     return changes
 
 
@@ -209,11 +212,19 @@ def _failing(finding: Finding, current: Incident | None, run_id: str, now: dt.da
     return Change(incident, False, event)
 
 
-def _passing(current: Incident, run_id: str, now: dt.datetime, policy: AlertPolicy,
-             table_muted: bool) -> Change:
+#: Finding kinds whose passing finding is a fact (the change undone or accepted), not one
+#: quiet point of a noisy metric: it resolves at once and its reason is the resolution.
+FACT_KINDS = ("schema",)
+
+
+def _passing(finding: Finding, current: Incident, run_id: str, now: dt.datetime,
+             policy: AlertPolicy, table_muted: bool) -> Change:
     streak = current.ok_streak + 1
     details = {**current.details, "last_run": run_id}
-    if streak < policy.resolve_after_runs:
+    fact = finding.kind in FACT_KINDS
+    if fact:
+        details["resolution"] = finding.reason
+    if streak < policy.resolve_after_runs and not fact:
         return Change(replace(current, ok_streak=streak, updated_at=now, details=details),
                       False, None)
     incident = replace(current, status="resolved", resolved_at=now, ok_streak=streak,

@@ -1,8 +1,9 @@
 """The ``dq-monitor`` command.
 
 Each command group lives in its own module and is listed in ``COMMANDS``.
-Exit codes: 0 ok, 1 checks failed / tables failed, 2 bad input, config or
-infrastructure (the message names the file, key or object), 3 a bug.
+Exit codes (``monitor.cli.exit_codes``, docs/exit-codes.md): 0 ok, 1 checks
+failed / blocked / critical finding, 2 bad input, config or infrastructure
+(the message names the file, key or object), 3 a bug.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from monitor.cli import (
     suites,
 )
 from monitor.cli.common import CliState
-from monitor.errors import MonitorError
+from monitor.cli.exit_codes import for_error
+from monitor.errors import ExitCode, MonitorError
 from monitor.logs import configure_logging
 from monitor.secrets import redact
 
@@ -67,16 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(done.exit_code)
     except click.ClickException as error:
         error.show()
-        return 2
+        return ExitCode.BAD_INPUT
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except MonitorError as error:
         click.echo(f"error: {redact(str(error))}", err=True)
-        return error.exit_code
+        return for_error(error)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as error:  # a bug: say so plainly, details on request
         logging.getLogger("monitor").debug("internal error", exc_info=True)
         click.echo(f"internal error ({type(error).__name__}): {redact(str(error))}\n"
@@ -84,4 +86,4 @@ def main(argv: Sequence[str] | None = None) -> int:
                    err=True)
         if "--debug" in (argv if argv is not None else sys.argv):
             traceback.print_exc()
-        return 3
+        return for_error(error)

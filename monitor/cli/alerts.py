@@ -31,6 +31,7 @@ from monitor.alerts.outbox import (
 )
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.durations import format_duration, parse_duration
+from monitor.errors import ExitCode
 from monitor.store.schema import mutes as mutes_table
 from monitor.timeutil import iso, to_naive_utc
 
@@ -106,14 +107,15 @@ def _print_report(report: DeliveryReport, fmt: str) -> None:
         if report.stopped:
             console().print(f"[yellow]stopped early: {escape(report.stopped)}[/yellow]")
     if report.retrying or report.dead:
-        raise click.exceptions.Exit(1)
+        # Slack refused or could not be reached: infrastructure or configuration.
+        raise click.exceptions.Exit(ExitCode.BAD_INPUT)
 
 
 @alerts_group.command("deliver")
 @FORMAT_OPTION
 @pass_state
 def alerts_deliver(state: CliState, fmt: str) -> None:
-    """Deliver every due alert now (exit 1 if some failed)."""
+    """Deliver every due alert now (exit 2 if some could not be delivered)."""
     _print_report(flush_outbox(state.context()), fmt)
 
 

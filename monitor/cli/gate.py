@@ -12,6 +12,7 @@ import click
 from rich.markup import escape
 
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
+from monitor.cli.exit_codes import for_verdict
 from monitor.cli.sample import sample_path
 from monitor.gate import GateResult, check
 from monitor.ingest import MODES, IngestResult, ingest_file
@@ -49,7 +50,7 @@ def gate_cmd(state: CliState, table: str, suites: tuple[str, ...], no_store: boo
     else:
         print_gate(result)
     if not result.passed:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(for_verdict(result.passed))
 
 
 def print_ingest(result: IngestResult) -> None:

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor.cli.common import (
@@ -19,6 +20,7 @@ from monitor.cli.common import (
     pass_state,
     render_table,
 )
+from monitor.cli.exit_codes import FAIL_ON, FailOn, fails, for_runs
 from monitor.durations import format_duration
 from monitor.profiling import Profile, profile_table
 from monitor.run_state import RunResult
@@ -87,11 +89,18 @@ def print_results(results: list[RunResult]) -> None:
 @click.command("run")
 @click.option("--table", "tables", multiple=True, help="Only this table (repeatable).")
 @click.option("--as-of", type=TIME, help="Record the run at this time (its idempotency key).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="critical", show_default=True,
+              help="Exit 1 when a finding of at least this severity fails (never: only "
+                   "tables that could not run fail the command, with 2).")
 @FORMAT_OPTION
 @pass_state
 def run_cmd(state: CliState, tables: tuple[str, ...], as_of: dt.datetime | None,
-            fmt: str) -> None:
-    """Profile tables now and store the results (exit 1 if any table failed)."""
+            fail_on: FailOn, fmt: str) -> None:
+    """Profile, validate, detect and alert; store the results.
+
+    Exit 0 ok, 1 a critical finding failed (``--fail-on``), 2 a table could not
+    run (config, warehouse or metric store), 3 a bug; the worst table wins.
+    """
     config = state.config
     chosen = [config.table(name) for name in tables] if tables else list(config.tables)
     if not chosen:
@@ -106,16 +115,21 @@ def run_cmd(state: CliState, tables: tuple[str, ...], as_of: dt.datetime | None,
                                  progress=lambda r: bar.advance(task))
     else:
         results = run_tables(ctx, chosen, as_of=as_of)
+    code = for_runs(results, fail_on)
+    failing = [f for r in results for f in r.found if fails(f, fail_on)]
     if fmt == "json":
         emit_json({"results": [r.to_dict() for r in results],
-                   "failed": sum(not r.ok for r in results)})
+                   "failed": sum(not r.ok and r.status != "skipped" for r in results),
+                   "failing_findings": len(failing), "exit_code": int(code)})
     else:
         print_results(results)
-        failed = [r for r in results if not r.ok]
+        failed = [r for r in results if not r.ok and r.status != "skipped"]
         if failed:
             console().print(f"[red]{len(failed)} of {len(results)} tables failed[/red]")
-    if any(not r.ok for r in results):
-        raise click.exceptions.Exit(1)
+        for finding in failing:
+            console().print(f"[red]{finding.severity}[/red] {escape(finding.title)}")
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 @click.command("history")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
+from monitor.cli.exit_codes import for_verdict
 from monitor.config import load_config
 from monitor.durations import format_duration, parse_duration
 from monitor.service import Service
@@ -89,7 +90,7 @@ def status_cmd(state: CliState, window: str, fmt: str) -> None:
     else:
         print_status(report)
     if report.problems:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(for_verdict(not report.problems))
 
 
 def register(group: click.Group) -> None:

@@ -24,6 +24,7 @@ from monitor.cli.common import (
     pass_state,
     render_table,
 )
+from monitor.cli.exit_codes import for_verdict
 from monitor.config import MonitorConfig
 from monitor.dialects import Capabilities, capabilities_for
 from monitor.errors import ConfigError, InputError, MonitorError
@@ -309,7 +310,7 @@ def validate_cmd(state: CliState, table: str, suites: tuple[str, ...], no_store:
     else:
         print_validation(report)
     if not report.passed:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(for_verdict(report.passed))
 
 
 @suites_group.command("history")

@@ -113,6 +113,17 @@ class TestBuildMessage:
         assert "incidents ack" not in texts(blocks)  # nothing left to acknowledge
         assert text == "Resolved: orders: 412 rows http://d/?table=orders"
 
+    def test_a_resolution_with_a_reason_says_it_instead_of_back_to_normal(self) -> None:
+        item = AlertItem(incident_id=8, check="schema", severity="critical",
+                         reason="column 'phone' was removed (it was TEXT)", ok_runs=1,
+                         resolution="the change was accepted (acknowledged by ana)")
+
+        _, blocks = build_message("resolved", "customers", [item])
+
+        assert "~column 'phone' was removed (it was TEXT)~" in texts(blocks)
+        assert "The change was accepted (acknowledged by ana)." in texts(blocks)
+        assert "Back to normal" not in texts(blocks)
+
     def test_a_reminder_mentions_owners_again(self) -> None:
         text, blocks = build_message("reminder", "orders", [ROWS], owners=["@here"])
 

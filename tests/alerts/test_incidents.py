@@ -152,6 +152,16 @@ class TestPlanIncidents:
         assert (third.event, third.incident.status, third.incident.resolved_at) == (
             "resolved", "resolved", NOW + 2 * HOUR)
 
+    def test_a_passing_schema_finding_resolves_at_once_with_its_reason(self) -> None:
+        open_ = {"schema": incident("schema")}
+        back = replace(finding("schema", failing=False, reason="the change is undone"),
+                       kind="schema")
+
+        (change,) = plan_incidents([back], open_, run_id="r1", now=NOW, policy=WEBHOOK)
+
+        assert (change.event, change.incident.status) == ("resolved", "resolved")
+        assert change.incident.item().resolution == "the change is undone"
+
     def test_a_failure_resets_the_passing_streak(self) -> None:
         current = incident(ok_streak=1)
 

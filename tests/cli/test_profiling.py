@@ -87,7 +87,7 @@ class TestRunCommand:
             pd.date_range("2026-05-01", "2026-05-07", freq="D"), fill_value=0)
         assert [p["value"] for p in history] == list(per_day)  # May 7 had no rows: 0
 
-    def test_exit_1_when_a_table_fails_and_secrets_stay_hidden(
+    def test_exit_2_when_a_warehouse_is_down_and_secrets_stay_hidden(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
             monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("WH_PASSWORD", "pw-that-must-not-leak")
@@ -100,7 +100,7 @@ class TestRunCommand:
         code = main(["--config", str(path), "--log-format", "json", "run"])
 
         captured = capsys.readouterr()
-        assert code == 1
+        assert code == 2  # infrastructure: nothing could be judged
         assert "cannot connect" in captured.out
         assert "pw-that-must-not-leak" not in captured.out + captured.err
 
@@ -119,6 +119,26 @@ class TestRunCommand:
         assert f"run of 'orders': as-of time {future} 00:00 UTC is in the future" in run_err
         assert "profile of 'orders': as-of time" in profile_err
         assert history == []
+
+    def test_exit_1_while_a_critical_finding_fails(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        # Arrange: 20 rows where at least 100 are required (a critical rule)
+        warehouse.create_table("orders", {"id": sa.Integer(), "created": sa.DateTime()},
+                               [{"id": r["id"], "created": r["created"]} for r in ROWS])
+        path = write_config(tmp_path, warehouses={"wh": warehouse.url}, tables=[
+            {"name": "orders", "warehouse": "wh", "table": "orders",
+             "schema": warehouse.schema, "thresholds": {"min_row_count": 100}}])
+
+        # Act
+        code = main(["--config", str(path), "run", "--format", "json"])
+        out = json.loads(capsys.readouterr().out)
+        lenient = main(["--config", str(path), "run", "--fail-on", "never"])
+
+        # Assert
+        assert (code, out["exit_code"], out["failing_findings"], out["failed"]) == (1, 1, 1, 0)
+        assert out["results"][0]["findings"][0]["check"] == "rule:min_row_count"
+        assert lenient == 0
 
     def test_run_without_tables_is_a_usage_error(self, tmp_path: Path) -> None:
         path = write_config(tmp_path, warehouses={}, tables=[])

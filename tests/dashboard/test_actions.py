@@ -12,13 +12,17 @@ from monitor.store import SqlMetricStore
 from monitor.store.schema import feedback, incidents, mutes
 from tests.helpers.seed import DAY, Seeder, naive_now
 
-NOW = naive_now()
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """The time when the test runs (never when the module was imported)."""
+    return naive_now()
 
 
 @pytest.fixture
-def incident(sqlite_store: SqlMetricStore) -> int:
+def incident(sqlite_store: SqlMetricStore, now: dt.datetime) -> int:
     seeder = Seeder()
-    found = seeder.incident("orders", "volume:row_count", opened_at=NOW - DAY)
+    found = seeder.incident("orders", "volume:row_count", opened_at=now - DAY)
     seeder.write(sqlite_store)
     return found
 
@@ -44,40 +48,41 @@ class TestAcknowledgeIncident:
 
 
 class TestMuteIncidentFor:
-    def test_until_now_plus_hours(self, sqlite_store: SqlMetricStore, incident: int):
-        outcome = actions.mute_incident_for(sqlite_store, incident, hours=4, now=NOW)
+    def test_until_now_plus_hours(self, sqlite_store: SqlMetricStore, now: dt.datetime,
+                                  incident: int):
+        outcome = actions.mute_incident_for(sqlite_store, incident, hours=4, now=now)
 
-        assert one(sqlite_store, incidents)["muted_until"] == NOW + dt.timedelta(hours=4)
+        assert one(sqlite_store, incidents)["muted_until"] == now + dt.timedelta(hours=4)
         assert outcome.message == (f"Incident {incident} muted for 4h "
-                                   f"(until {NOW + dt.timedelta(hours=4):%Y-%m-%d %H:%M} UTC).")
+                                   f"(until {now + dt.timedelta(hours=4):%Y-%m-%d %H:%M} UTC).")
 
     def test_unknown_incident(self, sqlite_store: SqlMetricStore):
         assert not actions.mute_incident_for(sqlite_store, 5, hours=1).ok
 
 
 class TestMuteTableFor:
-    def test_writes_the_mute(self, sqlite_store: SqlMetricStore):
+    def test_writes_the_mute(self, sqlite_store: SqlMetricStore, now: dt.datetime):
         outcome = actions.mute_table_for(sqlite_store, "orders", hours=24, by="ana",
-                                         reason="backfill", now=NOW)
+                                         reason="backfill", now=now)
 
         row = one(sqlite_store, mutes)
         assert (row["table_name"], row["muted_until"], row["reason"], row["created_by"]) == (
-            "orders", NOW + DAY, "backfill", "ana")
+            "orders", now + DAY, "backfill", "ana")
         assert outcome.ok
 
-    def test_a_mute_in_the_past_is_refused(self, sqlite_store: SqlMetricStore):
+    def test_a_mute_in_the_past_is_refused(self, sqlite_store: SqlMetricStore, now: dt.datetime):
         outcome = actions.mute_table_for(sqlite_store, "orders", hours=1, by=None,
-                                         now=NOW - 2 * DAY)
+                                         now=now - 2 * DAY)
 
         assert not outcome.ok
         assert "must end in the future" in outcome.message
 
 
 class TestMarkExpected:
-    def test_writes_an_expected_label(self, sqlite_store: SqlMetricStore):
-        point = NOW.replace(hour=0, minute=0, second=0)
+    def test_writes_an_expected_label(self, sqlite_store: SqlMetricStore, now: dt.datetime):
+        point = now.replace(hour=0, minute=0, second=0)
         seeder = Seeder()
-        run_id = seeder.run("orders", NOW)
+        run_id = seeder.run("orders", now)
         seeder.detection("orders", point, "null_rate", 0.3, run_id=run_id, expected=0.01,
                          lower=0.0, upper=0.03, is_anomaly=True, state="anomaly",
                          column="user_id", granularity="day")
@@ -93,8 +98,9 @@ class TestMarkExpected:
         assert outcome.message == (f"orders null_rate(user_id) at {point:%Y-%m-%d %H:%M} "
                                    f"marked as expected.")
 
-    def test_point_without_detection_is_a_message(self, sqlite_store: SqlMetricStore):
-        outcome = actions.mark_expected(sqlite_store, "orders", "row_count", ts=NOW)
+    def test_point_without_detection_is_a_message(self, sqlite_store: SqlMetricStore,
+                                                  now: dt.datetime):
+        outcome = actions.mark_expected(sqlite_store, "orders", "row_count", ts=now)
 
         assert not outcome.ok
         assert "no detection stored for table 'orders'" in outcome.message
