@@ -12,11 +12,13 @@ every problem is reported at once with its key path and the file name.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 import yaml
 from pydantic import (
     BaseModel,
@@ -24,24 +26,114 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from monitor.durations import Schedule, parse_duration, parse_schedule
+from monitor.durations import Schedule, format_duration, parse_duration, parse_schedule
 from monitor.errors import ConfigError
-from monitor.secrets import REGISTRY, MissingVariable, Secrets, only_variable, resolve_env
+from monitor.secrets import REGISTRY, MissingVariable, Secrets, only_variable, resolve_url_env
 from monitor.timeutil import parse_time
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 CONFIG_ENV_VAR = "DQ_MONITOR_CONFIG"
+#: The longest duration any setting takes: longer ones overflow clocks and timers.
+MAX_DURATION = 3650 * 86400.0
+#: PostgreSQL's statement_timeout is a 32-bit count of milliseconds (24.8 days).
+MAX_TIMEOUT = 24 * 86400.0
+#: Deeper YAML than this is not a config file (and would exhaust the stack).
+MAX_DEPTH = 50
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+def _seconds(value: Any, limit: float = MAX_DURATION) -> float:
+    seconds = parse_duration(value)
+    if not math.isfinite(seconds):
+        raise ValueError(f"expected a finite duration such as '30s', '15m' or '2h', "
+                         f"got {value!r}")
+    if seconds > limit:
+        raise ValueError(f"at most {format_duration(limit)}, got {value!r}")
+    return seconds
+
+
+def _timeout(value: Any) -> float:
+    return _seconds(value, MAX_TIMEOUT)
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+Timeout = Annotated[float, BeforeValidator(_timeout)]
 DistinctMode = Literal["auto", "exact", "approx", "off"]
 
 
+class Problems(ValueError):
+    """Several problems found by one validator, each with its key path below the model's."""
+
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{path}: {message}" if path else message
+                                   for path, message in self.problems))
+
+
 def _schedule(value: Any) -> Schedule:
-    return value if isinstance(value, Schedule) else parse_schedule(value)
+    if isinstance(value, Schedule):
+        return value
+    schedule = parse_schedule(value)
+    if schedule.kind == "cron":
+        from monitor.scheduling import trigger_for  # scheduling imports this module
+
+        try:
+            trigger_for(schedule, "config")
+        except (ValueError, TypeError, KeyError) as error:
+            raise ValueError(f"{schedule.cron!r} is not a valid cron expression: {error}"
+                             ) from None
+    elif (schedule.interval_seconds or 0) < 1:
+        raise ValueError(f"an interval schedule must be at least 1s, got {value!r}")
+    elif (schedule.interval_seconds or 0) > MAX_DURATION:
+        raise ValueError(f"an interval schedule must be at most "
+                         f"{format_duration(MAX_DURATION)}, got {value!r}")
+    return schedule
+
+
+def check_url(value: str, base_dir: Path | None = None) -> str:
+    """``value`` if it is a SQLAlchemy URL of an installed dialect; ValueError otherwise.
+
+    With ``base_dir``, a SQLite or DuckDB file must be creatable: not a folder,
+    and not below a file.
+    """
+    try:
+        url = sa.engine.make_url(value)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        raise ValueError("not a database URL; expected one such as "
+                         "'postgresql+psycopg://user:${PASSWORD}@host/db' or "
+                         "'sqlite:///file.db'") from None
+    try:
+        url.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise ValueError(f"unknown database type {url.drivername!r} in the URL (SQLite, "
+                         f"DuckDB and PostgreSQL are supported)") from None
+    database = url.database or ""
+    if (base_dir is None or url.get_backend_name() not in ("sqlite", "duckdb")
+            or not database or database.startswith((":memory:", "file:"))):
+        return value
+    path = Path(database)
+    path = path if path.is_absolute() else Path(base_dir) / path
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a folder; the URL must name a database file "
+                         f"in it, such as {str(path / 'metrics.db')!r}")
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"{str(ancestor)!r} is a file, so the folder of "
+                         f"{str(path)!r} cannot be created")
+    return value
+
+
+def _url(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, str):
+        return value  # pydantic reports the wrong type
+    base = (info.context or {}).get("base_dir")
+    return check_url(value, Path(base) if base is not None else None)
 
 
 ScheduleField = Annotated[Schedule, BeforeValidator(_schedule)]
@@ -55,9 +147,11 @@ class WarehouseConfig(_Model):
     """A named warehouse: a SQLAlchemy URL and how to query it."""
 
     url: str
-    query_timeout: Seconds = 300.0
-    connect_timeout: Seconds = 10.0
+    query_timeout: Timeout = 300.0
+    connect_timeout: Timeout = 10.0
     distinct: DistinctMode | None = None
+
+    _check_url = field_validator("url")(_url)
 
 
 class ProfilingConfig(_Model):
@@ -123,22 +217,25 @@ class TableConfig(_Model):
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
         return self
 
-    @model_validator(mode="after")
-    def _detection_settings(self) -> TableConfig:
+    @field_validator("detection")
+    @classmethod
+    def _detection_settings(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """``detection:`` keys are a metric kind, or ``kind.column``; values are settings."""
         from monitor.detection.settings import MetricKind, settings_for
-        from monitor.errors import ConfigError as _ConfigError
 
-        problems = []
-        for key, overrides in self.detection.items():
+        problems: list[tuple[str, str]] = []
+        for key, overrides in value.items():
             kind = str(key).split(".", 1)[0]
             try:
-                settings_for(MetricKind.parse(kind), overrides, where=f"detection.{key}")
-            except _ConfigError as error:
-                problems.append(str(error))
+                settings_for(MetricKind.parse(kind), overrides, where=str(key))
+            except ConfigError as error:
+                found = error.details.get("problems") or [f"{key}: {error}"]
+                for problem in found:  # type: ignore[union-attr]
+                    path, _, message = str(problem).partition(": ")
+                    problems.append((path, message.removeprefix("Value error, ")))
         if problems:
-            raise ValueError("; ".join(problems))
-        return self
+            raise Problems(problems)
+        return value
 
     @property
     def schema(self) -> str | None:  # type: ignore[override]
@@ -221,6 +318,8 @@ class MonitorConfig(_Model):
     base_dir: str = Field(default=".", exclude=True)
     source: str = Field(default="<config>", exclude=True)
 
+    _check_store = field_validator("store")(_url)
+
     @field_validator("warehouses", mode="before")
     @classmethod
     def _url_shorthand(cls, value: Any) -> Any:
@@ -230,20 +329,10 @@ class MonitorConfig(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> MonitorConfig:
-        problems = []
-        seen: set[str] = set()
-        for i, table in enumerate(self.tables):
-            if table.warehouse not in self.warehouses:
-                known = ", ".join(sorted(self.warehouses)) or "none"
-                problems.append(
-                    f"tables[{i}].warehouse: unknown warehouse {table.warehouse!r} "
-                    f"(defined: {known})"
-                )
-            if table.name in seen:
-                problems.append(f"tables[{i}].name: duplicate table name {table.name!r}")
-            seen.add(table.name)
+        problems = reference_problems([(t.name, t.warehouse) for t in self.tables],
+                                      self.warehouses)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
     def table(self, name: str) -> TableConfig:
@@ -278,6 +367,33 @@ class MonitorConfig(_Model):
         return base / "expectations"
 
 
+def reference_problems(tables: Iterable[tuple[Any, Any]], warehouses: Iterable[Any]
+                       ) -> list[tuple[str, str]]:
+    """Unknown warehouses and duplicate names among (name, warehouse) pairs of tables."""
+    known_names = sorted(str(w) for w in warehouses)
+    known = ", ".join(known_names) or "none"
+    problems, seen = [], set()
+    for i, (name, warehouse) in enumerate(tables):
+        if isinstance(warehouse, str) and warehouse not in known_names:
+            problems.append((f"tables[{i}].warehouse",
+                             f"unknown warehouse {warehouse!r} (defined: {known})"))
+        if isinstance(name, str) and name in seen:
+            problems.append((f"tables[{i}].name", f"duplicate table name {name!r}"))
+        seen.add(name)
+    return problems
+
+
+def _raw_references(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """:func:`reference_problems` on the data as written (when other keys are broken)."""
+    tables = data.get("tables")
+    warehouses = data.get("warehouses")
+    if not isinstance(tables, list) or not isinstance(warehouses, Mapping):
+        return []
+    pairs = [(t.get("name"), t.get("warehouse")) if isinstance(t, Mapping) else (None, None)
+             for t in tables]
+    return reference_problems(pairs, warehouses)
+
+
 def resolve_relative_url(url: str, base: Path) -> str:
     """``sqlite:///x.db`` -> ``sqlite:////abs/base/x.db``; other URLs unchanged."""
     for prefix in ("sqlite:///", "duckdb:///"):
@@ -293,55 +409,94 @@ def resolve_relative_url(url: str, base: Path) -> str:
     return url
 
 
-def _interpolate(node: Any, path: str, environ: Mapping[str, str], secrets: Secrets,
-                 problems: list[str]) -> Any:
-    if isinstance(node, str):
-        variable = only_variable(node)
-        if variable is not None and variable not in environ:
-            return None  # an optional secret left unset: the field counts as not given
-        try:
-            return resolve_env(node, environ, secrets)
-        except MissingVariable as missing:
-            problems.append(f"{path or '<root>'}: environment variable {missing.name} is not set")
-            return node
-    if isinstance(node, Mapping):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), environ, secrets, problems)
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_interpolate(v, f"{path}[{i}]", environ, secrets, problems)
-                for i, v in enumerate(node)]
-    return node
+class _Interpolation:
+    """``${VAR}`` resolution over a parsed YAML tree, remembering what was left unset."""
+
+    def __init__(self, environ: Mapping[str, str], secrets: Secrets) -> None:
+        self.environ = environ
+        self.secrets = secrets
+        self.problems: list[tuple[str, str]] = []
+        self.unset: dict[str, str] = {}  # key path -> variable of an optional value left unset
+
+    def resolve(self, node: Any, path: str = "", depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            self.problems.append((path, f"nested more than {MAX_DEPTH} levels deep"))
+            return None
+        if isinstance(node, str):
+            variable = only_variable(node)
+            if variable is not None and variable not in self.environ:
+                self.unset[path] = variable
+                return None  # an optional secret left unset: the field counts as not given
+            try:
+                return resolve_url_env(node, self.environ, self.secrets)
+            except MissingVariable as missing:
+                self.problems.append((path, f"environment variable {missing.name} is not set"))
+                return node
+        if isinstance(node, Mapping):
+            return {k: self.resolve(v, f"{path}.{k}" if path else str(k), depth + 1)
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.resolve(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
+        return node
+
+    def unset_below(self, path: str) -> str:
+        """`` (${VAR} is not set)`` for the optional variables left unset at or below ``path``."""
+        names = [f"${{{var}}} ({where})" for where, var in self.unset.items()
+                 if not path or where == path or where.startswith((f"{path}.", f"{path}["))]
+        if not names:
+            return ""
+        return f"; not set in the environment: {', '.join(names)}"
 
 
-def _key_path(loc: tuple[Any, ...]) -> str:
+def _key_path(loc: Iterable[Any]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
-    return out or "<root>"
+    return out
 
 
-def _format_errors(error: ValidationError, raw: Mapping[str, Any]) -> list[str]:
+def _join(path: str, below: str) -> str:
+    if not path or not below:
+        return path or below
+    return f"{path}{below}" if below.startswith("[") else f"{path}.{below}"
+
+
+def _table_label(path: str, raw: Mapping[str, Any]) -> str:
+    """`` (table 'orders')`` for a path inside ``tables[i]``, so people find it in long files."""
+    if not path.startswith("tables["):
+        return ""
+    index = path[len("tables["):].split("]", 1)[0]
+    tables = raw.get("tables")
+    if not index.isdigit() or not isinstance(tables, list) or int(index) >= len(tables):
+        return ""
+    table = tables[int(index)]
+    name = table.get("name") if isinstance(table, Mapping) else None
+    return f" (table {name!r})" if isinstance(name, str) and name else ""
+
+
+def _validation_problems(error: ValidationError, raw: Mapping[str, Any]
+                         ) -> list[tuple[str, str]]:
     problems = []
     for item in error.errors():
-        loc = tuple(p for p in item["loc"] if p not in ("function-after", "function-before"))
-        loc = tuple("schema" if p == "schema_" else p for p in loc)
+        loc = tuple("schema" if p == "schema_" else p for p in item["loc"]
+                    if p not in ("function-after", "function-before"))
+        where = _key_path(loc)
+        if len(loc) == 3 and loc[0] == "warehouses" and loc[2] == "url" and isinstance(
+                (raw.get("warehouses") or {}).get(loc[1]), str):
+            where = _key_path(loc[:2])  # the URL shorthand: `warehouses: {w: URL}`
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, Problems):
+            problems += [(_join(where, below), message) for below, message in cause.problems]
+            continue
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"
         elif item["type"] == "missing":
             message = "required key is missing"
-        where = _key_path(loc)
-        # Name the table by its name too, so people find it in long files.
-        if len(loc) >= 2 and loc[0] == "tables" and isinstance(loc[1], int):
-            tables = raw.get("tables") or []
-            if loc[1] < len(tables) and isinstance(tables[loc[1]], Mapping):
-                name = tables[loc[1]].get("name")
-                if name:
-                    where += f" (table {name!r})"
-        problems.append(f"{where}: {message}")
+        problems.append((where, message))
     return problems
 
 
@@ -353,17 +508,25 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = "
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: the top level must be a mapping of keys, "
                           f"got {type(raw).__name__}")
-    problems: list[str] = []
     # Values read from the environment go straight into the process-wide registry, so
     # they are masked in every message from here on, this function's included.
-    data = _interpolate(raw, "", os.environ if environ is None else environ, REGISTRY, problems)
+    env = _Interpolation(os.environ if environ is None else environ, REGISTRY)
+    data = env.resolve(raw)
+    found = list(env.problems)
+    config = None
     try:
         config = MonitorConfig.model_validate(
-            {**data, "base_dir": str(base_dir), "source": source}
+            {**data, "base_dir": str(base_dir), "source": source},
+            context={"base_dir": str(base_dir)},
         )
     except ValidationError as error:
-        problems.extend(_format_errors(error, raw))
-        config = None
+        found += _validation_problems(error, raw)
+        # The cross-reference check runs after the models; when they failed, run it here.
+        found += [p for p in _raw_references(data) if p not in found]
+    except RecursionError:
+        found.append(("", f"nested more than {MAX_DEPTH} levels deep"))
+    problems = [f"{path}{_table_label(path, raw)}: {message}{env.unset_below(path)}"
+                if path else f"{message}{env.unset_below(path)}" for path, message in found]
     if problems:
         lines = "\n".join(f"  - {REGISTRY.redact(p)}" for p in problems)
         count = len(problems)
@@ -387,6 +550,9 @@ def load_config(path: str | Path | None = None, *,
                           f"{CONFIG_ENV_VAR})")
     try:
         raw = yaml.safe_load(chosen.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise ConfigError(f"{chosen}: not a config file: YAML nested more than "
+                          f"{MAX_DEPTH} levels deep") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
