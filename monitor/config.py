@@ -496,6 +496,12 @@ def _validation_problems(error: ValidationError, raw: Mapping[str, Any]
             message = "unknown key (check the spelling)"
         elif item["type"] == "missing":
             message = "required key is missing"
+        elif item["type"] == "model_type":
+            got = item.get("input")
+            message = "expected a mapping of keys, got " + (
+                "nothing" if got is None else type(got).__name__)
+            if loc[:1] == ("warehouses",) and len(loc) == 2:
+                message = message.replace("a mapping of keys", "a URL or a mapping with 'url'")
         problems.append((where, message))
     return problems
 

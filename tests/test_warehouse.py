@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from monitor.config import WarehouseConfig
 from monitor.errors import (
+    ConfigError,
     ObjectNotFound,
     QueryFailed,
     QueryTimeout,
-    WarehouseError,
     WarehouseUnavailable,
     is_transient,
 )
@@ -108,9 +108,21 @@ class TestClassify:
 
 
 class TestCreateEngine:
-    def test_rejects_an_invalid_url_without_echoing_secrets(self) -> None:
-        with pytest.raises(WarehouseError, match="not a valid SQLAlchemy URL"):
+    def test_rejects_an_invalid_url_as_a_config_error(self) -> None:
+        with pytest.raises(ConfigError, match="not a valid SQLAlchemy URL"):
             create_engine("not a url")
+
+    def test_an_unknown_database_type_is_a_config_error(self) -> None:
+        with pytest.raises(ConfigError, match="unknown database type 'foodb'"):
+            create_engine("foodb://x/y")
+
+    def test_a_folder_that_cannot_be_created_is_a_config_error(self) -> None:
+        with pytest.raises(ConfigError, match="cannot create the folder '/proc/x'"):
+            create_engine("sqlite:////proc/x/m.db")
+
+    def test_a_folder_in_place_of_the_database_file_is_a_config_error(self, tmp_path) -> None:
+        with pytest.raises(ConfigError, match="is a folder, not a database file"):
+            create_engine(f"sqlite:///{tmp_path}")
 
     def test_read_only_sqlite_refuses_writes(self, tmp_path) -> None:
         path = tmp_path / "ro.db"
