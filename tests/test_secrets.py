@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,3 +133,110 @@ class TestRedactingFilter:
 
         assert "xoxb-9f8e7d6c5b4a" not in caplog.text
         assert "token is ***" in caplog.text
+
+
+def fragments(secret: str) -> set[str]:
+    """Every piece of ``secret`` that must never be written: FRAGMENT characters or more."""
+    return {secret[i:j] for i in range(len(secret)) for j in range(i + 4, len(secret) + 1)}
+
+
+def sqlite_text(path: Path) -> str:
+    """Every value of every table of a SQLite file, as text."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return "\n".join(str(row) for name in names
+                         for row in conn.execute(f'SELECT * FROM "{name}"'))
+
+
+def database_text(url: str) -> str:
+    """Every value of every table of a database, as text."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return "\n".join(str(tuple(row)) for name in sa.inspect(conn).get_table_names()
+                             for row in conn.execute(sa.text(f'SELECT * FROM "{name}"')))
+    finally:
+        engine.dispose()
+
+
+class TestSecretsAreNeverWritten:
+    """A password with '@' and '/', and a secret host name, through a real run on PostgreSQL:
+    no fragment of either reaches the logs, the store, the spool or the dashboard."""
+
+    PASSWORD = "Pw@7fqXk/3aZ9q"
+    HOST = "h7Qz2vK9.invalid"
+
+    def test_no_fragment_in_logs_store_spool_or_dashboard(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            capfd: pytest.CaptureFixture[str]) -> None:
+        from monitor.cli import main
+        from monitor.config import load_config
+        from monitor.context import MonitorContext
+        from monitor.runner import run_table
+        from monitor.spool import Spool
+        from tests.helpers.dashboard import app_on, open_page, texts
+        from tests.helpers.postgres import base_url, temporary_database, temporary_schema
+
+        monkeypatch.setenv("PG_PASSWORD", self.PASSWORD)
+        monkeypatch.setenv("PG_HOST", self.HOST)
+        server = sa.engine.make_url(base_url())
+        with temporary_schema() as schema, temporary_database() as store_url:
+            engine = sa.create_engine(base_url())
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'CREATE TABLE "{schema}".orders (id int, at timestamp)'))
+                conn.execute(sa.text(f'INSERT INTO "{schema}".orders VALUES (1, now())'))
+            engine.dispose()
+
+            def with_password(port: int | None = None, database: str | None = None) -> str:
+                return (f"postgresql+psycopg://{server.username}:${{PG_PASSWORD}}@"
+                        f"{server.host}:{port or server.port}/{database or server.database}")
+
+            store_db = sa.engine.make_url(store_url).database
+            config_path = tmp_path / "monitor.yaml"
+            config_path.write_text(yaml.safe_dump({
+                "store": with_password(database=store_db),
+                "warehouses": {
+                    "pg": with_password(),
+                    "down": {"url": with_password(port=1), "connect_timeout": "2s"},
+                    "hidden": {"url": f"postgresql+psycopg://{server.username}:${{PG_PASSWORD}}"
+                                      f"@${{PG_HOST}}:5432/test", "connect_timeout": "2s"}},
+                "profiling": {"max_retries": 0},
+                "tables": [
+                    {"name": "orders", "warehouse": "pg", "schema": schema, "table": "orders"},
+                    {"name": "down", "warehouse": "down", "table": "orders"},
+                    {"name": "hidden", "warehouse": "hidden", "table": "orders"}]}))
+
+            # A run: one table on the password-bearing URL, two that fail to connect.
+            code = main(["--config", str(config_path), "--log-level", "DEBUG", "run"])
+            out, logs = capfd.readouterr()
+
+            # The spool: the metric store is down too, so a failed run is kept locally.
+            config = load_config(config_path)
+            down_store = config.model_copy(update={"store": with_password(port=1).replace(
+                "${PG_PASSWORD}", self.PASSWORD.replace("@", "%40").replace("/", "%2F"))})
+            spool = Spool(tmp_path / "spool")
+            spooled = run_table(MonitorContext(down_store), config.table("hidden"), spool=spool)
+            spool_text = "\n".join(sqlite_text(p) for p in spool.pending())
+            logs += capfd.readouterr().err
+
+            # The dashboard, on its overview and runs pages.
+            at = app_on(config_path, monkeypatch).run()
+            shown = [texts(at), *(str(d.value.to_dict()) for d in at.dataframe)]
+            runs = open_page(at, "runs")
+            shown += [texts(runs), *(str(d.value.to_dict()) for d in runs.dataframe)]
+            stored = database_text(store_url)
+
+        assert code == 1  # orders ran, the other two failed
+        assert "orders" in out
+        assert "cannot connect" in stored  # the errors were written ...
+        assert spooled.status == "failed"
+        assert len(spool.pending()) == 1
+        assert "cannot connect" in spool_text
+        assert not at.exception
+        assert "cannot connect" in "\n".join(shown)  # the runs page lists the errors
+        written = {"stdout": out, "logs": logs, "store": stored, "spool": spool_text,
+                   "dashboard": "\n".join(shown)}
+        for secret in (self.PASSWORD, self.HOST):  # ... and none of them holds a piece
+            for where, text in written.items():
+                leaked = sorted(f for f in fragments(secret) if f in text)
+                assert not leaked, (where, leaked)
