@@ -377,7 +377,9 @@ def reference_problems(tables: Iterable[tuple[Any, Any]], warehouses: Iterable[A
         if isinstance(warehouse, str) and warehouse not in known_names:
             problems.append((f"tables[{i}].warehouse",
                              f"unknown warehouse {warehouse!r} (defined: {known})"))
-        if isinstance(name, str) and name in seen:
+        if not isinstance(name, str):
+            continue  # reported as the wrong type
+        if name in seen:
             problems.append((f"tables[{i}].name", f"duplicate table name {name!r}"))
         seen.add(name)
     return problems
