@@ -20,6 +20,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -193,6 +194,21 @@ def only_variable(text: str) -> str | None:
 def redact(text: str) -> str:
     """Mask every secret seen by this process in ``text``."""
     return REGISTRY.redact(text)
+
+
+def redact_values(value: Any) -> Any:
+    """Every string inside ``value`` (dicts, lists) masked; the structure kept (JSON payloads).
+
+    >>> REGISTRY.add("tok-9Qz7Lw"); redact_values({"text": ["token tok-9Qz7Lw"], "n": 1})
+    {'text': ['token ***'], 'n': 1}
+    """
+    if isinstance(value, str):
+        return REGISTRY.redact(value)
+    if isinstance(value, Mapping):
+        return {k: redact_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_values(v) for v in value]
+    return value
 
 
 class RedactingFilter(logging.Filter):
