@@ -542,6 +542,11 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = "
                           f"in the configuration:\n{lines}",
                           details={"problems": problems, "file": source})
     assert config is not None
+    # A password written into a URL as it is (not from ${VAR}) is a secret all the same.
+    for url in (config.store, *(w.url for w in config.warehouses.values())):
+        password = sa.engine.make_url(url).password
+        if password:
+            REGISTRY.add(str(password))
     return config
 
 

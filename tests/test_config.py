@@ -341,6 +341,12 @@ class TestParseConfigReportsEverything:
 
 
 class TestSecretsInUrls:
+    def test_a_password_written_into_a_url_is_masked_too(self) -> None:
+        parse_config({"warehouses": {"w": "postgresql+psycopg://etl:Lit3ral%40Pw@db/w"}},
+                     environ={})
+
+        assert redact("login Lit3ral@Pw failed; Lit3ral%40Pw") == "login *** failed; ***"
+
     @pytest.mark.parametrize("password", ["Pw@7fq/3aZ", "a:b@c/d?e#f%g", "plain-Pw7"])
     def test_a_password_is_percent_encoded_into_the_user_info(self, password: str) -> None:
         raw = {"store": "postgresql+psycopg://etl:${PG_PASSWORD}@db.internal:5432/dq",
