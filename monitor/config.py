@@ -12,133 +12,39 @@ every problem is reported at once with its key path and the file name.
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from monitor.durations import Schedule, format_duration, parse_duration, parse_schedule
+from monitor.config_fields import Problems, ScheduleField, Seconds, Timeout, url_field
+from monitor.config_problems import (
+    MAX_DEPTH,
+    Interpolation,
+    raw_references,
+    reference_problems,
+    table_label,
+    validation_problems,
+)
+from monitor.durations import Schedule, parse_schedule
 from monitor.errors import ConfigError
-from monitor.secrets import REGISTRY, MissingVariable, Secrets, only_variable, resolve_url_env
+from monitor.secrets import REGISTRY
 from monitor.timeutil import parse_time
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 CONFIG_ENV_VAR = "DQ_MONITOR_CONFIG"
-#: The longest duration any setting takes: longer ones overflow clocks and timers.
-MAX_DURATION = 3650 * 86400.0
-#: PostgreSQL's statement_timeout is a 32-bit count of milliseconds (24.8 days).
-MAX_TIMEOUT = 24 * 86400.0
-#: Deeper YAML than this is not a config file (and would exhaust the stack).
-MAX_DEPTH = 50
-
-
-def _seconds(value: Any, limit: float = MAX_DURATION) -> float:
-    seconds = parse_duration(value)
-    if not math.isfinite(seconds):
-        raise ValueError(f"expected a finite duration such as '30s', '15m' or '2h', "
-                         f"got {value!r}")
-    if seconds > limit:
-        raise ValueError(f"at most {format_duration(limit)}, got {value!r}")
-    return seconds
-
-
-def _timeout(value: Any) -> float:
-    return _seconds(value, MAX_TIMEOUT)
-
-
-Seconds = Annotated[float, BeforeValidator(_seconds)]
-Timeout = Annotated[float, BeforeValidator(_timeout)]
 DistinctMode = Literal["auto", "exact", "approx", "off"]
-
-
-class Problems(ValueError):
-    """Several problems found by one validator, each with its key path below the model's."""
-
-    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(f"{path}: {message}" if path else message
-                                   for path, message in self.problems))
-
-
-def _schedule(value: Any) -> Schedule:
-    if isinstance(value, Schedule):
-        return value
-    schedule = parse_schedule(value)
-    if schedule.kind == "cron":
-        from monitor.scheduling import trigger_for  # scheduling imports this module
-
-        try:
-            trigger_for(schedule, "config")
-        except (ValueError, TypeError, KeyError) as error:
-            raise ValueError(f"{schedule.cron!r} is not a valid cron expression: {error}"
-                             ) from None
-    elif (schedule.interval_seconds or 0) < 1:
-        raise ValueError(f"an interval schedule must be at least 1s, got {value!r}")
-    elif (schedule.interval_seconds or 0) > MAX_DURATION:
-        raise ValueError(f"an interval schedule must be at most "
-                         f"{format_duration(MAX_DURATION)}, got {value!r}")
-    return schedule
-
-
-def check_url(value: str, base_dir: Path | None = None) -> str:
-    """``value`` if it is a SQLAlchemy URL of an installed dialect; ValueError otherwise.
-
-    With ``base_dir``, a SQLite or DuckDB file must be creatable: not a folder,
-    and not below a file.
-    """
-    try:
-        url = sa.engine.make_url(value)
-    except (sa.exc.ArgumentError, ValueError, TypeError):
-        raise ValueError("not a database URL; expected one such as "
-                         "'postgresql+psycopg://user:${PASSWORD}@host/db' or "
-                         "'sqlite:///file.db'") from None
-    try:
-        url.get_dialect()
-    except sa.exc.NoSuchModuleError:
-        raise ValueError(f"unknown database type {url.drivername!r} in the URL (SQLite, "
-                         f"DuckDB and PostgreSQL are supported)") from None
-    database = url.database or ""
-    if (base_dir is None or url.get_backend_name() not in ("sqlite", "duckdb")
-            or not database or database.startswith((":memory:", "file:"))):
-        return value
-    path = Path(database)
-    path = path if path.is_absolute() else Path(base_dir) / path
-    if path.is_dir():
-        raise ValueError(f"{str(path)!r} is a folder; the URL must name a database file "
-                         f"in it, such as {str(path / 'metrics.db')!r}")
-    ancestor = path.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise ValueError(f"{str(ancestor)!r} is a file, so the folder of "
-                         f"{str(path)!r} cannot be created")
-    return value
-
-
-def _url(value: Any, info: ValidationInfo) -> Any:
-    if not isinstance(value, str):
-        return value  # pydantic reports the wrong type
-    base = (info.context or {}).get("base_dir")
-    return check_url(value, Path(base) if base is not None else None)
-
-
-ScheduleField = Annotated[Schedule, BeforeValidator(_schedule)]
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -151,7 +57,7 @@ class WarehouseConfig(_Model):
     connect_timeout: Timeout = 10.0
     distinct: DistinctMode | None = None
 
-    _check_url = field_validator("url")(_url)
+    _check_url = field_validator("url")(url_field)
 
 
 class ProfilingConfig(_Model):
@@ -318,7 +224,7 @@ class MonitorConfig(_Model):
     base_dir: str = Field(default=".", exclude=True)
     source: str = Field(default="<config>", exclude=True)
 
-    _check_store = field_validator("store")(_url)
+    _check_store = field_validator("store")(url_field)
 
     @field_validator("warehouses", mode="before")
     @classmethod
@@ -367,35 +273,6 @@ class MonitorConfig(_Model):
         return base / "expectations"
 
 
-def reference_problems(tables: Iterable[tuple[Any, Any]], warehouses: Iterable[Any]
-                       ) -> list[tuple[str, str]]:
-    """Unknown warehouses and duplicate names among (name, warehouse) pairs of tables."""
-    known_names = sorted(str(w) for w in warehouses)
-    known = ", ".join(known_names) or "none"
-    problems, seen = [], set()
-    for i, (name, warehouse) in enumerate(tables):
-        if isinstance(warehouse, str) and warehouse not in known_names:
-            problems.append((f"tables[{i}].warehouse",
-                             f"unknown warehouse {warehouse!r} (defined: {known})"))
-        if not isinstance(name, str):
-            continue  # reported as the wrong type
-        if name in seen:
-            problems.append((f"tables[{i}].name", f"duplicate table name {name!r}"))
-        seen.add(name)
-    return problems
-
-
-def _raw_references(data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """:func:`reference_problems` on the data as written (when other keys are broken)."""
-    tables = data.get("tables")
-    warehouses = data.get("warehouses")
-    if not isinstance(tables, list) or not isinstance(warehouses, Mapping):
-        return []
-    pairs = [(t.get("name"), t.get("warehouse")) if isinstance(t, Mapping) else (None, None)
-             for t in tables]
-    return reference_problems(pairs, warehouses)
-
-
 def resolve_relative_url(url: str, base: Path) -> str:
     """``sqlite:///x.db`` -> ``sqlite:////abs/base/x.db``; other URLs unchanged."""
     for prefix in ("sqlite:///", "duckdb:///"):
@@ -411,103 +288,6 @@ def resolve_relative_url(url: str, base: Path) -> str:
     return url
 
 
-class _Interpolation:
-    """``${VAR}`` resolution over a parsed YAML tree, remembering what was left unset."""
-
-    def __init__(self, environ: Mapping[str, str], secrets: Secrets) -> None:
-        self.environ = environ
-        self.secrets = secrets
-        self.problems: list[tuple[str, str]] = []
-        self.unset: dict[str, str] = {}  # key path -> variable of an optional value left unset
-
-    def resolve(self, node: Any, path: str = "", depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
-            self.problems.append((path, f"nested more than {MAX_DEPTH} levels deep"))
-            return None
-        if isinstance(node, str):
-            variable = only_variable(node)
-            if variable is not None and variable not in self.environ:
-                self.unset[path] = variable
-                return None  # an optional secret left unset: the field counts as not given
-            try:
-                return resolve_url_env(node, self.environ, self.secrets)
-            except MissingVariable as missing:
-                self.problems.append((path, f"environment variable {missing.name} is not set"))
-                return node
-        if isinstance(node, Mapping):
-            return {k: self.resolve(v, f"{path}.{k}" if path else str(k), depth + 1)
-                    for k, v in node.items()}
-        if isinstance(node, list):
-            return [self.resolve(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
-        return node
-
-    def unset_below(self, path: str) -> str:
-        """`` (${VAR} is not set)`` for the optional variables left unset at or below ``path``."""
-        names = [f"${{{var}}} ({where})" for where, var in self.unset.items()
-                 if not path or where == path or where.startswith((f"{path}.", f"{path}["))]
-        if not names:
-            return ""
-        return f"; not set in the environment: {', '.join(names)}"
-
-
-def _key_path(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _join(path: str, below: str) -> str:
-    if not path or not below:
-        return path or below
-    return f"{path}{below}" if below.startswith("[") else f"{path}.{below}"
-
-
-def _table_label(path: str, raw: Mapping[str, Any]) -> str:
-    """`` (table 'orders')`` for a path inside ``tables[i]``, so people find it in long files."""
-    if not path.startswith("tables["):
-        return ""
-    index = path[len("tables["):].split("]", 1)[0]
-    tables = raw.get("tables")
-    if not index.isdigit() or not isinstance(tables, list) or int(index) >= len(tables):
-        return ""
-    table = tables[int(index)]
-    name = table.get("name") if isinstance(table, Mapping) else None
-    return f" (table {name!r})" if isinstance(name, str) and name else ""
-
-
-def _validation_problems(error: ValidationError, raw: Mapping[str, Any]
-                         ) -> list[tuple[str, str]]:
-    problems = []
-    for item in error.errors():
-        loc = tuple("schema" if p == "schema_" else p for p in item["loc"]
-                    if p not in ("function-after", "function-before"))
-        where = _key_path(loc)
-        if len(loc) == 3 and loc[0] == "warehouses" and loc[2] == "url" and isinstance(
-                (raw.get("warehouses") or {}).get(loc[1]), str):
-            where = _key_path(loc[:2])  # the URL shorthand: `warehouses: {w: URL}`
-        cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, Problems):
-            problems += [(_join(where, below), message) for below, message in cause.problems]
-            continue
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling)"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        elif item["type"] == "model_type":
-            got = item.get("input")
-            message = "expected a mapping of keys, got " + (
-                "nothing" if got is None else type(got).__name__)
-            if loc[:1] == ("warehouses",) and len(loc) == 2:
-                message = message.replace("a mapping of keys", "a URL or a mapping with 'url'")
-        problems.append((where, message))
-    return problems
-
-
 def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = ".",
                  environ: Mapping[str, str] | None = None) -> MonitorConfig:
     """Validate a parsed YAML document; ConfigError lists every problem with its key path."""
@@ -518,7 +298,7 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = "
                           f"got {type(raw).__name__}")
     # Values read from the environment go straight into the process-wide registry, so
     # they are masked in every message from here on, this function's included.
-    env = _Interpolation(os.environ if environ is None else environ, REGISTRY)
+    env = Interpolation(os.environ if environ is None else environ, REGISTRY)
     data = env.resolve(raw)
     found = list(env.problems)
     config = None
@@ -528,12 +308,12 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = "
             context={"base_dir": str(base_dir)},
         )
     except ValidationError as error:
-        found += _validation_problems(error, raw)
+        found += validation_problems(error, raw)
         # The cross-reference check runs after the models; when they failed, run it here.
-        found += [p for p in _raw_references(data) if p not in found]
+        found += [p for p in raw_references(data) if p not in found]
     except RecursionError:
         found.append(("", f"nested more than {MAX_DEPTH} levels deep"))
-    problems = [f"{path}{_table_label(path, raw)}: {message}{env.unset_below(path)}"
+    problems = [f"{path}{table_label(path, raw)}: {message}{env.unset_below(path)}"
                 if path else f"{message}{env.unset_below(path)}" for path, message in found]
     if problems:
         lines = "\n".join(f"  - {REGISTRY.redact(p)}" for p in problems)
