@@ -116,6 +116,20 @@ class TestCreateEngine:
         with pytest.raises(ConfigError, match="unknown database type 'foodb'"):
             create_engine("foodb://x/y")
 
+    def test_the_longest_timeout_the_config_allows_is_one_postgresql_accepts(self) -> None:
+        from monitor.config_fields import MAX_TIMEOUT
+        from tests.helpers.postgres import require_postgres
+
+        require_postgres()
+        engine = create_engine(base_url(), query_timeout=MAX_TIMEOUT)
+        try:
+            with engine.connect() as conn:
+                shown = conn.execute(sa.text("SHOW statement_timeout")).scalar()
+        finally:
+            engine.dispose()
+
+        assert shown == "24d"
+
     def test_a_folder_that_cannot_be_created_is_a_config_error(self) -> None:
         with pytest.raises(ConfigError, match="cannot create the folder '/proc/x'"):
             create_engine("sqlite:////proc/x/m.db")
