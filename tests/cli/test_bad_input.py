@@ -187,6 +187,7 @@ class TestBrokenIngestFiles:
         ("not_an_object.jsonl", '{"id": 1}\n[1, 2]\n', "line 2"),
         ("fake.parquet", "id,amount\n1,2\n", "fake.parquet"),
         ("empty.csv", "", "empty.csv"),
+        ("other_columns.csv", "zzz\n1\n", "none of its columns ('zzz') is a column of orders"),
         ("latin1.csv", "id,amount,created_at\n1,2.5,caf\xe9\n", "latin1.csv"),
     ])
     def test_a_broken_file_is_exit_2_naming_the_file_and_line(
@@ -206,6 +207,7 @@ class TestBrokenIngestFiles:
     @given(content=st.binary(max_size=300), suffix=st.sampled_from([".csv", ".jsonl",
                                                                     ".parquet"]))
     @example(content=b"PAR1" + b"\x00" * 20 + b"PAR1", suffix=".parquet")
+    @example(content=b"\x00\n\x00", suffix=".csv")  # no column of the target: was a bug
     @example(content=json.dumps({"id": 1}).encode() + b"\n\xff\xfe", suffix=".jsonl")
     @settings(max_examples=60, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])
