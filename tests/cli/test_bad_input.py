@@ -7,7 +7,9 @@ file, key or line: never a traceback, never "internal error" (exit 3).
 from __future__ import annotations
 
 import copy
+import csv
 import datetime as dt
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -223,3 +225,24 @@ class TestBrokenIngestFiles:
                                  "--into", "orders"], capsys)
 
         assert_clean(code, output, names=name)
+
+    @given(header=st.lists(st.sampled_from(["id", "amount", "created_at", "ID", "extra", ""]),
+                           min_size=1, max_size=5),
+           rows=st.lists(st.lists(st.one_of(st.sampled_from(["", "1", "2.5", "-0", "nan",
+                                                             "inf", "2026-05-01", "x"]),
+                                            st.text(max_size=8)), max_size=6), max_size=8))
+    @settings(max_examples=150, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def test_any_csv_with_the_target_s_columns_is_ingested_or_refused_cleanly(
+            self, ingest_config: Path, header: list[str], rows: list[list[str]],
+            capsys: pytest.CaptureFixture[str]) -> None:
+        text = io.StringIO()
+        csv.writer(text).writerows([header, *rows])
+        with tempfile.TemporaryDirectory() as tmp:
+            batch = Path(tmp) / f"batch-{dt.datetime.now(dt.UTC):%H%M%S%f}.csv"
+            batch.write_text(text.getvalue(), encoding="utf-8")
+
+            code, output = call(["--config", str(ingest_config), "ingest", str(batch),
+                                 "--into", "orders", "--mode", "publish_good"], capsys)
+
+        assert_clean(code, output, names=batch.name)
