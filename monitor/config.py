@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
+import sqlalchemy as sa
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -28,26 +28,24 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.config_fields import Problems, ScheduleField, Seconds, Timeout, url_field
+from monitor.config_problems import (
+    MAX_DEPTH,
+    Interpolation,
+    raw_references,
+    reference_problems,
+    table_label,
+    validation_problems,
+)
 from monitor.detection.severity import SeveritySettings
-from monitor.durations import Schedule, parse_duration, parse_schedule
+from monitor.durations import Schedule, parse_schedule
 from monitor.errors import ConfigError
-from monitor.secrets import REGISTRY, MissingVariable, Secrets, only_variable, resolve_env
+from monitor.secrets import REGISTRY
 from monitor.timeutil import parse_time
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 CONFIG_ENV_VAR = "DQ_MONITOR_CONFIG"
-
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
 DistinctMode = Literal["auto", "exact", "approx", "off"]
-
-
-def _schedule(value: Any) -> Schedule:
-    return value if isinstance(value, Schedule) else parse_schedule(value)
-
-
-ScheduleField = Annotated[Schedule, BeforeValidator(_schedule)]
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -56,9 +54,11 @@ class WarehouseConfig(_Model):
     """A named warehouse: a SQLAlchemy URL and how to query it."""
 
     url: str
-    query_timeout: Seconds = 300.0
-    connect_timeout: Seconds = 10.0
+    query_timeout: Timeout = 300.0
+    connect_timeout: Timeout = 10.0
     distinct: DistinctMode | None = None
+
+    _check_url = field_validator("url")(url_field)
 
 
 class ProfilingConfig(_Model):
@@ -126,22 +126,25 @@ class TableConfig(_Model):
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
         return self
 
-    @model_validator(mode="after")
-    def _detection_settings(self) -> TableConfig:
+    @field_validator("detection")
+    @classmethod
+    def _detection_settings(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """``detection:`` keys are a metric kind, or ``kind.column``; values are settings."""
         from monitor.detection.settings import MetricKind, settings_for
-        from monitor.errors import ConfigError as _ConfigError
 
-        problems = []
-        for key, overrides in self.detection.items():
+        problems: list[tuple[str, str]] = []
+        for key, overrides in value.items():
             kind = str(key).split(".", 1)[0]
             try:
-                settings_for(MetricKind.parse(kind), overrides, where=f"detection.{key}")
-            except _ConfigError as error:
-                problems.append(str(error))
+                settings_for(MetricKind.parse(kind), overrides, where=str(key))
+            except ConfigError as error:
+                found = error.details.get("problems") or [f"{key}: {error}"]
+                for problem in found:  # type: ignore[union-attr]
+                    path, _, message = str(problem).partition(": ")
+                    problems.append((path, message.removeprefix("Value error, ")))
         if problems:
-            raise ValueError("; ".join(problems))
-        return self
+            raise Problems(problems)
+        return value
 
     @property
     def schema(self) -> str | None:  # type: ignore[override]
@@ -226,6 +229,8 @@ class MonitorConfig(_Model):
     base_dir: str = Field(default=".", exclude=True)
     source: str = Field(default="<config>", exclude=True)
 
+    _check_store = field_validator("store")(url_field)
+
     @field_validator("warehouses", mode="before")
     @classmethod
     def _url_shorthand(cls, value: Any) -> Any:
@@ -235,20 +240,10 @@ class MonitorConfig(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> MonitorConfig:
-        problems = []
-        seen: set[str] = set()
-        for i, table in enumerate(self.tables):
-            if table.warehouse not in self.warehouses:
-                known = ", ".join(sorted(self.warehouses)) or "none"
-                problems.append(
-                    f"tables[{i}].warehouse: unknown warehouse {table.warehouse!r} "
-                    f"(defined: {known})"
-                )
-            if table.name in seen:
-                problems.append(f"tables[{i}].name: duplicate table name {table.name!r}")
-            seen.add(table.name)
+        problems = reference_problems([(t.name, t.warehouse) for t in self.tables],
+                                      self.warehouses)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
     def table(self, name: str) -> TableConfig:
@@ -298,58 +293,6 @@ def resolve_relative_url(url: str, base: Path) -> str:
     return url
 
 
-def _interpolate(node: Any, path: str, environ: Mapping[str, str], secrets: Secrets,
-                 problems: list[str]) -> Any:
-    if isinstance(node, str):
-        variable = only_variable(node)
-        if variable is not None and variable not in environ:
-            return None  # an optional secret left unset: the field counts as not given
-        try:
-            return resolve_env(node, environ, secrets)
-        except MissingVariable as missing:
-            problems.append(f"{path or '<root>'}: environment variable {missing.name} is not set")
-            return node
-    if isinstance(node, Mapping):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), environ, secrets, problems)
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_interpolate(v, f"{path}[{i}]", environ, secrets, problems)
-                for i, v in enumerate(node)]
-    return node
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "<root>"
-
-
-def _format_errors(error: ValidationError, raw: Mapping[str, Any]) -> list[str]:
-    problems = []
-    for item in error.errors():
-        loc = tuple(p for p in item["loc"] if p not in ("function-after", "function-before"))
-        loc = tuple("schema" if p == "schema_" else p for p in loc)
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling)"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        where = _key_path(loc)
-        # Name the table by its name too, so people find it in long files.
-        if len(loc) >= 2 and loc[0] == "tables" and isinstance(loc[1], int):
-            tables = raw.get("tables") or []
-            if loc[1] < len(tables) and isinstance(tables[loc[1]], Mapping):
-                name = tables[loc[1]].get("name")
-                if name:
-                    where += f" (table {name!r})"
-        problems.append(f"{where}: {message}")
-    return problems
-
-
 def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = ".",
                  environ: Mapping[str, str] | None = None) -> MonitorConfig:
     """Validate a parsed YAML document; ConfigError lists every problem with its key path."""
@@ -358,17 +301,25 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = "
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: the top level must be a mapping of keys, "
                           f"got {type(raw).__name__}")
-    problems: list[str] = []
     # Values read from the environment go straight into the process-wide registry, so
     # they are masked in every message from here on, this function's included.
-    data = _interpolate(raw, "", os.environ if environ is None else environ, REGISTRY, problems)
+    env = Interpolation(os.environ if environ is None else environ, REGISTRY)
+    data = env.resolve(raw)
+    found = list(env.problems)
+    config = None
     try:
         config = MonitorConfig.model_validate(
-            {**data, "base_dir": str(base_dir), "source": source}
+            {**data, "base_dir": str(base_dir), "source": source},
+            context={"base_dir": str(base_dir)},
         )
     except ValidationError as error:
-        problems.extend(_format_errors(error, raw))
-        config = None
+        found += validation_problems(error, raw)
+        # The cross-reference check runs after the models; when they failed, run it here.
+        found += [p for p in raw_references(data) if p not in found]
+    except RecursionError:
+        found.append(("", f"nested more than {MAX_DEPTH} levels deep"))
+    problems = [f"{path}{table_label(path, raw)}: {message}{env.unset_below(path)}"
+                if path else f"{message}{env.unset_below(path)}" for path, message in found]
     if problems:
         lines = "\n".join(f"  - {REGISTRY.redact(p)}" for p in problems)
         count = len(problems)
@@ -376,6 +327,11 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = "
                           f"in the configuration:\n{lines}",
                           details={"problems": problems, "file": source})
     assert config is not None
+    # A password written into a URL as it is (not from ${VAR}) is a secret all the same.
+    for url in (config.store, *(w.url for w in config.warehouses.values())):
+        password = sa.engine.make_url(url).password
+        if password:
+            REGISTRY.add(str(password))
     return config
 
 
@@ -392,6 +348,9 @@ def load_config(path: str | Path | None = None, *,
                           f"{CONFIG_ENV_VAR})")
     try:
         raw = yaml.safe_load(chosen.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise ConfigError(f"{chosen}: not a config file: YAML nested more than "
+                          f"{MAX_DEPTH} levels deep") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

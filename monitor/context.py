@@ -32,8 +32,11 @@ class MonitorContext:
     @property
     def store(self) -> SqlMetricStore:
         if self._store is None:
-            self._store = open_store(self.config.resolve_url(self.config.store),
-                                     read_only=self.read_only)
+            try:
+                self._store = open_store(self.config.resolve_url(self.config.store),
+                                         read_only=self.read_only)
+            except ConfigError as error:  # a file that cannot be created, ...
+                raise ConfigError(f"{self.config.source}: store: {error}") from None
         return self._store
 
     def warehouse(self, name: str) -> SqlWarehouse:

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.dialects import Capabilities, capabilities_for
+from monitor.errors import InputError
 from monitor.gate_checks import GateCheck
 from monitor.ingest_files import BatchFile
 from monitor.ingest_fit import column_fit
@@ -305,6 +306,11 @@ def prepare_batch(batch: BatchFile, target: TableShape, *,
     caps = capabilities or capabilities_for("generic")
     fill = dict(fill or {})
     mapping = _match(batch.columns, target)
+    if not mapping:
+        # Nothing could be loaded: another file, or a header row that is not one.
+        raise InputError(f"{batch.path}: none of its columns "
+                         f"({', '.join(map(repr, batch.columns)) or 'none'}) is a column of "
+                         f"{target.qualified} ({', '.join(c.name for c in target.columns)})")
     used = set(mapping.values())
     missing = tuple(c.name for c in target.columns if c.name not in mapping)
     filled = tuple(name for name in missing if name in fill)

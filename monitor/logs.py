@@ -30,6 +30,13 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(out, default=str))
 
 
+class TextFormatter(logging.Formatter):
+    """``time level logger: message`` lines; tracebacks masked like the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def configure_logging(level: str = "INFO", fmt: LogFormat = "text") -> None:
     """Route dq-monitor's logs to stderr in the chosen format."""
     import time
@@ -40,7 +47,7 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = "text") -> None:
         formatter: logging.Formatter = JsonFormatter()
         formatter.converter = time.gmtime
     else:
-        formatter = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        formatter = TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                                       "%Y-%m-%d %H:%M:%S")
     handler.setFormatter(formatter)
     root = logging.getLogger()

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitor.config import DistinctMode, TableConfig
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, ObjectNotFound
 from monitor.metrics.definitions import (
     INTERNAL_METRICS,
     METRIC_ORDER,
@@ -142,6 +142,12 @@ def describe_table(warehouse: SqlWarehouse, table: TableConfig) -> TableShape:
                 f"table {table.name!r}: {key} {name!r} has type {info.type_name}; "
                 f"expected a date or timestamp column"
             )
+    for i, name in enumerate(table.distribution_columns):
+        try:
+            shape.column(name)
+        except ObjectNotFound as error:
+            raise ObjectNotFound(f"table {table.name!r}: distribution_columns[{i}]: {error}"
+                                 ) from None
     return shape
 
 

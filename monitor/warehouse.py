@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitor.config import WarehouseConfig
 from monitor.dialects import Capabilities, capabilities_for
 from monitor.errors import (
+    ConfigError,
     MonitorError,
     ObjectNotFound,
     QueryFailed,
@@ -142,11 +143,15 @@ def dispose_engines() -> None:
 
 def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: float = 10.0,
                   read_only: bool = False, pool_size: int = 5) -> Engine:
-    """A SQLAlchemy engine with timeouts set for its dialect."""
+    """A SQLAlchemy engine with timeouts set for its dialect.
+
+    A URL that names no database, or a file whose folder cannot be created, is a
+    ConfigError (the caller adds the key it came from).
+    """
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError as error:
-        raise WarehouseError(f"not a valid SQLAlchemy URL: {redact(url)!r} ({error})") from None
+    except (sa.exc.ArgumentError, ValueError) as error:
+        raise ConfigError(f"not a valid SQLAlchemy URL: {redact(url)!r} ({error})") from None
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     connect_args: dict[str, Any] = {}
@@ -160,23 +165,36 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
     elif backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(database))
         if read_only and database and database != ":memory:":
             url = f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true"
         connect_args.update(timeout=max(1.0, connect_timeout), check_same_thread=False)
     elif backend == "duckdb":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(database))
         if read_only:
             connect_args["read_only"] = True
     try:
         engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
     except ModuleNotFoundError as error:
         raise WarehouseError(f"no driver for {backend!r} URLs is installed ({error})") from None
+    except sa.exc.NoSuchModuleError:
+        raise ConfigError(f"unknown database type {parsed.drivername!r} in "
+                          f"{redact(url)!r}") from None
     if backend == "duckdb":
         _learn_duckdb_keywords(engine)
     return engine
+
+
+def _make_folder(database: Path) -> None:
+    if database.is_dir():
+        raise ConfigError(f"{str(database)!r} is a folder, not a database file")
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot create the folder {str(database.parent)!r} for the "
+                          f"database file: {error.strerror or error}") from None
 
 
 def _learn_duckdb_keywords(engine: Engine) -> None:
@@ -254,13 +272,20 @@ class SqlWarehouse:
         self.name = name
         self.config = config
         self._engine: Engine | None = None
-        backend = sa.engine.make_url(config.url).get_backend_name()
+        try:
+            backend = sa.engine.make_url(config.url).get_backend_name()
+        except (sa.exc.ArgumentError, ValueError):
+            raise ConfigError(f"warehouses.{name}: not a valid SQLAlchemy URL: "
+                              f"{redact(config.url)!r}") from None
         self.capabilities = capabilities_for(backend)
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = _engine_for(self.config)
+            try:
+                self._engine = _engine_for(self.config)
+            except ConfigError as error:
+                raise ConfigError(f"warehouses.{self.name}: {error}") from None
         return self._engine
 
     @contextlib.contextmanager
@@ -270,8 +295,8 @@ class SqlWarehouse:
             conn = self.engine.connect()
         except sa.exc.SQLAlchemyError as error:
             raise WarehouseUnavailable(
-                f"warehouse {self.name!r}: cannot connect: {redact(str(error.orig or error))}"
-                .splitlines()[0]
+                f"warehouse {self.name!r}: cannot connect: "
+                f"{redact(str(getattr(error, 'orig', None) or error))}".splitlines()[0]
             ) from None
         try:
             yield conn

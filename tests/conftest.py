@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.secrets import REGISTRY
 from monitor.store import SqlMetricStore, open_store
 from monitor.warehouse import dispose_engines
 from tests.helpers.postgres import require_postgres, temporary_database
@@ -23,6 +24,13 @@ from tests.helpers.warehouses import (
 def _fresh_engines() -> Iterator[None]:
     yield
     dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secrets() -> Iterator[None]:
+    """Secrets one test registers (``xoxb-test-1``) must not mask words in the next one."""
+    yield
+    REGISTRY.clear()
 
 
 @pytest.fixture(params=KINDS)

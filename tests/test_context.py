@@ -33,3 +33,18 @@ class TestMonitorContext:
 
         with pytest.raises(ConfigError, match="unknown warehouse 'x'"):
             ctx.warehouse("x")
+
+    def test_a_store_folder_that_cannot_be_created_names_the_store(self, tmp_path: Path) -> None:
+        ctx = MonitorContext(make_config(tmp_path, warehouses={}, tables=[],
+                                         store="sqlite:////proc/x/m.db"))
+
+        with pytest.raises(ConfigError, match=r"store: cannot create the folder '/proc/x'"):
+            _ = ctx.store
+
+    def test_a_warehouse_folder_that_cannot_be_created_names_the_key(self,
+                                                                     tmp_path: Path) -> None:
+        ctx = MonitorContext(make_config(tmp_path, warehouses={"w": "sqlite:////proc/x/w.db"},
+                                         tables=[]))
+
+        with pytest.raises(ConfigError, match=r"warehouses\.w: cannot create the folder"):
+            _ = ctx.warehouse("w").engine

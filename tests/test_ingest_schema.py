@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from monitor import ingest_schema
 from monitor.dialects import capabilities_for
+from monitor.errors import InputError
 from monitor.ingest_files import read_batch_file
 from monitor.ingest_schema import convert_column, prepare_batch
 from monitor.warehouse import ColumnInfo, TableShape
@@ -129,6 +130,14 @@ class TestPrepareBatch:
         assert prepared.frame.to_dict("records") == [
             {"id": 1, "amount": 2.5, "note": "x", "at": dt.datetime(2026, 1, 1)}]
         assert prepared.drift.checks()[0].passed
+
+    def test_a_file_sharing_no_column_with_the_target_is_refused(self, tmp_path: Path
+                                                                 ) -> None:
+        batch = _csv(tmp_path, "zzz\n1\n")
+
+        with pytest.raises(InputError, match=r"b.csv: none of its columns \('zzz'\) is a "
+                                             r"column of t \(id, amount, note, at\)"):
+            prepare_batch(batch, TARGET)
 
     def test_missing_and_extra_columns_warn(self, tmp_path: Path) -> None:
         prepared = prepare_batch(_csv(tmp_path, "id,amount,colour\n1,2,red\n"), TARGET)

@@ -47,3 +47,21 @@ class TestJsonFormatter:
         line = json.loads(JsonFormatter().format(record))
 
         assert "ValueError: bad" in line["exception"]
+
+
+class TestTextFormatter:
+    def test_a_traceback_is_masked_like_the_message(self,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+        REGISTRY.add("Pw@7fqXk/3aZ9q")
+        configure_logging("INFO", "text")
+
+        try:
+            raise ValueError("failed to resolve host '7fqXk'")
+        except ValueError:
+            logging.getLogger("monitor.x").exception("connecting as 3aZ9q")
+
+        err = capsys.readouterr().err
+        assert "ValueError: failed to resolve host '***'" in err
+        assert "connecting as ***" in err
+        assert "7fqXk" not in err
+        assert "3aZ9q" not in err

@@ -191,6 +191,16 @@ class TestProfileTable:
         with pytest.raises(ObjectNotFound, match="nope"):
             profile_table(warehouse.warehouse(), warehouse.table_config("nope"))
 
+    def test_a_distribution_column_that_does_not_exist_is_reported(
+            self, warehouse: WarehouseUnderTest) -> None:
+        create(warehouse, "typed", {"id": "int", "label": "text"}, [{"id": 1, "label": "a"}])
+        table = warehouse.table_config("typed", distribution_columns=["id", "amont"])
+
+        with pytest.raises(ObjectNotFound, match=r"table 'typed': distribution_columns\[1\]: "
+                                                 r"column 'amont' does not exist in table "
+                                                 r"'(\w+\.)?typed' \(columns: id, label\)"):
+            profile_table(warehouse.warehouse(), table)
+
     def test_timestamp_column_of_wrong_type_is_a_config_error(
             self, warehouse: WarehouseUnderTest) -> None:
         create(warehouse, "typed", {"id": "int", "label": "text"}, [{"id": 1, "label": "a"}])

@@ -143,21 +143,24 @@ class TestTriggerFor:
 
 
 class TestTriggersFor:
-    def test_every_bad_schedule_is_named(self, tmp_path: Path) -> None:
-        config = config_for(tmp_path, {"a": "99 * * * *", "b": "every 1h", "c": "0 0 * * 9"})
+    def test_every_bad_schedule_is_named_when_the_config_loads(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as error:
-            triggers_for(config)
+            config_for(tmp_path, {"a": "99 * * * *", "b": "every 1h", "c": "0 0 * * 9"})
         message = str(error.value)
         assert "tables[0].schedule (table 'a')" in message
         assert "tables[2].schedule (table 'c')" in message
         assert "'b'" not in message
 
-    def test_default_schedule_is_named_when_used(self, tmp_path: Path) -> None:
+    def test_default_schedule_is_named_when_the_config_loads(self) -> None:
         raw = {"store": "sqlite:///:memory:", "warehouses": {"w": "sqlite:///:memory:"},
                "default_schedule": "0 25 * * *",
                "tables": [{"name": "a", "warehouse": "w", "table": "a"}]}
-        with pytest.raises(ConfigError, match=r"default_schedule \(used by table 'a'\)"):
-            triggers_for(parse_config(raw))
+        with pytest.raises(ConfigError, match=r"default_schedule: '0 25 \* \* \*'"):
+            parse_config(raw)
+
+    def test_every_table_of_a_valid_config_gets_a_trigger(self, tmp_path: Path) -> None:
+        config = config_for(tmp_path, {"a": "0 6 * * 1-5", "b": "every 1h"})
+        assert set(triggers_for(config)) == {"a", "b"}
 
 
 def _noop(table: str, scheduled_at: dt.datetime) -> None:

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from monitor.config import WarehouseConfig
 from monitor.errors import (
+    ConfigError,
     ObjectNotFound,
     QueryFailed,
     QueryTimeout,
-    WarehouseError,
     WarehouseUnavailable,
     is_transient,
 )
@@ -108,9 +108,35 @@ class TestClassify:
 
 
 class TestCreateEngine:
-    def test_rejects_an_invalid_url_without_echoing_secrets(self) -> None:
-        with pytest.raises(WarehouseError, match="not a valid SQLAlchemy URL"):
+    def test_rejects_an_invalid_url_as_a_config_error(self) -> None:
+        with pytest.raises(ConfigError, match="not a valid SQLAlchemy URL"):
             create_engine("not a url")
+
+    def test_an_unknown_database_type_is_a_config_error(self) -> None:
+        with pytest.raises(ConfigError, match="unknown database type 'foodb'"):
+            create_engine("foodb://x/y")
+
+    def test_the_longest_timeout_the_config_allows_is_one_postgresql_accepts(self) -> None:
+        from monitor.config_fields import MAX_TIMEOUT
+        from tests.helpers.postgres import require_postgres
+
+        require_postgres()
+        engine = create_engine(base_url(), query_timeout=MAX_TIMEOUT)
+        try:
+            with engine.connect() as conn:
+                shown = conn.execute(sa.text("SHOW statement_timeout")).scalar()
+        finally:
+            engine.dispose()
+
+        assert shown == "24d"
+
+    def test_a_folder_that_cannot_be_created_is_a_config_error(self) -> None:
+        with pytest.raises(ConfigError, match="cannot create the folder '/proc/x'"):
+            create_engine("sqlite:////proc/x/m.db")
+
+    def test_a_folder_in_place_of_the_database_file_is_a_config_error(self, tmp_path) -> None:
+        with pytest.raises(ConfigError, match="is a folder, not a database file"):
+            create_engine(f"sqlite:///{tmp_path}")
 
     def test_read_only_sqlite_refuses_writes(self, tmp_path) -> None:
         path = tmp_path / "ro.db"

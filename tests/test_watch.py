@@ -66,5 +66,6 @@ class TestSettingsOf:
                "tables": [{"name": "t", "warehouse": "w", "table": "t",
                            "detection": {"volume": {"sensitivty": 3}}}]}
 
-        with pytest.raises(ConfigError, match=r"detection.volume.sensitivty: unknown setting"):
+        with pytest.raises(ConfigError, match=r"tables\[0\]\.detection\.volume\.sensitivty "
+                                              r"\(table 't'\): unknown setting"):
             parse_config(raw)

@@ -41,7 +41,7 @@ from monitor.alerts.notifier import (
 from monitor.context import MonitorContext
 from monitor.errors import InputError
 from monitor.retry import RetryPolicy
-from monitor.secrets import redact
+from monitor.secrets import redact, redact_values
 from monitor.store import SqlMetricStore
 from monitor.store.schema import outbox
 from monitor.timeutil import to_naive_utc
@@ -139,7 +139,8 @@ def enqueue(conn: Connection, message: OutboxMessage, *, now: dt.datetime) -> bo
     conn.execute(outbox.insert().values(
         message_id=message.message_id, table_name=message.table, event=message.event,
         incident_id=message.incident_ids[0] if message.incident_ids else None,
-        channel=message.channel, payload_json=json.dumps(message.payload()), status="pending",
+        channel=message.channel, payload_json=json.dumps(redact_values(message.payload())),
+        status="pending",
         attempts=0, next_attempt_at=naive, created_at=naive))
     return True
 

@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -56,10 +55,7 @@ def _register_secrets(config: SlackConfig) -> None:
     if config.bot_token:
         REGISTRY.add(config.bot_token)
     if config.webhook_url:
-        REGISTRY.add(config.webhook_url)
-        path = urlsplit(config.webhook_url).path
-        if len(path) >= 8:
-            REGISTRY.add(path)
+        REGISTRY.add(config.webhook_url)  # and fragments of its path (secret_parts)
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:

@@ -145,13 +145,21 @@ def run_cmd(state: CliState, tables: tuple[str, ...], as_of: dt.datetime | None,
 def history_cmd(state: CliState, table: str, metric: str | None, column: str | None,
                 granularity: str | None, since: dt.datetime | None, limit: int,
                 fmt: str) -> None:
-    """Print the stored metric history of TABLE."""
+    """Print the stored metric history of TABLE (the newest --limit points)."""
     config = state.config
     config.table(table)
     store = state.context().store
+    if metric or column:
+        _check_series(store.series(table), table, metric, column)
     points = store.points(table, metric=metric, column=column, granularity=granularity,
                           since=since)
+    total = len(points)
     points = points[-limit:]
+    if total > limit:
+        # On stderr, so that JSON output stays one document.
+        click.echo(f"showing the newest {limit:,} of {total:,} points of {table!r}; "
+                   f"use --limit {total} for all of them, or --since TIME for a window",
+                   err=True)
     if fmt == "json":
         emit_json([{"ts": p.ts.replace(tzinfo=dt.UTC).isoformat(), "column": p.column or None,
                     "metric": p.metric, "granularity": p.granularity,
@@ -166,6 +174,25 @@ def history_cmd(state: CliState, table: str, metric: str | None, column: str | N
         return
     render_table(f"history of {table}", ("time (UTC)", "granularity", "column", "metric",
                                          "value"), rows)
+
+
+def _check_series(stored: list[tuple[str, str]], table: str, metric: str | None,
+                  column: str | None) -> None:
+    """--metric and --column must name something stored (once the table has history)."""
+    if not stored:
+        return  # never run: the empty result says how to fill it
+    if metric and metric not in {m for _, m in stored}:
+        known = ", ".join(sorted({m for _, m in stored}))
+        raise click.BadParameter(f"table {table!r} has no stored metric {metric!r} "
+                                 f"(stored: {known})", param_hint="'--metric'")
+    if column and column not in {c for c, _ in stored}:
+        known = ", ".join(sorted({c for c, _ in stored if c})) or "none"
+        raise click.BadParameter(f"table {table!r} has no stored metrics for column "
+                                 f"{column!r} (columns: {known})", param_hint="'--column'")
+    if metric and column and (column, metric) not in stored:
+        known = ", ".join(sorted(m for c, m in stored if c == column))
+        raise click.BadParameter(f"column {column!r} of {table!r} has no stored metric "
+                                 f"{metric!r} (its metrics: {known})", param_hint="'--metric'")
 
 
 def register(group: click.Group) -> None:

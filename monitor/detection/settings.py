@@ -89,6 +89,9 @@ class DetectorSettings(BaseModel):
     def _preset(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in SENSITIVITY_PRESETS:
             return SENSITIVITY_PRESETS[value.strip().lower()]
+        if isinstance(value, str) and not value.strip().replace(".", "", 1).isdigit():
+            raise ValueError(f"expected {', '.join(SENSITIVITY_PRESETS)} or a number of "
+                             f"robust sigmas such as 3.5")
         return value
 
     @classmethod

@@ -385,6 +385,14 @@ class SqlMetricStore:
             b = conn.execute(sa.select(schema.metrics.c.table_name).distinct()).scalars().all()
         return sorted(set(a) | set(b))
 
+    def series(self, table: str) -> list[tuple[str, str]]:
+        """The (column, metric) pairs stored for ``table``; column ``""`` for table metrics."""
+        m = schema.metrics
+        with self.connect() as conn:
+            rows = conn.execute(sa.select(m.c.column_name, m.c.metric).where(
+                m.c.table_name == table).distinct()).all()
+        return sorted((r[0] or "", r[1]) for r in rows)
+
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):

@@ -25,6 +25,7 @@ from monitor.alerts.slack import SlackNotifier
 from monitor.config import SlackConfig
 from monitor.errors import InputError
 from monitor.retry import RetryPolicy
+from monitor.secrets import REGISTRY
 from monitor.store import SqlMetricStore
 from monitor.store.schema import outbox
 from tests.helpers.slack_server import TOKEN, SlackServer, running_slack_server
@@ -95,6 +96,18 @@ class TestEnqueue:
         assert (entry.status, entry.attempts, entry.incident_id, entry.text) == (
             "pending", 0, 4, "text m1")
         assert entry.payload["incident_ids"] == [4, 5]
+
+    def test_secrets_in_the_text_and_blocks_are_masked_when_queued(
+            self, store: SqlMetricStore) -> None:
+        REGISTRY.add("Pw@7fqXk/3aZ9q")
+        message = msg("failed to resolve host '7fqXk'")
+
+        with store.transaction() as conn:
+            enqueue(conn, message, now=NOW)
+
+        (entry,) = list_outbox(store)
+        assert entry.text == "text failed to resolve host '***'"
+        assert entry.payload["blocks"][0]["text"]["text"] == "failed to resolve host '***'"
 
     def test_a_rolled_back_transaction_queues_nothing(self, store: SqlMetricStore) -> None:
         with pytest.raises(RuntimeError), store.transaction() as conn:

@@ -165,3 +165,66 @@ class TestHistoryCommand:
         assert code == 0
         assert "history of orders" in out
         assert "null_rate" in out
+
+    def test_an_unknown_metric_is_exit_2_and_lists_the_stored_ones(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        main(["--config", str(config), "run", "--as-of", "2026-05-08"])
+        capsys.readouterr()
+
+        code = main(["--config", str(config), "history", "orders", "--metric", "nosuchmetric"])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "table 'orders' has no stored metric 'nosuchmetric' (stored: " in err
+        stored = err.split("(stored: ", 1)[1].split(")", 1)[0].split(", ")
+        assert {"row_count", "null_rate", "mean"} <= set(stored)
+        assert "Traceback" not in err
+
+    def test_an_unknown_column_is_exit_2_and_lists_the_columns(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        main(["--config", str(config), "run", "--as-of", "2026-05-08"])
+        capsys.readouterr()
+
+        code = main(["--config", str(config), "history", "orders", "--column", "amont"])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "no stored metrics for column 'amont' (columns: amount, created, id, note)" in err
+
+    def test_a_metric_the_column_lacks_names_the_column_s_metrics(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        main(["--config", str(config), "run", "--as-of", "2026-05-08"])
+        capsys.readouterr()
+
+        code = main(["--config", str(config), "history", "orders", "--column", "note",
+                     "--metric", "mean"])
+
+        assert code == 2
+        assert "column 'note' of 'orders' has no stored metric 'mean'" in capsys.readouterr().err
+
+    def test_a_cut_history_says_so_and_how_to_see_more(
+            self, config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        main(["--config", str(config), "run", "--as-of", "2026-05-08"])
+        capsys.readouterr()
+        with sa.create_engine(f"sqlite:///{tmp_path / 'metrics.db'}").connect() as conn:
+            stored = conn.execute(sa.text(
+                "SELECT count(*) FROM dq_metrics WHERE table_name = 'orders'")).scalar()
+
+        code = main(["--config", str(config), "history", "orders", "--limit", "3",
+                     "--format", "json"])
+
+        captured = capsys.readouterr()
+        assert code == 0
+        assert len(json.loads(captured.out)) == 3
+        assert (f"showing the newest 3 of {stored:,} points of 'orders'; use --limit {stored} "
+                f"for all of them, or --since TIME for a window") in captured.err
+
+    def test_a_whole_history_has_no_note(self, config: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+        main(["--config", str(config), "run", "--as-of", "2026-05-08"])
+        capsys.readouterr()
+
+        code = main(["--config", str(config), "history", "orders", "--metric", "row_count"])
+
+        assert code == 0
+        assert "showing the newest" not in capsys.readouterr().err

@@ -128,7 +128,8 @@ class TestBrokenConfig:
 
         assert_no_traceback(at)
         assert "The dashboard cannot start" in at.error[0].value
-        assert "tables[0].warehouse: unknown warehouse 'nowhere'" in at.error[0].value
+        assert ("tables[0].warehouse (table 'orders'): unknown warehouse 'nowhere'"
+                in at.error[0].value)
 
     def test_missing_config_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         at = app_on(tmp_path / "absent.yaml", monkeypatch).run()

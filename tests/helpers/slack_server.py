@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-TOKEN = "xoxb-1111-2222-loopbacktoken"
+TOKEN = "xoxb-1111-2222-Zq8vLw3nRt5k"  # random: fragments of it are masked too
 WEBHOOK_PATH = "/services/T0LOOP/B0LOOP/loopbackwebhooksecret42"
 FAILURES = ("429", "500", "hang", "reset")
 

@@ -120,6 +120,17 @@ class TestSqlMetricStore:
         assert store.points("orders") == []
 
 
+class TestSeries:
+    def test_each_stored_column_and_metric_once(self, store: SqlMetricStore) -> None:
+        for day in range(3):
+            write(store, f"r{day}", points(T0 + dt.timedelta(days=day), day))
+        write(store, "other", [MetricPoint("events", "", "freshness", "day", T0, 1.0)])
+
+        assert store.series("orders") == [("", "row_count"), ("amount", "null_rate"),
+                                          ("created", "max")]
+        assert store.series("nope") == []
+
+
 class TestOpenStore:
     def test_read_only_store_cannot_write(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'm.db'}"
