@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.store.schema import detections, feedback, metrics
 from monitor.store.sql_store import SqlMetricStore
+from monitor.store.upsert import upsert
 from monitor.timeutil import to_naive_utc, utcnow
 
 SeriesKey = tuple[str, str, str]  # (metric, column, granularity)
@@ -65,8 +66,7 @@ def replace_detections(conn: Connection, run_id: str, rows: Sequence[DetectionRo
                 "is_anomaly": r.is_anomaly, "state": r.state, "direction": r.direction,
                 "detector": r.detector, "severity": r.severity, "reason": r.reason,
                 "recorded_at": now} for r in rows]
-    for start in range(0, len(payload), 2000):
-        conn.execute(d.insert(), payload[start:start + 2000])
+    upsert(conn, d, payload)
     return len(payload)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from monitor.outcomes import ExpectationOutcome, jsonable, to_json
 from monitor.store.schema import expectation_results, runs
 from monitor.store.sql_store import SqlMetricStore
+from monitor.store.upsert import upsert
 from monitor.timeutil import to_naive_utc, utcnow
 
 
@@ -101,10 +102,7 @@ def replace_results(conn: Connection, run_id: str, table: str, ts: dt.datetime,
     """Replace the results of ``run_id`` (inside the caller's transaction)."""
     t = expectation_results
     conn.execute(t.delete().where(t.c.run_id == run_id))
-    rows = result_rows(run_id, table, ts, outcomes)
-    if rows:
-        conn.execute(t.insert(), rows)
-    return len(rows)
+    return upsert(conn, t, result_rows(run_id, table, ts, outcomes))
 
 
 def expectation_history(store: SqlMetricStore, table: str, *, suite: str | None = None,
