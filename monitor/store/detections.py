@@ -46,19 +46,10 @@ class DetectionRow:
 
 
 def replace_detections(conn: Connection, run_id: str, rows: Sequence[DetectionRow]) -> int:
-    """Replace the detections at the same points (idempotent per point)."""
+    """Replace the detections at the same points (idempotent per point; an upsert)."""
     if not rows:
         return 0
     d = detections
-    by_series: dict[tuple[str, str, str, str], list[dt.datetime]] = {}
-    for row in rows:
-        by_series.setdefault((row.table, row.metric, row.column, row.granularity),
-                             []).append(row.ts)
-    for (table, metric, column, granularity), stamps in by_series.items():
-        for start in range(0, len(stamps), 500):
-            conn.execute(d.delete().where(
-                d.c.table_name == table, d.c.metric == metric, d.c.column_name == column,
-                d.c.granularity == granularity, d.c.ts.in_(stamps[start:start + 500])))
     now = to_naive_utc(utcnow())
     payload = [{"table_name": r.table, "metric": r.metric, "column_name": r.column,
                 "granularity": r.granularity, "ts": r.ts, "run_id": run_id, "value": r.value,

@@ -99,9 +99,9 @@ class Heartbeat:
     The thread starts with the first run and ends when no run is left.
     """
 
-    def __init__(self, engine: Engine, interval: float = HEARTBEAT_INTERVAL) -> None:
+    def __init__(self, engine: Engine, interval: float | None = None) -> None:
         self.engine = engine
-        self.interval = interval
+        self.interval = HEARTBEAT_INTERVAL if interval is None else interval
         self._ids: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -24,7 +24,7 @@ from monitor.points import MetricPoint
 from monitor.secrets import redact
 from monitor.store import schema
 from monitor.store.liveness import LEASE, Heartbeat, orphan_reason, process_owner
-from monitor.store.upsert import upsert
+from monitor.store.upsert import replace_rows, upsert
 from monitor.timeutil import to_naive_utc, utcnow
 from monitor.warehouse import create_engine
 
@@ -355,16 +355,23 @@ class SqlMetricStore:
         if not points:
             return 0
         m = schema.metrics
-        keys = sorted({(p.table, p.granularity, p.ts) for p in points})
-        by_table: dict[tuple[str, str], list[dt.datetime]] = {}
-        for table, granularity, ts in keys:
-            by_table.setdefault((table, granularity), []).append(ts)
-        for (table, granularity), stamps in by_table.items():
-            for chunk in _chunks(stamps, 500):
-                conn.execute(m.delete().where(m.c.table_name == table,
-                                              m.c.granularity == granularity,
-                                              m.c.ts.in_(chunk)))
         now = to_naive_utc(utcnow())
+        # The points of one (table, granularity, set of column/metric) replace, at each
+        # of their times, whatever was stored there.
+        groups: dict[tuple[str, str], dict[dt.datetime, set[tuple[str, str]]]] = {}
+        for p in points:
+            groups.setdefault((p.table, p.granularity), {}).setdefault(p.ts, set()).add(
+                (p.column, p.metric))
+        for (table, granularity), by_ts in groups.items():
+            by_pairs: dict[frozenset[tuple[str, str]], list[dt.datetime]] = {}
+            for ts, pairs in by_ts.items():
+                by_pairs.setdefault(frozenset(pairs), []).append(ts)
+            for pairs, stamps in by_pairs.items():
+                for chunk in _chunks(sorted(stamps), 500):
+                    conn.execute(m.delete().where(
+                        m.c.table_name == table, m.c.granularity == granularity,
+                        m.c.ts.in_(chunk),
+                        sa.tuple_(m.c.column_name, m.c.metric).not_in(sorted(pairs))))
         rows = [{"table_name": p.table, "granularity": p.granularity, "ts": p.ts,
                  "column_name": p.column, "metric": p.metric, "value": p.value,
                  "value_text": p.value_text, "run_id": run_id, "recorded_at": now}
@@ -377,10 +384,10 @@ class SqlMetricStore:
         """Store the column list (name, type) seen at ``ts``."""
         s = schema.schemas
         naive = to_naive_utc(ts)
-        conn.execute(s.delete().where(s.c.table_name == table, s.c.ts == naive))
-        upsert(conn, s, [{"table_name": table, "ts": naive, "column_name": name,
-                          "data_type": type_, "ordinal": i, "run_id": run_id}
-                         for i, (name, type_) in enumerate(columns)])
+        replace_rows(conn, s, [{"table_name": table, "ts": naive, "column_name": name,
+                                "data_type": type_, "ordinal": i, "run_id": run_id}
+                               for i, (name, type_) in enumerate(columns)],
+                     scope=[s.c.table_name == table, s.c.ts == naive], vary=["column_name"])
 
     def points(self, table: str, *, metric: str | None = None, column: str | None = None,
                granularity: str | None = None, since: dt.datetime | None = None,

@@ -3,8 +3,10 @@
 Deleting a key and inserting it again is not safe when two processes write
 the same key at once: under READ COMMITTED the second delete does not see the
 first writer's uncommitted rows, so its insert then fails with a duplicate
-key. An upsert instead waits for the first writer and replaces its row, so
-the later transaction wins, whole.
+key; and a delete locks rows in table order while inserts go in key order,
+so two such writers can deadlock. An upsert instead waits for the first
+writer and replaces its row, so the later transaction wins, whole; rows are
+deleted only when the new set no longer has them (``replace_rows``).
 
 >>> import sqlalchemy as sa
 >>> t = sa.Table("kv", sa.MetaData(), sa.Column("k", sa.String, primary_key=True),
@@ -27,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 #: Rows per statement (well under SQLite's and PostgreSQL's bound-parameter limits).
 CHUNK = 500
@@ -72,3 +75,21 @@ def upsert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]])
         else:
             conn.execute(statement, chunk)
     return len(ordered)
+
+
+def replace_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], *,
+                 scope: Sequence[ColumnElement[bool]], vary: Sequence[str]) -> int:
+    """Make ``rows`` the only rows in ``scope``: upsert them, delete the others.
+
+    ``vary`` names the key columns that differ between rows of the scope (the
+    rest of the key is fixed by ``scope``). Only rows the new set lacks are
+    deleted, so two writers of the same set never lock in different orders.
+    """
+    columns = [table.c[name] for name in vary]
+    keys = sorted({tuple(row[name] for name in vary) for row in rows})
+    if len(columns) == 1:
+        stale = columns[0].not_in([k[0] for k in keys])
+    else:
+        stale = sa.tuple_(*columns).not_in(keys)
+    conn.execute(table.delete().where(*scope, stale))
+    return upsert(conn, table, rows)

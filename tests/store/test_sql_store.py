@@ -159,6 +159,25 @@ class TestReplacePoints:
         assert {p.metric for p in stored} == {"row_count", "null_rate", "max"}
 
 
+    def test_points_the_new_set_lacks_are_removed_at_its_times_only(
+            self, store: SqlMetricStore) -> None:
+        write(store, "r1", points(T0, 10) + points(T0 + dt.timedelta(days=1), 11))
+
+        write(store, "r2", points(T0, 12)[:2])  # "max" of the created column is gone
+
+        stored = {(p.ts.day, p.metric): p.value for p in store.points("orders")}
+        assert stored == {(1, "row_count"): 12, (1, "null_rate"): 0.1,
+                          (2, "row_count"): 11, (2, "null_rate"): 0.1, (2, "max"): 1.0}
+
+    def test_a_schema_snapshot_is_replaced_whole(self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            store.replace_schema(conn, "r1", "t", T0, [("a", "INT"), ("b", "TEXT")])
+        with store.transaction() as conn:
+            store.replace_schema(conn, "r2", "t", T0, [("b", "TEXT"), ("c", "REAL")])
+
+        assert store.schema_snapshots("t") == [(T0, [("b", "TEXT"), ("c", "REAL")])]
+
+
 class TestMarkStaleRuns:
     def test_marks_runs_of_dead_owners_and_expired_leases(self,
                                                           store: SqlMetricStore) -> None:
