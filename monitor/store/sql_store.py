@@ -252,7 +252,10 @@ class SqlMetricStore:
                "error_kind": record.error_kind, "retries": record.retries,
                "attempts": record.attempts, "trigger": record.trigger,
                "scheduled_at": (to_naive_utc(record.scheduled_at)
-                                if record.scheduled_at else None)}
+                                if record.scheduled_at else None),
+               "host": record.host,
+               "heartbeat_at": (to_naive_utc(record.heartbeat_at)
+                                if record.heartbeat_at else None)}
         with self.transaction() as conn:
             upsert(conn, schema.runs, [row])
 
