@@ -230,6 +230,51 @@ class TestKilledRun:
         assert points == []
 
 
+class TestKilledIngest:
+    def test_a_sigkilled_ingest_is_listed_interrupted_by_status(
+            self, pg_warehouse: WarehouseUnderTest, tmp_path: Path,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        # Arrange: the ingest waits for a lock the test holds on its target table
+        pg_warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                             "created_at": sa.DateTime()}, ROWS)
+        batch = tmp_path / "batch.csv"
+        pd.DataFrame(ROWS).assign(id=lambda f: f["id"] + 1000).to_csv(batch, index=False)
+        store_url = f"sqlite:///{tmp_path / 'metrics.db'}"
+        path = config_file(tmp_path, store_url, pg_warehouse, schedule="every 1d")
+        observer = open_store(store_url)
+        locker = sa.create_engine(base_url())
+        try:
+            with locker.connect() as lock:
+                lock.execute(sa.text(f'LOCK TABLE "{pg_warehouse.schema}"."orders" '
+                                     "IN ACCESS EXCLUSIVE MODE"))
+                ingest = monitor(path, "ingest", str(batch), "--into", "orders")
+                wait_for(lambda: observer.runs("orders", kind="ingest", status="running")
+                         and lock.execute(sa.text(
+                             "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' "
+                             "AND NOT granted")).scalar(),
+                         timeout=60, what="an ingest waiting for the table lock")
+                # Act
+                ingest.send_signal(signal.SIGKILL)
+                ingest.wait(10)
+                ingest.communicate()
+                lock.rollback()
+            code = main(["--config", str(path), "status", "--format", "json"])
+            out = json.loads(capsys.readouterr().out)
+            [stored] = observer.runs("orders", kind="ingest")
+            published = pg_warehouse.execute(
+                f'SELECT count(*) FROM "{pg_warehouse.schema}"."orders"')[0][0]
+        finally:
+            observer.dispose()
+            locker.dispose()
+        # Assert
+        assert stored.status == "interrupted"
+        assert [r["run_id"] for r in out["interrupted_runs"]] == [stored.run_id]
+        assert out["interrupted_runs"][0]["kind"] == "ingest"
+        assert "is gone" in out["interrupted_runs"][0]["error"]
+        assert code == 0  # listed; the exit code follows the tables' own (profile) runs
+        assert published == len(ROWS)  # nothing of the killed batch was published
+
+
 class TestHeartbeatOfARealRun:
     def test_a_slow_run_keeps_its_heartbeat_fresh(self, pg_warehouse: WarehouseUnderTest,
                                                   tmp_path: Path) -> None:
