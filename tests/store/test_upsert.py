@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from monitor.store import SqlMetricStore
 from monitor.store.upsert import replace_rows, upsert
+from monitor.warehouse import create_engine
+from tests.helpers.postgres import temporary_database
 
 meta = sa.MetaData()
 pairs = sa.Table("t_pairs", meta, sa.Column("scope", sa.String(10), primary_key=True),
-                 sa.Column("k", sa.Integer, primary_key=True), sa.Column("v", sa.String(10)))
-keys_only = sa.Table("t_keys", meta, sa.Column("k", sa.Integer, primary_key=True))
+                 sa.Column("k", sa.Integer, primary_key=True, autoincrement=False),
+                 sa.Column("v", sa.String(10)))
+keys_only = sa.Table("t_keys", meta,
+                     sa.Column("k", sa.Integer, primary_key=True, autoincrement=False))
 
 
-@pytest.fixture
-def engine(store: SqlMetricStore) -> Iterator[sa.Engine]:
-    meta.create_all(store.engine)
-    yield store.engine
-    meta.drop_all(store.engine)
+@pytest.fixture(params=["sqlite", "postgresql", "duckdb"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """The metric stores' databases (ON CONFLICT), and DuckDB (the delete-first fallback)."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'u.db'}"
+        elif request.param == "duckdb":
+            url = f"duckdb:///{tmp_path / 'u.duckdb'}"
+        else:
+            url = stack.enter_context(temporary_database("dq_upsert"))
+        made = create_engine(url)
+        meta.create_all(made)
+        yield made
+        made.dispose()
 
 
 def rows_of(engine: sa.Engine, table: sa.Table) -> list[tuple]:
