@@ -359,28 +359,20 @@ class SqlMetricStore:
             return 0
         m = schema.metrics
         now = to_naive_utc(utcnow())
-        # The points of one (table, granularity, set of column/metric) replace, at each
-        # of their times, whatever was stored there.
-        groups: dict[tuple[str, str], dict[dt.datetime, set[tuple[str, str]]]] = {}
+        groups: dict[tuple[str, str], dict[dt.datetime, list[dict[str, Any]]]] = {}
         for p in points:
-            groups.setdefault((p.table, p.granularity), {}).setdefault(p.ts, set()).add(
-                (p.column, p.metric))
-        for (table, granularity), by_ts in groups.items():
-            by_pairs: dict[frozenset[tuple[str, str]], list[dt.datetime]] = {}
-            for ts, pairs in by_ts.items():
-                by_pairs.setdefault(frozenset(pairs), []).append(ts)
-            for pairs, stamps in by_pairs.items():
-                for chunk in _chunks(sorted(stamps), 500):
-                    conn.execute(m.delete().where(
-                        m.c.table_name == table, m.c.granularity == granularity,
-                        m.c.ts.in_(chunk),
-                        sa.tuple_(m.c.column_name, m.c.metric).not_in(sorted(pairs))))
-        rows = [{"table_name": p.table, "granularity": p.granularity, "ts": p.ts,
+            groups.setdefault((p.table, p.granularity), {}).setdefault(p.ts, []).append(
+                {"table_name": p.table, "granularity": p.granularity, "ts": p.ts,
                  "column_name": p.column, "metric": p.metric, "value": p.value,
-                 "value_text": p.value_text, "run_id": run_id, "recorded_at": now}
-                for p in points]
-        upsert(conn, m, rows)
-        return len(rows)
+                 "value_text": p.value_text, "run_id": run_id, "recorded_at": now})
+        # Whatever else is stored at these times goes: the new profile replaces it whole.
+        for (table, granularity), by_ts in sorted(groups.items()):
+            for stamps in _chunks(sorted(by_ts), 500):
+                replace_rows(conn, m, [row for ts in stamps for row in by_ts[ts]],
+                             scope=[m.c.table_name == table, m.c.granularity == granularity,
+                                    m.c.ts.in_(stamps)],
+                             vary=["ts", "column_name", "metric"])
+        return len(points)
 
     def replace_schema(self, conn: Connection, run_id: str, table: str, ts: dt.datetime,
                        columns: Sequence[tuple[str, str]]) -> None:

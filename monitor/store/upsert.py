@@ -82,14 +82,17 @@ def replace_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, 
     """Make ``rows`` the only rows in ``scope``: upsert them, delete the others.
 
     ``vary`` names the key columns that differ between rows of the scope (the
-    rest of the key is fixed by ``scope``). Only rows the new set lacks are
-    deleted, so two writers of the same set never lock in different orders.
+    rest of the key is fixed by ``scope``). Only the stored rows the new set
+    lacks are deleted (by key, in key order), so two writers of the same set
+    never lock rows in different orders, and no statement grows with the set.
     """
     columns = [table.c[name] for name in vary]
-    keys = sorted({tuple(row[name] for name in vary) for row in rows})
-    if len(columns) == 1:
-        stale = columns[0].not_in([k[0] for k in keys])
-    else:
-        stale = sa.tuple_(*columns).not_in(keys)
-    conn.execute(table.delete().where(*scope, stale))
+    new = {tuple(row[name] for name in vary) for row in rows}
+    stored = {tuple(found) for found in conn.execute(sa.select(*columns).where(*scope))}
+    stale = sorted(stored - new)
+    for start in range(0, len(stale), CHUNK):
+        chunk = stale[start:start + CHUNK]
+        match = (columns[0].in_([k[0] for k in chunk]) if len(columns) == 1
+                 else sa.tuple_(*columns).in_(chunk))
+        conn.execute(table.delete().where(*scope, match))
     return upsert(conn, table, rows)
