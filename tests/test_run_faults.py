@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from monitor.cli import main
 from monitor.dashboard.source import check_store, reader
-from monitor.store import SqlMetricStore, open_store, run_key
+from monitor.store import SqlMetricStore, open_store, run_key, schema
 from tests.helpers.postgres import base_url, temporary_database
 from tests.helpers.serve import ROOT, wait_for, write_config
 from tests.helpers.warehouses import WarehouseUnderTest, sqlite_warehouse
@@ -99,7 +99,8 @@ class TestConcurrentRunsOfOneKey:
         # Arrange
         gated_table(pg_warehouse, "orders")
         with temporary_database("dq_race") as url:
-            path = config_file(tmp_path, url, pg_warehouse)
+            # Its rows are days old: every run finds it stale (an incident and an alert)
+            path = config_file(tmp_path, url, pg_warehouse, thresholds={"freshness_sla": "1h"})
             outcomes = []
             # Act: each round, three runs of one key leave the gate at the same instant
             for round_ in range(self.ROUNDS):
@@ -114,6 +115,11 @@ class TestConcurrentRunsOfOneKey:
             try:
                 runs = {r.run_id: r for r in store.runs("orders", limit=100)}
                 points = store.points("orders")
+                with store.connect() as conn:
+                    incidents = conn.execute(sa.select(schema.incidents.c.check_key,
+                                                       schema.incidents.c.status)).all()
+                    opened = conn.execute(sa.select(sa.func.count()).select_from(
+                        schema.outbox).where(schema.outbox.c.event == "opened")).scalar()
             finally:
                 store.dispose()
         # Assert: no run lost; each key ran three times and holds one profile
@@ -125,6 +131,8 @@ class TestConcurrentRunsOfOneKey:
         keys = [run_key("orders", dt.datetime(2026, 3, 20, r)) for r in range(self.ROUNDS)]
         assert sorted(runs) == keys
         assert {(r.status, r.attempts) for r in runs.values()} == {("success", 3)}
+        assert incidents == [("freshness", "open")]  # one incident, not one per process
+        assert opened == 1
         snapshots = [p for p in points if p.granularity == "snapshot" and p.metric ==
                      "row_count"]
         assert [(p.ts, p.value) for p in snapshots] == [
