@@ -3,9 +3,10 @@
 One ``Service`` owns the scheduler (``monitor.scheduling``), the spool
 (``monitor.spool``) and the process's signals:
 
-- on start, runs left ``running`` by a process of this host that no longer
-  exists are marked ``interrupted``; spooled results are replayed; jobs are
-  brought in line with the config (added, rescheduled, removed);
+- on start, runs left ``running`` by a process that died (its pid is gone,
+  or its heartbeat stopped) are marked ``interrupted``; spooled results are
+  replayed; jobs are brought in line with the config (added, rescheduled,
+  removed);
 - SIGHUP reloads the config file and syncs the jobs again (a bad file is
   logged and the running config kept);
 - SIGTERM/SIGINT stop new runs, let running ones finish for
@@ -21,15 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-
-import sqlalchemy as sa
 
 from monitor.alerts.outbox import flush_outbox
 from monitor.config import MonitorConfig
@@ -45,51 +42,22 @@ from monitor.scheduling import (
     triggers_for,
 )
 from monitor.spool import Spool
-from monitor.store import SqlMetricStore, run_key, schema
-from monitor.store.sql_store import process_owner
+from monitor.store import SqlMetricStore, run_key
+from monitor.store.liveness import process_owner
 from monitor.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def recover_orphans(store: SqlMetricStore, *, started_before: dt.datetime | None = None) -> int:
-    """Mark ``interrupted`` the runs left ``running`` by dead processes of this host.
+    """Mark ``interrupted`` the runs left ``running`` by processes that died.
 
-    A run records its owner as ``host:pid``. Its process is gone when that
-    pid no longer exists, or is this very process (a restarted container gets
-    the same pid) and the run started before ``started_before``. Runs of
-    other hosts are left alone: they may be alive.
+    The rules are the store's (``monitor.store.liveness``): the owner process
+    of this host is gone, or no heartbeat for the lease, whatever the host.
+    Runs of this very process started before ``started_before`` (the service's
+    start) are orphans too: a restarted container gets the same pid.
     """
-    host, me = socket.gethostname()[:180], os.getpid()
-    r = schema.runs
-    with store.connect() as conn:
-        owners = conn.execute(sa.select(r.c.host).where(r.c.status == "running")
-                              .distinct()).scalars().all()
-    marked = 0
-    for owner in owners:
-        name, _, pid_text = (owner or "").rpartition(":")
-        if name != host or not pid_text.isdigit():
-            continue
-        pid = int(pid_text)
-        if pid == me:
-            if started_before is not None:
-                marked += store.mark_interrupted(host=owner, older_than=started_before)
-        elif not _alive(pid):
-            marked += store.mark_interrupted(host=owner)
-    if marked:
-        log.warning("marked %d run(s) interrupted: their process stopped before they finished",
-                    marked, extra={"dq": {"event": "interrupted", "runs": marked}})
-    return marked
+    return store.mark_stale_runs(mine_started_before=started_before)
 
 
 #: Seconds between two background passes over the alert outbox.
@@ -308,6 +276,8 @@ class Service:
         finally:
             with self._lock:
                 self._active.pop(key, None)
+            # A run that raised before finishing stops beating, so it is found orphaned.
+            ctx.store.heartbeat.discard(key)
         if result.status == "success" and self.spool.pending():
             self._replay_due = 0.0  # the store answers again: replay soon
         return result

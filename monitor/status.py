@@ -7,6 +7,11 @@ store, failures and retries in a recent window, and whether the table is
 run time after the last one, plus ``scheduler.misfire_grace``). An overdue
 table usually means the service is down, stuck, or cannot keep up.
 
+Runs whose process died (``monitor.store.liveness``: its pid is gone, or its
+heartbeat stopped) count as ``interrupted`` even before a writable command
+has marked them so, and the report lists every interrupted run of the window,
+of any kind (``ingest``, ``gate``, ... as well as profile runs).
+
 >>> report = collect_status(config, store)  # doctest: +SKIP
 >>> [(t.table, t.state) for t in report.tables]  # doctest: +SKIP
 [('orders', 'ok'), ('events', 'overdue')]
@@ -14,8 +19,9 @@ table usually means the service is down, stuck, or cannot keep up.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,6 +84,8 @@ class StatusReport:
     window_seconds: float
     tables: list[TableStatus]
     spooled_runs: int = 0
+    #: Runs of any kind interrupted (or found dead) in the window, newest first.
+    interrupted: list[RunRecord] = field(default_factory=list)
 
     @property
     def problems(self) -> list[TableStatus]:
@@ -88,7 +96,13 @@ class StatusReport:
                 "spooled_runs": self.spooled_runs,
                 "overdue": [t.table for t in self.tables if t.overdue],
                 "failing": [t.table for t in self.tables if t.last_status in FAILED],
+                "interrupted_runs": [_run_dict(r) for r in self.interrupted],
                 "tables": [t.to_dict() for t in self.tables]}
+
+
+def _run_dict(run: RunRecord) -> dict[str, Any]:
+    return {"run_id": run.run_id, "table": run.table, "kind": run.kind,
+            "started_at": iso(_aware(run.started_at)), "host": run.host, "error": run.error}
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -123,6 +137,23 @@ def _consecutive_failures(store: SqlMetricStore, table: str, limit: int = 100) -
     return streak
 
 
+def _as_seen(run: RunRecord, now: dt.datetime) -> RunRecord:
+    """The run, ``interrupted`` if it is ``running`` but its process died."""
+    reason = run.orphan_reason(now=now)
+    if reason is None:
+        return run
+    return dataclasses.replace(run, status="interrupted", error=(
+        f"the process running it stopped before it finished: {reason}"))
+
+
+def _interrupted(store: SqlMetricStore, since: dt.datetime, now: dt.datetime,
+                 limit: int = 50) -> list[RunRecord]:
+    found = store.runs(status="interrupted", since=since, limit=limit)
+    found += [seen for run in store.runs(status="running", limit=1000)
+              if (seen := _as_seen(run, now)).status == "interrupted"]
+    return sorted(found, key=lambda r: r.started_at, reverse=True)[:limit]
+
+
 def _state(last: RunRecord | None, overdue: bool) -> str:
     if overdue:
         return "overdue"
@@ -138,8 +169,10 @@ def collect_status(config: MonitorConfig, store: SqlMetricStore, *,
     now = as_utc(now or utcnow())
     grace = dt.timedelta(seconds=grace_seconds(config))
     triggers = triggers_for(config)
-    latest = store.latest_runs(kind="profile")
-    counts = _window_counts(store, now - dt.timedelta(seconds=window))
+    latest = {name: _as_seen(run, now)
+              for name, run in store.latest_runs(kind="profile").items()}
+    since = now - dt.timedelta(seconds=window)
+    counts = _window_counts(store, since)
     next_runs = next_run_times(store.engine)
     rows = []
     for table in config.tables:
@@ -167,4 +200,5 @@ def collect_status(config: MonitorConfig, store: SqlMetricStore, *,
             next_run_at=next_run, expected_by=expected, overdue_seconds=overdue,
             runs=runs, failures=failures, consecutive_failures=streak, retries=retries))
     return StatusReport(generated_at=now, window_seconds=window, tables=rows,
-                        spooled_runs=len(spool.pending()) if spool else 0)
+                        spooled_runs=len(spool.pending()) if spool else 0,
+                        interrupted=_interrupted(store, since, now))

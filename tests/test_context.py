@@ -9,6 +9,7 @@ import pytest
 
 from monitor.context import MonitorContext
 from monitor.errors import ConfigError
+from monitor.store.schema import SCHEMA_VERSION
 from tests.helpers.contexts import make_config
 
 
@@ -25,7 +26,7 @@ class TestMonitorContext:
         assert ctx.warehouse_for(config.table("t")).config.url == (
             f"sqlite:///{(tmp_path / 'data/w.db').resolve()}")
         assert ctx.warehouse("w") is ctx.warehouse("w")
-        assert ctx.store.schema_version() == 1
+        assert ctx.store.schema_version() == SCHEMA_VERSION
         assert (tmp_path / "state" / "metrics.db").exists()
 
     def test_unknown_warehouse(self, tmp_path: Path) -> None:

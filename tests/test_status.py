@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from monitor.config import parse_config
 from monitor.scheduling import JOBS_TABLE
 from monitor.spool import Spool
 from monitor.status import collect_status
-from monitor.store import RunRecord, SqlMetricStore
+from monitor.store import RunRecord, SqlMetricStore, open_store
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
@@ -119,3 +121,63 @@ class TestCollectStatus:
         status = by_table(collect_status(config, sqlite_store, now=NOW))["hourly"]
         assert (status.state, status.last_status, status.problem) == ("running", "running",
                                                                       False)
+
+
+class TestRunsWhoseProcessDied:
+    def test_a_running_run_of_a_dead_process_counts_interrupted_without_a_write(
+            self, config: Any, tmp_path: Path) -> None:
+        # Arrange: the last run of "hourly" is "running", owned by a pid that is gone;
+        # an ingest run was interrupted earlier; the report reads through a read-only handle
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+        writer = open_store(url)
+        finished = subprocess.Popen(["true"])
+        finished.wait()
+        owner = f"{socket.gethostname()}:{finished.pid}"
+        writer.record_run(RunRecord(
+            run_id="hourly@x", table="hourly", kind="profile", as_of=at(11, 58),
+            status="running", started_at=at(11, 58), host=owner, heartbeat_at=at(11, 59)))
+        writer.record_run(RunRecord(
+            run_id="daily@x#ingest", table="daily", kind="ingest", as_of=at(9),
+            status="interrupted", started_at=at(9), finished_at=at(9, 5), host="h:1",
+            error="the process running it stopped before it finished: its process h:1 is gone"))
+        writer.dispose()
+        reader = SqlMetricStore(url, read_only=True)
+
+        # Act
+        report = collect_status(config, reader, now=NOW)
+
+        # Assert
+        hourly = by_table(report)["hourly"]
+        assert (hourly.state, hourly.last_status, hourly.problem) == (
+            "interrupted", "interrupted", True)
+        assert hourly.last_error == (f"the process running it stopped before it finished: "
+                                     f"its process {owner} is gone")
+        assert [r.run_id for r in report.interrupted] == ["hourly@x", "daily@x#ingest"]
+        assert [r["kind"] for r in report.to_dict()["interrupted_runs"]] == ["profile",
+                                                                             "ingest"]
+        assert reader.run("hourly@x").status == "running"  # type: ignore[union-attr]
+        reader.dispose()
+
+    def test_a_run_with_a_fresh_heartbeat_elsewhere_is_running(
+            self, config: Any, sqlite_store: SqlMetricStore) -> None:
+        sqlite_store.record_run(RunRecord(
+            run_id="hourly@x", table="hourly", kind="profile", as_of=at(11, 1),
+            status="running", started_at=at(11, 1), host="elsewhere:5", heartbeat_at=at(11, 58)))
+
+        report = collect_status(config, sqlite_store, now=NOW)
+
+        assert by_table(report)["hourly"].state == "running"
+        assert report.interrupted == []
+
+    def test_an_expired_lease_elsewhere_is_interrupted(
+            self, config: Any, sqlite_store: SqlMetricStore) -> None:
+        sqlite_store.record_run(RunRecord(
+            run_id="hourly@x", table="hourly", kind="profile", as_of=at(11, 1),
+            status="running", started_at=at(11, 1), host="elsewhere:5", heartbeat_at=at(11, 50)))
+
+        report = collect_status(config, sqlite_store, now=NOW)
+
+        hourly = by_table(report)["hourly"]
+        assert hourly.state == "interrupted"
+        assert "no heartbeat from elsewhere:5 since 2026-03-04 11:50:00 UTC" in (
+            hourly.last_error or "")

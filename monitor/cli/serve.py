@@ -61,6 +61,10 @@ def print_status(report: StatusReport) -> None:
     render_table(f"dq-monitor status at {_when(report.generated_at)} UTC",
                  ("table", "schedule", "state", "last run", "status", "took", "next run",
                   "runs", "failures", "retries", "last error"), rows, caption=caption)
+    for run in report.interrupted:  # of any kind; their process died before they finished
+        console().print(f"interrupted: {run.run_id} ({run.kind}) started "
+                        f"{_when(run.started_at)} on {run.host or '?'}: {run.error or ''}",
+                        markup=False)
     problems = report.problems
     if problems:
         console().print(f"[red]{len(problems)} of {len(report.tables)} tables need "

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.store.schema import detections, feedback, metrics
 from monitor.store.sql_store import SqlMetricStore
+from monitor.store.upsert import upsert
 from monitor.timeutil import to_naive_utc, utcnow
 
 SeriesKey = tuple[str, str, str]  # (metric, column, granularity)
@@ -45,19 +46,10 @@ class DetectionRow:
 
 
 def replace_detections(conn: Connection, run_id: str, rows: Sequence[DetectionRow]) -> int:
-    """Replace the detections at the same points (idempotent per point)."""
+    """Replace the detections at the same points (idempotent per point; an upsert)."""
     if not rows:
         return 0
     d = detections
-    by_series: dict[tuple[str, str, str, str], list[dt.datetime]] = {}
-    for row in rows:
-        by_series.setdefault((row.table, row.metric, row.column, row.granularity),
-                             []).append(row.ts)
-    for (table, metric, column, granularity), stamps in by_series.items():
-        for start in range(0, len(stamps), 500):
-            conn.execute(d.delete().where(
-                d.c.table_name == table, d.c.metric == metric, d.c.column_name == column,
-                d.c.granularity == granularity, d.c.ts.in_(stamps[start:start + 500])))
     now = to_naive_utc(utcnow())
     payload = [{"table_name": r.table, "metric": r.metric, "column_name": r.column,
                 "granularity": r.granularity, "ts": r.ts, "run_id": run_id, "value": r.value,
@@ -65,8 +57,7 @@ def replace_detections(conn: Connection, run_id: str, rows: Sequence[DetectionRo
                 "is_anomaly": r.is_anomaly, "state": r.state, "direction": r.direction,
                 "detector": r.detector, "severity": r.severity, "reason": r.reason,
                 "recorded_at": now} for r in rows]
-    for start in range(0, len(payload), 2000):
-        conn.execute(d.insert(), payload[start:start + 2000])
+    upsert(conn, d, payload)
     return len(payload)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from monitor.outcomes import ExpectationOutcome, jsonable, to_json
 from monitor.store.schema import expectation_results, runs
 from monitor.store.sql_store import SqlMetricStore
+from monitor.store.upsert import replace_rows
 from monitor.timeutil import to_naive_utc, utcnow
 
 
@@ -100,11 +101,8 @@ def replace_results(conn: Connection, run_id: str, table: str, ts: dt.datetime,
                     outcomes: Sequence[ExpectationOutcome]) -> int:
     """Replace the results of ``run_id`` (inside the caller's transaction)."""
     t = expectation_results
-    conn.execute(t.delete().where(t.c.run_id == run_id))
-    rows = result_rows(run_id, table, ts, outcomes)
-    if rows:
-        conn.execute(t.insert(), rows)
-    return len(rows)
+    return replace_rows(conn, t, result_rows(run_id, table, ts, outcomes),
+                        scope=[t.c.run_id == run_id], vary=["suite", "expectation_key"])
 
 
 def expectation_history(store: SqlMetricStore, table: str, *, suite: str | None = None,

@@ -8,10 +8,13 @@ in their own store modules; ``monitor.store`` imports them all so that
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 #: Bump when an existing table changes; add the step to ``MIGRATIONS``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -41,7 +44,8 @@ runs = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("trigger", sa.String(32), nullable=False, server_default="cli"),
     sa.Column("scheduled_at", sa.DateTime()),
-    sa.Column("host", sa.String(200)),
+    sa.Column("host", sa.String(200)),  # host:pid of the process running it
+    sa.Column("heartbeat_at", sa.DateTime()),  # refreshed while it runs (monitor.store.liveness)
     sa.Index("ix_dq_runs_table_started", "table_name", "started_at"),
     sa.Index("ix_dq_runs_status", "status"),
 )
@@ -72,8 +76,26 @@ schemas = sa.Table(
     sa.Column("run_id", sa.String(400), nullable=False),
 )
 
-#: version -> statements that upgrade a store from version-1 to version.
-MIGRATIONS: dict[int, list[str]] = {}
+Migration = Callable[[Connection], None]
+
+
+def add_column(table: sa.Table, name: str) -> Migration:
+    """A step that adds ``table.c[name]`` to a store that lacks it (safe to repeat)."""
+    def step(conn: Connection) -> None:
+        if name in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
+            return
+        column = table.c[name]
+        preparer = conn.dialect.identifier_preparer
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {preparer.format_table(table)} "
+                             f"ADD COLUMN {preparer.format_column(column)} {kind}"))
+    return step
+
+
+#: version -> steps that upgrade a store from version-1 to version.
+MIGRATIONS: dict[int, list[Migration]] = {
+    2: [add_column(runs, "heartbeat_at")],
+}
 
 # -- expectation suites (validation) ---------------------------------------------
 expectation_results = sa.Table(

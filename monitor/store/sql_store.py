@@ -3,7 +3,7 @@
 >>> store = SqlMetricStore("sqlite:///:memory:")
 >>> store.ensure_schema()
 >>> store.schema_version()
-1
+2
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
-import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,8 @@ from monitor.errors import StoreError, StoreUnavailable
 from monitor.points import MetricPoint
 from monitor.secrets import redact
 from monitor.store import schema
+from monitor.store.liveness import LEASE, Heartbeat, orphan_reason, process_owner
+from monitor.store.upsert import replace_rows, upsert
 from monitor.timeutil import to_naive_utc, utcnow
 from monitor.warehouse import create_engine
 
@@ -52,6 +52,16 @@ class RunRecord:
     attempts: int = 1
     trigger: str = "cli"
     scheduled_at: dt.datetime | None = None
+    host: str | None = None  # host:pid of the process that ran it
+    heartbeat_at: dt.datetime | None = None
+
+    def orphan_reason(self, *, now: dt.datetime | None = None,
+                      lease: float = LEASE) -> str | None:
+        """Why this ``running`` run is dead (``monitor.store.liveness``), else None."""
+        if self.status != "running":
+            return None
+        return orphan_reason(self.run_id, self.host, self.heartbeat_at, self.started_at,
+                             now=now, lease=lease)
 
     @classmethod
     def from_row(cls, row: sa.RowMapping) -> RunRecord:
@@ -60,12 +70,8 @@ class RunRecord:
                    finished_at=row["finished_at"], duration_seconds=row["duration_seconds"],
                    row_count=row["row_count"], error=row["error"], error_kind=row["error_kind"],
                    retries=row["retries"] or 0, attempts=row["attempts"] or 1,
-                   trigger=row["trigger"], scheduled_at=row["scheduled_at"])
-
-
-def process_owner() -> str:
-    """``host:pid`` of this process, recorded on the runs it starts (to find orphans later)."""
-    return f"{socket.gethostname()[:180]}:{os.getpid()}"
+                   trigger=row["trigger"], scheduled_at=row["scheduled_at"],
+                   host=row.get("host"), heartbeat_at=row.get("heartbeat_at"))
 
 
 def run_key(table: str, as_of: dt.datetime, kind: str = "profile") -> str:
@@ -92,6 +98,7 @@ class SqlMetricStore:
         self.engine = engine or create_engine(url, query_timeout=timeout, read_only=read_only,
                                               connect_timeout=min(timeout, 10.0))
         self.dialect = self.engine.dialect.name
+        self.heartbeat = Heartbeat(self.engine)
 
     # -- lifecycle -------------------------------------------------------
     def ensure_schema(self) -> None:
@@ -113,8 +120,17 @@ class SqlMetricStore:
                 raise _store_error(error, "creating tables") from None
 
     def _migrate(self, conn: Connection) -> None:
-        current = conn.execute(sa.select(schema.meta.c.value).where(
-            schema.meta.c.key == "schema_version")).scalar()
+        """Bring the schema version up to date; writes nothing when it already is.
+
+        Opening a current store must not write: on SQLite a write waits for the
+        lock of any long writer, and read-only commands would wait with it.
+        """
+        version_of = sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+        current = conn.execute(version_of).scalar()
+        if current is not None and int(current) == schema.SCHEMA_VERSION:
+            return
+        # Upgrading: hold the version row (PostgreSQL) so that one process migrates.
+        current = conn.execute(version_of.with_for_update()).scalar()
         version = int(current) if current is not None else None
         if version is None:
             conn.execute(schema.meta.insert().values(key="schema_version",
@@ -123,9 +139,11 @@ class SqlMetricStore:
         if version > schema.SCHEMA_VERSION:
             raise StoreError(f"metric store {redact(self.url)!r} has schema version {version}, "
                              f"newer than this dq-monitor ({schema.SCHEMA_VERSION}); upgrade it")
+        if version == schema.SCHEMA_VERSION:
+            return
         for step in range(version + 1, schema.SCHEMA_VERSION + 1):
-            for statement in schema.MIGRATIONS.get(step, []):
-                conn.execute(sa.text(statement))
+            for migration in schema.MIGRATIONS.get(step, []):
+                migration(conn)
             log.info("metric store upgraded to schema version %d", step)
         conn.execute(schema.meta.update().where(schema.meta.c.key == "schema_version")
                      .values(value=str(schema.SCHEMA_VERSION)))
@@ -137,6 +155,7 @@ class SqlMetricStore:
         return int(value) if value is not None else None
 
     def dispose(self) -> None:
+        self.heartbeat.stop()
         self.engine.dispose()
 
     @contextlib.contextmanager
@@ -164,14 +183,28 @@ class SqlMetricStore:
         """Record a run as running (a rerun of the same key counts another attempt).
 
         With ``claim`` (scheduled runs) the key is taken only if no run under it is
-        running or succeeded; False means another trigger already has it.
+        running or succeeded; False means another trigger already has it. Until
+        ``finish_run``, this process keeps the run's heartbeat fresh.
         """
         now = to_naive_utc(utcnow())
         values = {"table_name": table, "kind": kind, "as_of": to_naive_utc(as_of),
                   "status": "running", "started_at": now, "finished_at": None,
                   "duration_seconds": None, "error": None, "error_kind": None,
-                  "trigger": trigger, "host": process_owner(),
+                  "trigger": trigger, "host": process_owner(), "heartbeat_at": now,
                   "scheduled_at": to_naive_utc(scheduled_at) if scheduled_at else None}
+        # Registered before the row exists, so that no other command sees the run
+        # of this very process unregistered and takes it for an orphan.
+        self.heartbeat.add(run_id)
+        try:
+            claimed = self._claim(run_id, values, claim=claim)
+        except BaseException:
+            self.heartbeat.discard(run_id)
+            raise
+        if not claimed:
+            self.heartbeat.discard(run_id)
+        return claimed
+
+    def _claim(self, run_id: str, values: dict[str, Any], *, claim: bool) -> bool:
         r = schema.runs
         update = r.update().where(r.c.run_id == run_id)
         if claim:
@@ -188,8 +221,7 @@ class SqlMetricStore:
         except sa.exc.IntegrityError:
             if claim:  # a concurrent trigger inserted the same key first
                 return False
-            return self.start_run(run_id, table, kind=kind, as_of=as_of, trigger=trigger,
-                                  scheduled_at=scheduled_at)
+            return self._claim(run_id, values, claim=False)
         except sa.exc.SQLAlchemyError as error:
             raise _store_error(error, "writing") from None
         return True
@@ -200,6 +232,7 @@ class SqlMetricStore:
                    retries: int = 0, duration_seconds: float | None = None) -> None:
         """Mark a run finished, inside the caller's transaction (with its results)."""
         assert status in RUN_STATUSES, status
+        self.heartbeat.discard(run_id)
         now = to_naive_utc(utcnow())
         values: dict[str, Any] = {"status": status, "finished_at": now, "row_count": row_count,
                                   "error": redact(error) if error else None,
@@ -219,10 +252,12 @@ class SqlMetricStore:
                "error_kind": record.error_kind, "retries": record.retries,
                "attempts": record.attempts, "trigger": record.trigger,
                "scheduled_at": (to_naive_utc(record.scheduled_at)
-                                if record.scheduled_at else None)}
+                                if record.scheduled_at else None),
+               "host": record.host,
+               "heartbeat_at": (to_naive_utc(record.heartbeat_at)
+                                if record.heartbeat_at else None)}
         with self.transaction() as conn:
-            conn.execute(schema.runs.delete().where(schema.runs.c.run_id == record.run_id))
-            conn.execute(schema.runs.insert().values(**row))
+            upsert(conn, schema.runs, [row])
 
     def mark_interrupted(self, *, table: str | None = None, older_than: dt.datetime | None = None,
                          host: str | None = None) -> int:
@@ -238,6 +273,42 @@ class SqlMetricStore:
             return conn.execute(query.values(
                 status="interrupted", finished_at=to_naive_utc(utcnow()),
                 error="the process running it stopped before it finished")).rowcount
+
+    def mark_stale_runs(self, *, now: dt.datetime | None = None, lease: float = LEASE,
+                        mine_started_before: dt.datetime | None = None) -> int:
+        """Runs left ``running`` by a dead process become ``interrupted``; how many.
+
+        Who is dead is decided by ``monitor.store.liveness`` (owner process gone,
+        or no heartbeat for ``lease`` seconds). Reads first and writes only when
+        there is an orphan; a run that beat or restarted meanwhile is left alone.
+        """
+        now = to_naive_utc(now or utcnow())
+        r = schema.runs
+        with self.connect() as conn:
+            rows = conn.execute(sa.select(r.c.run_id, r.c.host, r.c.heartbeat_at,
+                                          r.c.started_at).where(r.c.status == "running")
+                                ).all()
+        orphans = [(row, reason) for row in rows if (reason := orphan_reason(
+            row.run_id, row.host, row.heartbeat_at, row.started_at, now=now, lease=lease,
+            mine_started_before=mine_started_before))]
+        if not orphans:
+            return 0
+        marked = 0
+        with self.transaction() as conn:
+            for row, reason in orphans:
+                marked += conn.execute(r.update().where(
+                    r.c.run_id == row.run_id, r.c.status == "running",
+                    r.c.started_at == row.started_at,
+                    r.c.heartbeat_at.is_not_distinct_from(row.heartbeat_at)).values(
+                    status="interrupted", finished_at=now,
+                    duration_seconds=(now - row.started_at).total_seconds(),
+                    error=f"the process running it stopped before it finished: {reason}",
+                    error_kind="Interrupted")).rowcount
+        if marked:
+            log.warning("marked %d run(s) interrupted: their process stopped before they "
+                        "finished", marked, extra={"dq": {"event": "interrupted",
+                                                         "runs": marked}})
+        return marked
 
     def runs(self, table: str | None = None, *, limit: int = 100, kind: str | None = None,
              status: str | None = None, since: dt.datetime | None = None) -> list[RunRecord]:
@@ -280,39 +351,38 @@ class SqlMetricStore:
                        points: Sequence[MetricPoint]) -> int:
         """Replace every point at the same (table, granularity, time) as the given ones.
 
-        Idempotent: writing the same profile twice leaves one set of points.
+        Idempotent: writing the same profile twice leaves one set of points. Two
+        runs writing the same points at once do not fail: the later one waits
+        for the first and replaces its points (an upsert, not delete-then-insert).
         """
         if not points:
             return 0
         m = schema.metrics
-        keys = sorted({(p.table, p.granularity, p.ts) for p in points})
-        by_table: dict[tuple[str, str], list[dt.datetime]] = {}
-        for table, granularity, ts in keys:
-            by_table.setdefault((table, granularity), []).append(ts)
-        for (table, granularity), stamps in by_table.items():
-            for chunk in _chunks(stamps, 500):
-                conn.execute(m.delete().where(m.c.table_name == table,
-                                              m.c.granularity == granularity,
-                                              m.c.ts.in_(chunk)))
         now = to_naive_utc(utcnow())
-        rows = [{"table_name": p.table, "granularity": p.granularity, "ts": p.ts,
+        groups: dict[tuple[str, str], dict[dt.datetime, list[dict[str, Any]]]] = {}
+        for p in points:
+            groups.setdefault((p.table, p.granularity), {}).setdefault(p.ts, []).append(
+                {"table_name": p.table, "granularity": p.granularity, "ts": p.ts,
                  "column_name": p.column, "metric": p.metric, "value": p.value,
-                 "value_text": p.value_text, "run_id": run_id, "recorded_at": now}
-                for p in points]
-        for chunk in _chunks(rows, 2000):
-            conn.execute(m.insert(), chunk)
-        return len(rows)
+                 "value_text": p.value_text, "run_id": run_id, "recorded_at": now})
+        # Whatever else is stored at these times goes: the new profile replaces it whole.
+        for (table, granularity), by_ts in sorted(groups.items()):
+            for stamps in _chunks(sorted(by_ts), 500):
+                replace_rows(conn, m, [row for ts in stamps for row in by_ts[ts]],
+                             scope=[m.c.table_name == table, m.c.granularity == granularity,
+                                    m.c.ts.in_(stamps)],
+                             vary=["ts", "column_name", "metric"])
+        return len(points)
 
     def replace_schema(self, conn: Connection, run_id: str, table: str, ts: dt.datetime,
                        columns: Sequence[tuple[str, str]]) -> None:
         """Store the column list (name, type) seen at ``ts``."""
         s = schema.schemas
         naive = to_naive_utc(ts)
-        conn.execute(s.delete().where(s.c.table_name == table, s.c.ts == naive))
-        if columns:
-            conn.execute(s.insert(), [
-                {"table_name": table, "ts": naive, "column_name": name, "data_type": type_,
-                 "ordinal": i, "run_id": run_id} for i, (name, type_) in enumerate(columns)])
+        replace_rows(conn, s, [{"table_name": table, "ts": naive, "column_name": name,
+                                "data_type": type_, "ordinal": i, "run_id": run_id}
+                               for i, (name, type_) in enumerate(columns)],
+                     scope=[s.c.table_name == table, s.c.ts == naive], vary=["column_name"])
 
     def points(self, table: str, *, metric: str | None = None, column: str | None = None,
                granularity: str | None = None, since: dt.datetime | None = None,
@@ -401,8 +471,19 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 def open_store(url: str, *, read_only: bool = False, timeout: float = 60.0,
                create: bool = True) -> SqlMetricStore:
-    """Open the metric store (creating or upgrading its tables unless read-only)."""
+    """Open the metric store (creating or upgrading its tables unless read-only).
+
+    A writable open also marks ``interrupted`` the runs whose process died.
+    """
     store = SqlMetricStore(url, read_only=read_only, timeout=timeout)
     if create and not read_only:
         store.ensure_schema()
+        _recover_orphans(store)
     return store
+
+
+def _recover_orphans(store: SqlMetricStore) -> None:
+    try:
+        store.mark_stale_runs()
+    except StoreError as error:  # the command itself may still work; the next open retries
+        log.warning("could not check for runs whose process died: %s", error)

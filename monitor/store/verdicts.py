@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.store.schema import gate_verdicts
 from monitor.store.sql_store import SqlMetricStore
+from monitor.store.upsert import upsert
 from monitor.timeutil import to_naive_utc, utcnow
 
 
@@ -25,11 +26,10 @@ def record_verdict(conn: Connection, *, verdict_id: str, table: str, ts: dt.date
                    checks: list[dict[str, Any]], batch_id: str | None = None) -> None:
     """Insert or replace one verdict (inside the caller's transaction)."""
     t = gate_verdicts
-    conn.execute(t.delete().where(t.c.verdict_id == verdict_id))
-    conn.execute(t.insert().values(
+    upsert(conn, t, [dict(
         verdict_id=verdict_id, table_name=table, batch_id=batch_id, ts=to_naive_utc(ts),
         verdict=verdict, passed=passed, reason=reason,
-        checks_json=json.dumps(checks, default=str), recorded_at=to_naive_utc(utcnow())))
+        checks_json=json.dumps(checks, default=str), recorded_at=to_naive_utc(utcnow()))])
 
 
 def verdict_history(store: SqlMetricStore, table: str | None = None, *,

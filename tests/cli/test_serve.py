@@ -95,6 +95,25 @@ class TestStatusCommand:
                                                                         "success")
         assert table["runs"] == 1
 
+    def test_interrupted_runs_of_any_kind_are_listed(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = setup_config(tmp_path, schedule="every 1h")
+        assert main(["--config", str(path), "run", "--table", "orders"]) == 0
+        store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        store.record_run(RunRecord(run_id="orders@x#ingest", table="orders", kind="ingest",
+                                   as_of=now, status="interrupted", started_at=now,
+                                   finished_at=now, host="h:1", error="[gone] h:1"))
+        store.dispose()
+        capsys.readouterr()
+
+        code = main(["--config", str(path), "status"])
+        out = capsys.readouterr().out
+
+        assert code == 0  # the table's own (profile) run is fine
+        assert "interrupted: orders@x#ingest (ingest) started" in out
+        assert "on h:1: [gone] h:1" in out
+
     def test_bad_window_is_a_usage_error(self, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
         path = setup_config(tmp_path)
