@@ -61,6 +61,9 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
     ]
     for label, expr in (extra or {}).items():
         columns.append(expr.label(label))
+    if bucket is None and caps.distinct_apart and any(s.kind == "distinct" for s in states):
+        return Scan(statement=_distinct_apart(table, states, columns, where),
+                    labels=labels, metrics=tuple(metrics), bucketed=False)
     if bucket is not None:
         bucket_expr = caps.bucket(table.c[bucket[0]], bucket[1]).label("_dq_bucket")
         columns.insert(0, bucket_expr)
@@ -74,3 +77,24 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
         statement = statement.group_by(sa.literal_column("1")).order_by(sa.literal_column("1"))
     return Scan(statement=statement, labels=labels, metrics=tuple(metrics),
                 bucketed=bucket is not None)
+
+
+def _distinct_apart(table: sa.Table, states: Sequence[State],
+                    columns: Sequence[ColumnElement[Any]],
+                    where: ColumnElement[bool] | None) -> sa.Select[Any]:
+    """One statement of two aggregates over the same rows: the exact distinct counts,
+    and every other state, which the engine may then compute in parallel.
+
+    Still one statement, so both parts read the same snapshot of the table.
+    """
+    distinct = [c for c, s in zip(columns, states, strict=False) if s.kind == "distinct"]
+    rest = [c for c, s in zip(columns, states, strict=False) if s.kind != "distinct"]
+    rest += columns[len(states):]  # the extra aggregates
+    parts = []
+    for name, part in (("_dq_rest", rest), ("_dq_distinct", distinct)):
+        select = sa.select(*part).select_from(table)
+        if where is not None:
+            select = select.where(where)
+        parts.append(select.subquery(name))
+    return sa.select(*parts[0].c, *parts[1].c).select_from(
+        sa.join(parts[0], parts[1], sa.true()))
