@@ -3,7 +3,8 @@
 Every state needed by any metric appears once in the SELECT list, whatever
 the number of metrics sharing it. With a bucket, the same SELECT is grouped
 by the start of each hour or day, which computes the history of every bucket
-in one scan.
+in one scan. On PostgreSQL, exact distinct counts are a subquery apart in the
+same statement, so that the other aggregates may run in parallel.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
     """One SELECT computing every state of ``metrics`` (grouped by ``bucket`` if given).
 
     ``extra`` adds further labelled aggregates (for example the latest load time).
+    Where the dialect wants exact distinct counts apart (``distinct_apart``), an
+    ungrouped scan is one statement joining two aggregate subqueries instead.
     """
     states = unique_states(metrics)
     labels = {state: f"s{i}" for i, state in enumerate(states)}
@@ -61,7 +64,8 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
     ]
     for label, expr in (extra or {}).items():
         columns.append(expr.label(label))
-    if bucket is None and caps.distinct_apart and any(s.kind == "distinct" for s in states):
+    distinct = sum(1 for s in states if s.kind == "distinct")
+    if bucket is None and caps.distinct_apart and 0 < distinct < len(columns):
         return Scan(statement=_distinct_apart(table, states, columns, where),
                     labels=labels, metrics=tuple(metrics), bucketed=False)
     if bucket is not None:

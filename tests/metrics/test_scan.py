@@ -56,6 +56,15 @@ class TestCompileScan:
         assert set(scan.statement.selected_columns.keys()) == {*scan.labels.values(),
                                                                "_dq_latest"}
 
+    def test_nothing_to_set_apart_stays_one_select(self) -> None:
+        caps = capabilities_for("postgresql")
+        only_distinct = [Metric("distinct_count", "a", "integer", distinct="exact")]
+
+        scan = compile_scan(TABLE, KINDS, only_distinct, caps)
+
+        sql = str(scan.statement.compile(dialect=postgresql.dialect()))
+        assert sql.count("SELECT") == 1
+
     def test_distinct_part_leaves_the_rest_free_to_run_in_parallel(
             self, pg_warehouse: WarehouseUnderTest) -> None:
         table = pg_warehouse.create_table("wide", {"a": sa.Integer(), "b": sa.String(20)},
