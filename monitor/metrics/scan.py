@@ -86,19 +86,32 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
 def _distinct_apart(table: sa.Table, states: Sequence[State],
                     columns: Sequence[ColumnElement[Any]],
                     where: ColumnElement[bool] | None) -> sa.Select[Any]:
-    """One statement of two aggregates over the same rows: the exact distinct counts,
-    and every other state, which the engine may then compute in parallel.
+    """One statement of two aggregates over the same rows, the exact distinct counts
+    and every other state: the two branches of a UNION ALL, folded into one row.
 
-    Still one statement, so both parts read the same snapshot of the table.
+    Each value comes from one branch (the other gives NULL there), so ``max`` over
+    the two rows is that value. One statement reads one snapshot of the table.
+    PostgreSQL runs the branches side by side (a Parallel Append) when neither can
+    be split into partial aggregates, which ``_WHOLE`` sees to for the other one:
+    otherwise it plans that branch in parallel but runs it before the distinct sorts,
+    which its cost model prices as cheap.
     """
-    distinct = [c for c, s in zip(columns, states, strict=False) if s.kind == "distinct"]
-    rest = [c for c, s in zip(columns, states, strict=False) if s.kind != "distinct"]
-    rest += columns[len(states):]  # the extra aggregates
-    parts = []
-    for name, part in (("_dq_rest", rest), ("_dq_distinct", distinct)):
-        select = sa.select(*part).select_from(table)
-        if where is not None:
-            select = select.where(where)
-        parts.append(select.subquery(name))
-    return sa.select(*parts[0].c, *parts[1].c).select_from(
-        sa.join(parts[0], parts[1], sa.true()))
+    names: list[str] = [c.name for c in columns]  # type: ignore[attr-defined]
+    apart = {name for name, state in zip(names, states, strict=False)
+             if state.kind == "distinct"}
+    branches = []
+    for in_branch, marker in ((lambda n: n not in apart, _WHOLE),
+                              (lambda n: n in apart, sa.null())):
+        select = sa.select(*(col if in_branch(name) else sa.null().label(name)
+                             for col, name in zip(columns, names, strict=True)),
+                           marker.label("_dq_whole")).select_from(table)
+        branches.append(select if where is None else select.where(where))
+    parts = sa.union_all(*branches).subquery("_dq_parts")
+    # The marker is read (counted), or PostgreSQL prunes it from the branch.
+    return sa.select(*(sa.func.max(parts.c[name]).label(name) for name in names),
+                     sa.func.count(parts.c["_dq_whole"]).label("_dq_whole"))
+
+
+#: An aggregate PostgreSQL cannot combine from partial ones (json_agg has no combine
+#: function), over no rows (so free): it keeps its branch one whole aggregate.
+_WHOLE: ColumnElement[Any] = sa.func.json_agg(sa.literal_column("1")).filter(sa.false())
