@@ -45,7 +45,7 @@ class Capabilities:
     timestamps_are_text: bool
     _approx_distinct_fn: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None = None
     #: count(DISTINCT) keeps the whole aggregate serial (PostgreSQL plans no partial
-    #: aggregate for it), so a scan computes exact distinct counts in a subquery apart.
+    #: aggregate for it), so a scan computes exact distinct counts in a branch apart.
     distinct_apart: bool = False
     #: Collation text is compared in for distinct counts (None: the column's own).
     distinct_collation: str | None = None

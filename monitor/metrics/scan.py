@@ -3,8 +3,8 @@
 Every state needed by any metric appears once in the SELECT list, whatever
 the number of metrics sharing it. With a bucket, the same SELECT is grouped
 by the start of each hour or day, which computes the history of every bucket
-in one scan. On PostgreSQL, exact distinct counts are a subquery apart in the
-same statement, so that the other aggregates may run in parallel.
+in one scan. On PostgreSQL, exact distinct counts are a branch apart in the
+same statement, so that the other aggregates run beside them.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
 
     ``extra`` adds further labelled aggregates (for example the latest load time).
     Where the dialect wants exact distinct counts apart (``distinct_apart``), an
-    ungrouped scan is one statement joining two aggregate subqueries instead.
+    ungrouped scan is one statement of two aggregates (a UNION ALL) instead.
     """
     states = unique_states(metrics)
     labels = {state: f"s{i}" for i, state in enumerate(states)}
