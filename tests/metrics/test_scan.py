@@ -37,7 +37,7 @@ class TestCompileScan:
         assert sql.count("count(*)") == 1  # shared by row_count and three null metrics
         assert len(scan.labels) == len(unique_states(metrics))
 
-    def test_postgresql_counts_distinct_values_in_a_subquery_apart(self) -> None:
+    def test_postgresql_counts_distinct_values_in_a_branch_apart(self) -> None:
         caps = capabilities_for("postgresql")
         metrics = [Metric("row_count", None)]
         for name, kind in KINDS.items():
