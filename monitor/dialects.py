@@ -48,6 +48,11 @@ class Capabilities:
     sized_types: bool = True
     exact_decimals: bool = True
     _approx_distinct_fn: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None = None
+    #: count(DISTINCT) keeps the whole aggregate serial (PostgreSQL plans no partial
+    #: aggregate for it), so a scan computes exact distinct counts in a branch apart.
+    distinct_apart: bool = False
+    #: Collation text is compared in for distinct counts (None: the column's own).
+    distinct_collation: str | None = None
 
     # -- numbers -----------------------------------------------------------
     def finite(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -154,6 +159,8 @@ _CAPABILITIES = {
         server_statement_timeout=True,
         floats_hold_nan=True,
         timestamps_are_text=False,
+        distinct_apart=True,
+        distinct_collation="C",
     ),
 }
 

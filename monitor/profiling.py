@@ -3,8 +3,9 @@
 >>> profile = profile_table(warehouse, config.table("orders"))  # doctest: +SKIP
 >>> profile.row_count, profile.columns["amount"].metrics["mean"]  # doctest: +SKIP
 
-Scans per profile: one aggregate SELECT for every metric of every column.
-Exceptions, each for a reason:
+Scans per profile: one aggregate statement for every metric of every column
+(on PostgreSQL, exact distinct counts are a branch apart in that statement,
+see ``Capabilities.distinct_apart``). Exceptions, each for a reason:
 - PostgreSQL has no approximate distinct aggregate; its planner statistics
   (``pg_stats.n_distinct``, kept by ANALYZE/autovacuum) are read instead, a
   catalog lookup that costs no scan. See docs/profiling.md for their error.

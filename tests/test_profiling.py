@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from monitor.errors import ConfigError, ObjectNotFound
 from monitor.profiling import profile_buckets, profile_table, resolve_distinct
+from tests.helpers.statements import record_statements
 from tests.helpers.warehouses import WarehouseUnderTest
 
 TYPES = {"int": sa.BigInteger(), "float": sa.Double(), "text": sa.String(200),
@@ -223,6 +224,59 @@ class TestProfileTable:
 
         assert_matches(profile.to_dict(), oracle(rows, GEN_KINDS,
                                                  sqlite=warehouse.kind == "sqlite"))
+
+
+class TestStatementsPerProfile:
+    """How many statements a profile sends: held here so that later work cannot add
+    scans unnoticed (reflection and planner statistics are catalog reads)."""
+
+    @pytest.fixture
+    def orders(self, wh: WarehouseUnderTest) -> WarehouseUnderTest:
+        base = dt.datetime(2026, 4, 1)
+        rows = [{"id": i, "amount": float(i % 7), "label": f"r{i % 9}",
+                 "created": base + dt.timedelta(hours=5 * i)} for i in range(40)]
+        create(wh, "orders", KINDS, rows)
+        if wh.kind == "postgresql":
+            wh.execute(f"ANALYZE {_qualified(wh, 'orders')}")
+        return wh
+
+    @pytest.mark.parametrize("distinct", ["exact", "auto", "off"])
+    def test_a_table_is_profiled_in_one_statement(self, orders: WarehouseUnderTest,
+                                                  distinct: str) -> None:
+        warehouse = orders.warehouse()
+        table = orders.table_config("orders", timestamp_column="created")
+
+        with record_statements(warehouse.engine) as log:
+            profile_table(warehouse, table, distinct=distinct)  # type: ignore[arg-type]
+
+        # PostgreSQL's auto mode reads pg_stats (a catalog lookup) besides reflecting.
+        catalog = 2 if orders.kind == "postgresql" and distinct == "auto" else 1
+        assert log.summary() == {"catalog": catalog, "session": 0, "scan": 1}, log.statements
+
+    def test_a_bucketed_history_is_one_grouped_statement(self, orders: WarehouseUnderTest
+                                                         ) -> None:
+        warehouse = orders.warehouse()
+        table = orders.table_config("orders", timestamp_column="created", bucket="day",
+                                    distribution_columns=["label"])
+
+        with record_statements(warehouse.engine) as log:
+            buckets = profile_buckets(warehouse, table, distinct="exact")
+
+        assert len(buckets) == 9
+        assert log.summary() == {"catalog": 1, "session": 0, "scan": 1}, log.statements
+
+    def test_a_short_range_is_one_statement_per_bucket(self, orders: WarehouseUnderTest
+                                                       ) -> None:
+        warehouse = orders.warehouse()
+        table = orders.table_config("orders", timestamp_column="created", bucket="day")
+
+        with record_statements(warehouse.engine) as log:
+            buckets = profile_buckets(warehouse, table, distinct="exact",
+                                      start=dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
+                                      end=dt.datetime(2026, 4, 5, tzinfo=dt.UTC))
+
+        assert [b.start.day for b in buckets] == [2, 3, 4]
+        assert log.summary() == {"catalog": 1, "session": 0, "scan": 3}, log.statements
 
 
 GEN_KINDS = {"n": "int", "x": "float", "s": "text", "t": "ts"}

@@ -3,7 +3,8 @@
 Every state needed by any metric appears once in the SELECT list, whatever
 the number of metrics sharing it. With a bucket, the same SELECT is grouped
 by the start of each hour or day, which computes the history of every bucket
-in one scan.
+in one scan. On PostgreSQL, exact distinct counts are a branch apart in the
+same statement, so that the other aggregates run beside them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
     """One SELECT computing every state of ``metrics`` (grouped by ``bucket`` if given).
 
     ``extra`` adds further labelled aggregates (for example the latest load time).
+    Where the dialect wants exact distinct counts apart (``distinct_apart``), an
+    ungrouped scan is one statement of two aggregates (a UNION ALL) instead.
     """
     states = unique_states(metrics)
     labels = {state: f"s{i}" for i, state in enumerate(states)}
@@ -61,6 +64,10 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
     ]
     for label, expr in (extra or {}).items():
         columns.append(expr.label(label))
+    distinct = sum(1 for s in states if s.kind == "distinct")
+    if bucket is None and caps.distinct_apart and 0 < distinct < len(columns):
+        return Scan(statement=_distinct_apart(table, states, columns, where),
+                    labels=labels, metrics=tuple(metrics), bucketed=False)
     if bucket is not None:
         bucket_expr = caps.bucket(table.c[bucket[0]], bucket[1]).label("_dq_bucket")
         columns.insert(0, bucket_expr)
@@ -74,3 +81,37 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
         statement = statement.group_by(sa.literal_column("1")).order_by(sa.literal_column("1"))
     return Scan(statement=statement, labels=labels, metrics=tuple(metrics),
                 bucketed=bucket is not None)
+
+
+def _distinct_apart(table: sa.Table, states: Sequence[State],
+                    columns: Sequence[ColumnElement[Any]],
+                    where: ColumnElement[bool] | None) -> sa.Select[Any]:
+    """One statement of two aggregates over the same rows, the exact distinct counts
+    and every other state: the two branches of a UNION ALL, folded into one row.
+
+    Each value comes from one branch (the other gives NULL there), so ``max`` over
+    the two rows is that value. One statement reads one snapshot of the table.
+    PostgreSQL runs the branches side by side (a Parallel Append) when neither can
+    be split into partial aggregates, which ``_WHOLE`` sees to for the other one:
+    otherwise it plans that branch in parallel but runs it before the distinct sorts,
+    which its cost model prices as cheap.
+    """
+    names: list[str] = [c.name for c in columns]  # type: ignore[attr-defined]
+    apart = {name for name, state in zip(names, states, strict=False)
+             if state.kind == "distinct"}
+    branches = []
+    for in_branch, marker in ((lambda n: n not in apart, _WHOLE),
+                              (lambda n: n in apart, sa.null())):
+        select = sa.select(*(col if in_branch(name) else sa.null().label(name)
+                             for col, name in zip(columns, names, strict=True)),
+                           marker.label("_dq_whole")).select_from(table)
+        branches.append(select if where is None else select.where(where))
+    parts = sa.union_all(*branches).subquery("_dq_parts")
+    # The marker is read (counted), or PostgreSQL prunes it from the branch.
+    return sa.select(*(sa.func.max(parts.c[name]).label(name) for name in names),
+                     sa.func.count(parts.c["_dq_whole"]).label("_dq_whole"))
+
+
+#: An aggregate PostgreSQL cannot combine from partial ones (json_agg has no combine
+#: function), over no rows (so free): it keeps its branch one whole aggregate.
+_WHOLE: ColumnElement[Any] = sa.func.json_agg(sa.literal_column("1")).filter(sa.false())

@@ -71,6 +71,10 @@ def build(state: State, table: sa.Table, kinds: dict[str, str],
     if state.kind == "non_null":
         return sa.func.count(col)
     if state.kind == "distinct":
+        if kind == "string" and caps.distinct_collation:
+            # Equal under a deterministic collation means equal bytes: the count is
+            # the same, and a byte comparison sorts text about twice as fast.
+            return sa.func.count(sa.distinct(sa.collate(col, caps.distinct_collation)))
         return sa.func.count(sa.distinct(col))
     if state.kind == "approx_distinct":
         expr = caps.approx_count_distinct(col)

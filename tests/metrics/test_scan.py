@@ -9,6 +9,7 @@ from monitor.dialects import capabilities_for
 from monitor.metrics.definitions import Metric, column_metrics
 from monitor.metrics.scan import compile_scan, unique_states
 from monitor.metrics.states import State
+from tests.helpers.warehouses import WarehouseUnderTest
 
 TABLE = sa.Table("t", sa.MetaData(), sa.Column("a", sa.Integer), sa.Column("b", sa.String),
                  sa.Column("ts", sa.DateTime))
@@ -24,17 +25,70 @@ class TestUniqueStates:
 
 class TestCompileScan:
     def test_one_select_for_a_whole_table(self) -> None:
-        caps = capabilities_for("postgresql")
+        caps = capabilities_for("duckdb")
         metrics = [Metric("row_count", None)]
         for name, kind in KINDS.items():
             metrics += column_metrics(name, kind, distinct="exact", caps=caps)
 
         scan = compile_scan(TABLE, KINDS, metrics, caps)
 
-        sql = str(scan.statement.compile(dialect=postgresql.dialect()))
+        sql = str(scan.statement.compile(compile_kwargs={"literal_binds": True}))
         assert sql.count("SELECT") == 1
         assert sql.count("count(*)") == 1  # shared by row_count and three null metrics
         assert len(scan.labels) == len(unique_states(metrics))
+
+    def test_postgresql_counts_distinct_values_in_a_branch_apart(self) -> None:
+        caps = capabilities_for("postgresql")
+        metrics = [Metric("row_count", None)]
+        for name, kind in KINDS.items():
+            metrics += column_metrics(name, kind, distinct="exact", caps=caps)
+
+        scan = compile_scan(TABLE, KINDS, metrics, caps, where=TABLE.c.a > 0,
+                            extra={"_dq_latest": sa.func.max(TABLE.c.ts)})
+
+        sql = str(scan.statement.compile(dialect=postgresql.dialect()))
+        rest, distinct = sql.split("UNION ALL")
+        assert sql.count("SELECT") == 3  # one statement: the two branches, folded
+        assert "DISTINCT" not in rest
+        assert distinct.count("count(DISTINCT") == 3
+        assert 'count(DISTINCT (t.b COLLATE "C"))' in distinct
+        assert sql.count("WHERE t.a >") == 2  # both parts count the same rows
+        assert set(scan.statement.selected_columns.keys()) == {*scan.labels.values(),
+                                                               "_dq_latest", "_dq_whole"}
+
+    def test_nothing_to_set_apart_stays_one_select(self) -> None:
+        caps = capabilities_for("postgresql")
+        only_distinct = [Metric("distinct_count", "a", "integer", distinct="exact")]
+
+        scan = compile_scan(TABLE, KINDS, only_distinct, caps)
+
+        sql = str(scan.statement.compile(dialect=postgresql.dialect()))
+        assert sql.count("SELECT") == 1
+
+    def test_distinct_part_and_the_rest_run_side_by_side(
+            self, pg_warehouse: WarehouseUnderTest) -> None:
+        table = pg_warehouse.create_table("wide", {"a": sa.Integer(), "b": sa.String(20)},
+                                          [{"a": i, "b": f"v{i % 5}"} for i in range(200)])
+        kinds = {"a": "integer", "b": "string"}
+        caps = capabilities_for("postgresql")
+        metrics = [Metric("row_count", None)]
+        for name, kind in kinds.items():
+            metrics += column_metrics(name, kind, distinct="exact", caps=caps)
+        scan = compile_scan(table, kinds, metrics, caps)
+        compiled = scan.statement.compile(pg_warehouse.engine)
+
+        with pg_warehouse.engine.connect() as conn:
+            for setting in ("parallel_setup_cost", "parallel_tuple_cost",
+                            "min_parallel_table_scan_size"):
+                conn.exec_driver_sql(f"SET {setting} = 0")  # plan as for a large table
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql(
+                f"EXPLAIN {compiled}", compiled.params))
+            row = conn.execute(scan.statement).mappings().one()
+
+        assert "Parallel Append" in plan
+        values = scan.read(row)
+        assert (values[("a", "distinct_count")], values[("b", "distinct_count")]) == (200, 5)
+        assert values[("a", "max")] == 199
 
     def test_bucketed_scan_groups_by_position(self) -> None:
         caps = capabilities_for("duckdb")

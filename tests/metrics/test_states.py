@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from monitor.dialects import capabilities_for
 from monitor.metrics.states import State, build
+from tests.helpers.warehouses import WarehouseUnderTest
 
 VALUES = [1e9 + 1.0, 1e9 + 2.0, 1e9 + 3.0, None, 1e9 + 4.0]
 
@@ -38,6 +39,20 @@ class TestBuild:
         variance = (s2 - s1 * s1 / n) / (n - 1)
         assert n == 4
         assert math.sqrt(variance) == pytest.approx(1.2909944487358056, rel=1e-12)
+
+    def test_postgresql_counts_distinct_text_by_bytes(self, pg_warehouse: WarehouseUnderTest
+                                                      ) -> None:
+        values = ["a", "A", "a ", "\u00e1", "a\u0301", "\u00e1", "", None, "Z", "z"]
+        table = pg_warehouse.create_table("texts", {"x": sa.Text()},
+                                          [{"x": v} for v in values])
+        caps = capabilities_for("postgresql")
+        expr = build(State("distinct", "x"), table, {"x": "string"}, caps)
+
+        with pg_warehouse.engine.connect() as conn:
+            count = conn.execute(sa.select(expr)).scalar()
+
+        assert 'COLLATE "C"' in str(expr.compile(pg_warehouse.engine))
+        assert count == len({v for v in values if v is not None})
 
     def test_unknown_state_is_a_bug(self, engine_and_table: tuple[sa.Engine, sa.Table]) -> None:
         _, table = engine_and_table
