@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.dialects import capabilities_for
+from monitor.dialects import (
+    Capabilities,
+    capabilities_for,
+    capabilities_for_url,
+    capabilities_of,
+    file_url_prefixes,
+)
+from monitor.warehouse import create_engine
+from tests.helpers.postgres import base_url, require_postgres
+from tests.helpers.warehouses import KINDS
 
 TABLE = sa.table("t", sa.column("ts"), sa.column("x"))
 
@@ -68,6 +79,104 @@ class TestAtOrAfter:
                 caps.at_or_after(table.c.ts, start), caps.before(table.c.ts, end))).scalars()
 
             assert sorted(rows) == ["2026-01-02 00:00:00", "2026-01-02T10:00:00.5"]
+
+
+class TestCapabilitiesExpressions:
+    """The SQL each engine gets for finiteness, NaN and character length."""
+
+    @pytest.mark.parametrize(("name", "dialect", "finite", "nan", "length"), [
+        ("sqlite", sqlite.dialect(), "t.x > -inf AND t.x < inf", None, "length(t.x)"),
+        ("postgresql", postgresql.dialect(), "t.x > -inf AND t.x < inf", "t.x = nan",
+         "char_length(t.x)"),
+        ("duckdb", postgresql.dialect(), "isfinite(t.x)", "isnan(t.x)", "length(t.x)"),
+        ("mssql", sqlite.dialect(), "t.x > -inf AND t.x < inf", None, "length(t.x)"),
+    ])
+    def test_each_engine_gets_its_own_functions(self, name: str, dialect: sa.Dialect,
+                                                finite: str, nan: str | None,
+                                                length: str) -> None:
+        caps = capabilities_for(name)
+        is_nan = caps.is_nan(TABLE.c.x)
+
+        shown = (render(caps.finite(TABLE.c.x), dialect),
+                 None if is_nan is None else render(is_nan, dialect),
+                 render(caps.length(TABLE.c.x), dialect))
+
+        assert shown == (finite, nan, length)
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_on_the_engine_nan_and_infinity_are_not_finite(self, kind: str,
+                                                           tmp_path: Path) -> None:
+        with _engine(kind, tmp_path) as (engine, caps):
+            x = sa.literal_column("x")
+            values = ([1.5, float("inf"), float("-inf")]
+                      + ([float("nan")] if caps.floats_hold_nan else []))
+            rows = sa.union_all(*(sa.select(sa.literal(v, sa.Double).label("x"))
+                                  for v in values)).subquery()
+            query = sa.select(sa.func.count()).select_from(rows).where(
+                caps.finite(rows.c.x))
+            length = sa.select(caps.length(sa.literal("héllo", sa.String)))
+            with engine.connect() as conn:
+                finite = conn.execute(query).scalar()
+                chars = conn.execute(length).scalar()
+                nan = caps.is_nan(x)
+
+        assert (finite, chars) == (1, 5)
+        assert (nan is None) == (kind == "sqlite")
+
+
+@contextlib.contextmanager
+def _engine(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, Capabilities]]:
+    if kind == "postgresql":
+        require_postgres()
+        url = base_url()
+    else:
+        url = f"{kind}:///{tmp_path / ('e.' + kind)}"
+    engine = create_engine(url)
+    try:
+        yield engine, capabilities_of(engine)
+    finally:
+        engine.dispose()
+
+
+class TestCapabilitiesForUrl:
+    @pytest.mark.parametrize(("url", "name"), [
+        ("sqlite:///w.db", "sqlite"), ("sqlite+pysqlite:///:memory:", "sqlite"),
+        ("duckdb:///w.duckdb", "duckdb"), ("postgresql+psycopg://u@h/db", "postgresql"),
+        ("mssql+pyodbc://h/db", "mssql"),
+    ])
+    def test_the_dialect_the_url_names(self, url: str, name: str) -> None:
+        assert capabilities_for_url(url).name == name
+
+    def test_not_a_url_is_an_argument_error(self) -> None:
+        with pytest.raises(sa.exc.ArgumentError):
+            capabilities_for_url("not a url")
+
+
+class TestCapabilitiesOf:
+    def test_a_connection_and_its_engine_give_the_same_capabilities(self) -> None:
+        engine = sa.create_engine("sqlite://")
+        with engine.connect() as conn:
+            assert capabilities_of(conn) is capabilities_of(engine) is capabilities_for("sqlite")
+
+
+class TestDatabaseFile:
+    @pytest.mark.parametrize(("url", "expected"), [
+        ("sqlite:///a/w.db", Path("a/w.db")),
+        ("sqlite:////abs/w.db", Path("/abs/w.db")),
+        ("duckdb:///w.duckdb?access_mode=read_only", Path("w.duckdb")),
+        ("sqlite:///:memory:", None),
+        ("sqlite://", None),
+        ("sqlite:///file:w.db?mode=ro&uri=true", None),
+        ("duckdb:///:memory:", None),
+        ("postgresql://u@h/w.db", None),
+    ])
+    def test_only_local_files_have_a_path(self, url: str, expected: Path | None) -> None:
+        assert capabilities_for_url(url).database_file(url) == expected
+
+
+class TestFileUrlPrefixes:
+    def test_the_file_databases(self) -> None:
+        assert sorted(file_url_prefixes()) == ["duckdb:///", "sqlite:///"]
 
 
 # -- dialect differences live in monitor/dialects.py only ----------------------
