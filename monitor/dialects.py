@@ -48,7 +48,7 @@ def _inf(value: float) -> ColumnElement[Any]:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """Dialect differences as data, consulted by the generic profiling code."""
+    """Dialect differences as data (one instance per dialect), consulted by generic code."""
 
     name: str
     approx_distinct: ApproxDistinct
