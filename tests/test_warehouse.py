@@ -147,16 +147,6 @@ class TestCreateEngine:
         with pytest.raises(sa.exc.OperationalError, match="readonly"), engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO t VALUES (1)"))
 
-
-class TestColumnKind:
-    @pytest.mark.parametrize(("type_", "kind"), [
-        (sa.SmallInteger(), "integer"), (sa.Float(), "float"), (sa.Numeric(), "decimal"),
-        (sa.Text(), "string"), (sa.Enum("a", "b"), "string"), (sa.LargeBinary(), "other"),
-        (sa.JSON(), "other"), (sa.Uuid(), "other"), (sa.DateTime(timezone=True), "timestamp"),
-    ])
-    def test_types(self, type_: sa.types.TypeEngine, kind: str) -> None:
-        assert column_kind(type_) == kind
-
     def test_read_only_duckdb_refuses_writes(self, tmp_path) -> None:
         path = tmp_path / "ro.duckdb"
         writer = create_engine(f"duckdb:///{path}")
@@ -200,3 +190,13 @@ class TestColumnKind:
         engine.dispose()
 
         assert (sql, value) == ('SELECT t."asof" \nFROM t', 7)
+
+
+class TestColumnKind:
+    @pytest.mark.parametrize(("type_", "kind"), [
+        (sa.SmallInteger(), "integer"), (sa.Float(), "float"), (sa.Numeric(), "decimal"),
+        (sa.Text(), "string"), (sa.Enum("a", "b"), "string"), (sa.LargeBinary(), "other"),
+        (sa.JSON(), "other"), (sa.Uuid(), "other"), (sa.DateTime(timezone=True), "timestamp"),
+    ])
+    def test_types(self, type_: sa.types.TypeEngine, kind: str) -> None:
+        assert column_kind(type_) == kind
