@@ -38,6 +38,7 @@ from monitor.config_problems import (
     validation_problems,
 )
 from monitor.detection.severity import SeveritySettings
+from monitor.dialects import file_url_prefixes
 from monitor.durations import Schedule, parse_schedule
 from monitor.errors import ConfigError
 from monitor.secrets import REGISTRY
@@ -280,7 +281,7 @@ class MonitorConfig(_Model):
 
 def resolve_relative_url(url: str, base: Path) -> str:
     """``sqlite:///x.db`` -> ``sqlite:////abs/base/x.db``; other URLs unchanged."""
-    for prefix in ("sqlite:///", "duckdb:///"):
+    for prefix in file_url_prefixes():
         if url.startswith(prefix):
             path = url[len(prefix) :]
             query = ""

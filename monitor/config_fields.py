@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from pydantic import BeforeValidator, ValidationInfo
 
+from monitor.dialects import capabilities_for_url
 from monitor.durations import Schedule, format_duration, parse_duration, parse_schedule
 
 #: The longest duration any setting takes: longer ones overflow clocks and timers.
@@ -93,11 +94,10 @@ def check_url(value: str, base_dir: Path | None = None) -> str:
     except sa.exc.NoSuchModuleError:
         raise ValueError(f"unknown database type {url.drivername!r} in the URL (SQLite, "
                          f"DuckDB and PostgreSQL are supported)") from None
-    database = url.database or ""
-    if (base_dir is None or url.get_backend_name() not in ("sqlite", "duckdb")
-            or not database or database.startswith((":memory:", "file:"))):
+    database = capabilities_for_url(url).database_file(url)
+    if base_dir is None or database is None:
         return value
-    path = Path(database)
+    path = database
     path = path if path.is_absolute() else Path(base_dir) / path
     if path.is_dir():
         raise ValueError(f"{str(path)!r} is a folder; the URL must name a database file "

@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from monitor.dialects import capabilities_for
+from monitor.dialects import capabilities_of
 from monitor.errors import ConfigError
 from monitor.ingest_fit import bind_type, ddl_type
 from monitor.timeutil import to_naive_utc
@@ -73,7 +73,7 @@ def ensure_quarantine(conn: Connection, target: TableShape) -> sa.Table:
 def _bound(table: sa.Table, target: TableShape, conn: Connection,
            existing: set[str] | None = None) -> sa.Table:
     """The quarantine's columns typed to bind values exactly (decimals as Decimal)."""
-    caps = capabilities_for(conn.dialect.name)
+    caps = capabilities_of(conn)
     types = {c.name: bind_type(c, target.table.c[c.name].type, caps) for c in target.columns}
     return sa.Table(table.name, sa.MetaData(),
                     *(sa.Column(c.name, types.get(c.name, c.type)) for c in table.columns

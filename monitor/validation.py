@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic.v1 import ValidationError
 
+from monitor.dialects import capabilities_for
 from monitor.errors import MonitorError, is_transient
 from monitor.expectation_arguments import pydantic_problems
 from monitor.outcomes import ExpectationOutcome
@@ -34,10 +35,6 @@ from monitor.warehouse import SqlWarehouse, TableShape, classify
 
 log = logging.getLogger(__name__)
 
-GX_DIALECTS = frozenset({"sqlite", "postgresql"})
-DUCKDB_MESSAGE = ("Great Expectations cannot validate DuckDB tables (its SQL data source "
-                  "fails on every metric) and dq-monitor does not evaluate {what} itself; "
-                  "see docs/suites.md")
 _NAMESPACE = uuid.UUID("6f1d4c52-8d0e-4f0a-9a4e-2b7c6c0d9e11")
 _LOCK = threading.RLock()
 _CONTEXT: Any = None
@@ -46,8 +43,11 @@ _SOURCES: dict[str, Any] = {}
 
 def unsupported_dialect(dialect: str, what: str) -> str:
     """Why an expectation only GX evaluates cannot be evaluated on ``dialect``."""
-    if dialect == "duckdb":
-        return DUCKDB_MESSAGE.format(what=what)
+    caps = capabilities_for(dialect)
+    if caps.gx_unsupported:
+        return (f"Great Expectations cannot validate {caps.title or dialect} tables "
+                f"({caps.gx_unsupported}) and dq-monitor does not evaluate {what} itself; "
+                f"see docs/suites.md")
     return f"Great Expectations cannot validate {dialect} tables here"
 
 
@@ -78,7 +78,7 @@ def gx_url(warehouse: SqlWarehouse) -> str:
     With trust or peer authentication the password is ignored, so a placeholder works.
     """
     url = sa.engine.make_url(warehouse.config.url)
-    if url.get_backend_name() == "postgresql":
+    if warehouse.capabilities.server:
         url = url.set(username=url.username or getpass.getuser(),
                       password=url.password or "unused")
     return url.render_as_string(hide_password=False)
@@ -90,13 +90,15 @@ def _data_source(warehouse: SqlWarehouse) -> Any:
     if source is None:
         sources = gx_context().data_sources
         url = gx_url(warehouse)
-        if warehouse.capabilities.name == "postgresql":
+        caps = warehouse.capabilities
+        extra: dict[str, Any] = {}
+        if caps.server_statement_timeout:
             timeout_ms = int(warehouse.config.query_timeout * 1000)
-            source = sources.add_postgres(name=name, connection_string=url, kwargs={
-                "connect_args": {"options": f"-c statement_timeout={timeout_ms}",
-                                 "connect_timeout": max(1, int(warehouse.config.connect_timeout))}})
-        else:
-            source = sources.add_sqlite(name=name, connection_string=url)
+            extra["kwargs"] = {"connect_args": {
+                "options": f"-c statement_timeout={timeout_ms}",
+                "connect_timeout": max(1, int(warehouse.config.connect_timeout))}}
+        add = getattr(sources, caps.gx_data_source or "add_sqlite")
+        source = add(name=name, connection_string=url, **extra)
         _SOURCES[name] = source
     return source
 
@@ -196,7 +198,7 @@ class GxValidator:
 
     @staticmethod
     def supports_dialect(dialect: str) -> bool:
-        return dialect in GX_DIALECTS
+        return capabilities_for(dialect).gx_data_source is not None
 
     def evaluate(self, warehouse: SqlWarehouse, shape: TableShape,
                  expectations: Sequence[ExpectationSpec], *, samples: int = 0,
@@ -205,7 +207,7 @@ class GxValidator:
         if not expectations:
             return []
         dialect = warehouse.capabilities.name
-        if not self.supports_dialect(dialect):
+        if warehouse.capabilities.gx_data_source is None:
             return [ExpectationOutcome(spec, success=False, engine="none",
                                        error=unsupported_dialect(dialect, spec.type))
                     for spec in expectations]

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.config import WarehouseConfig
-from monitor.dialects import Capabilities, capabilities_for
+from monitor.dialects import Capabilities, capabilities_for, capabilities_for_url
 from monitor.errors import (
     ConfigError,
     MonitorError,
@@ -153,28 +153,27 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
     except (sa.exc.ArgumentError, ValueError) as error:
         raise ConfigError(f"not a valid SQLAlchemy URL: {redact(url)!r} ({error})") from None
     backend = parsed.get_backend_name()
+    caps = capabilities_for(backend)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     connect_args: dict[str, Any] = {}
-    if backend == "postgresql":
+    database = caps.database_file(parsed)
+    if database is not None:
+        _make_folder(database)
+    if caps.server_statement_timeout:
         timeout_ms = int(query_timeout * 1000)
         options = f"-c statement_timeout={timeout_ms} -c timezone=UTC"
-        if read_only:
+        if read_only and caps.read_only == "session":
             options += " -c default_transaction_read_only=on"
-        connect_args.update(connect_timeout=max(1, int(connect_timeout)), options=options)
+        connect_args["options"] = options
+    if caps.server:
+        connect_args["connect_timeout"] = max(1, int(connect_timeout))
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
-    elif backend == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            _make_folder(Path(database))
-        if read_only and database and database != ":memory:":
-            url = f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true"
+    if read_only and caps.read_only == "uri" and parsed.database not in (None, "", ":memory:"):
+        url = f"{parsed.drivername}:///file:{Path(parsed.database).resolve()}?mode=ro&uri=true"
+    if read_only and caps.read_only == "connect_arg":
+        connect_args["read_only"] = True
+    if caps.python_sqlite3:
         connect_args.update(timeout=max(1.0, connect_timeout), check_same_thread=False)
-    elif backend == "duckdb":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            _make_folder(Path(database))
-        if read_only:
-            connect_args["read_only"] = True
     try:
         engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
     except ModuleNotFoundError as error:
@@ -182,8 +181,9 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
     except sa.exc.NoSuchModuleError:
         raise ConfigError(f"unknown database type {parsed.drivername!r} in "
                           f"{redact(url)!r}") from None
-    if backend == "duckdb":
-        _learn_duckdb_keywords(engine)
+    if caps.reserved_words is not None:
+        preparer = engine.dialect.identifier_preparer
+        preparer.reserved_words = set(preparer.reserved_words) | caps.reserved_words()
     return engine
 
 
@@ -195,23 +195,6 @@ def _make_folder(database: Path) -> None:
     except OSError as error:
         raise ConfigError(f"cannot create the folder {str(database.parent)!r} for the "
                           f"database file: {error.strerror or error}") from None
-
-
-def _learn_duckdb_keywords(engine: Engine) -> None:
-    """Teach SQLAlchemy DuckDB's own reserved words (``asof``, ``pivot``, ...) so they get quoted.
-
-    duckdb-engine inherits PostgreSQL's list, which misses DuckDB's additions.
-    """
-    import duckdb
-
-    try:
-        words = {row[0] for row in duckdb.sql(
-            "SELECT keyword_name FROM duckdb_keywords() "
-            "WHERE keyword_category <> 'unreserved'").fetchall()}
-    except duckdb.Error:  # pragma: no cover - very old DuckDB
-        return
-    preparer = engine.dialect.identifier_preparer
-    preparer.reserved_words = set(preparer.reserved_words) | {w.lower() for w in words}
 
 
 def cancel(conn: Connection) -> None:
@@ -273,11 +256,10 @@ class SqlWarehouse:
         self.config = config
         self._engine: Engine | None = None
         try:
-            backend = sa.engine.make_url(config.url).get_backend_name()
+            self.capabilities = capabilities_for_url(config.url)
         except (sa.exc.ArgumentError, ValueError):
             raise ConfigError(f"warehouses.{name}: not a valid SQLAlchemy URL: "
                               f"{redact(config.url)!r}") from None
-        self.capabilities = capabilities_for(backend)
 
     @property
     def engine(self) -> Engine:
@@ -327,9 +309,7 @@ class SqlWarehouse:
         where = f"{schema}.{table}" if schema else table
         try:
             with self.connect() as conn:
-                if self.capabilities.name == "duckdb":
-                    # duckdb-engine's inspector queries pg_catalog tables that
-                    # DuckDB 2 no longer has; information_schema is standard.
+                if self.capabilities.reflection == "information_schema":
                     columns = _information_schema_columns(self, conn, table, schema)
                 else:
                     columns = sa.inspect(conn).get_columns(table, schema=schema)

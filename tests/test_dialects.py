@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import ast
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.dialects import capabilities_for
+from monitor.dialects import (
+    Capabilities,
+    capabilities_for,
+    capabilities_for_url,
+    capabilities_of,
+    file_url_prefixes,
+)
+from monitor.warehouse import create_engine
+from tests.helpers.postgres import base_url, require_postgres
+from tests.helpers.warehouses import KINDS
 
 TABLE = sa.table("t", sa.column("ts"), sa.column("x"))
 
@@ -65,3 +79,212 @@ class TestAtOrAfter:
                 caps.at_or_after(table.c.ts, start), caps.before(table.c.ts, end))).scalars()
 
             assert sorted(rows) == ["2026-01-02 00:00:00", "2026-01-02T10:00:00.5"]
+
+
+class TestCapabilitiesExpressions:
+    """The SQL each engine gets for finiteness, NaN and character length."""
+
+    @pytest.mark.parametrize(("name", "dialect", "finite", "nan", "length"), [
+        ("sqlite", sqlite.dialect(), "t.x > -inf AND t.x < inf", None, "length(t.x)"),
+        ("postgresql", postgresql.dialect(), "t.x > -inf AND t.x < inf", "t.x = nan",
+         "char_length(t.x)"),
+        ("duckdb", postgresql.dialect(), "isfinite(t.x)", "isnan(t.x)", "length(t.x)"),
+        ("mssql", sqlite.dialect(), "t.x > -inf AND t.x < inf", None, "length(t.x)"),
+    ])
+    def test_each_engine_gets_its_own_functions(self, name: str, dialect: sa.Dialect,
+                                                finite: str, nan: str | None,
+                                                length: str) -> None:
+        caps = capabilities_for(name)
+        is_nan = caps.is_nan(TABLE.c.x)
+
+        shown = (render(caps.finite(TABLE.c.x), dialect),
+                 None if is_nan is None else render(is_nan, dialect),
+                 render(caps.length(TABLE.c.x), dialect))
+
+        assert shown == (finite, nan, length)
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_on_the_engine_nan_and_infinity_are_not_finite(self, kind: str,
+                                                           tmp_path: Path) -> None:
+        with _engine(kind, tmp_path) as (engine, caps):
+            x = sa.literal_column("x")
+            values = ([1.5, float("inf"), float("-inf")]
+                      + ([float("nan")] if caps.floats_hold_nan else []))
+            rows = sa.union_all(*(sa.select(sa.literal(v, sa.Double).label("x"))
+                                  for v in values)).subquery()
+            query = sa.select(sa.func.count()).select_from(rows).where(
+                caps.finite(rows.c.x))
+            length = sa.select(caps.length(sa.literal("héllo", sa.String)))
+            with engine.connect() as conn:
+                finite = conn.execute(query).scalar()
+                chars = conn.execute(length).scalar()
+                nan = caps.is_nan(x)
+
+        assert (finite, chars) == (1, 5)
+        assert (nan is None) == (kind == "sqlite")
+
+
+@contextlib.contextmanager
+def _engine(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, Capabilities]]:
+    if kind == "postgresql":
+        require_postgres()
+        url = base_url()
+    else:
+        url = f"{kind}:///{tmp_path / ('e.' + kind)}"
+    engine = create_engine(url)
+    try:
+        yield engine, capabilities_of(engine)
+    finally:
+        engine.dispose()
+
+
+class TestCapabilitiesForUrl:
+    @pytest.mark.parametrize(("url", "name"), [
+        ("sqlite:///w.db", "sqlite"), ("sqlite+pysqlite:///:memory:", "sqlite"),
+        ("duckdb:///w.duckdb", "duckdb"), ("postgresql+psycopg://u@h/db", "postgresql"),
+        ("mssql+pyodbc://h/db", "mssql"),
+    ])
+    def test_the_dialect_the_url_names(self, url: str, name: str) -> None:
+        assert capabilities_for_url(url).name == name
+
+    def test_not_a_url_is_an_argument_error(self) -> None:
+        with pytest.raises(sa.exc.ArgumentError):
+            capabilities_for_url("not a url")
+
+
+class TestCapabilitiesOf:
+    def test_a_connection_and_its_engine_give_the_same_capabilities(self) -> None:
+        engine = sa.create_engine("sqlite://")
+        with engine.connect() as conn:
+            assert capabilities_of(conn) is capabilities_of(engine) is capabilities_for("sqlite")
+
+
+class TestDatabaseFile:
+    @pytest.mark.parametrize(("url", "expected"), [
+        ("sqlite:///a/w.db", Path("a/w.db")),
+        ("sqlite:////abs/w.db", Path("/abs/w.db")),
+        ("duckdb:///w.duckdb?access_mode=read_only", Path("w.duckdb")),
+        ("sqlite:///:memory:", None),
+        ("sqlite://", None),
+        ("sqlite:///file:w.db?mode=ro&uri=true", None),
+        ("duckdb:///:memory:", None),
+        ("postgresql://u@h/w.db", None),
+    ])
+    def test_only_local_files_have_a_path(self, url: str, expected: Path | None) -> None:
+        assert capabilities_for_url(url).database_file(url) == expected
+
+
+class TestFileUrlPrefixes:
+    def test_the_file_databases(self) -> None:
+        assert sorted(file_url_prefixes()) == ["duckdb:///", "sqlite:///"]
+
+
+# -- dialect differences live in monitor/dialects.py only ----------------------
+
+MONITOR = Path(__file__).parents[1] / "monitor"
+# SQLAlchemy backend names (``URL.get_backend_name()``, ``dialect.name``).
+DIALECT_NAMES = frozenset({"sqlite", "postgresql", "postgres", "duckdb", "mysql", "mariadb",
+                           "mssql", "oracle", "snowflake", "bigquery", "redshift", "trino",
+                           "databricks", "clickhouse"})
+
+
+def _names_a_dialect(node: ast.AST) -> bool:
+    """A dialect name as a string, or a URL prefix of one (``"sqlite:///"``, ``"duckdb+"``)."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return False
+    head = node.value.split(":", 1)[0].split("+", 1)[0] if node.value else ""
+    return node.value in DIALECT_NAMES or (head in DIALECT_NAMES and head != node.value)
+
+
+def _holds_a_dialect_name(node: ast.AST) -> bool:
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return any(_names_a_dialect(e) for e in node.elts)
+    return _names_a_dialect(node)
+
+
+def _is_dialect_name(node: ast.AST, owners: frozenset[str]) -> bool:
+    """``x.dialect.name``, ``caps.name``/``x.capabilities.name``, ``url.get_backend_name()``."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Attribute) and node.func.attr == "get_backend_name"
+    if not (isinstance(node, ast.Attribute) and node.attr == "name"):
+        return False
+    owner = node.value
+    return ((isinstance(owner, ast.Attribute) and owner.attr in owners | {"dialect"})
+            or (isinstance(owner, ast.Name) and owner.id in owners | {"dialect"}))
+
+
+def dialect_checks(tree: ast.AST, owners: frozenset[str] = frozenset({"caps", "capabilities"})
+                   ) -> list[tuple[int, str]]:
+    """Lines that decide by a dialect's name: comparisons, ``match`` cases, prefix tests,
+    collections of dialect names, and tables keyed by them."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(_holds_a_dialect_name(o) or _is_dialect_name(o, owners) for o in operands):
+                found.append((node.lineno, "compares a dialect name"))
+        elif isinstance(node, ast.MatchValue) and _names_a_dialect(node.value):
+            found.append((node.lineno, "matches a dialect name"))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("startswith", "endswith")
+              and any(_holds_a_dialect_name(a) for a in node.args)):
+            found.append((node.lineno, "tests a URL for a dialect prefix"))
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set) and _holds_a_dialect_name(node):
+            found.append((node.lineno, "lists dialect names"))
+        elif isinstance(node, ast.Dict) and any(k is not None and _names_a_dialect(k)
+                                                for k in node.keys):
+            found.append((node.lineno, "a table keyed by dialect name"))
+    return sorted(set(found))
+
+
+def _checks_in(source: str) -> list[str]:
+    return [why for _, why in dialect_checks(ast.parse(source))]
+
+
+class TestNoDialectNamesOutsideDialects:
+    def test_no_module_decides_by_a_dialect_name(self) -> None:
+        found = [f"{path.relative_to(MONITOR.parent)}:{line}: {why}"
+                 for path in sorted(MONITOR.rglob("*.py")) if path.name != "dialects.py"
+                 or path.parent != MONITOR
+                 for line, why in dialect_checks(ast.parse(path.read_text(), str(path)))]
+
+        assert found == []
+
+    def test_capabilities_do_not_branch_on_their_own_name(self) -> None:
+        tree = ast.parse((MONITOR / "dialects.py").read_text())
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef)
+                   and n.name == "Capabilities")
+
+        assert dialect_checks(cls, frozenset({"self"})) == []
+
+    @pytest.mark.parametrize("source", [
+        'if conn.dialect.name == "postgresql": pass',
+        'x = backend != "sqlite"',
+        'ok = url.get_backend_name() not in ("sqlite", "duckdb")',
+        'ok = "duckdb" == name',
+        'ok = dialect in {"sqlite", "postgresql"}',
+        'ok = warehouse.capabilities.name == other',
+        'ok = caps.name != engine_kind',
+        'ok = url.startswith(("sqlite:///", "duckdb:///"))',
+        'ok = url.startswith("postgresql+psycopg://")',
+        'GX = frozenset({"sqlite", "postgresql"})',
+        'OPTIONS = {"duckdb": 1}',
+        'match backend:\n    case "sqlite":\n        pass',
+    ])
+    def test_each_way_of_deciding_by_name_is_found(self, source: str) -> None:
+        assert _checks_in(source) != []
+
+    @pytest.mark.parametrize("source", [
+        '"""Works on sqlite and duckdb: sqlite:///x.db"""',
+        'ok = table.name == "sqlite_master"',
+        'ok = kind == "sketch"',
+        'caps = capabilities_for("duckdb")',
+        'url = f"sqlite:///{path}"',
+        'STORE = "sqlite:///.dq-monitor/metrics.db"',
+        '@compiles(day_of, "sqlite")\ndef f(): pass',
+        'ok = column.name == "id"',
+        'ok = self.name == "duckdb_keywords"',
+        'ok = caps.server and caps.read_only == "session"',
+    ])
+    def test_unrelated_strings_and_names_are_not_flagged(self, source: str) -> None:
+        assert _checks_in(source) == []

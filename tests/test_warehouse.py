@@ -147,6 +147,50 @@ class TestCreateEngine:
         with pytest.raises(sa.exc.OperationalError, match="readonly"), engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO t VALUES (1)"))
 
+    def test_read_only_duckdb_refuses_writes(self, tmp_path) -> None:
+        path = tmp_path / "ro.duckdb"
+        writer = create_engine(f"duckdb:///{path}")
+        with writer.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE t (a int)"))
+        writer.dispose()
+        engine = create_engine(f"duckdb:///{path}", read_only=True)
+
+        try:
+            with pytest.raises(sa.exc.DBAPIError, match="read-only"), engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+        finally:
+            engine.dispose()
+
+    def test_postgresql_sessions_are_utc_and_read_only_when_asked(self) -> None:
+        from tests.helpers.postgres import require_postgres
+
+        require_postgres()
+        engine = create_engine(base_url(), query_timeout=90, read_only=True)
+        try:
+            with engine.connect() as conn:
+                shown = [conn.execute(sa.text(f"SHOW {name}")).scalar() for name in (
+                    "statement_timeout", "timezone", "default_transaction_read_only")]
+                with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
+                    conn.execute(sa.text("CREATE TEMPORARY SEQUENCE dq_ro_probe"))
+        finally:
+            engine.dispose()
+
+        assert shown == ["90s", "UTC", "on"]
+        assert engine.pool.size() == 5
+
+    def test_duckdb_reserved_words_are_quoted(self, tmp_path) -> None:
+        engine = create_engine(f"duckdb:///{tmp_path / 'k.duckdb'}")
+        table = sa.Table("t", sa.MetaData(), sa.Column("asof", sa.Integer))
+        with engine.begin() as conn:
+            table.create(conn)
+            conn.execute(table.insert(), [{"asof": 7}])
+
+            sql = str(sa.select(table.c.asof).compile(engine))
+            value = conn.execute(sa.select(table.c.asof)).scalar()
+        engine.dispose()
+
+        assert (sql, value) == ('SELECT t."asof" \nFROM t', 7)
+
 
 class TestColumnKind:
     @pytest.mark.parametrize(("type_", "kind"), [

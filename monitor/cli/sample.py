@@ -8,6 +8,7 @@ import click
 import sqlalchemy as sa
 
 from monitor.cli.common import CliState, console, pass_state
+from monitor.dialects import capabilities_for_url
 from monitor.errors import ConfigError
 from monitor.sample import build_sample_warehouse
 
@@ -18,10 +19,12 @@ def sample_path(state: CliState, warehouse: str) -> Path:
     if warehouse not in config.warehouses:
         raise ConfigError(f"{config.source}: no warehouse named {warehouse!r}")
     url = sa.engine.make_url(config.resolve_url(config.warehouses[warehouse].url))
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    caps = capabilities_for_url(url)
+    path = caps.database_file(url)
+    if path is None or not caps.python_sqlite3:
         raise ConfigError(f"{config.source}: warehouses.{warehouse} must be a SQLite file "
                           f"to hold the sample data")
-    return Path(url.database)
+    return path
 
 
 @click.command("sample")

@@ -19,6 +19,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from monitor.dialects import capabilities_for_url
 from monitor.errors import StoreError
 from monitor.secrets import redact
 from monitor.store import SqlMetricStore
@@ -71,12 +72,8 @@ def shown_url(url: str) -> str:
 
 
 def _sqlite_file(url: str) -> Path | None:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database)
+    caps = capabilities_for_url(url)
+    return caps.database_file(url) if caps.python_sqlite3 else None
 
 
 def check_store(store: SqlMetricStore) -> StoreCheck:

@@ -31,17 +31,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.dialects import capabilities_of
+
 #: Rows per statement (well under SQLite's and PostgreSQL's bound-parameter limits).
 CHUNK = 500
 
 
 def _insert(conn: Connection, table: sa.Table, keys: list[str], columns: list[str]) -> Any:
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
+    insert = capabilities_of(conn).insert_on_conflict
+    if insert is None:
         return None
     statement = insert(table)
     updates = {c: statement.excluded[c] for c in columns if c not in keys}

@@ -26,7 +26,13 @@ class TestSampleCommand:
         assert tables == {"customers", "orders", "events"}
         assert "sample warehouse" in capsys.readouterr().out
 
-    def test_refuses_a_non_sqlite_warehouse(self, tmp_path: Path) -> None:
-        path = write_config(tmp_path, warehouses={"sample": "duckdb:///x.duckdb"}, tables=[])
+    @pytest.mark.parametrize("url", ["duckdb:///x.duckdb", "sqlite:///:memory:",
+                                     "postgresql://u@127.0.0.1:1/db"])
+    def test_refuses_a_warehouse_that_is_no_sqlite_file(
+            self, tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        path = write_config(tmp_path, warehouses={"sample": url}, tables=[])
 
-        assert main(["--config", str(path), "sample"]) == 2
+        code = main(["--config", str(path), "sample"])
+
+        assert code == 2
+        assert "warehouses.sample must be a SQLite file" in capsys.readouterr().err
