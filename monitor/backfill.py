@@ -107,8 +107,12 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
     start = floor_time(as_utc(since), table.bucket)
     end = floor_time(min(as_utc(until or observed), observed), table.bucket)
     if end <= start:
-        raise ConfigError(f"backfill of {table.name!r}: --since {start:%Y-%m-%d %H:%M} is not "
-                          f"before the last complete bucket ({end:%Y-%m-%d %H:%M})")
+        last = end - bucket_width(table.bucket)
+        why = (f"--until {as_utc(until):%Y-%m-%d %H:%M} is exclusive" if until is not None
+               else f"the {table.bucket} from {end:%Y-%m-%d %H:%M} is still filling")
+        raise ConfigError(f"backfill of {table.name!r}: no complete {table.bucket} from --since "
+                          f"{start:%Y-%m-%d %H:%M} on: the last complete {table.bucket} starts "
+                          f"{last:%Y-%m-%d %H:%M} ({why})")
     warehouse = ctx.warehouse_for(table)
     shape = describe_table(warehouse, table)
     run_id = run_key(table.name, end, kind="backfill")

@@ -126,7 +126,8 @@ class TestBackfill:
             {"name": "t", "warehouse": "w", "table": "t", "timestamp_column": "c",
              "bucket": "day"}])
 
-        with pytest.raises(ConfigError, match="is not before the last complete bucket"):
+        with pytest.raises(ConfigError, match="the last complete day starts 2026-01-04 00:00 "
+                           r"\(--until 2026-01-05 00:00 is exclusive\)"):
             backfill(ctx, ctx.config.table("t"), since=DAY0, until=DAY0)
 
     def test_missing_table_fails_the_run(self, tmp_path: Path) -> None:
