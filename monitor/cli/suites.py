@@ -245,21 +245,27 @@ def check_cmd(state: CliState, names: tuple[str, ...], no_gx: bool, no_columns: 
     else:
         paths = suite_files(config)
         problems += _missing_suites(config)
-    checked = []
+    checked, unreadable = [], []
     for path in paths:
         suite, found = read_suite_file(path)
         if suite is not None:
             checked.append(suite.name)
             found += _check_one(config, suite, use_gx=not no_gx, columns=not no_columns,
                                 state=state)
+        else:
+            unreadable.append(path.name)  # checked too: its problems say why it is no suite
         problems += _in_order(found)
     if fmt == "json":
-        emit_json({"checked": checked, "problems": [str(p) for p in problems]})
+        emit_json({"checked": checked, "unreadable": unreadable,
+                   "problems": [str(p) for p in problems]})
     else:
         for problem in problems:
             console().print(f"[red]x[/red] {escape(str(problem))}", highlight=False)
         verdict = "no problems" if not problems else f"{len(problems)} problem(s)"
-        console().print(f"checked {len(checked)} suite(s): {verdict}")
+        files = len(checked) + len(unreadable)
+        not_read = f" ({len(unreadable)} not a suite: {', '.join(unreadable)})" if (
+            unreadable) else ""
+        console().print(escape(f"checked {files} suite file(s){not_read}: {verdict}"))
     if problems:
         raise click.exceptions.Exit(2)
 

@@ -111,7 +111,9 @@ class TestSuitesCheck:
         run, _, tmp = cli
         (tmp / "expectations" / "broken.json").write_text("{")
         assert run("suites", "check", "--no-gx") == 2
-        assert "broken.json" in capsys.readouterr().out
+        out = " ".join(capsys.readouterr().out.split())
+        assert "broken.json" in out
+        assert "checked 2 suite file(s) (1 not a suite: broken.json): 1 problem(s)" in out
 
 
 class TestValidate:
@@ -191,7 +193,9 @@ class TestSuitesCheckReportsEverything:
         assert run("suites", "check", "--no-gx", "--format", "json") == 2
 
         problems = json.loads(capsys.readouterr().out)["problems"]
-        assert len(problems) == 5
+        assert len(problems) == 6
+        assert "expectation #3 values_to_not_be_null(id): same type and arguments as " \
+               "expectation #1" in problems[5]
         assert "other.json: expectation #1 values_to_sparkle(id): unknown expectation" in (
             problems[0])
         assert "people.json: expectation #1 (expect_column_values_to_not_be_null): severity " \
@@ -201,6 +205,32 @@ class TestSuitesCheckReportsEverything:
                "colour" in problems[3]
         assert "expectation #3 (expect_column_values_to_not_be_null): severity 'high'" in (
             problems[4])
+
+    def test_a_bad_severity_hides_no_argument_problem(self, cli, capsys) -> None:
+        run, _, tmp = cli
+        (tmp / "expectations" / "people.json").write_text(json.dumps({
+            "name": "people", "expectations": [
+                {"type": "expect_column_values_to_not_be_null",
+                 "kwargs": {"column": "id", "mostly": 2}, "severity": "urgent"},
+                {"type": "expect_column_values_to_be_between",
+                 "kwargs": {"column": "age", "min_value": 10, "max_value": 1},
+                 "severity": "bogus"},
+                {"type": "expect_column_values_to_be_between",
+                 "kwargs": {"column": "age", "min_value": 1, "nope": 1},
+                 "severity": "bogus"}]}))
+
+        assert run("suites", "check", "--no-gx", "--format", "json") == 2
+
+        problems = json.loads(capsys.readouterr().out)["problems"]
+        text = "\n".join(problems)
+        assert sum(": severity 'urgent'" in p or ": severity 'bogus'" in p
+                   for p in problems) == 3
+        assert "#1 values_to_not_be_null(id): invalid arguments" in text
+        assert "mostly: ensure this value is less than or equal to 1" in text
+        assert "#2 values_to_be_between(age): invalid arguments (Great Expectations rejects " \
+               "them): min_value cannot be greater than max_value" in text
+        assert "#3 values_to_be_between(age): unknown argument 'nope'" in text
+        assert len(problems) == 6
 
     def test_unknown_names_are_problems_beside_the_others(self, cli, capsys) -> None:
         run, _, _ = cli
