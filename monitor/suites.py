@@ -274,16 +274,28 @@ def suite_path(config: MonitorConfig, name: str) -> Path:
                       f"suites there: {known})")
 
 
-def load_suites(config: MonitorConfig, table: TableConfig,
-                only: Sequence[str] | None = None) -> list[Suite]:
-    """The suites configured for ``table`` (or just ``only``), read from their files."""
+def read_table_suites(config: MonitorConfig, table: TableConfig,
+                      only: Sequence[str] | None = None
+                      ) -> tuple[list[Suite], dict[str, str]]:
+    """The suites of ``table`` (or just ``only``) that load, and for each that does
+    not (no file, bad JSON, a bad expectation) what is wrong, by suite name."""
     names = list(only) if only else list(table.suites)
-    suites = []
+    suites, broken = [], {}
     for name in names:
         try:
             suites.append(load_suite(suite_path(config, name)))
-        except ConfigError as error:
-            raise ConfigError(f"table {table.name!r}: {error}") from None
+        except (ConfigError, InputError) as error:
+            broken[name] = str(error)
+    return suites, broken
+
+
+def load_suites(config: MonitorConfig, table: TableConfig,
+                only: Sequence[str] | None = None) -> list[Suite]:
+    """The suites configured for ``table`` (or just ``only``), read from their files;
+    one ConfigError naming every suite that does not load."""
+    suites, broken = read_table_suites(config, table, only)
+    if broken:
+        raise ConfigError(f"table {table.name!r}: " + "; ".join(broken.values()))
     return suites
 
 
