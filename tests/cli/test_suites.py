@@ -335,3 +335,43 @@ class TestWhatShowSaysIsWhatRuns:
         assert [e["evaluated_by"] for e in unused["expectations"]] == [
             "SQL or GX (by the column's type)", "SQL", "GX"]
         wh.dispose()
+
+
+class TestWhatGxCannotRunOnSql:
+    def test_show_check_and_validate_agree(self, wh, tmp_path: Path, capsys) -> None:
+        # Arrange: three types GX implements for pandas only, one unparseable row_condition
+        wh.create_table("people", {"id": sa.Integer(), "day": sa.String(10)},
+                        [{"id": i, "day": f"2026-01-{i + 1:02d}"} for i in range(5)])
+        suite = suite_of("p", [
+            spec("column_values_to_be_increasing", column="id"),
+            spec("column_values_to_match_strftime_format", column="day",
+                 strftime_format="%Y-%m-%d"),
+            spec("column_values_to_be_dateutil_parseable", column="day"),
+            spec("column_median_to_be_between", column="id", min_value=0,
+                 row_condition='col("id") >>> 1', condition_parser="great_expectations"),
+            spec("column_values_to_not_be_null", column="id")])
+        config_for(wh, tmp_path, [{"name": "people", "table": "people", "suites": ["p"]}],
+                   suites={"p": suite})
+        base = ["--config", str(tmp_path / "monitor.yaml")]
+
+        # Act
+        shown_code = main([*base, "suites", "show", "p", "--format", "json"])
+        shown = [e["evaluated_by"] for e in json.loads(capsys.readouterr().out)["expectations"]]
+        check_code = main([*base, "suites", "check", "--format", "json"])
+        problems = json.loads(capsys.readouterr().out)["problems"]
+        main([*base, "validate", "people", "--no-store", "--format", "json"])
+        results = json.loads(capsys.readouterr().out)["results"]
+
+        # Assert
+        assert (shown_code, check_code) == (0, 2)
+        assert all(s.startswith("not evaluated: Great Expectations implements") and
+                   "for pandas and Spark only" in s for s in shown[:3])
+        assert shown[3].startswith("not evaluated: GX rejects it")
+        assert shown[4] == "SQL"
+        assert [p.split(": ")[1] for p in problems] == [
+            "expectation #1 values_to_be_increasing(id)",
+            "expectation #2 values_to_match_strftime_format(day)",
+            "expectation #3 values_to_be_dateutil_parseable(day)",
+            "expectation #4 median_to_be_between(id)"]
+        assert all("No provider found" not in (r["error"] or "") for r in results[:3])
+        assert [r["engine"] for r in results[:3]] == ["none"] * 3
