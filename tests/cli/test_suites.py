@@ -375,3 +375,21 @@ class TestWhatGxCannotRunOnSql:
             "expectation #4 median_to_be_between(id)"]
         assert all("No provider found" not in (r["error"] or "") for r in results[:3])
         assert [r["engine"] for r in results[:3]] == ["none"] * 3
+
+    def test_a_suite_no_table_uses_says_the_same(self, cli, capsys) -> None:
+        run, wh, tmp = cli
+        unused = suite_of("unused", [
+            spec("column_values_to_be_increasing", column="id"),
+            spec("column_median_to_be_between", column="id", min_value=0,
+                 row_condition='col("id") >>> 1', condition_parser="great_expectations"),
+            spec("column_median_to_be_between", column="id", min_value=0)])
+        config_for(wh, tmp, [{"name": "people", "table": "people", "suites": ["people"]}],
+                   suites={"people": SUITE, "unused": unused})
+
+        assert run("suites", "show", "unused", "--format", "json") == 0
+
+        shown = json.loads(capsys.readouterr().out)["expectations"]
+        assert shown[0]["evaluated_by"].startswith("not evaluated: Great Expectations "
+                                                   "implements")
+        assert shown[1]["evaluated_by"].startswith("not evaluated: GX rejects it")
+        assert (shown[2]["evaluated_by"], shown[1]["evaluated_by_table"]) == ("GX", {})
