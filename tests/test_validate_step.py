@@ -179,3 +179,18 @@ class TestABrokenSuite:
         assert "no suite named 'gone'" in failing["suite:gone"]
         assert any("sev2" in p for p in result["problems"])
         assert any("'gone'" in p for p in result["problems"])
+
+    def test_fail_on_never_still_says_why_it_exits_2(self, tmp_path: Path, capsys) -> None:
+        from monitor.cli import main
+        from tests.helpers.gate import ORDER_TYPES, daily_orders
+
+        wh = sqlite_warehouse(tmp_path)
+        wh.create_table("orders", ORDER_TYPES,
+                        daily_orders(dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1), 2))
+        config_for(wh, tmp_path, [{"name": "orders", "table": "orders", "suites": ["gone"]}])
+
+        code = main(["--config", str(tmp_path / "monitor.yaml"), "run", "--fail-on", "never"])
+
+        out = " ".join(capsys.readouterr().out.split())
+        assert code == 2
+        assert "suite 'gone' not validated" in out
