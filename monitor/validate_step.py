@@ -3,7 +3,9 @@
 Runs after profiling (it reuses the reflected table). One ``Finding`` per
 expectation, failing or passing, with the expectation's own severity and
 the check key ``suite:<suite>:<expectation key>``; the results join the
-run's single commit.
+run's single commit. Each configured suite is a ``run`` finding too
+(``suite:<suite>``), failing when its file does not load: the other suites
+still run, and the broken one is named (exit code 2).
 
 >>> run_table(ctx, ctx.config.table("orders")).found[0].check  # doctest: +SKIP
 'suite:orders:3f1c...'
@@ -68,12 +70,13 @@ def validate_suites(ctx: MonitorContext, state: RunState) -> None:
                               f"{state.as_of:%Y-%m-%d %H:%M} UTC, not now")
         return
     suites, broken = read_table_suites(ctx.config, table)
-    state.found += suite_findings(table.name, [s.name for s in suites], broken, state.as_of)
-    state.problems += [f"suite {name!r} not validated: {why}" for name, why in broken.items()]
     warehouse = ctx.warehouse_for(table)
     settings = ctx.config.validation
     report = validate_table(warehouse, table, suites, shape=state.shape,
                             samples=settings.unexpected_samples, engine=settings.engine)
+    # After the validation, so that a retried attempt does not name a problem twice.
+    state.problems += [f"suite {name!r} not validated: {why}" for name, why in broken.items()]
+    state.found += suite_findings(table.name, [s.name for s in suites], broken, state.as_of)
     state.found += findings_for(table.name, report.outcomes, state.as_of)
     state.findings["expectations"] = report.counts()
     if broken:
