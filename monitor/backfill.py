@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor.anomalies import judge, severity_layers
+from monitor.collect import fill_from
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
 from monitor.errors import ConfigError, MonitorError
@@ -68,13 +69,17 @@ def _profile_range(ctx: MonitorContext, table: TableConfig, shape: TableShape,
     points: list[MetricPoint] = []
     done = 0
     cursor = start
+    # Before the table's first row there is no data to miss: no empty buckets there.
+    filled = fill_from(warehouse, table, shape, start)
     while cursor < end:
         stop = min(end, cursor + chunk * width)
         found = with_empty_buckets(
             profile_buckets(warehouse, table, start=cursor, end=stop,
                             distinct=ctx.config.distinct_for(table), shape=shape,
                             visible_at=observed),
-            granularity=table.bucket, start=cursor, end=stop)
+            granularity=table.bucket, start=filled, end=stop)
+        if found or filled is not None:
+            filled = stop  # the table has begun: later chunks fill from their start
         buckets += found
         points += points_from_buckets(table.name, found)
         done += int((stop - cursor) / width)
@@ -102,8 +107,12 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
     start = floor_time(as_utc(since), table.bucket)
     end = floor_time(min(as_utc(until or observed), observed), table.bucket)
     if end <= start:
-        raise ConfigError(f"backfill of {table.name!r}: --since {start:%Y-%m-%d %H:%M} is not "
-                          f"before the last complete bucket ({end:%Y-%m-%d %H:%M})")
+        last = end - bucket_width(table.bucket)
+        why = (f"--until {as_utc(until):%Y-%m-%d %H:%M} is exclusive" if until is not None
+               else f"the {table.bucket} from {end:%Y-%m-%d %H:%M} is still filling")
+        raise ConfigError(f"backfill of {table.name!r}: no complete {table.bucket} from --since "
+                          f"{start:%Y-%m-%d %H:%M} on: the last complete {table.bucket} starts "
+                          f"{last:%Y-%m-%d %H:%M} ({why})")
     warehouse = ctx.warehouse_for(table)
     shape = describe_table(warehouse, table)
     run_id = run_key(table.name, end, kind="backfill")

@@ -18,10 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import sqlalchemy as sa
+
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
 from monitor.errors import StoreUnavailable
 from monitor.findings import Finding
+from monitor.metrics.definitions import parse_db_time
 from monitor.points import SNAPSHOT, MetricPoint, points_from_buckets, points_from_profile
 from monitor.profiling import (
     BucketProfile,
@@ -63,6 +66,26 @@ def outage_start(ctx: MonitorContext, state: RunState) -> dt.datetime:
     assert table.bucket
     buckets = max(ctx.config.lookback_for(table), OUTAGE_BUCKETS[table.bucket])
     return floor_time(state.as_of, table.bucket) - buckets * bucket_width(table.bucket)
+
+
+def fill_from(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape,
+              start: dt.datetime) -> dt.datetime | None:
+    """Where empty buckets are filled from when profiling from ``start``: ``start``
+    itself once the table has rows stamped before it, else None (the first bucket
+    found), so no empty buckets are invented before the table's first row.
+
+    Runs without stored history and backfills share this rule.
+    """
+    assert table.timestamp_column
+    ts = shape.table.c[table.timestamp_column]
+    caps = warehouse.capabilities
+    query = sa.select(sa.func.min(caps.timestamp(ts))).select_from(shape.table)
+    with warehouse.connect() as conn:
+        first = parse_db_time(warehouse.execute(
+            conn, query, what=f"first {ts.name!r} in {shape.qualified}").scalar())
+    if first is None or as_utc(first) >= as_utc(start):
+        return None
+    return start
 
 
 def null_timestamp_finding(table: TableConfig, nulls: int, rows: int,
@@ -127,9 +150,10 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
     table = state.table
     assert table.bucket
     try:
-        start = fill_from = incremental_start(ctx, state)
+        start = filled = incremental_start(ctx, state)
     except StoreUnavailable as error:
-        start, fill_from = outage_start(ctx, state), None
+        start = outage_start(ctx, state)
+        filled = fill_from(warehouse, table, shape, start)
         state.problems.append(f"measured without the metric store ({error}): profiled the "
                               f"{table.bucket}s from {start:%Y-%m-%d %H:%M} on")
     # Without the store, the table may begin inside the window: empty buckets are
@@ -137,7 +161,7 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
     scanned = with_empty_buckets(
         profile_buckets(warehouse, table, start=start, end=state.as_of,
                         distinct=ctx.config.distinct_for(table), shape=shape),
-        granularity=table.bucket, start=fill_from, end=state.as_of)
+        granularity=table.bucket, start=filled, end=state.as_of)
     complete = [b for b in scanned if b.end <= state.as_of]
     rows, latest, nulls = _totals(ctx, state, warehouse, shape, start, scanned)
     ts = to_naive_utc(state.as_of)

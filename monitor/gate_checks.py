@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from monitor.durations import format_duration
 from monitor.outcomes import ExpectationOutcome
-from monitor.suites import Severity
+from monitor.suites import ExpectationSpec, Severity
 
 MIN_HISTORY = 3
 
@@ -35,6 +36,7 @@ class GateCheck:
     severity: Severity
     reason: str
     row_level: bool = False
+    judged: bool = True  # False: not judged (nothing configured, too little history)
 
     @property
     def blocking(self) -> bool:
@@ -48,9 +50,24 @@ def suite_checks(outcomes: Iterable[ExpectationOutcome],
                  row_level: Iterable[str] = ()) -> list[GateCheck]:
     """One check per expectation; keys in ``row_level`` mark row-level expectations."""
     rows = set(row_level)
-    return [GateCheck(check=f"suite:{o.expectation.suite}:{o.expectation.label}",
+    found = list(outcomes)
+    labels = Counter((o.expectation.suite, o.expectation.label) for o in found)
+    return [GateCheck(check=check_name(o.expectation,
+                                       labels[(o.expectation.suite, o.expectation.label)] > 1),
                       passed=o.success, severity=o.expectation.severity, reason=o.reason,
-                      row_level=o.expectation.key in rows) for o in outcomes]
+                      row_level=o.expectation.key in rows) for o in found]
+
+
+def check_name(spec: ExpectationSpec, shared: bool = False) -> str:
+    """``suite:orders:values_to_be_between(amount)``; when another expectation of the
+    suite has the same label (``shared``), its number in the file is added (``#2``),
+    as ``suites check`` numbers it, so each check's name is unique and stable."""
+    name = f"suite:{spec.suite}:{spec.label}"
+    return f"{name}#{spec.index + 1}" if shared else name
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 def volume_check(rows: int, history: Sequence[float], *, min_ratio: float,
@@ -59,11 +76,14 @@ def volume_check(rows: int, history: Sequence[float], *, min_ratio: float,
 
     ``batch`` names what was counted (a bucket such as ``2026-03-09``) in the reason.
     """
-    counted = f"{batch}: {rows:,} rows" if batch else f"{rows:,} rows"
+    counted = f"{batch}: {_rows(rows)}" if batch else _rows(rows)
+    if batch and not rows:
+        # An empty bucket is a failed volume check whatever the history, as in monitoring.
+        return GateCheck("volume", False, "critical", f"{counted}: the bucket is empty")
     if len(history) < MIN_HISTORY:
         return GateCheck("volume", True, "info",
                          f"{counted}; too little history to judge volume "
-                         f"({len(history)} {what}, need {MIN_HISTORY})")
+                         f"({len(history)} {what}, need {MIN_HISTORY})", judged=False)
     usual = statistics.median(history)
     ok = rows >= min_ratio * usual
     relation = "at least" if ok else "under"
@@ -76,10 +96,12 @@ def freshness_check(latest: dt.datetime | None, now: dt.datetime,
                     sla: float | None, *, column: str | None) -> GateCheck:
     """Blocks when the newest row (by ``column``) is older than the freshness SLA."""
     if sla is None:
-        return GateCheck("freshness", True, "info", "no freshness_sla configured")
+        return GateCheck("freshness", True, "info", "not judged: no freshness_sla configured",
+                         judged=False)
     if column is None:
         return GateCheck("freshness", True, "info",
-                         "no timestamp_column configured to judge freshness by")
+                         "not judged: no timestamp_column configured to judge freshness by",
+                         judged=False)
     if latest is None:
         where = f" in {column!r}" if column else ""
         return GateCheck("freshness", False, "critical", f"no timestamps{where} to judge")

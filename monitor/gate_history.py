@@ -1,8 +1,9 @@
 """Where a gate's volume history and freshness come from.
 
-- A bucketed table gated in place: its newest *complete* bucket is the batch
-  (the bucket still filling at the gate's time is left out, as in ingestion:
-  at 08:19 today's rows are a third of a day, not a third of the usual); the
+- A bucketed table gated in place: its newest *complete* bucket at the gate's
+  time is the batch, empty or not (the bucket still filling is left out, as in
+  ingestion: at 08:19 today's rows are a third of a day, not a third of the
+  usual; a table that stopped loading has an empty newest bucket); the
   history is the same weekday (daily buckets) or hour of day (hourly) of the
   previous weeks, else every earlier bucket, all counted in one grouped query.
 - A table without buckets: its row count against the stored snapshots.
@@ -92,11 +93,16 @@ def table_volume(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape,
         width = bucket_width(table.bucket)
         last_complete = floor_time(as_utc(at) if at is not None else utcnow(),
                                    table.bucket) - width
-        newest = min(floor_time(latest, table.bucket), last_complete)
+        # The newest complete bucket at the gate's time, even when no row reached it:
+        # a table that stopped loading has an empty newest bucket, not an old full one.
+        newest = last_complete
         counts = bucket_counts(warehouse, shape, ts, table.bucket,
                                newest - LOOKBACK[table.bucket], until=newest + width)
         rows = sum(n for start, n in counts if start >= newest)
         earlier = [(start, n) for start, n in counts if start < newest]
+        if not rows and floor_time(latest, table.bucket) > newest and not earlier:
+            # The table's first rows are still filling their bucket: nothing complete yet.
+            return Volume(rows=0, what="earlier buckets", latest=latest)
         batch = f"{newest:%Y-%m-%d}" if table.bucket == "day" else f"{newest:%Y-%m-%d %H}:00"
         same = [float(n) for start, n in earlier if _same_slot(start, newest, table.bucket)]
         if len(same) >= 3:

@@ -194,7 +194,8 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
     """Profile a whole table in one aggregate scan.
 
     With ``as_of`` and a timestamp column, only rows stamped at or before
-    ``as_of`` are profiled (the table as it was then); ``filter_rows=False``
+    ``as_of`` (and those without one) are profiled (the table as it was then);
+    ``filter_rows=False``
     profiles every row and only stamps the profile (and measures freshness) at
     ``as_of``, as a scheduled run of the table now does.
     """
@@ -222,7 +223,9 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
     if filtered:
         assert as_of is not None
         assert ts_name is not None
-        where = caps.timestamp(shape.table.c[ts_name]) <= caps.bind_timestamp(as_utc(as_of))
+        # Rows without a timestamp are in the table at every time: counted, as runs do.
+        where = sa.or_(shape.table.c[ts_name].is_(None),
+                       caps.timestamp(shape.table.c[ts_name]) <= caps.bind_timestamp(as_utc(as_of)))
         if table.loaded_at_column:
             # Rows loaded after as_of were not in the table yet.
             loaded = shape.table.c[table.loaded_at_column]

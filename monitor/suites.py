@@ -150,7 +150,10 @@ def _severity(value: Any) -> Severity | str:
 
 def _expectation(item: Any, index: int, suite: str, source: str,
                  problems: list[SuiteProblem]) -> ExpectationSpec | None:
-    """One expectation of the file, or None after recording every problem it has."""
+    """One expectation of the file after recording every problem it has; None when it
+    has no type or arguments to check further. A bad severity, meta or unknown key is
+    recorded and the expectation kept (severity ``critical``), so a check reports its
+    argument problems too."""
     def problem(message: str, label: str | None = None) -> None:
         problems.append(SuiteProblem(source, message, index, label))
 
@@ -161,7 +164,6 @@ def _expectation(item: Any, index: int, suite: str, source: str,
     if not isinstance(kind, str) or not kind:
         problem("has no 'type'")
         return None
-    before = len(problems)
     label = f"({kind})"
     kwargs = item.get("kwargs", {})
     if not isinstance(kwargs, Mapping):
@@ -172,10 +174,12 @@ def _expectation(item: Any, index: int, suite: str, source: str,
     meta = item.get("meta") or {}
     if not isinstance(meta, Mapping):
         problem("'meta' must be an object", label)
+        meta = {}
     severity = _severity(item.get("severity"))
     if severity not in SEVERITIES:
         problem(severity, label)
-    if len(problems) > before:
+        severity = "critical"
+    if not isinstance(kwargs, Mapping):
         return None
     return ExpectationSpec(suite=suite, type=kind, kwargs=dict(kwargs),
                            severity=severity,  # type: ignore[arg-type]
@@ -186,8 +190,9 @@ def _expectation(item: Any, index: int, suite: str, source: str,
 def read_suite(data: Any, *, source: str) -> tuple[Suite | None, list[SuiteProblem]]:
     """A suite from its parsed JSON and every structural problem of the file.
 
-    The suite holds the expectations without problems (None when the file is
-    not a suite at all), so a check can go on and report everything at once.
+    The suite holds every expectation that can still be checked (None when the
+    file is not a suite at all), so a check can go on and report everything at
+    once; ``parse_suite`` refuses a file with any problem.
     """
     if not isinstance(data, Mapping):
         return None, [SuiteProblem(source, f"a suite file holds one JSON object "
@@ -269,16 +274,28 @@ def suite_path(config: MonitorConfig, name: str) -> Path:
                       f"suites there: {known})")
 
 
-def load_suites(config: MonitorConfig, table: TableConfig,
-                only: Sequence[str] | None = None) -> list[Suite]:
-    """The suites configured for ``table`` (or just ``only``), read from their files."""
+def read_table_suites(config: MonitorConfig, table: TableConfig,
+                      only: Sequence[str] | None = None
+                      ) -> tuple[list[Suite], dict[str, str]]:
+    """The suites of ``table`` (or just ``only``) that load, and for each that does
+    not (no file, bad JSON, a bad expectation) what is wrong, by suite name."""
     names = list(only) if only else list(table.suites)
-    suites = []
+    suites, broken = [], {}
     for name in names:
         try:
             suites.append(load_suite(suite_path(config, name)))
-        except ConfigError as error:
-            raise ConfigError(f"table {table.name!r}: {error}") from None
+        except (ConfigError, InputError) as error:
+            broken[name] = str(error)
+    return suites, broken
+
+
+def load_suites(config: MonitorConfig, table: TableConfig,
+                only: Sequence[str] | None = None) -> list[Suite]:
+    """The suites configured for ``table`` (or just ``only``), read from their files;
+    one ConfigError naming every suite that does not load."""
+    suites, broken = read_table_suites(config, table, only)
+    if broken:
+        raise ConfigError(f"table {table.name!r}: " + "; ".join(broken.values()))
     return suites
 
 

@@ -3,7 +3,9 @@
 Runs after profiling (it reuses the reflected table). One ``Finding`` per
 expectation, failing or passing, with the expectation's own severity and
 the check key ``suite:<suite>:<expectation key>``; the results join the
-run's single commit.
+run's single commit. Each configured suite is a ``run`` finding too
+(``suite:<suite>``), failing when its file does not load: the other suites
+still run, and the broken one is named (exit code 2).
 
 >>> run_table(ctx, ctx.config.table("orders")).found[0].check  # doctest: +SKIP
 'suite:orders:3f1c...'
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
@@ -23,7 +25,7 @@ from monitor.run_state import RunState
 from monitor.store import run_key
 from monitor.store.expectations import replace_results
 from monitor.suite_runner import TableValidation, validate_table
-from monitor.suites import load_suites
+from monitor.suites import load_suites, read_table_suites
 from monitor.timeutil import as_utc
 
 
@@ -44,6 +46,19 @@ def findings_for(table: str, outcomes: Sequence[ExpectationOutcome],
     return [finding_for(table, outcome, at) for outcome in outcomes]
 
 
+def suite_findings(table: str, loaded: Sequence[str], broken: Mapping[str, str],
+                   at: dt.datetime) -> list[Finding]:
+    """One finding per configured suite (check ``suite:<name>``): failing when its file
+    does not load, so a broken suite is an incident of its own and the others still run;
+    a ``run`` finding, as the configuration is at fault (exit code 2), not the data."""
+    return [*(Finding(table=table, check=f"suite:{name}", kind="run", severity="critical",
+                      failing=True, at=at, reason=f"suite {name!r} not validated: {why}")
+              for name, why in broken.items()),
+            *(Finding(table=table, check=f"suite:{name}", kind="run", severity="info",
+                      failing=False, at=at, reason=f"suite {name!r} loads")
+              for name in loaded)]
+
+
 def validate_suites(ctx: MonitorContext, state: RunState) -> None:
     """Validate the configured suites of the run's table (nothing to do without suites)."""
     table = state.table
@@ -54,13 +69,18 @@ def validate_suites(ctx: MonitorContext, state: RunState) -> None:
         state.problems.append(f"suites not validated: the run is as of "
                               f"{state.as_of:%Y-%m-%d %H:%M} UTC, not now")
         return
-    suites = load_suites(ctx.config, table)
+    suites, broken = read_table_suites(ctx.config, table)
     warehouse = ctx.warehouse_for(table)
     settings = ctx.config.validation
     report = validate_table(warehouse, table, suites, shape=state.shape,
                             samples=settings.unexpected_samples, engine=settings.engine)
+    # After the validation, so that a retried attempt does not name a problem twice.
+    state.problems += [f"suite {name!r} not validated: {why}" for name, why in broken.items()]
+    state.found += suite_findings(table.name, [s.name for s in suites], broken, state.as_of)
     state.found += findings_for(table.name, report.outcomes, state.as_of)
     state.findings["expectations"] = report.counts()
+    if broken:
+        state.findings["broken_suites"] = sorted(broken)
     run_id, as_of, outcomes = state.run_id, state.as_of, report.outcomes
     state.write(lambda conn: replace_results(conn, run_id, table.name, as_of, outcomes))
 

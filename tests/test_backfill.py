@@ -93,6 +93,27 @@ class TestBackfill:
         assert [d.state for d in recent] == ["ok"] * 3
         assert all(d.lower is not None and d.upper is not None for d in recent)
 
+    def test_no_empty_buckets_before_the_tables_first_row(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        # Arrange: data begins 40 days after --since (a second chunk), steady afterwards
+        data = [r | {"created": r["created"] + dt.timedelta(days=40)}
+                for r in rows(30, drop=-1)]
+        warehouse.create_table("orders", {"id": sa.Integer(), "created": sa.DateTime()}, data)
+        ctx = make_context(tmp_path, warehouses={"wh": warehouse.url}, tables=[
+            {"name": "orders", "warehouse": "wh", "table": "orders", "schema": warehouse.schema,
+             "timestamp_column": "created", "bucket": "day"}])
+
+        result = backfill(ctx, ctx.config.table("orders"), since=DAY0.replace(tzinfo=UTC),
+                          until=(DAY0 + dt.timedelta(days=70)).replace(tzinfo=UTC))
+
+        stored = sorted(p.ts.date() for p in ctx.store.points(
+            "orders", metric="row_count", granularity="day"))
+        first = (DAY0 + dt.timedelta(days=40)).date()
+        assert stored[0] == first
+        assert result.buckets == 30
+        assert [a.ts.date() for a in list_detections(ctx.store, "orders")
+                if a.metric == "row_count"] == []
+
     def test_needs_a_bucketed_table(self, tmp_path: Path) -> None:
         ctx = make_context(tmp_path, warehouses={"w": "sqlite://"},
                            tables=[{"name": "t", "warehouse": "w", "table": "t"}])
@@ -105,7 +126,8 @@ class TestBackfill:
             {"name": "t", "warehouse": "w", "table": "t", "timestamp_column": "c",
              "bucket": "day"}])
 
-        with pytest.raises(ConfigError, match="is not before the last complete bucket"):
+        with pytest.raises(ConfigError, match="the last complete day starts 2026-01-04 00:00 "
+                           r"\(--until 2026-01-05 00:00 is exclusive\)"):
             backfill(ctx, ctx.config.table("t"), since=DAY0, until=DAY0)
 
     def test_missing_table_fails_the_run(self, tmp_path: Path) -> None:

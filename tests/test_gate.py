@@ -118,8 +118,47 @@ class TestCheck:
 
         result = gate.check("orders", context=ctx)
 
-        assert [c.check for c in result.blocking] == ["freshness"]
-        assert "over the 1d2h SLA" in result.blocking[0].reason
+        assert [c.check for c in result.blocking] == ["volume", "freshness"]
+        assert "over the 1d2h SLA" in result.blocking[1].reason
+
+    def test_a_table_that_stopped_loading_fails_on_its_empty_newest_bucket(
+            self, wh, tmp_path) -> None:
+        # Arrange: orders up to Monday 03-09; the gate runs Thursday 03-12 at 06:00
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35), now=NOW + dt.timedelta(days=2))
+
+        # Act
+        result = gate.check("orders", context=ctx)
+
+        # Assert: Wednesday 03-11 is the newest complete day, and it is empty
+        volume = next(c for c in result.checks if c.check == "volume")
+        assert (volume.passed, volume.severity) == (False, "critical")
+        assert volume.reason == "2026-03-11: 0 rows: the bucket is empty"
+
+    def test_a_table_whose_first_rows_still_fill_their_bucket_is_not_judged(
+            self, wh, tmp_path) -> None:
+        rows = daily_orders(END + dt.timedelta(days=1), 1, per_day=5)
+        ctx = _ctx(wh, tmp_path, rows, now=dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC))
+
+        volume = next(c for c in gate.check("orders", context=ctx).checks
+                      if c.check == "volume")
+
+        assert (volume.passed, volume.judged) == (True, False)
+
+    def test_two_expectations_with_one_label_get_unique_names(self, wh, tmp_path) -> None:
+        wh.create_table("orders", ORDER_TYPES, daily_orders(END, 35))
+        suite = suite_of("orders", [
+            spec("column_values_to_be_between", column="amount", min_value=0),
+            spec("column_values_to_not_be_null", column="customer_id"),
+            spec("column_values_to_be_between", column="amount", max_value=1000)])
+        config = config_for(wh, tmp_path, [dict(TABLE)], suites={"orders": suite})
+
+        result = gate.check("orders", context=MonitorContext(config, clock=lambda: NOW))
+
+        names = [c.check for c in result.checks]
+        assert len(names) == len(set(names))
+        assert {"suite:orders:values_to_be_between(amount)#1",
+                "suite:orders:values_to_be_between(amount)#3",
+                "suite:orders:values_to_not_be_null(customer_id)"} <= set(names)
 
     def test_a_future_as_of_is_refused_and_records_nothing(self, wh, tmp_path) -> None:
         ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
@@ -193,7 +232,8 @@ class TestCli:
                      *args])
 
     def test_exit_0_when_it_passes(self, tmp_path, capsys) -> None:
-        assert self._run(tmp_path, daily_orders(END, 35)) == 0
+        yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+        assert self._run(tmp_path, daily_orders(yesterday, 35)) == 0
         assert "PASS" in capsys.readouterr().out
 
     def test_a_live_table_passes_while_today_fills(self, tmp_path, capsys) -> None:
@@ -214,6 +254,17 @@ class TestCli:
         volume = next(c for c in verdict["checks"] if c["check"] == "volume")
         assert code == 0
         assert volume["reason"].startswith(f"{today - dt.timedelta(days=1):%Y-%m-%d}: 40 rows")
+
+    def test_a_table_that_stopped_loading_is_blocked(self, tmp_path, capsys) -> None:
+        # Arrange: the last orders are three days old (the real clock)
+        today = dt.datetime.now(dt.UTC).date()
+
+        code = self._run(tmp_path, daily_orders(today - dt.timedelta(days=3), 35))
+
+        out = " ".join(capsys.readouterr().out.split())
+        assert code == 1
+        assert f"{today - dt.timedelta(days=1)}: 0 rows: the bucket is empty" in out
+        assert "skipped │ freshness" in out or "skipped freshness" in out
 
     def test_exit_1_when_blocked(self, tmp_path, capsys) -> None:
         code = self._run(tmp_path, daily_orders(END, 35, null_share_last=0.35), "--format",

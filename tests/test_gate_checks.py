@@ -32,6 +32,15 @@ class TestVolumeCheck:
         assert check.severity == "info"
         assert "2 earlier days, need 3" in check.reason
 
+    def test_one_row_is_singular(self) -> None:
+        assert volume_check(1, [1, 1, 1], min_ratio=0.5).reason.startswith("1 row, at least")
+
+    def test_an_empty_bucket_fails_without_history(self) -> None:
+        check = volume_check(0, [], min_ratio=0.5, batch="2026-11-30")
+
+        assert (check.passed, check.severity, check.reason) == (
+            False, "critical", "2026-11-30: 0 rows: the bucket is empty")
+
 
 class TestFreshnessCheck:
     def test_older_than_the_sla_blocks(self) -> None:
@@ -47,6 +56,7 @@ class TestFreshnessCheck:
     def test_no_sla_is_not_judged(self) -> None:
         check = freshness_check(None, NOW, sla=None, column="t")
         assert check.passed
+        assert not check.judged
         assert check.severity == "info"
 
     def test_no_timestamp_column_is_not_judged(self) -> None:

@@ -20,6 +20,11 @@ def _weekday_volume(day: dt.date) -> int:
     return 10 if day.weekday() >= 5 else 30
 
 
+def _day_after_end() -> dt.datetime:
+    """06:00 the day after the data ends: the last day is the newest complete bucket."""
+    return dt.datetime(END.year, END.month, END.day, 6, tzinfo=dt.UTC) + dt.timedelta(days=1)
+
+
 @pytest.fixture
 def setup(warehouse, tmp_path: Path):
     warehouse.create_table("orders", ORDER_TYPES, daily_orders(END, 36, _weekday_volume))
@@ -31,10 +36,20 @@ def setup(warehouse, tmp_path: Path):
 
 
 class TestTableVolume:
+    def test_a_table_that_stopped_loading_has_an_empty_newest_bucket(self, setup) -> None:
+        wh, table, shape, store = setup
+
+        volume = table_volume(wh, table, shape, store,
+                              at=_day_after_end() + dt.timedelta(days=3))
+
+        # The data ends on Sunday END: Wednesday is the newest complete day, with no rows.
+        assert (volume.rows, volume.batch) == (0, f"{END + dt.timedelta(days=3)}")
+        assert volume.latest.date() == END
+
     def test_the_newest_day_against_the_same_weekday(self, setup) -> None:
         wh, table, shape, store = setup
 
-        volume = table_volume(wh, table, shape, store)
+        volume = table_volume(wh, table, shape, store, at=_day_after_end())
 
         # 36 days of data: the 5 Sundays before END lie within the 35-day lookback.
         assert (volume.rows, volume.history, volume.what) == (10, [10.0] * 5, "earlier Sundays")
@@ -68,7 +83,8 @@ class TestTableVolume:
         wh = warehouse.warehouse()
         store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
 
-        volume = table_volume(wh, table, wh.describe("orders", warehouse.schema), store)
+        volume = table_volume(wh, table, wh.describe("orders", warehouse.schema), store,
+                              at=_day_after_end())
 
         expected = [float(_weekday_volume(END - dt.timedelta(days=d))) for d in range(9, 0, -1)]
         assert (volume.rows, volume.history, volume.what) == (10, expected, "earlier days")

@@ -75,3 +75,32 @@ class TestRoute:
         assert (native.evaluator, schema.evaluator) == ("gx", "schema")
         assert (native.label, schema.label) == ("GX", "table schema")
         wh.dispose()
+
+
+class TestNoSqlInGx:
+    def test_is_what_gx_registers_no_sql_provider_for(self) -> None:
+        # Oracle: GX's own metric registry (the map metric of each core type).
+        from great_expectations.expectations import registry
+
+        from monitor.expectation_catalog import CATALOG
+        from monitor.routing import NO_SQL_IN_GX
+
+        metrics = registry._registered_metrics
+        without_sql = set()
+        for kind in CATALOG:
+            metric = getattr(registry.get_expectation_impl(kind), "map_metric", None)
+            providers = metrics.get(f"{metric}.condition", {}).get("providers", {})
+            if metric and "SqlAlchemyExecutionEngine" not in providers:
+                without_sql.add(kind)
+
+        # GX judges these two on SQL from the reflected column types, not the map metric.
+        expected = without_sql - {"expect_column_values_to_be_of_type",
+                                  "expect_column_values_to_be_in_type_list"}
+        assert expected == NO_SQL_IN_GX
+
+    def test_they_are_never_routed_on_sql(self, shape_and_caps) -> None:
+        shape, caps = shape_and_caps
+
+        routed = route(spec("column_values_to_be_increasing", column="n"), shape, caps)
+
+        assert (routed.evaluator, routed.why) == ("none", "dialect")

@@ -142,3 +142,55 @@ class TestOddTableNames:
             found = {f.metric: f for f in result.found if f.kind == "expectation"}
             assert not found["expect_column_median_to_be_between"].failing
             assert found["expect_column_median_to_be_between"].observed == 5.5
+
+
+class TestABrokenSuite:
+    def test_the_run_profiles_and_names_every_broken_suite(self, wh, tmp_path: Path,
+                                                           capsys) -> None:
+        # Arrange: suites [orders, sev2, gone]: sev2 has a bad severity, gone has no file
+        import json
+
+        from monitor.cli import main
+        from tests.helpers.gate import ORDER_TYPES, daily_orders
+
+        rows = daily_orders(dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1), 3)
+        wh.create_table("orders", ORDER_TYPES, rows)
+        good = suite_of("orders", [spec("column_values_to_not_be_null", column="order_id")])
+        config_for(wh, tmp_path, [{"name": "orders", "table": "orders",
+                                   "timestamp_column": "created_at", "bucket": "day",
+                                   "suites": ["orders", "sev2", "gone"]}],
+                   suites={"orders": good})
+        (tmp_path / "expectations" / "sev2.json").write_text(json.dumps({
+            "name": "sev2", "expectations": [
+                {"type": "expect_column_values_to_not_be_null",
+                 "kwargs": {"column": "amount"}, "severity": "bogus"}]}))
+
+        # Act
+        code = main(["--config", str(tmp_path / "monitor.yaml"), "run", "--table", "orders",
+                     "--format", "json"])
+
+        # Assert: the profile is stored, the good suite ran, both problems are named
+        [result] = json.loads(capsys.readouterr().out)["results"]
+        assert code == 2
+        assert (result["status"], result["row_count"]) == ("success", len(rows))
+        assert result["points_written"] > 0
+        failing = {f["check"]: f["reason"] for f in result["findings"]}
+        assert "severity 'bogus'" in failing["suite:sev2"]
+        assert "no suite named 'gone'" in failing["suite:gone"]
+        assert any("sev2" in p for p in result["problems"])
+        assert any("'gone'" in p for p in result["problems"])
+
+    def test_fail_on_never_still_says_why_it_exits_2(self, tmp_path: Path, capsys) -> None:
+        from monitor.cli import main
+        from tests.helpers.gate import ORDER_TYPES, daily_orders
+
+        wh = sqlite_warehouse(tmp_path)
+        wh.create_table("orders", ORDER_TYPES,
+                        daily_orders(dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1), 2))
+        config_for(wh, tmp_path, [{"name": "orders", "table": "orders", "suites": ["gone"]}])
+
+        code = main(["--config", str(tmp_path / "monitor.yaml"), "run", "--fail-on", "never"])
+
+        out = " ".join(capsys.readouterr().out.split())
+        assert code == 2
+        assert "suite 'gone' not validated" in out

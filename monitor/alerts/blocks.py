@@ -146,8 +146,14 @@ def describe(item: AlertItem) -> str:
         numbers.append(f"observed *{escape(fmt_number(item.observed))}*")
     if item.expected is not None:
         numbers.append(f"expected *{fmt_number(item.expected)}*")
-    if item.lower is not None or item.upper is not None:
+    if item.check.startswith("rule:"):
+        pass  # a rule's finding says its limit in the reason; it has no learned band
+    elif item.lower is not None and item.upper is not None:
         numbers.append(f"normal band {fmt_number(item.lower)} – {fmt_number(item.upper)}")
+    elif item.upper is not None:
+        numbers.append(f"normal at most {fmt_number(item.upper)}")
+    elif item.lower is not None:
+        numbers.append(f"normal at least {fmt_number(item.lower)}")
     detail = ", ".join(numbers)
     line = ": ".join(part for part in (facts[:1].upper() + facts[1:], detail) if part)
     if item.since is not None:

@@ -63,11 +63,15 @@ def fails(finding: Finding, fail_on: FailOn = "critical") -> bool:
 
 
 def for_run(result: RunResult, fail_on: FailOn = "critical") -> ExitCode:
-    """One table's run: 2 when it could not run (config, warehouse or store), 1 when it ran
-    and found a problem of at least ``fail_on`` severity, else 0 (``skipped`` included)."""
+    """One table's run: 2 when it could not run (config, warehouse or store) or part of
+    its configuration is broken (a failing ``run`` finding: a suite that does not load),
+    1 when it ran and found a problem of at least ``fail_on`` severity, else 0
+    (``skipped`` included)."""
     if result.status in ("failed", "lost", "interrupted"):
         # Runs fail only on MonitorError (config or infrastructure); a bug is raised.
         return ExitCode.BAD_INPUT
+    if any(f.failing and f.kind == "run" for f in result.found):
+        return ExitCode.BAD_INPUT  # it ran, but part of its configuration is broken
     if any(fails(f, fail_on) for f in result.found):
         return ExitCode.FINDINGS
     return ExitCode.OK

@@ -29,8 +29,12 @@ def print_gate(result: GateResult) -> None:
     ordered = sorted(result.checks, key=lambda c: (c.passed, not c.blocking, c.check))
     rows = []
     for c in ordered:
-        mark = "pass" if c.passed else ("BLOCKS" if c in result.blocking else
-                                        "quarantine" if c.row_level and c.blocking else c.severity)
+        if not c.judged:
+            mark = "skipped"
+        else:
+            mark = "pass" if c.passed else ("BLOCKS" if c in result.blocking else
+                                            "quarantine" if c.row_level and c.blocking
+                                            else c.severity)
         rows.append((mark, c.check, c.reason))
     render_table(None, ("result", "check", "reason"), rows)
 

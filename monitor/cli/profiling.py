@@ -116,7 +116,8 @@ def run_cmd(state: CliState, tables: tuple[str, ...], as_of: dt.datetime | None,
     else:
         results = run_tables(ctx, chosen, as_of=as_of)
     code = for_runs(results, fail_on)
-    failing = [f for r in results for f in r.found if fails(f, fail_on)]
+    failing = [f for r in results for f in r.found
+               if fails(f, fail_on) or (f.failing and f.kind == "run")]  # broken config
     if fmt == "json":
         emit_json({"results": [r.to_dict() for r in results],
                    "failed": sum(not r.ok and r.status != "skipped" for r in results),

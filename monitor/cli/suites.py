@@ -31,7 +31,7 @@ from monitor.errors import ConfigError, InputError, MonitorError
 from monitor.expectation_catalog import SCHEMA_TYPES
 from monitor.outcomes import jsonable
 from monitor.pushdown_rules import NATIVE_KWARGS
-from monitor.routing import LABELS, EngineChoice, route
+from monitor.routing import LABELS, NO_SQL_IN_GX, EngineChoice, no_sql_in_gx, route
 from monitor.store.expectations import expectation_history
 from monitor.suite_runner import TableValidation
 from monitor.suites import (
@@ -73,6 +73,8 @@ def _unrouted(spec: ExpectationSpec) -> str:
     """Who evaluates ``spec`` when no reflected table tells the column's type."""
     if spec.type in SCHEMA_TYPES:
         return LABELS["schema"]
+    if spec.type in NO_SQL_IN_GX:
+        return f"{LABELS['none']}: {no_sql_in_gx(spec.type)}"
     if spec.type not in NATIVE_KWARGS:
         return LABELS["gx"]
     if spec.columns():
@@ -88,7 +90,31 @@ def _evaluated_by(spec: ExpectationSpec, shapes: dict[str, tuple[TableShape, Cap
             for name, (shape, caps) in shapes.items()}
 
 
+def _gx_checked(suite: Suite, routes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``routes`` with what GX will evaluate built by GX first: an expectation GX
+    rejects (a ``row_condition`` it cannot parse...) will fail, so show says so, as
+    ``suites check`` does."""
+    to_gx = [spec for spec, by_table in zip(suite.expectations, routes, strict=True)
+             if LABELS["gx"] in (by_table.values() if by_table else {_unrouted(spec)})]
+    if not to_gx:
+        return routes
+    from monitor.validation import gx_problems
+
+    rejected = gx_problems(to_gx)
+    out = []
+    for spec, by_table in zip(suite.expectations, routes, strict=True):
+        if spec.index in rejected:
+            failing = f"{LABELS['none']}: GX rejects it: {rejected[spec.index]}"
+            by_table = ({name: failing if label == LABELS["gx"] else label
+                         for name, label in by_table.items()} if by_table
+                        else {"": failing})
+        out.append(by_table)
+    return out
+
+
 def _one_line(by_table: dict[str, str], spec: ExpectationSpec) -> str:
+    if list(by_table) == [""]:
+        return by_table[""]  # not routed on a table, but known to fail
     if not by_table:
         return _unrouted(spec)
     labels = set(by_table.values())
@@ -145,14 +171,16 @@ def show_cmd(state: CliState, name: str, fmt: str) -> None:
     suite = load_suite(suite_path(state.config, name))
     shapes, problems = _shapes(state, suite.name)
     engine = state.config.validation.engine
-    routes = [_evaluated_by(spec, shapes, engine) for spec in suite.expectations]
+    routes = _gx_checked(suite, [_evaluated_by(spec, shapes, engine)
+                                 for spec in suite.expectations])
     if fmt == "json":
         emit_json({"suite": suite.name, "file": suite.source,
                    "tables": _users(state.config, suite.name),
                    "problems": [str(p) for p in problems],
                    "expectations": [{**spec.to_gx(), "key": spec.key,
                                      "evaluated_by": _one_line(by_table, spec),
-                                     "evaluated_by_table": by_table}
+                                     "evaluated_by_table": {k: v for k, v in
+                                                            by_table.items() if k}}
                                     for spec, by_table in zip(suite.expectations, routes,
                                                               strict=True)]})
         return
@@ -245,21 +273,27 @@ def check_cmd(state: CliState, names: tuple[str, ...], no_gx: bool, no_columns: 
     else:
         paths = suite_files(config)
         problems += _missing_suites(config)
-    checked = []
+    checked, unreadable = [], []
     for path in paths:
         suite, found = read_suite_file(path)
         if suite is not None:
             checked.append(suite.name)
             found += _check_one(config, suite, use_gx=not no_gx, columns=not no_columns,
                                 state=state)
+        else:
+            unreadable.append(path.name)  # checked too: its problems say why it is no suite
         problems += _in_order(found)
     if fmt == "json":
-        emit_json({"checked": checked, "problems": [str(p) for p in problems]})
+        emit_json({"checked": checked, "unreadable": unreadable,
+                   "problems": [str(p) for p in problems]})
     else:
         for problem in problems:
             console().print(f"[red]x[/red] {escape(str(problem))}", highlight=False)
         verdict = "no problems" if not problems else f"{len(problems)} problem(s)"
-        console().print(f"checked {len(checked)} suite(s): {verdict}")
+        files = len(checked) + len(unreadable)
+        not_read = f" ({len(unreadable)} not a suite: {', '.join(unreadable)})" if (
+            unreadable) else ""
+        console().print(escape(f"checked {files} suite file(s){not_read}: {verdict}"))
     if problems:
         raise click.exceptions.Exit(2)
 

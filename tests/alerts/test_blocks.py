@@ -158,6 +158,23 @@ class TestDescribe:
         assert describe(item) == ":large_blue_circle: *info* · column email was dropped"
 
 
+    def test_a_rule_finding_shows_no_band(self) -> None:
+        item = AlertItem(incident_id=None, check="rule:null_timestamps", severity="warning",
+                         reason="25 of 1,000 rows (2.5%) have no 'ts'", metric="null_count",
+                         column="ts", observed=25, upper=0.0)
+
+        text = describe(item)
+
+        assert "band" not in text
+        assert "Metric `null_count` of column `ts`: observed *25*" in text
+
+    def test_a_one_sided_band_names_its_side(self) -> None:
+        item = AlertItem(incident_id=None, check="volume:row_count", severity="warning",
+                         reason="rows above the usual", observed=500, upper=1)
+
+        assert "normal at most 1" in describe(item)
+
+
 class TestMention:
     def test_user_ids_groups_and_specials_become_mentions(self) -> None:
         assert mention("<@U012AB3CD>") == "<@U012AB3CD>"

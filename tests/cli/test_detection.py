@@ -41,6 +41,29 @@ def call(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
     return code, capsys.readouterr().out
 
 
+class TestBackfillCommand:
+    def test_since_today_names_yesterday_as_the_last_complete_day(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        today = dt.datetime.now(dt.UTC).date()
+
+        code = main(["--config", str(config), "backfill", "orders", "--since", str(today)])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"the last complete day starts {today - dt.timedelta(days=1)} 00:00" in err
+        assert f"the day from {today} 00:00 is still filling" in err
+
+    def test_until_is_exclusive_in_the_message(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code = main(["--config", str(config), "backfill", "orders", "--since", "2026-01-20",
+                     "--until", "2026-01-20"])
+
+        err = " ".join(capsys.readouterr().err.split())
+        assert code == 2
+        assert "the last complete day starts 2026-01-19 00:00" in err
+        assert "--until 2026-01-20 00:00 is exclusive" in err
+
+
 class TestBacktestCommand:
     def test_csv_walk_forward_json(self, tmp_path: Path,
                                    capsys: pytest.CaptureFixture[str]) -> None:

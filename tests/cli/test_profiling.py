@@ -50,6 +50,33 @@ class TestProfileCommand:
         assert out["columns"]["note"]["min_length"] == 2
         assert out["columns"]["created"]["max"].startswith("2026-05-06T13:00:00")
 
+    def test_as_of_counts_rows_without_a_timestamp_as_run_does(
+            self, warehouse: WarehouseUnderTest, tmp_path: Path,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        # Arrange: 20 stamped rows and 5 without a timestamp
+        rows = ROWS + [{"id": 100 + i, "amount": 1.0, "note": "x", "created": None}
+                       for i in range(5)]
+        warehouse.create_table("orders", {"id": sa.Integer(), "amount": sa.Double(),
+                                          "note": sa.String(10), "created": sa.DateTime()},
+                               rows)
+        config = write_config(tmp_path, warehouses={"wh": warehouse.url}, tables=[
+            {"name": "orders", "warehouse": "wh", "table": "orders",
+             "schema": warehouse.schema, "timestamp_column": "created", "bucket": "day"}])
+        as_of = "2026-05-04T00:00:00"
+        frame = pd.DataFrame(rows)
+        expected = int((frame["created"].isna() | (frame["created"] < as_of)).sum())
+
+        # Act
+        main(["--config", str(config), "profile", "orders", "--as-of", as_of,
+              "--format", "json"])
+        profiled = json.loads(capsys.readouterr().out)["row_count"]
+        main(["--config", str(config), "run", "--table", "orders", "--as-of", as_of,
+              "--format", "json"])
+        [ran] = json.loads(capsys.readouterr().out)["results"]
+
+        # Assert
+        assert (profiled, ran["row_count"]) == (expected, expected)
+
     def test_table_output_is_readable(self, config: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
         code = main(["--config", str(config), "profile", "orders"])

@@ -111,7 +111,9 @@ class TestSuitesCheck:
         run, _, tmp = cli
         (tmp / "expectations" / "broken.json").write_text("{")
         assert run("suites", "check", "--no-gx") == 2
-        assert "broken.json" in capsys.readouterr().out
+        out = " ".join(capsys.readouterr().out.split())
+        assert "broken.json" in out
+        assert "checked 2 suite file(s) (1 not a suite: broken.json): 1 problem(s)" in out
 
 
 class TestValidate:
@@ -191,7 +193,9 @@ class TestSuitesCheckReportsEverything:
         assert run("suites", "check", "--no-gx", "--format", "json") == 2
 
         problems = json.loads(capsys.readouterr().out)["problems"]
-        assert len(problems) == 5
+        assert len(problems) == 6
+        assert "expectation #3 values_to_not_be_null(id): same type and arguments as " \
+               "expectation #1" in problems[5]
         assert "other.json: expectation #1 values_to_sparkle(id): unknown expectation" in (
             problems[0])
         assert "people.json: expectation #1 (expect_column_values_to_not_be_null): severity " \
@@ -201,6 +205,32 @@ class TestSuitesCheckReportsEverything:
                "colour" in problems[3]
         assert "expectation #3 (expect_column_values_to_not_be_null): severity 'high'" in (
             problems[4])
+
+    def test_a_bad_severity_hides_no_argument_problem(self, cli, capsys) -> None:
+        run, _, tmp = cli
+        (tmp / "expectations" / "people.json").write_text(json.dumps({
+            "name": "people", "expectations": [
+                {"type": "expect_column_values_to_not_be_null",
+                 "kwargs": {"column": "id", "mostly": 2}, "severity": "urgent"},
+                {"type": "expect_column_values_to_be_between",
+                 "kwargs": {"column": "age", "min_value": 10, "max_value": 1},
+                 "severity": "bogus"},
+                {"type": "expect_column_values_to_be_between",
+                 "kwargs": {"column": "age", "min_value": 1, "nope": 1},
+                 "severity": "bogus"}]}))
+
+        assert run("suites", "check", "--no-gx", "--format", "json") == 2
+
+        problems = json.loads(capsys.readouterr().out)["problems"]
+        text = "\n".join(problems)
+        assert sum(": severity 'urgent'" in p or ": severity 'bogus'" in p
+                   for p in problems) == 3
+        assert "#1 values_to_not_be_null(id): invalid arguments" in text
+        assert "mostly: ensure this value is less than or equal to 1" in text
+        assert "#2 values_to_be_between(age): invalid arguments (Great Expectations rejects " \
+               "them): min_value cannot be greater than max_value" in text
+        assert "#3 values_to_be_between(age): unknown argument 'nope'" in text
+        assert len(problems) == 6
 
     def test_unknown_names_are_problems_beside_the_others(self, cli, capsys) -> None:
         run, _, _ = cli
@@ -305,3 +335,61 @@ class TestWhatShowSaysIsWhatRuns:
         assert [e["evaluated_by"] for e in unused["expectations"]] == [
             "SQL or GX (by the column's type)", "SQL", "GX"]
         wh.dispose()
+
+
+class TestWhatGxCannotRunOnSql:
+    def test_show_check_and_validate_agree(self, wh, tmp_path: Path, capsys) -> None:
+        # Arrange: three types GX implements for pandas only, one unparseable row_condition
+        wh.create_table("people", {"id": sa.Integer(), "day": sa.String(10)},
+                        [{"id": i, "day": f"2026-01-{i + 1:02d}"} for i in range(5)])
+        suite = suite_of("p", [
+            spec("column_values_to_be_increasing", column="id"),
+            spec("column_values_to_match_strftime_format", column="day",
+                 strftime_format="%Y-%m-%d"),
+            spec("column_values_to_be_dateutil_parseable", column="day"),
+            spec("column_median_to_be_between", column="id", min_value=0,
+                 row_condition='col("id") >>> 1', condition_parser="great_expectations"),
+            spec("column_values_to_not_be_null", column="id")])
+        config_for(wh, tmp_path, [{"name": "people", "table": "people", "suites": ["p"]}],
+                   suites={"p": suite})
+        base = ["--config", str(tmp_path / "monitor.yaml")]
+
+        # Act
+        shown_code = main([*base, "suites", "show", "p", "--format", "json"])
+        shown = [e["evaluated_by"] for e in json.loads(capsys.readouterr().out)["expectations"]]
+        check_code = main([*base, "suites", "check", "--format", "json"])
+        problems = json.loads(capsys.readouterr().out)["problems"]
+        main([*base, "validate", "people", "--no-store", "--format", "json"])
+        results = json.loads(capsys.readouterr().out)["results"]
+
+        # Assert
+        assert (shown_code, check_code) == (0, 2)
+        assert all(s.startswith("not evaluated: Great Expectations implements") and
+                   "for pandas and Spark only" in s for s in shown[:3])
+        assert shown[3].startswith("not evaluated: GX rejects it")
+        assert shown[4] == "SQL"
+        assert [p.split(": ")[1] for p in problems] == [
+            "expectation #1 values_to_be_increasing(id)",
+            "expectation #2 values_to_match_strftime_format(day)",
+            "expectation #3 values_to_be_dateutil_parseable(day)",
+            "expectation #4 median_to_be_between(id)"]
+        assert all("No provider found" not in (r["error"] or "") for r in results[:3])
+        assert [r["engine"] for r in results[:3]] == ["none"] * 3
+
+    def test_a_suite_no_table_uses_says_the_same(self, cli, capsys) -> None:
+        run, wh, tmp = cli
+        unused = suite_of("unused", [
+            spec("column_values_to_be_increasing", column="id"),
+            spec("column_median_to_be_between", column="id", min_value=0,
+                 row_condition='col("id") >>> 1', condition_parser="great_expectations"),
+            spec("column_median_to_be_between", column="id", min_value=0)])
+        config_for(wh, tmp, [{"name": "people", "table": "people", "suites": ["people"]}],
+                   suites={"people": SUITE, "unused": unused})
+
+        assert run("suites", "show", "unused", "--format", "json") == 0
+
+        shown = json.loads(capsys.readouterr().out)["expectations"]
+        assert shown[0]["evaluated_by"].startswith("not evaluated: Great Expectations "
+                                                   "implements")
+        assert shown[1]["evaluated_by"].startswith("not evaluated: GX rejects it")
+        assert (shown[2]["evaluated_by"], shown[1]["evaluated_by_table"]) == ("GX", {})
