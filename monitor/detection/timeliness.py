@@ -16,7 +16,7 @@ import numpy as np
 from monitor.detection import seasonal
 from monitor.detection.combine import combine
 from monitor.detection.explain import explain
-from monitor.detection.phases import DAY, cadence, points_in
+from monitor.detection.phases import DAY, cadence, candidate_profiles, points_in
 from monitor.detection.result import Bands, Detection, State
 from monitor.detection.robust import MAD_TO_SIGMA
 from monitor.detection.rules import above_limit
@@ -133,6 +133,11 @@ def _relearned(values: np.ndarray, train_ok: np.ndarray, since: int, start: int,
     return since > 0 and _peaks(values[start:i][train_ok[start:i]]).size >= CONFIRM_CYCLES
 
 
+def k_scale(settings: DetectorSettings, scale: float) -> float:
+    """Half the usual band: the margin above a lag already seen at this time."""
+    return settings.sensitivity * scale / 2
+
+
 def _stall_limit(
     train: np.ndarray, settings: DetectorSettings
 ) -> tuple[float, float, float, float]:
@@ -146,6 +151,35 @@ def _stall_limit(
     k = settings.sensitivity
     limit = usual + max(k * scale, settings.min_change, settings.min_relative_change * usual)
     return usual, scale, limit, float(np.median(train))
+
+
+# A check is compared with the lags seen at the same time of the week (or of the day,
+# while fewer weeks are known): nightly and weekend gaps are normal where they recur.
+SEASONAL_LOOKBACK = 8  # past checks of the same phase
+
+
+def _phase_groups(series: Series) -> list[np.ndarray]:
+    """Phase arrays: hour of week and hour of day (sub-daily data), or weekday (daily)."""
+    profiles = {
+        p.name: p.groups for p in candidate_profiles(series.timestamps, series.step_seconds)
+    }
+    if "hour_of_day" in profiles:
+        return [profiles["hour_of_week"], profiles["hour_of_day"]]
+    return [profiles[name] for name in ("weekday",) if name in profiles]
+
+
+def _seasonal_high(
+    values: np.ndarray, usable: np.ndarray, phases: list[np.ndarray], i: int, start: int
+) -> float:
+    """The highest lag of the last few checks at the same hour of the week and of the day
+    as ``i`` (NaN: none seen twice yet)."""
+    high = float("nan")
+    for groups in phases:
+        same = usable[start:i] & (groups[start:i] == groups[i])
+        seen = values[start:i][same][-SEASONAL_LOOKBACK:]
+        if seen.size >= 2:
+            high = float(np.max(seen)) if not np.isfinite(high) else max(high, float(np.max(seen)))
+    return high
 
 
 def stall_bands(
@@ -164,6 +198,7 @@ def stall_bands(
     subdaily = cadence(series.step_seconds) == "subdaily"
     refit_every = points_in(DAY, series.step_seconds) if subdaily else 1
     fit: tuple[float, float, float, float] | None = None
+    phases = _phase_groups(series)
     fitted_at, fitted_since = 0, 0
     cycle_start, cycle_flagged = 0, False
     streak_start, streak = 0, 0
@@ -199,6 +234,12 @@ def stall_bands(
             fit = _stall_limit(values[start:i][train_ok[start:i]], settings)
             fitted_at, fitted_since = i, since
         usual, scale, limit, typical = fit
+        high = _seasonal_high(values, train_ok, phases, i, start)
+        if np.isfinite(high):
+            margin = max(
+                settings.min_change, settings.min_relative_change * high, k_scale(settings, scale)
+            )
+            limit = max(limit, high + margin)
         bands.expected[i] = typical
         bands.lower[i], bands.upper[i] = 0.0, limit
         if not finite[i]:

@@ -46,10 +46,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from monitor.detection.combine import flagged_mask  # noqa: E402
-from monitor.detection.detect import detect_metric  # noqa: E402
-from monitor.detection.series import Series  # noqa: E402
-from tests.benchmarks.real_cases import (  # noqa: E402
+from monitor.detection.combine import flagged_mask
+from monitor.detection.detect import detect_metric
+from monitor.detection.series import Series
+from tests.benchmarks.real_cases import (
     DETECTOR_KIND,
     DIRECTION,
     KINDS,
@@ -74,7 +74,7 @@ def ours(case: Case) -> np.ndarray:
     series = Series(case.timestamps, case.values)
     kwargs = {}
     if case.rows is not None:
-        kwargs["counts"] = case.rows
+        kwargs["rows"] = case.rows
     try:
         found = detect_metric(series, DETECTOR_KIND[case.kind], **kwargs)
     except TypeError:  # a detector without row counts
@@ -167,23 +167,30 @@ def holt_winters(case: Case) -> np.ndarray:
     z = np.zeros(size)
     first = 2 * period + 1
     errors: list[float] = []
-    options = {"trend": "add", "damped_trend": True, "seasonal": "add",
-               "seasonal_periods": period}
+    options = {"trend": "add", "damped_trend": True, "seasonal": "add", "seasonal_periods": period}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for begin in range(first, size, refit):
             stop = min(size, begin + refit)
             try:
-                fit = ExponentialSmoothing(y[:begin], initialization_method="estimated",
-                                           **options).fit()
+                fit = ExponentialSmoothing(
+                    y[:begin], initialization_method="estimated", **options
+                ).fit()
                 p = fit.params
                 known = ExponentialSmoothing(
-                    y[:stop], initialization_method="known", initial_level=p["initial_level"],
-                    initial_trend=p["initial_trend"], initial_seasonal=p["initial_seasons"],
+                    y[:stop],
+                    initialization_method="known",
+                    initial_level=p["initial_level"],
+                    initial_trend=p["initial_trend"],
+                    initial_seasonal=p["initial_seasons"],
                     **options,
-                ).fit(smoothing_level=p["smoothing_level"], smoothing_trend=p["smoothing_trend"],
-                      smoothing_seasonal=p["smoothing_seasonal"],
-                      damping_trend=p["damping_trend"], optimized=False)
+                ).fit(
+                    smoothing_level=p["smoothing_level"],
+                    smoothing_trend=p["smoothing_trend"],
+                    smoothing_seasonal=p["smoothing_seasonal"],
+                    damping_trend=p["damping_trend"],
+                    optimized=False,
+                )
             except (ValueError, np.linalg.LinAlgError):
                 continue
             predicted = np.asarray(known.fittedvalues)
@@ -309,8 +316,14 @@ def evaluate(pairs, labels, cache: Cache) -> tuple[dict, dict]:
 
 
 def table(title: str, scores: dict, labels: list[str], n_series: dict[str, int]) -> list[str]:
-    header = ["metric kind", "detector", "recall", "precision", "F1",
-              "false alarms / series / 30 d"]
+    header = [
+        "metric kind",
+        "detector",
+        "recall",
+        "precision",
+        "F1",
+        "false alarms / series / 30 d",
+    ]
     lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     total = {label: Score() for label in labels}
     for kind in KINDS:
@@ -328,8 +341,12 @@ def table(title: str, scores: dict, labels: list[str], n_series: dict[str, int])
 
 def _line(name: str, label: str, score: Score) -> str:
     bold = label == DQ
-    cells = [f"{score.recall:.2f}", f"{score.precision:.2f}", f"{score.f1:.2f}",
-             f"{score.false_per_30:.2f}"]
+    cells = [
+        f"{score.recall:.2f}",
+        f"{score.precision:.2f}",
+        f"{score.f1:.2f}",
+        f"{score.false_per_30:.2f}",
+    ]
     if bold:
         cells = [f"**{cell}**" for cell in cells]
     return "| " + " | ".join([name, label, *cells]) + " |"
@@ -339,8 +356,10 @@ def by_fault(scores: dict, label: str) -> list[str]:
     merged = Score()
     for kind in KINDS:
         merged.merge(scores[kind][label])
-    return [f"  {kind:16s} {hit:3d}/{total:3d}" for kind, (hit, total)
-            in sorted(merged.by_fault.items())]
+    return [
+        f"  {kind:16s} {hit:3d}/{total:3d}"
+        for kind, (hit, total) in sorted(merged.by_fault.items())
+    ]
 
 
 def main() -> None:
@@ -351,9 +370,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None, help="pickle of baseline flags")
     parser.add_argument("--faults", action="store_true", help="recall per fault kind")
     args = parser.parse_args()
-    labels = [name.strip() for name in args.detectors.split(",") if name.strip()] or list(
-        DETECTORS
-    )
+    labels = [name.strip() for name in args.detectors.split(",") if name.strip()] or list(DETECTORS)
     started = time.perf_counter()
     tuning, held_out = all_cases()
     halves = {"tuning": tuning, "held-out": held_out}

@@ -127,43 +127,73 @@ def base_cases(raws: list[Raw]) -> list[Case]:
             for begin in _windows(raw.values.size, 182, count):
                 values = raw.values[begin : begin + 182]
                 cases.append(
-                    Case(f"{raw.id}@{begin}", "volume daily", raw.source,
-                         _stamps(raw, begin, 182), values)
+                    Case(
+                        f"{raw.id}@{begin}",
+                        "volume daily",
+                        raw.source,
+                        _stamps(raw, begin, 182),
+                        values,
+                    )
                 )
                 # The same counts as a cumulative row-count snapshot of a growing table.
                 if len(cases) % 3 == 0:
                     base = float(np.mean(values)) * rng.uniform(20, 1000)
                     cases.append(
-                        Case(f"{raw.id}@{begin}/snapshot", "volume daily", raw.source,
-                             _stamps(raw, begin, 182), base + np.cumsum(values), snapshot=True)
+                        Case(
+                            f"{raw.id}@{begin}/snapshot",
+                            "volume daily",
+                            raw.source,
+                            _stamps(raw, begin, 182),
+                            base + np.cumsum(values),
+                            snapshot=True,
+                        )
                     )
         elif raw.kind == "volume_hourly":
             for begin in _windows(raw.values.size, 42 * 24, 3):
                 cases.append(
-                    Case(f"{raw.id}@{begin}", "volume hourly", raw.source,
-                         _stamps(raw, begin, 42 * 24), raw.values[begin : begin + 42 * 24],
-                         per_day=24)
+                    Case(
+                        f"{raw.id}@{begin}",
+                        "volume hourly",
+                        raw.source,
+                        _stamps(raw, begin, 42 * 24),
+                        raw.values[begin : begin + 42 * 24],
+                        per_day=24,
+                    )
                 )
         elif raw.kind == "null_rate":
             count = 4 if raw.values.size > 1000 else 2
             for begin in _windows(raw.values.size, 182, count):
                 nulls = raw.values[begin : begin + 182]
                 rows = raw.rows[begin : begin + 182]
-                cases.append(_null_case(f"{raw.id}@{begin}", raw.source, _stamps(raw, begin, 182),
-                                        nulls, rows))
+                cases.append(
+                    _null_case(
+                        f"{raw.id}@{begin}", raw.source, _stamps(raw, begin, 182), nulls, rows
+                    )
+                )
         elif raw.kind == "freshness":
             for begin in _windows(raw.values.size, 42 * 24, 3):
                 minutes = raw.values[begin : begin + 42 * 24]
                 cases.append(
-                    Case(f"{raw.id}@{begin}", "freshness", raw.source,
-                         _stamps(raw, begin, 42 * 24), minutes * 60.0, per_day=24)
+                    Case(
+                        f"{raw.id}@{begin}",
+                        "freshness",
+                        raw.source,
+                        _stamps(raw, begin, 42 * 24),
+                        minutes * 60.0,
+                        per_day=24,
+                    )
                 )
         elif raw.kind == "distribution":
             count = 4 if raw.values.size > 1000 else 2
             for begin in _windows(raw.values.size, 182, count):
                 cases.append(
-                    Case(f"{raw.id}@{begin}", "distribution", raw.source,
-                         _stamps(raw, begin, 182), raw.values[begin : begin + 182])
+                    Case(
+                        f"{raw.id}@{begin}",
+                        "distribution",
+                        raw.source,
+                        _stamps(raw, begin, 182),
+                        raw.values[begin : begin + 182],
+                    )
                 )
     cases.extend(_binomial_columns(raws))
     return cases
@@ -183,8 +213,11 @@ def _binomial_columns(raws: list[Raw]) -> list[Case]:
     range (from pure binomial noise to a rate that wobbles by a fifth of itself).
     """
     rng = np.random.default_rng(SPLIT_SEED + 2)
-    sources = [raw for raw in raws if raw.id in ("flights_EWR_rows_daily",
-                                                 "flights_MQ_rows_daily", "tweets_daily")]
+    sources = [
+        raw
+        for raw in raws
+        if raw.id in ("flights_EWR_rows_daily", "flights_MQ_rows_daily", "tweets_daily")
+    ]
     out = []
     for raw in sources:
         for base in (0.0, 0.02, 0.40, 0.85):
@@ -242,15 +275,12 @@ def _length(rng: np.random.Generator, kind: str, per_day: int) -> tuple[int, int
         ramp = int(rng.integers(7, 29)) if daily else int(rng.integers(24, 7 * 24 + 1))
         return 0, ramp + (3 if daily else 24)
     if kind == "stall":
-        hours = int(round(_log_uniform(rng, 2, 48)))
+        hours = round(_log_uniform(rng, 2, 48))
         return hours, hours
     if kind in ("duplicate", "duplicate_table"):
         n = 1 if daily else int(rng.integers(1, 4))
         return n, n
-    if daily:
-        n = int(rng.integers(1, 4))
-    else:
-        n = int(rng.integers(1, 13))
+    n = int(rng.integers(1, 4)) if daily else int(rng.integers(1, 13))
     return n, n
 
 
@@ -283,8 +313,17 @@ def inject(case: Case, rng: np.random.Generator) -> Case:
         taken[start:span_end] = True
         faults.append(Fault(kind, start, end))
     faults.sort(key=lambda f: f.start)
-    out = Case(case.name, case.kind, case.source, case.timestamps, values, rows, faults,
-               case.per_day, case.snapshot)
+    out = Case(
+        case.name,
+        case.kind,
+        case.source,
+        case.timestamps,
+        values,
+        rows,
+        faults,
+        case.per_day,
+        case.snapshot,
+    )
     return out
 
 

