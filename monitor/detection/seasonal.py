@@ -394,7 +394,7 @@ def detect(
     >>> [d.state.value for d in out[:2]], out[-1].is_anomaly, out[-1].direction
     (['learning', 'learning'], True, 'down')
     >>> out[-1].reason
-    'rows 300 are 70% below the usual 999 on weekdays (band 968–1,032)'
+    'rows 300 are 70% below the usual 999 on weekdays (band 969–1,030)'
     """
     settings = settings or DetectorSettings()
     bands = fit_bands(series, settings, unit=unit, flagged=flagged, rows=rows)

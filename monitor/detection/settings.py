@@ -162,9 +162,11 @@ _DEFAULTS: dict[MetricKind, dict[str, Any]] = {
     },
     # Mean, stddev, distinct count: both ways; 2% keeps constant distinct counts quiet
     # when one category appears.
+    # The trend: a distinct count grows with its table.
     MetricKind.DISTRIBUTION: {
         "direction": "both",
         "min_relative_change": 0.02,
+        "trend": True,
     },
 }
 
