@@ -238,7 +238,16 @@ class _Walk:
         expected = float(np.mean(self.bands.expected[begin : i + 1][leaning]))
         settings = self.settings
         gap = max(settings.min_change, settings.min_relative_change * abs(expected))
-        return abs(value - expected) >= gap
+        if abs(value - expected) < gap:
+            return False
+        if self.unit is Unit.COUNT:
+            # Together the counts must also be beyond the counting noise of their sum:
+            # 13 rows in six hours where 18 are usual is chance, not a drop.
+            total = float(np.sum(self.raw[begin : i + 1][used]))
+            usual = float(np.sum(self.bands.expected[begin : i + 1][used]))
+            low, high = poisson_band(usual, settings.sensitivity)
+            return total < low or total > high
+        return True
 
     def _watch_level(self, i: int, lean: int) -> None:
         confirmed = self.shift.add(i, float(self.bands.score[i]), lean)

@@ -133,11 +133,6 @@ def _relearned(values: np.ndarray, train_ok: np.ndarray, since: int, start: int,
     return since > 0 and _peaks(values[start:i][train_ok[start:i]]).size >= CONFIRM_CYCLES
 
 
-def k_scale(settings: DetectorSettings, scale: float) -> float:
-    """Half the usual band: the margin above a lag already seen at this time."""
-    return settings.sensitivity * scale / 2
-
-
 def _stall_limit(
     train: np.ndarray, settings: DetectorSettings
 ) -> tuple[float, float, float, float]:
@@ -166,10 +161,18 @@ def load_gap(check_seconds: np.ndarray, lags: np.ndarray) -> float:
     >>> float(load_gap(checks, np.full(5, 5 * 3600.0)))  # a load at 01:00 every day
     86400.0
     """
-    landed = np.unique(np.round((check_seconds - lags) / 60.0)) * 60.0
-    if landed.size < 3:
+    landed = np.sort((check_seconds - lags)[np.isfinite(lags)])
+    if landed.size < 2:
         return float("nan")
-    return float(np.median(np.diff(landed)))
+    # Checks see one load with some jitter: times closer than a quarter of the checks'
+    # spacing (and five minutes) are the same load.
+    spacing = float(np.median(np.diff(np.sort(check_seconds)))) if check_seconds.size > 1 else 0
+    tolerance = max(300.0, 0.25 * spacing)
+    steps = np.diff(landed)
+    gaps = steps[steps > tolerance]
+    if gaps.size < 2:
+        return float("nan")
+    return float(np.median(gaps))
 
 
 # A check is compared with the lags seen at the same time of the week (or of the day,
@@ -187,18 +190,20 @@ def _phase_groups(series: Series) -> list[np.ndarray]:
     return [profiles[name] for name in ("weekday",) if name in profiles]
 
 
-def _seasonal_high(
+def _seasonal_range(
     values: np.ndarray, usable: np.ndarray, phases: list[np.ndarray], i: int, start: int
-) -> float:
-    """The highest lag of the last few checks at the same hour of the week and of the day
-    as ``i`` (NaN: none seen twice yet)."""
-    high = float("nan")
-    for groups in phases:
-        same = usable[start:i] & (groups[start:i] == groups[i])
-        seen = values[start:i][same][-SEASONAL_LOOKBACK:]
-        if seen.size >= 2:
-            high = float(np.max(seen)) if not np.isfinite(high) else max(high, float(np.max(seen)))
-    return high
+) -> tuple[float, float]:
+    """(lowest, highest) lag of the last few checks at the same hour of the week and of
+    the day as ``i``; NaNs while no phase was seen twice yet."""
+    seen = [
+        values[start:i][usable[start:i] & (groups[start:i] == groups[i])][-SEASONAL_LOOKBACK:]
+        for groups in phases
+    ]
+    seen = [s for s in seen if s.size >= 2]
+    if not seen:
+        return float("nan"), float("nan")
+    both = np.concatenate(seen)
+    return float(np.min(both)), float(np.max(both))
 
 
 def stall_bands(
@@ -220,6 +225,7 @@ def stall_bands(
     phases = _phase_groups(series)
     seconds = series.timestamps.astype("datetime64[s]").astype(np.int64).astype(float)
     fitted_at, fitted_since = 0, 0
+    cycle = 0.0
     cycle_start, cycle_flagged = 0, False
     streak_start, streak = 0, 0
     since = 0  # training restarts here after a cadence change
@@ -253,17 +259,19 @@ def stall_bands(
         if fit is None or i - fitted_at >= refit_every or fitted_since != since:
             fit = _stall_limit(values[start:i][train_ok[start:i]], settings)
             gap = load_gap(seconds[start:i][train_ok[start:i]], values[start:i][train_ok[start:i]])
+            cycle = 0.0
             if np.isfinite(gap):  # a healthy table is never older than one load cycle
                 cycle = gap + max(settings.min_change, settings.min_relative_change * gap)
-                fit = (*fit[:2], max(fit[2], cycle), fit[3])
             fitted_at, fitted_since = i, since
         usual, scale, limit, typical = fit
-        high = _seasonal_high(values, train_ok, phases, i, start)
+        low, high = _seasonal_range(values, train_ok, phases, i, start)
         if np.isfinite(high):
-            margin = max(
-                settings.min_change, settings.min_relative_change * high, k_scale(settings, scale)
-            )
-            limit = max(limit, high + margin)
+            # What this hour of the week (and of the day) looked like replaces the overall
+            # saw-tooth: a nightly gap is normal at night only. The margin is the spread
+            # seen at this hour, so an evening that varies keeps a wide band.
+            spread = max(settings.min_change, settings.min_relative_change * high, 2 * (high - low))
+            limit = high + spread
+        limit = max(limit, cycle)
         bands.expected[i] = typical
         bands.lower[i], bands.upper[i] = 0.0, limit
         if not finite[i]:
