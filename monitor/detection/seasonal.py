@@ -181,8 +181,9 @@ class _Walk:
         if self.unit is Unit.COUNT and math.isfinite(expected):
             low, high = poisson_band(expected, k)
             return min(lower, low), max(upper, high)
-        if self.unit is Unit.FRACTION and self.rows is not None and math.isfinite(expected):
-            low, high = binomial_band(expected, float(self.rows[i]), k)
+        rows = float(self.rows[i]) if self.rows is not None else math.nan
+        if self.unit is Unit.FRACTION and rows > 0 and math.isfinite(expected):
+            low, high = binomial_band(expected, rows, k)
             return min(lower, low), max(upper, high)
         return lower, upper
 
