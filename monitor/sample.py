@@ -64,9 +64,8 @@ DAY_NOISE = 0.06
 
 
 def holiday_of(start: dt.date) -> dt.date:
-    """The sample's public holiday: the first Thursday after its first day."""
-    day = start + dt.timedelta(days=1)
-    return day + dt.timedelta(days=(3 - day.weekday()) % 7)
+    """The sample's public holiday: its fourth day, inside the detectors' first week."""
+    return start + dt.timedelta(days=3)
 
 
 def _daily_volume(rng: np.random.Generator, day: dt.date, base: float,
