@@ -111,6 +111,18 @@ def _finding(watch: Watch, detection: Detection, streak_start: dt.datetime,
                    since=streak_start if detection.is_anomaly else None)
 
 
+def _rows_of(watch: Watch, points: list[tuple[dt.datetime, float | None]],
+             history: dict, new: dict) -> np.ndarray | None:
+    """Row counts of a null rate's buckets (its binomial noise), when they are watched."""
+    if watch.kind is not MetricKind.NULL_RATE:
+        return None
+    key = ("row_count", "", watch.granularity)
+    counts = dict(_merge(history.get(key, []), new.get(key, {})))
+    rows = np.array([np.nan if counts.get(ts) is None else float(counts[ts])
+                     for ts, _ in points])
+    return rows if np.isfinite(rows).any() else None
+
+
 def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
           as_of: dt.datetime, pending: Iterable[MetricPoint] = (),
           judge_all: bool = False, since: dt.datetime | None = None,
@@ -140,7 +152,8 @@ def judge(store: SqlMetricStore, table_name: str, watches: Sequence[Watch], *,
             continue
         series = series_from_points(points, marks.get(watch.key, {}))
         verdicts = detect_metric(series, watch.kind, watch.settings,
-                                 sla_seconds=watch.sla_seconds, label=watch.label)
+                                 sla_seconds=watch.sla_seconds, label=watch.label,
+                                 rows=_rows_of(watch, points, history, new))
         wanted = set(fresh) | unjudged if not judge_all else {ts for ts, _ in points}
         judged = [d for d in verdicts if d.timestamp in wanted]
         for d in judged:

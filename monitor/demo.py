@@ -1,11 +1,13 @@
 """The embedded demo: the whole product on a sample warehouse, in one folder.
 
 ``run_demo(dir)`` writes a config, an SQLite warehouse with 90 days of daily
-loads of an online shop (with incidents injected), replays the 90 days of
-monitoring runs (the backfill), drops a column as a last surprise, runs the
-monitor once as of now with every step (profile, suites, detection, alerts),
-and checks which injected incidents the real detectors caught with default
-settings, and which alarms were false.
+loads of an online shop (with incidents injected), replays the last 30 nightly
+monitoring runs of its 3 tables (the first one profiles the 60 days before it
+too, so the detectors see all 90 days), drops a column as a last surprise, runs
+the monitor once as of this morning with every step (profile, suites,
+detection, alerts), gates three files into ``orders`` and checks which
+injected incidents the real detectors caught with default settings, and which
+alarms were false.
 
 >>> report = run_demo(Path("dq-monitor-demo"))  # doctest: +SKIP
 >>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP
@@ -120,6 +122,8 @@ class DemoReport:
     config_path: Path
     manifest: SampleManifest
     backfill_runs: int = 0
+    nights: int = 0
+    history_days: int = 0
     results: list[RunResult] = field(default_factory=list)
     checks: list[IncidentCheck] = field(default_factory=list)
     false_alarms: list[DetectionRow] = field(default_factory=list)
@@ -203,10 +207,16 @@ DEMO_BATCHES = (("orders_good.csv", "all_or_nothing"), ("orders_null_spike.csv",
 
 def _ingest_batches(ctx: MonitorContext, directory: Path,
                     today: dt.datetime) -> list[IngestSummary]:
-    """Write-audit-publish of a good file and two bad ones into ``orders``."""
+    """Write-audit-publish of a good file and two bad ones into ``orders``.
+
+    The files hold orders of today's first hours, loaded at ``today`` (06:00): they land
+    in today's bucket, which stays open until midnight, so they change no complete day a
+    later run judges (yesterday was loaded and judged already).
+    """
     folder = directory / "batches"
     shutil.rmtree(folder, ignore_errors=True)
-    sample_batches_for(directory / "sample.db", folder, now=today - dt.timedelta(hours=1))
+    hours = (today - today.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()
+    sample_batches_for(directory / "sample.db", folder, now=today, hours=hours / 3600)
     out = []
     for name, mode in DEMO_BATCHES:
         result = ingest_file(folder / name, "orders", context=ctx, mode=mode)  # type: ignore[arg-type]
@@ -233,7 +243,7 @@ def demo_clock(now: dt.datetime) -> dt.datetime:
 
 def run_demo(directory: Path, *, now: dt.datetime | None = None,
              progress: Callable[[int, int], None] | None = None) -> DemoReport:
-    """Build the demo in ``directory``, replay 90 days of monitoring, then check today."""
+    """Build the demo in ``directory``, replay 30 nights of monitoring, then check today."""
     started = utcnow()
     today = demo_clock(now or started)
     config_path, manifest = prepare_demo(directory, end=today.date() - dt.timedelta(days=1))
@@ -250,8 +260,10 @@ def run_demo(directory: Path, *, now: dt.datetime | None = None,
         for table in config.tables:
             run_table(ctx, table, as_of=as_of, trigger="demo", steps=[collect_metrics])
             report.backfill_runs += 1
+        report.nights += 1
         if progress:
             progress(i + 1, len(days))
+    report.history_days = (manifest.end - manifest.start).days + 1
     _drop_column(directory / "sample.db")
     # This morning's run, every step: the clock says 06:00, so it is "now" for the suites.
     ctx.store.dispose()

@@ -37,8 +37,8 @@ class SampleBatch:
 
 
 def _orders(rng: np.random.Generator, first_id: int, n: int, customers: int,
-            now: dt.datetime) -> pd.DataFrame:
-    seconds = np.sort(rng.uniform(3600, 20 * 3600, n))[::-1]
+            now: dt.datetime, hours: float = 20.0) -> pd.DataFrame:
+    seconds = np.sort(rng.uniform(min(3600, hours * 1800), hours * 3600, n))[::-1]
     stamps = [(now - dt.timedelta(seconds=float(s))).strftime("%Y-%m-%d %H:%M:%S")
               for s in seconds]
     codes = [f"SAVE{int(rng.integers(5, 30))}" if rng.random() < 0.1 else None
@@ -56,8 +56,11 @@ def _orders(rng: np.random.Generator, first_id: int, n: int, customers: int,
 
 def write_sample_batches(folder: str | Path, *, first_order_id: int, customers: int,
                          rows: int = 900, now: dt.datetime | None = None,
-                         seed: int = 7) -> list[SampleBatch]:
-    """Write the scenario's files into ``folder`` (order ids from ``first_order_id``)."""
+                         seed: int = 7, hours: float = 20.0) -> list[SampleBatch]:
+    """Write the scenario's files into ``folder`` (order ids from ``first_order_id``).
+
+    Orders are created within the ``hours`` before ``now``.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     now = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
@@ -66,7 +69,7 @@ def write_sample_batches(folder: str | Path, *, first_order_id: int, customers: 
 
     def batch(n: int = rows) -> pd.DataFrame:
         nonlocal next_id
-        frame = _orders(rng, next_id, n, customers, now)
+        frame = _orders(rng, next_id, n, customers, now, hours)
         next_id += n
         return frame
 
@@ -120,7 +123,8 @@ def write_sample_batches(folder: str | Path, *, first_order_id: int, customers: 
 
 
 def sample_batches_for(warehouse_file: str | Path, folder: str | Path, *,
-                       now: dt.datetime | None = None) -> list[SampleBatch]:
+                       now: dt.datetime | None = None, hours: float = 20.0
+                       ) -> list[SampleBatch]:
     """The scenario for a sample warehouse file: ids continue after its newest order."""
     conn = sqlite3.connect(Path(warehouse_file))
     try:
@@ -129,4 +133,4 @@ def sample_batches_for(warehouse_file: str | Path, folder: str | Path, *,
     finally:
         conn.close()
     return write_sample_batches(folder, first_order_id=int(last_order) + 1,
-                                customers=max(1, int(customers)), now=now)
+                                customers=max(1, int(customers)), now=now, hours=hours)

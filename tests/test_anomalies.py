@@ -231,3 +231,30 @@ class TestRowCountRule:
         assert healthy is not None
         assert not healthy.failing
         assert unset is None
+
+
+class TestNullRateRows:
+    def test_row_counts_of_the_table_give_a_null_rate_its_binomial_noise(
+            self, tmp_path: Path) -> None:
+        ctx = make_context(tmp_path, warehouses={"w": "sqlite://"},
+                           tables=[{"name": "t", "warehouse": "w", "table": "t",
+                                    "timestamp_column": "ts", "bucket": "day"}])
+        table = ctx.config.table("t")
+        rng = np.random.default_rng(5)
+        days = [DAY0 + dt.timedelta(days=d) for d in range(40)]
+        # A column 85% null on 50 rows a day; history smoother than its binomial noise.
+        rates = [0.85 + float(rng.normal(0, 0.005)) for _ in days[:-1]] + [0.96]
+        points = [MetricPoint("t", "", "row_count", "day", day, 50.0) for day in days]
+        points += [MetricPoint("t", "note", "null_rate", "day", day, rate)
+                   for day, rate in zip(days, rates, strict=True)]
+        with ctx.store.transaction() as conn:
+            ctx.store.replace_points(conn, "r", points)
+        watches = watches_for(table, ["note"])
+        as_of = (days[-1] + dt.timedelta(days=1)).replace(tzinfo=dt.UTC)
+
+        judged = judge(ctx.store, "t", watches, as_of=as_of, judge_all=True)
+
+        last = next(r for r in judged.rows if r.metric == "null_rate" and r.ts == days[-1])
+        sd = np.sqrt(0.85 * 0.15 / 50)  # 5 points: 96% is 2.2 binomial sigmas above 85%
+        assert not last.is_anomaly
+        assert last.upper >= min(1.0, 0.85 + 4 * sd * 0.95)

@@ -56,8 +56,11 @@ def print_summary(report: DemoReport) -> None:
                      [(i.file, i.table, i.verdict, i.published, i.quarantined, i.reason)
                       for i in ingest])
     config = report.config_path
-    out.print(f"\nDone in {report.seconds:.1f}s: {report.backfill_runs} nightly runs "
-              f"replayed (90 days of history), then this morning's run. Try next:")
+    tables = report.backfill_runs // max(report.nights, 1)
+    out.print(f"\nDone in {report.seconds:.1f}s: replayed {report.nights} nightly runs of "
+              f"{tables} tables ({report.backfill_runs} table runs; the first one profiled "
+              f"all {report.history_days} days of history), then this morning's run of every "
+              f"step, then {len(ingest)} gated ingestions into today's bucket. Try next:")
     for command in (f"dq-monitor --config {config} anomalies",
                     f"dq-monitor --config {config} history orders --metric row_count "
                     f"--granularity day",

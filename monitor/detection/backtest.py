@@ -137,9 +137,9 @@ def sensitivity_sweep(
 
     >>> days = np.arange("2024-01-01", "2024-03-01", dtype="datetime64[D]")
     >>> rows = np.round(1000 * np.exp(np.random.default_rng(1).normal(0, 0.05, days.size)))
-    >>> rows[-1] = 820.0
+    >>> rows[-1] = 770.0
     >>> sensitivity_sweep(Series(days, rows), "volume")
-    {'low': 1, 'medium': 3, 'high': 4}
+    {'low': 0, 'medium': 1, 'high': 1}
     """
     base = settings or defaults_for(kind)
     counts = {}

@@ -24,7 +24,9 @@ from monitor.detection.robust import GroupStats, group_stats, kruskal_p, pooled_
 SEASONAL_ALPHA = 0.01
 # A profile is testable when this share of its phases has MIN_PHASE_POINTS points.
 TESTABLE_SHARE = 0.9
-MIN_PHASE_POINTS = 2
+MIN_PHASE_POINTS = 3
+# Intra-day phases (an hour of the week) fill up 24 times slower: two are enough there.
+MIN_SLOT_POINTS = 2
 # Refinements tried after the base profile, coarse to fine, with the grouping that the
 # rank test uses on what the coarser profile leaves unexplained.
 _DAILY_CHAIN = (("weekpart", "weekpart"), ("weekday", "weekday"))
@@ -117,7 +119,8 @@ def _phase_scales(
 
 def _testable(profile: Profile, groups: np.ndarray) -> bool:
     counts = np.bincount(groups, minlength=profile.size)
-    return float(np.mean(counts >= MIN_PHASE_POINTS)) >= TESTABLE_SHARE
+    needed = MIN_PHASE_POINTS if profile.per_day == 1 else MIN_SLOT_POINTS
+    return float(np.mean(counts >= needed)) >= TESTABLE_SHARE
 
 
 def _loo_error(values: np.ndarray, groups: np.ndarray, size: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -12,6 +13,7 @@ from monitor.detection.result import Detection
 from monitor.detection.series import Series
 from monitor.detection.settings import DetectorSettings, MetricKind, defaults_for
 from monitor.detection.wording import LABEL_FOR_KIND, UNIT_FOR_KIND
+from monitor.errors import InputError
 
 
 class Detector(Protocol):
@@ -41,6 +43,15 @@ def _rules_for(
     return found, keep_out
 
 
+def _rows_for(series: Series, rows: Sequence[float] | np.ndarray | None) -> np.ndarray | None:
+    if rows is None:
+        return None
+    counts = np.asarray(rows, dtype=float)
+    if counts.shape != (len(series),):
+        raise InputError(f"rows must have one count per point ({len(series)}), got {counts.shape}")
+    return counts
+
+
 def detect_metric(
     series: Series,
     kind: MetricKind | str,
@@ -48,6 +59,7 @@ def detect_metric(
     *,
     sla_seconds: float | None = None,
     label: str | None = None,
+    rows: Sequence[float] | np.ndarray | None = None,
 ) -> list[Detection]:
     """Judge every point of a metric's history, walk-forward, with the right detectors.
 
@@ -73,6 +85,11 @@ where the last 3 buckets had 1,200 rows on median')
         primary = timeliness.detect_stalls(series, settings, flagged=flagged)
     else:
         primary = seasonal.detect(
-            series, settings, unit=unit, label=label or LABEL_FOR_KIND[kind], flagged=flagged
+            series,
+            settings,
+            unit=unit,
+            label=label or LABEL_FOR_KIND[kind],
+            flagged=flagged,
+            rows=_rows_for(series, rows),
         )
     return combine(primary, found)

@@ -11,6 +11,8 @@ the week whose pattern changed.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from monitor.detection.baseline import Baseline, choose_profile, fit_baseline
@@ -58,7 +60,12 @@ class _Walk:
     """State of one walk over a series; ``step(i)`` judges point ``i``."""
 
     def __init__(
-        self, series: Series, settings: DetectorSettings, unit: Unit, flagged: np.ndarray | None
+        self,
+        series: Series,
+        settings: DetectorSettings,
+        unit: Unit,
+        flagged: np.ndarray | None,
+        rows: np.ndarray | None = None,
     ) -> None:
         size = len(series)
         step = series.step_seconds
@@ -70,6 +77,9 @@ class _Walk:
         self.profiles = {p.name: p for p in candidate_profiles(series.timestamps, step)}
         self.finest = self.profiles.get("hour_of_week") or self.profiles.get("weekday")
         self.raw = series.values
+        self.rows = None if rows is None else np.asarray(rows, dtype=float)
+        self.errors = np.full(size, np.nan)  # one-step errors in fitted sigmas
+        self.tail = 1.0  # calibration of the band to the series' real one-step errors
         self.values = forward(self.raw, settings.transform)
         self.finite = np.isfinite(self.values)
         self.outside = np.zeros(size, bool) if flagged is None else np.asarray(flagged, bool)
@@ -122,6 +132,9 @@ class _Walk:
             counts=self.settings.transform == "log" and self.unit is Unit.COUNT,
         )
         self.fitted_at = i
+        self.tail = tail_factor(
+            self.errors[start:i], self.informative[start:i] & ~self.bands.anomaly[start:i]
+        )
 
     def _band(self, i: int) -> tuple[float, bool]:
         """Fill expected value, band and score of point ``i``; return its fitted scale."""
@@ -132,7 +145,7 @@ class _Walk:
         if settings.transform == "log":
             floor = floor / (1.0 + abs(float(backward(center, "log"))))
         scale = max(fitted_scale, floor, 1e-9 * max(1.0, abs(center)))
-        k = settings.sensitivity
+        k = settings.sensitivity * self.tail
         lo_t, hi_t = center - k * scale, center + k * scale
         if cover:  # a pattern could not be tested yet: anything already seen is normal
             lo_t, hi_t = min(lo_t, low - k * scale), max(hi_t, high + k * scale)
@@ -140,6 +153,7 @@ class _Walk:
         gap = max(settings.min_change, settings.min_relative_change * abs(expected))
         lower = min(float(backward(lo_t, settings.transform)), expected - gap)
         upper = max(float(backward(hi_t, settings.transform)), expected + gap)
+        lower, upper = self._sampling_floor(i, expected, lower, upper)
         if self.unit.non_negative:
             lower, upper = max(lower, 0.0), max(upper, 0.0)
         if self.unit is Unit.FRACTION:
@@ -149,9 +163,29 @@ class _Walk:
         bands.expected[i], bands.lower[i], bands.upper[i] = expected, lower, upper
         bands.context[i] = fit.context(i)
         if self.finite[i]:
-            bands.score[i] = (self.values[i] - center) / scale
+            self.errors[i] = (self.values[i] - center) / scale
+            bands.score[i] = band_score(float(self.raw[i]), expected, lower, upper, k)
             bands.side[i] = 1 if self.raw[i] > upper else -1 if self.raw[i] < lower else 0
         return fitted_scale, cover
+
+    def _sampling_floor(
+        self, i: int, expected: float, lower: float, upper: float
+    ) -> tuple[float, float]:
+        """Widen the band to the sampling noise of the value itself, whatever the history.
+
+        Counts wobble at least like a Poisson count; a rate of ``rows`` rows like a
+        binomial proportion. A history that happened to be smoother (or constant) must
+        not make a band narrower than that.
+        """
+        k = self.settings.sensitivity
+        if self.unit is Unit.COUNT and math.isfinite(expected):
+            low, high = poisson_band(expected, k)
+            return min(lower, low), max(upper, high)
+        rows = float(self.rows[i]) if self.rows is not None else math.nan
+        if self.unit is Unit.FRACTION and rows > 0 and math.isfinite(expected):
+            low, high = binomial_band(expected, rows, k)
+            return min(lower, low), max(upper, high)
+        return lower, upper
 
     def _judge(self, i: int, fitted_scale: float, cover: bool) -> None:
         bands, settings = self.bands, self.settings
@@ -188,11 +222,33 @@ class _Walk:
             used = quiet[begin : i + 1]
             mean_value = float(np.mean(self.raw[begin : i + 1][used]))
             mean_expected = float(np.mean(self.bands.expected[begin : i + 1][used]))
+            if not self._leaning_points_moved_enough(begin, i, used, lean):
+                return 0
             change = change_text(mean_value, mean_expected, self.unit)
             self.bands.note[i] = (
                 f"sustained: the last {int(used.sum())} points together are {change} the usual"
             )
         return lean
+
+    def _leaning_points_moved_enough(self, begin: int, i: int, used: np.ndarray, lean: int) -> bool:
+        """Whether the points that lean the alarm's way moved, on average, by at least the
+        smallest change worth an alert (``min_change``, ``min_relative_change``)."""
+        scores = self.bands.score[begin : i + 1]
+        leaning = used & (np.sign(scores) == lean)
+        value = float(np.mean(self.raw[begin : i + 1][leaning]))
+        expected = float(np.mean(self.bands.expected[begin : i + 1][leaning]))
+        settings = self.settings
+        gap = max(settings.min_change, settings.min_relative_change * abs(expected))
+        if abs(value - expected) < gap:
+            return False
+        if self.unit is Unit.COUNT:
+            # Together the counts must also be beyond the counting noise of their sum:
+            # 13 rows in six hours where 18 are usual is chance, not a drop.
+            total = float(np.sum(self.raw[begin : i + 1][used]))
+            usual = float(np.sum(self.bands.expected[begin : i + 1][used]))
+            low, high = poisson_band(usual, settings.sensitivity)
+            return total < low or total > high
+        return True
 
     def _watch_level(self, i: int, lean: int) -> None:
         confirmed = self.shift.add(i, float(self.bands.score[i]), lean)
@@ -236,19 +292,95 @@ class _Walk:
         self.fit = self.choice = None
 
 
+def band_score(value: float, expected: float, lower: float, upper: float, k: float) -> float:
+    """The distance from the expected value in band units: beyond +-``k`` is outside.
+
+    Every floor (sampling noise, minimum changes) is part of the band, so a score never
+    claims more than the band does: 2 rows where 0 are usual is no 10^9-sigma event.
+
+    >>> band_score(130.0, 100.0, 80.0, 120.0, 4.0), band_score(90.0, 100.0, 80.0, 120.0, 4.0)
+    (6.0, -2.0)
+    """
+    width = upper - expected if value >= expected else expected - lower
+    if width <= 0:
+        return math.copysign(math.inf, value - expected) if value != expected else 0.0
+    return k * (value - expected) / width
+
+
+def poisson_band(expected: float, k: float) -> tuple[float, float]:
+    """Counts within ``k`` sigmas of a Poisson count with mean ``expected``.
+
+    On Anscombe's scale 2 sqrt(x + 3/8) a Poisson count has unit variance.
+
+    >>> [round(x, 1) for x in poisson_band(0.0, 4.0)], [round(x) for x in poisson_band(100, 4)]
+    ([0.0, 6.4], [64, 144])
+    """
+    root = 2.0 * math.sqrt(max(expected, 0.0) + 0.375)
+    low = max(root - k, 0.0) / 2.0
+    high = (root + k) / 2.0
+    return max(low * low - 0.375, 0.0), high * high - 0.375
+
+
+def binomial_band(rate: float, rows: float, k: float) -> tuple[float, float]:
+    """Rates within ``k`` sigmas of a proportion ``rate`` measured on ``rows`` rows.
+
+    A rate of 0 or 1 is taken as one row in ``rows`` away from it, so a column that was
+    never null still allows the odd null row on a small bucket.
+
+    >>> [round(x, 3) for x in binomial_band(0.85, 400, 3.0)]
+    [0.796, 0.904]
+    """
+    if not math.isfinite(rows) or rows <= 0:
+        return 0.0, 1.0
+    edge = min(0.5, 1.0 / rows)
+    p = min(max(rate, edge), 1.0 - edge)
+    half = k * math.sqrt(p * (1.0 - p) / rows)
+    return max(rate - half, 0.0), min(rate + half, 1.0)
+
+
+# Scores of past points judged inside this quantile calibrate the band; a normal |z| has
+# this quantile at 1.645.
+TAIL_QUANTILE = 0.9
+_NORMAL_TAIL = 1.6449
+MAX_TAIL = 2.0
+
+
+def tail_factor(scores: np.ndarray, informative: np.ndarray) -> float:
+    """How much wider than a normal band the series' real one-step errors ask for.
+
+    ``scores`` are the out-of-sample scores of earlier points (each judged on its own
+    past). Their 90% quantile against a normal's (1.645) scales the band, so "k sigma"
+    keeps the false-alarm rate it has on normal noise when the series has heavier tails
+    (holidays, storms, schedule changes in history). The top tenth is ignored, so a few
+    incidents do not widen the band; it never narrows the band.
+
+    >>> rng = np.random.default_rng(1)
+    >>> round(tail_factor(rng.normal(size=4000), np.ones(4000, bool)), 1)
+    1.0
+    >>> round(tail_factor(rng.standard_t(2, size=4000), np.ones(4000, bool)), 1)
+    1.7
+    """
+    used = scores[informative & np.isfinite(scores)]
+    if used.size < 20:
+        return 1.0
+    factor = float(np.quantile(np.abs(used), TAIL_QUANTILE)) / _NORMAL_TAIL
+    return min(max(factor, 1.0), MAX_TAIL)
+
+
 def fit_bands(
     series: Series,
     settings: DetectorSettings | None = None,
     *,
     unit: Unit = Unit.NUMBER,
     flagged: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> Bands:
     """Walk the series and fill expected value, band, score and verdict per point.
 
     ``flagged`` marks points other detectors (the rules) already flagged: they stay
     out of training and out of level-shift runs.
     """
-    walk = _Walk(series, settings or DetectorSettings(), unit, flagged)
+    walk = _Walk(series, settings or DetectorSettings(), unit, flagged, rows)
     for i in range(len(series)):
         walk.step(i)
     return walk.bands
@@ -261,6 +393,7 @@ def detect(
     unit: Unit = Unit.NUMBER,
     label: str = "value",
     flagged: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> list[Detection]:
     """Judge every point of ``series`` against a robust seasonal baseline of its past.
 
@@ -274,6 +407,6 @@ def detect(
     'rows 300 are 70% below the usual 999 on weekdays (band 969–1,030)'
     """
     settings = settings or DetectorSettings()
-    bands = fit_bands(series, settings, unit=unit, flagged=flagged)
+    bands = fit_bands(series, settings, unit=unit, flagged=flagged, rows=rows)
     _, min_history, _ = resolved_windows(settings, series.step_seconds)
     return explain(series, bands, label=label, unit=unit, detector=NAME, min_history=min_history)

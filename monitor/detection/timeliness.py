@@ -16,7 +16,7 @@ import numpy as np
 from monitor.detection import seasonal
 from monitor.detection.combine import combine
 from monitor.detection.explain import explain
-from monitor.detection.phases import DAY, cadence, points_in
+from monitor.detection.phases import DAY, cadence, candidate_profiles, points_in
 from monitor.detection.result import Bands, Detection, State
 from monitor.detection.robust import MAD_TO_SIGMA
 from monitor.detection.rules import above_limit
@@ -141,11 +141,69 @@ def _stall_limit(
     if peaks.size < 3:
         peaks = train
     usual = float(np.median(peaks))
-    spread = MAD_TO_SIGMA * float(np.median(np.abs(peaks - usual)))
+    deviations = np.abs(peaks - usual)
+    # Gaps between arrivals are skewed (a quiet night, a slow Sunday): the 90% quantile
+    # of the deviations, read as a normal's, keeps the band honest where the MAD is not.
+    spread = MAD_TO_SIGMA * float(np.median(deviations))
+    if deviations.size >= 10:
+        spread = max(spread, float(np.quantile(deviations, 0.9)) / 1.6449)
     scale = max(spread, settings.min_scale, 1e-9)
     k = settings.sensitivity
     limit = usual + max(k * scale, settings.min_change, settings.min_relative_change * usual)
     return usual, scale, limit, float(np.median(train))
+
+
+def load_gap(check_seconds: np.ndarray, lags: np.ndarray) -> float:
+    """Typical seconds between loads, read back from lags: each check says when the
+    newest data landed (check time minus lag); NaN with fewer than three loads seen.
+
+    >>> checks = np.arange(5) * 86400.0 + 6 * 3600  # daily checks at 06:00
+    >>> float(load_gap(checks, np.full(5, 5 * 3600.0)))  # a load at 01:00 every day
+    86400.0
+    """
+    landed = np.sort((check_seconds - lags)[np.isfinite(lags)])
+    if landed.size < 2:
+        return float("nan")
+    # Checks see one load with some jitter: times closer than a quarter of the checks'
+    # spacing (and five minutes) are the same load.
+    spacing = float(np.median(np.diff(np.sort(check_seconds)))) if check_seconds.size > 1 else 0
+    tolerance = max(300.0, 0.25 * spacing)
+    steps = np.diff(landed)
+    gaps = steps[steps > tolerance]
+    if gaps.size < 2:
+        return float("nan")
+    return float(np.median(gaps))
+
+
+# A check is compared with the lags seen at the same time of the week (or of the day,
+# while fewer weeks are known): nightly and weekend gaps are normal where they recur.
+SEASONAL_LOOKBACK = 8  # past checks of the same phase
+
+
+def _phase_groups(series: Series) -> list[np.ndarray]:
+    """Phase arrays: hour of week and hour of day (sub-daily data), or weekday (daily)."""
+    profiles = {
+        p.name: p.groups for p in candidate_profiles(series.timestamps, series.step_seconds)
+    }
+    if "hour_of_day" in profiles:
+        return [profiles["hour_of_week"], profiles["hour_of_day"]]
+    return [profiles[name] for name in ("weekday",) if name in profiles]
+
+
+def _seasonal_range(
+    values: np.ndarray, usable: np.ndarray, phases: list[np.ndarray], i: int, start: int
+) -> tuple[float, float]:
+    """(lowest, highest) lag of the last few checks at the same hour of the week and of
+    the day as ``i``; NaNs while no phase was seen twice yet."""
+    seen = [
+        values[start:i][usable[start:i] & (groups[start:i] == groups[i])][-SEASONAL_LOOKBACK:]
+        for groups in phases
+    ]
+    seen = [s for s in seen if s.size >= 2]
+    if not seen:
+        return float("nan"), float("nan")
+    both = np.concatenate(seen)
+    return float(np.min(both)), float(np.max(both))
 
 
 def stall_bands(
@@ -164,7 +222,10 @@ def stall_bands(
     subdaily = cadence(series.step_seconds) == "subdaily"
     refit_every = points_in(DAY, series.step_seconds) if subdaily else 1
     fit: tuple[float, float, float, float] | None = None
+    phases = _phase_groups(series)
+    seconds = series.timestamps.astype("datetime64[s]").astype(np.int64).astype(float)
     fitted_at, fitted_since = 0, 0
+    cycle = 0.0
     cycle_start, cycle_flagged = 0, False
     streak_start, streak = 0, 0
     since = 0  # training restarts here after a cadence change
@@ -197,8 +258,20 @@ def stall_bands(
             continue
         if fit is None or i - fitted_at >= refit_every or fitted_since != since:
             fit = _stall_limit(values[start:i][train_ok[start:i]], settings)
+            gap = load_gap(seconds[start:i][train_ok[start:i]], values[start:i][train_ok[start:i]])
+            cycle = 0.0
+            if np.isfinite(gap):  # a healthy table is never older than one load cycle
+                cycle = gap + max(settings.min_change, settings.min_relative_change * gap)
             fitted_at, fitted_since = i, since
         usual, scale, limit, typical = fit
+        low, high = _seasonal_range(values, train_ok, phases, i, start)
+        if np.isfinite(high):
+            # What this hour of the week (and of the day) looked like replaces the overall
+            # saw-tooth: a nightly gap is normal at night only. The margin is the spread
+            # seen at this hour, so an evening that varies keeps a wide band.
+            spread = max(settings.min_change, settings.min_relative_change * high, 2 * (high - low))
+            limit = high + spread
+        limit = max(limit, cycle)
         bands.expected[i] = typical
         bands.lower[i], bands.upper[i] = 0.0, limit
         if not finite[i]:
@@ -232,8 +305,8 @@ def detect_stalls(
     >>> lag = (np.arange(hours.size) % 6) * 3600.0 + 600  # a load every 6 hours
     >>> lag[-10:] = lag[-11] + 3600.0 * np.arange(1, 11)  # then loads stop
     >>> out = detect_stalls(Series(hours, lag))
-    >>> [d.is_anomaly for d in out[-10:]]
-    [False, False, False, False, False, True, True, True, True, True]
+    >>> [d.is_anomaly for d in out[-10:]]  # overdue once a load cycle and a quarter passed
+    [False, False, False, False, False, False, True, True, True, True]
     """
     settings = settings or defaults_for(MetricKind.FRESHNESS)
     bands = stall_bands(series, settings, flagged=flagged)

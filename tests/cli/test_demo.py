@@ -23,6 +23,30 @@ class TestDemoCommand:
         assert "false alarms:" in out
         assert f"--config {tmp_path / 'd' / 'monitor.yaml'} anomalies" in out
 
+    def test_a_run_after_the_demo_alerts_only_on_the_injected_dropped_column(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+            caplog: pytest.LogCaptureFixture) -> None:
+        config = str(tmp_path / "d" / "monitor.yaml")
+        assert main(["demo", "--dir", str(tmp_path / "d"), "--no-dashboard"]) == 0
+        capsys.readouterr()
+        caplog.clear()
+
+        code = main(["--config", config, "run"])
+
+        said = capsys.readouterr()
+        alerts = [line for line in (said.out + said.err + caplog.text).splitlines()
+                  if "ALERT" in line]
+        assert code in (0, 1)  # 1 while the dropped column's incident is open
+        assert all("customers" in line and "phone" in line for line in alerts), alerts
+
+    def test_summary_says_exactly_what_was_replayed(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        main(["demo", "--dir", str(tmp_path / "d"), "--no-dashboard"])
+
+        out = " ".join(capsys.readouterr().out.split())
+        assert "replayed 30 nightly runs of 3 tables (90 table runs;" in out
+        assert "90 days of history" in out
+
     def test_busy_port_is_a_usage_error(self, tmp_path: Path) -> None:
         import socket
 

@@ -54,10 +54,11 @@ class TestChooseProfile:
         assert profile is None
         assert cover
 
-    def test_until_each_weekday_was_seen_twice_the_band_still_covers(self):
-        values = np.log1p(weekly_rows(2)[:10])
+    def test_until_each_weekday_was_seen_three_times_the_band_still_covers(self):
+        # 17 days: weekends seen twice (4 points), Thursday to Sunday only twice each.
+        values = np.log1p(weekly_rows(3)[:17])
 
-        profile, cover = choose_profile(values, np.arange(10), _profiles(days(10), 86400))
+        profile, cover = choose_profile(values, np.arange(17), _profiles(days(17), 86400))
 
         assert profile.name == "weekpart"
         assert cover

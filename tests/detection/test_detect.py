@@ -105,9 +105,10 @@ class TestDetectMetric:
         assert not detections[3].is_anomaly
 
     def test_custom_settings_and_label(self):
-        values = weekly_rows(8, seed=2)
+        # Large counts: their Poisson noise (0.5%) is below the 2% day-to-day noise.
+        values = weekly_rows(8, weekday=100_000, weekend=40_000, seed=2)
         usual_weekend = np.median(np.log1p(np.concatenate([values[5:-1:7], values[6:-1:7]])))
-        values[-1] = 1.07 * np.expm1(usual_weekend)  # inside the 10% floor, outside 2 sigma
+        values[-1] = 1.07 * np.expm1(usual_weekend)  # inside the 20% floor, outside 2 sigma
 
         quiet = detect_metric(daily(values), "volume", label="orders")
         loud = detect_metric(
@@ -151,3 +152,34 @@ class TestDetectMetric:
             json.dumps(record, allow_nan=False)
             assert record["is_anomaly"] in (True, False)
             assert record["is_anomaly"] == (record["state"] == "anomaly")
+
+
+class TestRowsOfRates:
+    def test_row_counts_keep_a_null_rate_band_at_its_binomial_noise(self):
+        rng = np.random.default_rng(11)
+        rows = np.full(70, 60.0)
+        rate = rng.binomial(60, 0.85, 70) / 60
+        rate[-1] = 0.97  # 58 of 60 rows null: within 3.4 binomial sigmas of 85%
+
+        plain = detect_metric(daily(rate), "null_rate")
+        counted = detect_metric(daily(rate), "null_rate", rows=rows)
+
+        sd = np.sqrt(0.85 * 0.15 / 60)  # hand computation
+        assert counted[-1].expected - counted[-1].lower >= 4 * sd * 0.99
+        assert not counted[-1].is_anomaly
+        assert plain[-1].upper <= counted[-1].upper
+
+    def test_rows_of_the_wrong_length_are_an_input_error(self):
+        with pytest.raises(InputError, match="one count per point"):
+            detect_metric(daily([0.1, 0.2, 0.1]), "null_rate", rows=[10, 10])
+
+
+class TestDefaultsOnRealShapes:
+    def test_a_growing_table_with_a_dip_in_history_is_quiet_until_a_partial_load(self):
+        values = weekly_rows(12, noise=0.05, seed=4) * np.linspace(1.0, 1.5, 84)
+        values[20] *= 0.5  # a holiday
+        values[-1] *= 0.45  # a partial load
+
+        flagged = _flagged(detect_metric(daily(values), "volume"))
+
+        assert flagged == [20, 83]

@@ -6,7 +6,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.detection.result import State
-from monitor.detection.seasonal import backward, detect, fit_bands, forward, resolved_windows
+from monitor.detection.seasonal import (
+    backward,
+    band_score,
+    binomial_band,
+    detect,
+    fit_bands,
+    forward,
+    poisson_band,
+    resolved_windows,
+    tail_factor,
+)
 from monitor.detection.series import Series
 from monitor.detection.settings import DetectorSettings, defaults_for
 from monitor.detection.wording import Unit
@@ -229,8 +239,8 @@ class TestDetect:
     def test_sustained_small_drop_on_noisy_hourly_data_fires(self):
         stamps = hours(24 * 7 * 5)
         rng = np.random.default_rng(10)
-        rows = np.round(500 * np.exp(rng.normal(0, 0.08, stamps.size)))
-        rows[-8:] = np.round(rows[-8:] * 0.75)  # 25% fewer rows for eight hours
+        rows = np.round(500 * np.exp(rng.normal(0, 0.12, stamps.size)))
+        rows[-8:] = np.round(rows[-8:] * 0.7)  # 30% fewer rows for eight hours
 
         detections = detect(Series(stamps, rows), VOLUME, unit=Unit.COUNT, label="rows")
 
@@ -307,3 +317,123 @@ class TestResolvedWindows:
 
 def test_days_helper_starts_on_a_monday():
     assert str(days(1)[0]) == "2024-01-01"
+
+
+# ---------------------------------------------------------------- real-data behaviours
+
+
+class TestPoissonBand:
+    @pytest.mark.parametrize("mean", [0.5, 5.0, 50.0, 500.0, 50_000.0])
+    def test_a_poisson_count_leaves_the_4_sigma_band_rarely(self, mean):
+        from scipy.stats import poisson
+
+        low, high = poisson_band(mean, 4.0)
+
+        outside = poisson.cdf(np.ceil(low) - 1, mean) + poisson.sf(np.floor(high), mean)
+        assert outside < 2e-3  # a normal's 4-sigma tails hold 6e-5; counts are discrete
+
+    def test_the_band_widens_like_the_square_root_of_the_count(self):
+        low, high = poisson_band(10_000.0, 4.0)
+
+        assert high - 10_000 == pytest.approx(4 * np.sqrt(10_000), rel=0.02)
+        assert 10_000 - low == pytest.approx(4 * np.sqrt(10_000), rel=0.02)
+
+
+class TestBinomialBand:
+    def test_matches_the_normal_approximation_of_a_binomial_proportion(self):
+        low, high = binomial_band(0.85, 400.0, 3.0)
+
+        sd = np.sqrt(0.85 * 0.15 / 400)  # hand computation
+        assert (low, high) == pytest.approx((0.85 - 3 * sd, 0.85 + 3 * sd))
+
+    def test_a_never_null_column_still_allows_one_null_row_on_a_small_bucket(self):
+        low, high = binomial_band(0.0, 50.0, 4.0)
+
+        assert low == 0.0
+        assert high > 1 / 50
+
+    def test_no_rows_means_any_rate(self):
+        assert binomial_band(0.3, 0.0, 4.0) == (0.0, 1.0)
+
+
+class TestBandScore:
+    def test_is_k_at_the_band_edges_on_either_side(self):
+        assert band_score(120.0, 100.0, 90.0, 120.0, 4.0) == pytest.approx(4.0)
+        assert band_score(90.0, 100.0, 90.0, 120.0, 4.0) == pytest.approx(-4.0)
+
+    def test_a_zero_width_side_scores_infinite_only_when_left(self):
+        assert band_score(1.0, 0.0, 0.0, 0.0, 4.0) == np.inf
+        assert band_score(0.0, 0.0, 0.0, 0.0, 4.0) == 0.0
+
+
+class TestTailFactor:
+    def test_normal_errors_keep_the_band(self):
+        scores = np.random.default_rng(3).normal(size=2000)
+
+        assert tail_factor(scores, np.ones(2000, bool)) == pytest.approx(1.0, abs=0.05)
+
+    def test_heavy_tailed_errors_widen_it_by_their_90_percent_quantile(self):
+        scores = np.random.default_rng(4).laplace(size=5000)
+        # Laplace(1): P(|x| > q) = exp(-q), so q90 = ln 10 (hand computation).
+        expected = np.log(10) / 1.6449
+
+        assert tail_factor(scores, np.ones(5000, bool)) == pytest.approx(expected, rel=0.05)
+
+    def test_few_errors_say_nothing(self):
+        assert tail_factor(np.full(10, 9.0), np.ones(10, bool)) == 1.0
+
+
+class TestRealDataBehaviours:
+    def test_a_holiday_dip_in_history_does_not_disturb_later_weeks(self):
+        values = shaped_rows(10, [1000, 1050, 1000, 1020, 950, 550, 450], noise=0.05, seed=21)
+        values[17] = 0.5 * values[17]  # a public holiday on the third Thursday
+
+        detections = detect(daily(values), VOLUME, unit=Unit.COUNT, label="rows")
+
+        assert _anomalies(detections) == [17]  # the holiday itself is unusual, nothing after
+
+    def test_growing_snapshot_counts_are_followed_by_the_trend(self):
+        rng = np.random.default_rng(5)
+        daily_rows = rng.poisson(2000 * np.linspace(1.0, 1.6, 120))
+        total = 50_000 + np.cumsum(daily_rows).astype(float)
+        truncated = total.copy()
+        truncated[100] *= 0.7  # a failed reload kept 70% of the table for a day
+
+        quiet = detect(daily(total), VOLUME, unit=Unit.COUNT)
+        loud = detect(daily(truncated), VOLUME, unit=Unit.COUNT)
+
+        assert _anomalies(quiet) == []
+        assert _anomalies(loud) == [100]
+        assert quiet[-1].expected == pytest.approx(total[-1], rel=0.03)  # not lagging behind
+
+    def test_after_a_lasting_level_shift_alerts_stop_within_a_week(self):
+        values = shaped_rows(14, [1000] * 5 + [500] * 2, noise=0.04, seed=8)
+        values[60:] *= 0.6  # a source was switched off for good
+
+        flagged = _anomalies(detect(daily(values), VOLUME, unit=Unit.COUNT))
+
+        assert flagged
+        assert min(flagged) == 60
+        assert max(flagged) < 67
+
+    def test_a_sparse_hourly_count_with_zeros_raises_no_alarm(self):
+        stamps = hours(24 * 7 * 6)
+        hour = np.arange(stamps.size) % 24
+        mean = np.where((hour >= 8) & (hour < 20), 3.0, 0.3)  # a few rows a day, zeros at night
+        rows = np.random.default_rng(6).poisson(mean).astype(float)
+
+        detections = detect(Series(stamps, rows), VOLUME, unit=Unit.COUNT)
+
+        assert _anomalies(detections) == []
+
+    def test_an_85_percent_null_column_on_small_buckets_stays_inside_its_sampling_noise(self):
+        rng = np.random.default_rng(7)
+        rows = rng.integers(80, 120, 120).astype(float)
+        rate = rng.binomial(rows.astype(int), 0.85) / rows
+
+        without = detect(daily(rate), NULL_RATE, unit=Unit.FRACTION)
+        with_rows = fit_bands(daily(rate), NULL_RATE, unit=Unit.FRACTION, rows=rows)
+
+        assert _anomalies(without) == []
+        sd = np.sqrt(0.85 * 0.15 / rows[-1])  # binomial noise of the last bucket
+        assert with_rows.upper[-1] - with_rows.expected[-1] >= NULL_RATE.sensitivity * sd * 0.99

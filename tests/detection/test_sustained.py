@@ -29,7 +29,7 @@ class TestSustainedSide:
 
 
 class TestSustainedSpan:
-    def test_six_hours_or_three_points(self):
+    def test_six_hours_of_sub_daily_data_and_no_test_on_daily_data(self):
         assert sustained_span(3600) == 6
         assert sustained_span(900) == 24
-        assert sustained_span(86400) == 3
+        assert sustained_span(86400) == 1

@@ -11,6 +11,7 @@ from monitor.detection.timeliness import (
     detect_stalls,
     judge_delays,
     load_cadence,
+    load_gap,
 )
 from monitor.errors import InputError
 
@@ -94,14 +95,14 @@ class TestJudgeDelays:
 
 
 class TestDetectStalls:
-    def test_a_stall_is_flagged_once_the_lag_passes_the_usual_maximum(self):
+    def test_a_stall_is_flagged_once_a_load_is_overdue(self):
         lag = _saw_tooth(24 * 14, every_hours=6)
         lag[-10:] = lag[-11] + 3600.0 * np.arange(1, 11)  # the loads stop
 
         detections = detect_stalls(Series(hours(lag.size), lag))
 
-        usual_peak = np.median(lag[5 : 24 * 13 : 6])  # the lag just before each load
-        limit = usual_peak + max(600, 0.25 * usual_peak)
+        cycle = 6 * 3600.0  # loads every six hours: overdue a quarter cycle after the next
+        limit = cycle + max(600, 0.25 * cycle)
         assert _flagged(detections) == [i for i in range(lag.size - 10, lag.size) if lag[i] > limit]
         assert "no new data since" in detections[-1].reason
 
@@ -129,3 +130,43 @@ class TestDetectStalls:
         detections = detect_stalls(Series(hours(lag.size), lag))
 
         assert detections[100].state is State.MISSING
+
+
+class TestLoadGap:
+    def test_reads_the_load_cycle_back_from_the_lags(self):
+        checks = np.arange(10) * 3600.0
+        lags = 600.0 + (np.arange(10) % 3) * 3600.0  # a load 10 minutes past every 3rd hour
+
+        assert load_gap(checks, lags) == 3 * 3600.0
+
+    def test_needs_three_loads(self):
+        assert np.isnan(load_gap(np.array([0.0, 3600.0]), np.array([60.0, 60.0])))
+
+
+class TestSeasonalFreshness:
+    def test_a_nightly_gap_that_recurs_raises_no_alarm_but_a_daytime_stall_does(self):
+        stamps = hours(24 * 28)
+        hour = np.arange(stamps.size) % 24
+        # Rows stream in from 06:00 to 22:00; overnight the age grows to 8 hours.
+        lag = np.where((hour >= 6) & (hour <= 22), 300.0, (((hour - 22) % 24) * 3600.0))
+        lag = lag + np.random.default_rng(2).uniform(0, 120, stamps.size)
+        stalled = lag.copy()
+        stalled[-12:] = lag[-13] + 3600.0 * np.arange(1, 13)  # no rows since 11:00 today
+
+        quiet = detect_stalls(Series(stamps, lag))
+        loud = detect_stalls(Series(stamps, stalled))
+
+        assert not any(d.is_anomaly for d in quiet)
+        assert [d.is_anomaly for d in loud[-12:]].index(True) <= 2
+
+    def test_a_daily_check_at_another_hour_is_judged_by_the_load_cycle(self):
+        # Daily checks at 06:00 of a table loaded at 01:00; then one check at 11:00.
+        stamps = days(30) + np.timedelta64(6, "h")
+        lag = 5 * 3600.0 + np.random.default_rng(3).uniform(-600, 600, 30)
+        later = np.append(stamps, stamps[-1] + np.timedelta64(5, "h"))
+        checked_later = np.append(lag, lag[-1] + 5 * 3600.0)
+        missed = np.append(stamps, stamps[-1] + np.timedelta64(2, "D"))
+        load_missed = np.append(lag, lag[-1] + 2 * 86400.0)  # the next two loads never came
+
+        assert not detect_stalls(Series(later, checked_later))[-1].is_anomaly
+        assert detect_stalls(Series(missed, load_missed))[-1].is_anomaly
