@@ -20,7 +20,7 @@ import numpy as np
 
 from monitor.config import TableConfig
 from monitor.context import MonitorContext
-from monitor.detection import Detection, Series, State, detect_metric
+from monitor.detection import Detection, MetricKind, Series, State, detect_metric
 from monitor.detection.severity import SeveritySettings, fixed_severity, policy_for
 from monitor.errors import StoreUnavailable
 from monitor.findings import Finding, Severity

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 TOKEN = "xoxb-1111-2222-Zq8vLw3nRt5k"  # random: fragments of it are masked too
-WEBHOOK_PATH = "/services/T0LOOP/B0LOOP/loopbackwebhooksecret42"
+WEBHOOK_PATH = "/services/T0LOOP/B0LOOP/Xq7ZjW2mRv9TcPfL"  # random, as a real one is
 FAILURES = ("429", "500", "hang", "reset")
 
 
