@@ -11,48 +11,29 @@ only writes besides feedback labels).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
-import sqlalchemy as sa
 
 from monitor.errors import InputError
 from monitor.store import SqlMetricStore
-from monitor.store.schema import incidents, mutes
+from monitor.store.incidents import mark_acknowledged, set_incident_mute
+from monitor.store.mutes import Mute, delete_mute, replace_mute, stored_mute_end
 from monitor.timeutil import to_naive_utc, utcnow
-
-
-@dataclass(frozen=True)
-class Mute:
-    """A table whose alerts stay quiet until a time."""
-
-    table: str
-    until: dt.datetime
-    reason: str | None = None
-    created_by: str | None = None
 
 
 def acknowledge(store: SqlMetricStore, incident_id: int, *, by: str | None = None) -> None:
     """Mark an open incident acknowledged: it stays open but sends no more updates."""
-    now = to_naive_utc(utcnow())
-    with store.transaction() as conn:
-        status = conn.execute(sa.select(incidents.c.status).where(
-            incidents.c.incident_id == incident_id)).scalar()
-        if status is None:
-            raise InputError(f"no incident with id {incident_id}; list them with "
-                             f"`dq-monitor incidents list`")
-        if status == "resolved":
-            raise InputError(f"incident {incident_id} is already resolved")
-        conn.execute(incidents.update().where(incidents.c.incident_id == incident_id).values(
-            status="acknowledged", acknowledged_by=by or "unknown", updated_at=now))
+    status = mark_acknowledged(store, incident_id, by=by or "unknown",
+                               now=to_naive_utc(utcnow()))
+    if status is None:
+        raise InputError(f"no incident with id {incident_id}; list them with "
+                         f"`dq-monitor incidents list`")
+    if status == "resolved":
+        raise InputError(f"incident {incident_id} is already resolved")
 
 
 def mute_incident(store: SqlMetricStore, incident_id: int, *, until: dt.datetime) -> None:
     """Silence one incident until a time."""
-    with store.transaction() as conn:
-        updated = conn.execute(incidents.update().where(
-            incidents.c.incident_id == incident_id).values(
-            muted_until=to_naive_utc(until), updated_at=to_naive_utc(utcnow()))).rowcount
-    if not updated:
+    if not set_incident_mute(store, incident_id, until=to_naive_utc(until),
+                             now=to_naive_utc(utcnow())):
         raise InputError(f"no incident with id {incident_id}")
 
 
@@ -61,26 +42,21 @@ def mute_table(store: SqlMetricStore, table: str, *, until: dt.datetime,
     """Silence every alert of a table until a time (replaces an earlier mute)."""
     if to_naive_utc(until) <= to_naive_utc(utcnow()):
         raise InputError(f"a mute must end in the future, got {until.isoformat()}")
-    with store.transaction() as conn:
-        conn.execute(mutes.delete().where(mutes.c.table_name == table))
-        conn.execute(mutes.insert().values(table_name=table, muted_until=to_naive_utc(until),
-                                           reason=reason, created_by=by,
-                                           created_at=to_naive_utc(utcnow())))
-    return Mute(table, to_naive_utc(until), reason, by)
+    mute = Mute(table, to_naive_utc(until), reason, by)
+    replace_mute(store, mute, now=to_naive_utc(utcnow()))
+    return mute
 
 
 def unmute_table(store: SqlMetricStore, table: str) -> bool:
     """Lift a table's mute; True if there was one."""
-    with store.transaction() as conn:
-        return bool(conn.execute(mutes.delete().where(mutes.c.table_name == table)).rowcount)
+    return delete_mute(store, table)
 
 
 def muted_until(store: SqlMetricStore, table: str, *, now: dt.datetime | None = None
                 ) -> dt.datetime | None:
     """When the table's mute ends, or None if it is not muted now."""
     with store.connect() as conn:
-        until = conn.execute(sa.select(mutes.c.muted_until).where(
-            mutes.c.table_name == table)).scalar()
+        until = stored_mute_end(conn, table)
     if until is None or until <= to_naive_utc(now or utcnow()):
         return None
     return until

@@ -19,15 +19,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
-from monitor.alerts.incidents import Incident, load_open
 from monitor.detection import diff_schema
 from monitor.detection.schema_change import SchemaChange
 from monitor.detection.severity import SeveritySettings, fixed_severity
 from monitor.findings import Finding
 from monitor.store import SqlMetricStore
-from monitor.store.schema import schemas
+from monitor.store.incidents import Incident, load_open
+from monitor.store.schemas import schema_at
 from monitor.timeutil import parse_time, to_naive_utc
 
 
@@ -46,20 +44,6 @@ class SchemaIncident:
         accepted = ((incident.acknowledged_by or "someone")
                     if incident.status == "acknowledged" else None)
         return cls(to_naive_utc(parse_time(since)), accepted)
-
-
-def _schema_at(store: SqlMetricStore, table_name: str, at: dt.datetime
-               ) -> tuple[dt.datetime, list[tuple[str, str]]] | None:
-    """The newest snapshot of a table's columns taken at or before ``at``."""
-    s = schemas
-    with store.connect() as conn:
-        ts = conn.execute(sa.select(sa.func.max(s.c.ts)).where(
-            s.c.table_name == table_name, s.c.ts <= at)).scalar()
-        if ts is None:
-            return None
-        rows = conn.execute(sa.select(s.c.column_name, s.c.data_type).where(
-            s.c.table_name == table_name, s.c.ts == ts).order_by(s.c.ordinal)).all()
-    return ts, [(r[0], r[1]) for r in rows]
 
 
 def _changed(table_name: str, at: dt.datetime, changes: Sequence[SchemaChange],
@@ -91,7 +75,7 @@ def schema_finding(store: SqlMetricStore, table_name: str, as_of: dt.datetime,
     if not previous:
         return None
     if open_incident is not None and open_incident.acknowledged_by is None:
-        before = _schema_at(store, table_name, open_incident.baseline)
+        before = schema_at(store, table_name, open_incident.baseline)
         if before is not None:
             changes = diff_schema(dict(before[1]), dict(current))
             if changes:

@@ -32,21 +32,20 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from monitor.config import MonitorConfig
 from monitor.errors import MonitorError, StoreError
-from monitor.store import SqlMetricStore, schema
+from monitor.store import SqlMetricStore
+from monitor.store.copy import merge_rows, numbered_table_with_rows, read_store_rows
 from monitor.store.sql_store import RunRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SUFFIX = ".spool.db"
-_VERSION_COLUMNS = ("recorded_at", "finished_at", "updated_at", "created_at")
 
 
 class SpoolError(StoreError):
@@ -193,56 +192,27 @@ def replay_file(path: Path, store: SqlMetricStore,
     replay of a run with failing checks safe: nothing numbered by the spool is copied.
     """
     source = SqlMetricStore(f"sqlite:///{path}")
-    skip = {schema.meta, schema.pending_findings}
     try:
-        with source.connect() as conn:
-            tables = {table: [dict(r) for r in conn.execute(sa.select(table)).mappings()]
-                      for table in schema.metadata.sorted_tables if table not in skip}
-            pending = [dict(r) for r in conn.execute(
-                sa.select(schema.pending_findings)).mappings()]
+        rows = read_store_rows(source)
     finally:
         source.dispose()
-    if pending and config is None:
+    if rows.pending_findings and config is None:
         raise SpoolError(f"{path.name} holds findings to alert on; replay it with the config")
     with store.transaction() as conn:
-        for table, rows in tables.items():
-            for row in rows:
-                _merge_row(conn, table, row)
-        if pending:
+        merge_rows(conn, rows)
+        if rows.pending_findings:
             from monitor.alerts.step import apply_pending_findings
 
             assert config is not None
-            apply_pending_findings(conn, config, pending)
-    return [row["run_id"] for row in tables.get(schema.runs, [])]
-
-
-def _merge_row(conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:
-    """Insert ``row``, replacing a stored row with the same key unless that one is newer."""
-    key = sa.and_(*(column == row[column.name] for column in table.primary_key.columns))
-    version = next((table.c[name] for name in _VERSION_COLUMNS if name in table.c), None)
-    wanted = [c for c in (version, table.c.get("run_id")) if c is not None]
-    if wanted:
-        current = conn.execute(sa.select(*wanted).where(key)).mappings().first()
-    else:
-        current = conn.execute(sa.select(sa.literal(1)).where(key)).first()
-    if current is not None:
-        same_run = "run_id" in table.c and current.get("run_id") == row.get("run_id")
-        stored, ours = (current.get(version.name), row.get(version.name)) if (
-            version is not None) else (None, None)
-        if not same_run and stored is not None and ours is not None and stored > ours:
-            return  # the store already holds a newer version of this row
-        conn.execute(table.delete().where(key))
-    conn.execute(table.insert().values(**row))
+            apply_pending_findings(conn, config, rows.pending_findings)
+    return rows.run_ids
 
 
 def _refuse_unreplayable(store: SqlMetricStore, run_id: str) -> None:
-    with store.connect() as conn:
-        for table in schema.metadata.sorted_tables:
-            column = table.autoincrement_column
-            if column is not None and conn.execute(
-                    sa.select(sa.func.count()).select_from(table)).scalar():
-                raise SpoolError(f"run {run_id!r} wrote to {table.name}, whose rows are "
-                                 f"numbered by the store; it cannot be replayed from a spool")
+    table = numbered_table_with_rows(store)
+    if table is not None:
+        raise SpoolError(f"run {run_id!r} wrote to {table}, whose rows are "
+                         f"numbered by the store; it cannot be replayed from a spool")
 
 
 def _fsync_dir(directory: Path) -> None:

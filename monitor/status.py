@@ -24,12 +24,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
 from monitor.config import MonitorConfig
 from monitor.scheduling import grace_seconds, next_fire_after, next_run_times, triggers_for
 from monitor.spool import Spool
-from monitor.store import RunRecord, SqlMetricStore, schema
+from monitor.store import RunRecord, SqlMetricStore
+from monitor.store.run_counts import run_counts_since
 from monitor.timeutil import as_utc, iso, utcnow
 
 #: Last statuses that count as a failure of the table's job.
@@ -112,17 +111,12 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 def _window_counts(store: SqlMetricStore, since: dt.datetime
                    ) -> dict[str, tuple[int, int, int]]:
     """table -> (runs, failures, retries) of profile runs started since ``since``."""
-    r = schema.runs
-    query = (sa.select(r.c.table_name, r.c.status, sa.func.count(),
-                       sa.func.coalesce(sa.func.sum(r.c.retries), 0))
-             .where(r.c.kind == "profile", r.c.started_at >= as_utc(since).replace(tzinfo=None))
-             .group_by(r.c.table_name, r.c.status))
     out: dict[str, tuple[int, int, int]] = {}
-    with store.connect() as conn:
-        for table, status, count, retries in conn.execute(query):
-            runs, failures, total = out.get(table, (0, 0, 0))
-            out[table] = (runs + count, failures + (count if status in FAILED else 0),
-                          total + int(retries))
+    for counted in run_counts_since(store, since, kind="profile"):
+        runs, failures, total = out.get(counted.table, (0, 0, 0))
+        out[counted.table] = (runs + counted.runs,
+                              failures + (counted.runs if counted.status in FAILED else 0),
+                              total + counted.retries)
     return out
 
 

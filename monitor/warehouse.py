@@ -14,13 +14,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.config import WarehouseConfig
-from monitor.dialects import Capabilities, capabilities_for, capabilities_for_url
+from monitor.dialects import capabilities_for, capabilities_for_url
 from monitor.errors import (
     ConfigError,
     MonitorError,
@@ -101,20 +101,6 @@ def column_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:
     if any(word in name for word in ("CHAR", "TEXT", "STRING")):
         return "string"
     return "other"
-
-
-class Warehouse(Protocol):
-    """What profiling, validation and ingestion need from a warehouse."""
-
-    name: str
-    capabilities: Capabilities
-
-    def connect(self) -> contextlib.AbstractContextManager[Connection]: ...
-
-    def describe(self, table: str, schema: str | None = None) -> TableShape: ...
-
-    def execute(self, conn: Connection, statement: sa.Executable,
-                params: dict[str, Any] | None = None) -> sa.CursorResult[Any]: ...
 
 
 _ENGINES: dict[str, Engine] = {}

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from monitor.errors import InputError
-from monitor.feedback import label_point, labels_for
+from monitor.feedback import label_point
 from monitor.store import SqlMetricStore
+from monitor.store.feedback import list_labels
 from monitor.store.schema import detections
 
 TS = dt.datetime(2026, 4, 6)
@@ -32,7 +33,7 @@ class TestLabelPoint:
         label_point(store, "orders", "row_count", at=TS, label="expected", note="holiday",
                     author="ana")
 
-        labels = labels_for(store, "orders")
+        labels = list_labels(store, "orders")
         assert [(lb.label, lb.granularity, lb.note) for lb in labels] == [
             ("expected", "day", "holiday")]
 
@@ -48,5 +49,5 @@ class TestLabelPoint:
         label = label_point(store, "orders", "null_rate", column="email", at=TS,
                             label="incident", granularity="hour")
 
-        assert labels_for(store, "orders", metric="null_rate", column="email",
-                          granularity="hour") == [label]
+        assert list_labels(store, "orders", metric="null_rate", column="email",
+                           granularity="hour") == [label]

@@ -7,8 +7,11 @@ import decimal
 
 import numpy as np
 
-from monitor.outcomes import ExpectationOutcome, jsonable, to_json
+from monitor.outcomes import ExpectationOutcome, Validator, jsonable, to_json
+from monitor.pushdown import PushdownValidator
+from monitor.validation import GxValidator
 from tests.helpers.gate import spec
+from tests.helpers.protocols import protocol_mismatches
 
 NOT_NULL = spec("column_values_to_not_be_null", column="a")
 
@@ -37,3 +40,9 @@ class TestJsonable:
                                    "l": [1, [2]]}
         assert to_json(None) is None
         assert to_json([1]) == "[1]"
+
+
+class TestValidator:
+    def test_both_validators_are_true_to_the_protocol(self) -> None:
+        assert protocol_mismatches(PushdownValidator(), Validator) == []
+        assert protocol_mismatches(GxValidator(), Validator) == []

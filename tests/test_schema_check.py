@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from monitor.alerts.incidents import list_incidents
 from monitor.context import MonitorContext
 from monitor.incident_actions import acknowledge
 from monitor.runner import run_table
 from monitor.schema_check import SchemaIncident, schema_finding
+from monitor.store.incidents import list_incidents
 from tests.helpers.contexts import make_context
 from tests.helpers.slack_server import SlackServer, running_slack_server
 from tests.helpers.warehouses import WarehouseUnderTest

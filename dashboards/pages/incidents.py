@@ -6,8 +6,8 @@ import streamlit as st
 
 from monitor.dashboard import actions, cached
 from monitor.dashboard.page import author, page_context, period_picker, when
-from monitor.dashboard.queries import OPEN_INCIDENT
 from monitor.durations import format_duration
+from monitor.store.dashboard import OPEN_INCIDENT
 
 st.title("Incidents & failures")
 ctx = page_context()

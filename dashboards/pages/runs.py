@@ -4,8 +4,8 @@ import streamlit as st
 
 from monitor.dashboard import cached, charts
 from monitor.dashboard.page import page_context, period_picker
-from monitor.dashboard.queries import FAILED_RUN
 from monitor.durations import format_duration
+from monitor.store.dashboard import FAILED_RUN
 
 st.title("Runs")
 ctx = page_context()

@@ -6,9 +6,10 @@ Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>`
 
 import streamlit as st
 
-from monitor.dashboard import cached, charts, health, table_queries
+from monitor.dashboard import cached, charts, health
 from monitor.dashboard.page import ago, page_context, period_picker, status_badge
 from monitor.durations import format_duration
+from monitor.store import dashboard_table
 
 ctx = page_context()
 names = list(ctx.table_names)
@@ -66,7 +67,7 @@ with trends:
                 st.altair_chart(charts.trend_chart(values, title=str(metric)), width="stretch",
                                 key=f"trend:{metric}")
     else:
-        series = table_queries.series_names(band)
+        series = dashboard_table.series_names(band)
 
         def label(key: tuple[str, str, str]) -> str:
             metric, column, granularity = key

@@ -12,9 +12,9 @@ from monitor.alerts.notifier import (
     OutgoingMessage,
     build_notifier,
 )
-from monitor.alerts.outbox import DeliveryReport, deliver_due, flush_outbox, list_outbox, requeue
+from monitor.alerts.outbox import DeliveryReport, deliver_due, flush_outbox, requeue
 from monitor.alerts.step import raise_alerts, record_alerts
 
 __all__ = ["Delivery", "DeliveryFailed", "DeliveryRejected", "DeliveryReport", "Notifier",
-           "OutgoingMessage", "build_notifier", "deliver_due", "flush_outbox", "list_outbox",
+           "OutgoingMessage", "build_notifier", "deliver_due", "flush_outbox",
            "raise_alerts", "record_alerts", "requeue"]

@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from monitor.alerts.incidents import set_thread
 from monitor.alerts.notifier import (
     DeliveryFailed,
     DeliveryRejected,
@@ -43,7 +40,19 @@ from monitor.errors import InputError
 from monitor.retry import RetryPolicy
 from monitor.secrets import redact, redact_values
 from monitor.store import SqlMetricStore
-from monitor.store.schema import outbox
+from monitor.store.incidents import set_thread
+from monitor.store.outbox import (
+    OutboxEntry,
+    claim_entry,
+    count_queued_since,
+    dead_message_ids,
+    due_entries,
+    insert_pending,
+    make_pending,
+    outbox_entry,
+    record_delivered,
+    record_failed_attempt,
+)
 from monitor.timeutil import to_naive_utc
 
 log = logging.getLogger(__name__)
@@ -88,87 +97,17 @@ class OutboxMessage:
                 "thread_parent": self.thread_parent, "reply_broadcast": self.reply_broadcast}
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One stored message and how its delivery went; times are naive UTC."""
-
-    message_id: str
-    incident_id: int | None
-    table: str
-    event: str
-    channel: str | None
-    status: str
-    attempts: int
-    next_attempt_at: dt.datetime
-    created_at: dt.datetime
-    last_error: str | None = None
-    delivered_at: dt.datetime | None = None
-    response_ts: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        return str(self.payload.get("text", ""))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"message_id": self.message_id, "incident_id": self.incident_id,
-                "table": self.table, "event": self.event, "channel": self.channel,
-                "status": self.status, "attempts": self.attempts,
-                "next_attempt_at": self.next_attempt_at, "created_at": self.created_at,
-                "delivered_at": self.delivered_at, "last_error": self.last_error,
-                "response_ts": self.response_ts, "text": self.text}
-
-
-def _entry(row: Any) -> OutboxEntry:
-    return OutboxEntry(
-        message_id=row["message_id"], incident_id=row["incident_id"], table=row["table_name"],
-        event=row["event"], channel=row["channel"], status=row["status"],
-        attempts=row["attempts"] or 0, next_attempt_at=row["next_attempt_at"],
-        created_at=row["created_at"], last_error=row["last_error"],
-        delivered_at=row["delivered_at"], response_ts=row["response_ts"],
-        payload=json.loads(row["payload_json"]))
-
-
 def enqueue(conn: Connection, message: OutboxMessage, *, now: dt.datetime) -> bool:
     """Queue a message in the caller's transaction; False if its id is already queued."""
-    exists = conn.execute(sa.select(outbox.c.message_id).where(
-        outbox.c.message_id == message.message_id)).first()
-    if exists:
-        return False
-    naive = to_naive_utc(now)
-    conn.execute(outbox.insert().values(
-        message_id=message.message_id, table_name=message.table, event=message.event,
+    return insert_pending(
+        conn, message_id=message.message_id, table=message.table, event=message.event,
         incident_id=message.incident_ids[0] if message.incident_ids else None,
-        channel=message.channel, payload_json=json.dumps(redact_values(message.payload())),
-        status="pending",
-        attempts=0, next_attempt_at=naive, created_at=naive))
-    return True
+        channel=message.channel, payload=redact_values(message.payload()), now=now)
 
 
 def sent_since(conn: Connection, since: dt.datetime) -> int:
     """Messages to a channel queued since a time (the global rate limit counts these)."""
-    return int(conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
-        outbox.c.created_at >= to_naive_utc(since),
-        outbox.c.event.in_(CHANNEL_EVENTS))).scalar_one())
-
-
-def get(conn: Connection, message_id: str) -> OutboxEntry | None:
-    row = conn.execute(sa.select(outbox).where(
-        outbox.c.message_id == message_id)).mappings().first()
-    return _entry(row) if row else None
-
-
-def list_outbox(store: SqlMetricStore, *, status: str | None = None, table: str | None = None,
-                limit: int = 100) -> list[OutboxEntry]:
-    """Stored messages, newest first."""
-    query = sa.select(outbox).order_by(outbox.c.created_at.desc(),
-                                       outbox.c.message_id).limit(limit)
-    if status:
-        query = query.where(outbox.c.status == status)
-    if table:
-        query = query.where(outbox.c.table_name == table)
-    with store.connect() as conn:
-        return [_entry(row) for row in conn.execute(query).mappings()]
+    return count_queued_since(conn, since, CHANNEL_EVENTS)
 
 
 def requeue(store: SqlMetricStore, *, now: dt.datetime, message_id: str | None = None,
@@ -176,11 +115,9 @@ def requeue(store: SqlMetricStore, *, now: dt.datetime, message_id: str | None =
     """Make dead (or one given undelivered) messages pending again with fresh attempts."""
     if (message_id is None) == (not all_dead):
         raise InputError("name one message id, or pass --all-dead")
-    query = outbox.update().values(status="pending", attempts=0,
-                                   next_attempt_at=to_naive_utc(now))
     with store.transaction() as conn:
         if message_id is not None:
-            entry = get(conn, message_id)
+            entry = outbox_entry(conn, message_id)
             if entry is None:
                 raise InputError(f"no alert with id {message_id!r}; list them with "
                                  f"`dq-monitor alerts list`")
@@ -189,11 +126,9 @@ def requeue(store: SqlMetricStore, *, now: dt.datetime, message_id: str | None =
                                  f"({entry.delivered_at:%Y-%m-%d %H:%M:%S} UTC); not resending")
             ids = [message_id]
         else:
-            ids = list(conn.execute(sa.select(outbox.c.message_id).where(
-                outbox.c.status == "dead")).scalars())
+            ids = dead_message_ids(conn)
         if ids:
-            conn.execute(query.where(outbox.c.message_id.in_(ids),
-                                     outbox.c.status != "delivered"))
+            make_pending(conn, ids, now=now)
     return ids
 
 
@@ -214,14 +149,7 @@ class DeliveryReport:
 
 def _claim(store: SqlMetricStore, entry: OutboxEntry, now: dt.datetime, lease: float) -> bool:
     """Reserve a message for this process (counting the attempt); False if someone else has."""
-    with store.transaction() as conn:
-        return conn.execute(outbox.update().where(
-            outbox.c.message_id == entry.message_id, outbox.c.status == "pending",
-            outbox.c.attempts == entry.attempts,
-            outbox.c.next_attempt_at == entry.next_attempt_at,
-        ).values(attempts=entry.attempts + 1,
-                 next_attempt_at=now + dt.timedelta(seconds=lease))).rowcount == 1
-
+    return claim_entry(store, entry, until=now + dt.timedelta(seconds=lease))
 
 def _thread(conn: Connection, entry: OutboxEntry, notifier: Notifier
             ) -> tuple[bool, str | None, str | None]:
@@ -229,7 +157,7 @@ def _thread(conn: Connection, entry: OutboxEntry, notifier: Notifier
     parent_id = entry.payload.get("thread_parent")
     if not parent_id:
         return False, None, entry.channel
-    parent = get(conn, parent_id)
+    parent = outbox_entry(conn, parent_id)
     if parent is not None and parent.status == "pending":
         return True, None, entry.channel
     if (parent is not None and parent.status == "delivered" and parent.response_ts
@@ -248,13 +176,7 @@ def deliver_due(store: SqlMetricStore, notifier: Notifier, *, now: dt.datetime,
     """
     now = to_naive_utc(now)
     report = DeliveryReport()
-    query = sa.select(outbox).where(outbox.c.status == "pending",
-                                    outbox.c.next_attempt_at <= now).order_by(
-        outbox.c.created_at, outbox.c.message_id).limit(limit)
-    if only is not None:
-        query = query.where(outbox.c.message_id.in_(list(only)))
-    with store.connect() as conn:
-        entries = [_entry(row) for row in conn.execute(query).mappings()]
+    entries = due_entries(store, now=now, only=only, limit=limit)
     lease = notifier.timeout + LEASE_MARGIN
     for entry in entries:
         with store.connect() as conn:
@@ -300,19 +222,14 @@ def _fail(store: SqlMetricStore, entry: OutboxEntry, attempt: int, error: str, *
             f"; next try at {next_at:%H:%M:%S} UTC",
             extra={"dq": {"event": "alert_failed", "message_id": entry.message_id,
                           "attempt": attempt, "dead": dead}})
-    with store.transaction() as conn:
-        conn.execute(outbox.update().where(outbox.c.message_id == entry.message_id).values(
-            status="dead" if dead else "pending", attempts=attempt, last_error=error[:2000],
-            next_attempt_at=next_at))
-
+    record_failed_attempt(store, entry.message_id, attempt=attempt, error=error, dead=dead,
+                          next_at=next_at)
 
 def _delivered(store: SqlMetricStore, entry: OutboxEntry, ts: str | None, channel: str | None,
                now: dt.datetime) -> None:
     payload = {**entry.payload, "delivered_channel": channel}
     with store.transaction() as conn:
-        conn.execute(outbox.update().where(outbox.c.message_id == entry.message_id).values(
-            status="delivered", delivered_at=now, response_ts=ts, last_error=None,
-            payload_json=json.dumps(payload)))
+        record_delivered(conn, entry.message_id, ts=ts, payload=payload, now=now)
         if entry.event == "opened":
             set_thread(conn, entry.payload.get("incident_ids") or [], channel=channel, ts=ts)
     log.info("alert %s (%s, table %s) delivered", entry.message_id, entry.event, entry.table)

@@ -20,26 +20,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from monitor.alerts.blocks import build_message
-from monitor.alerts.incidents import (
-    AlertPolicy,
-    Change,
-    Incident,
-    load_open,
-    notified,
-    plan_incidents,
-    save,
-)
+from monitor.alerts.incidents import AlertPolicy, Change, alert_item, notified, plan_incidents
 from monitor.alerts.outbox import CHANNEL_EVENTS, OutboxMessage, enqueue, flush_outbox, message_id
 from monitor.alerts.outbox import sent_since as _sent_since
 from monitor.config import MonitorConfig, TableConfig
 from monitor.context import MonitorContext
 from monitor.findings import Finding
 from monitor.run_state import RunState
-from monitor.store.schema import mutes, pending_findings
+from monitor.store.incidents import Incident, load_open, save
+from monitor.store.mutes import stored_mute_end
+from monitor.store.pending_findings import keep_pending_findings
 from monitor.timeutil import parse_time, to_naive_utc
 
 log = logging.getLogger(__name__)
@@ -60,8 +53,7 @@ class _Group:
 def table_muted(conn: Connection, config: MonitorConfig, table: str, now: dt.datetime) -> bool:
     """True while the table is muted, by ``dq-monitor mute`` or by ``mute_until`` in the config."""
     naive = to_naive_utc(now)
-    until = conn.execute(sa.select(mutes.c.muted_until).where(
-        mutes.c.table_name == table)).scalar()
+    until = stored_mute_end(conn, table)
     if until is not None and until > naive:
         return True
     configured = _table_config(config, table)
@@ -128,7 +120,7 @@ def record_alerts(conn: Connection, config: MonitorConfig, table: str,
     queued = []
     for group, mid in planned:
         members = [incidents[i] for i in group.changes]
-        text, blocks = build_message(group.event, table, [m.item() for m in members],
+        text, blocks = build_message(group.event, table, [alert_item(m) for m in members],
                                      owners=owners, dashboard_url=config.dashboard_url)
         message = OutboxMessage(
             message_id=mid, table=table, event=group.event, text=text, blocks=blocks,
@@ -151,9 +143,8 @@ def _deliver(ctx: MonitorContext) -> None:
 def keep_findings(conn: Connection, table: str, findings: Sequence[Finding], *,
                   run_id: str, now: dt.datetime) -> None:
     """Keep a run's findings in its spool file; incidents are decided at replay."""
-    conn.execute(pending_findings.insert().values(
-        run_id=run_id, table_name=table, recorded_at=to_naive_utc(now),
-        payload_json=json.dumps([f.to_dict() for f in findings])))
+    keep_pending_findings(conn, run_id=run_id, table=table, now=now,
+                          payload_json=json.dumps([f.to_dict() for f in findings]))
 
 
 def apply_pending_findings(conn: Connection, config: MonitorConfig,

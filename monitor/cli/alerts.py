@@ -14,25 +14,24 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Iterable
 from typing import Any
 
 import click
 from rich.markup import escape
 
 from monitor import incident_actions
-from monitor.alerts.incidents import STATUSES, list_incidents
 from monitor.alerts.outbox import (
     OUTBOX_STATUSES,
     DeliveryReport,
     flush_outbox,
-    list_outbox,
     requeue,
 )
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.durations import format_duration, parse_duration
 from monitor.errors import ExitCode
-from monitor.store.schema import mutes as mutes_table
+from monitor.store.incidents import STATUSES, list_incidents
+from monitor.store.mutes import active_mutes
+from monitor.store.outbox import list_outbox
 from monitor.timeutil import iso, to_naive_utc
 
 
@@ -243,15 +242,13 @@ def mutes_cmd(state: CliState, fmt: str) -> None:
     ctx = state.context()
     now = to_naive_utc(ctx.now())
     with ctx.store.connect() as conn:
-        rows: Iterable[Any] = conn.execute(mutes_table.select().where(
-            mutes_table.c.muted_until > now).order_by(mutes_table.c.table_name)).mappings().all()
+        rows = active_mutes(conn, now)
     if fmt == "json":
-        emit_json([{"table": r["table_name"], "muted_until": iso(r["muted_until"]),
-                    "reason": r["reason"], "created_by": r["created_by"]} for r in rows])
+        emit_json([{"table": r.table, "muted_until": iso(r.until),
+                    "reason": r.reason, "created_by": r.created_by} for r in rows])
         return
     render_table("muted tables", ("table", "until (UTC)", "reason", "by"),
-                 [(r["table_name"], r["muted_until"], r["reason"] or "", r["created_by"])
-                  for r in rows])
+                 [(r.table, r.until, r.reason or "", r.created_by) for r in rows])
 
 
 def register(group: click.Group) -> None:

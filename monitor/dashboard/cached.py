@@ -13,8 +13,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from monitor.dashboard import queries, source, table_queries
-from monitor.store import SqlMetricStore
+from monitor.dashboard import source
+from monitor.store import SqlMetricStore, dashboard, dashboard_table
 
 #: How long a query result is reused (seconds): runs land every few minutes at most.
 CACHE_TTL_SECONDS = 30
@@ -46,75 +46,75 @@ def _cached(fn):  # type: ignore[no-untyped-def]
 @_cached
 def latest_state(url: str, tables: tuple[str, ...], today: dt.date) -> pd.DataFrame:
     since = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=CURRENT_DETECTIONS_DAYS)
-    return queries.latest_state(reader(url), list(tables), detections_since=since)
+    return dashboard.latest_state(reader(url), list(tables), detections_since=since)
 
 
 @_cached
 def row_count_trends(url: str, since: dt.datetime, tables: tuple[str, ...]) -> pd.DataFrame:
-    return queries.row_count_trends(reader(url), since, list(tables))
+    return dashboard.row_count_trends(reader(url), since, list(tables))
 
 
 @_cached
 def runs_since(url: str, since: dt.datetime) -> pd.DataFrame:
-    return queries.runs_since(reader(url), since)
+    return dashboard.runs_since(reader(url), since)
 
 
 @_cached
 def incidents_since(url: str, since: dt.datetime) -> pd.DataFrame:
-    return queries.incidents_since(reader(url), since)
+    return dashboard.incidents_since(reader(url), since)
 
 
 @_cached
 def failed_expectations(url: str, since: dt.datetime) -> pd.DataFrame:
-    return queries.failed_expectations(reader(url), since)
+    return dashboard.failed_expectations(reader(url), since)
 
 
 @_cached
 def failed_runs(url: str, since: dt.datetime) -> pd.DataFrame:
-    return queries.failed_runs(reader(url), since)
+    return dashboard.failed_runs(reader(url), since)
 
 
 @_cached
 def anomalies_since(url: str, since: dt.datetime) -> pd.DataFrame:
-    return queries.anomalies_since(reader(url), since)
+    return dashboard.anomalies_since(reader(url), since)
 
 
 @_cached
 def band(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
-    return table_queries.band(table, store=reader(url), since=since)
+    return dashboard_table.band(table, store=reader(url), since=since)
 
 
 @_cached
 def points(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
-    return table_queries.points(table, store=reader(url), since=since)
+    return dashboard_table.points(table, store=reader(url), since=since)
 
 
 @_cached
 def completeness(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
-    return table_queries.completeness(table, store=reader(url), since=since)
+    return dashboard_table.completeness(table, store=reader(url), since=since)
 
 
 @_cached
 def schema_changes(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
-    history = table_queries.schema_history(table, store=reader(url), since=since)
-    return table_queries.schema_changes(history)
+    history = dashboard_table.schema_history(table, store=reader(url), since=since)
+    return dashboard_table.schema_changes(history)
 
 
 @_cached
 def latest_profile(url: str, table: str) -> pd.DataFrame:
-    return table_queries.latest_profile(table, store=reader(url))
+    return dashboard_table.latest_profile(table, store=reader(url))
 
 
 @_cached
 def expectation_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
-    return table_queries.expectation_history(table, store=reader(url), since=since)
+    return dashboard_table.expectation_history(table, store=reader(url), since=since)
 
 
 @_cached
 def gate_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
-    return table_queries.gate_history(table, store=reader(url), since=since)
+    return dashboard_table.gate_history(table, store=reader(url), since=since)
 
 
 @_cached
 def batch_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
-    return table_queries.batch_history(table, store=reader(url), since=since)
+    return dashboard_table.batch_history(table, store=reader(url), since=since)

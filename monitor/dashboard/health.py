@@ -1,6 +1,6 @@
 """A table's health as the overview shows it: failing, stale, warning, learning or ok.
 
-``judge`` looks at one row of ``queries.latest_state`` (what the store says
+``judge`` looks at one row of ``monitor.store.dashboard.latest_state`` (what the store says
 about the table) and the table's config; ``overview`` does it for every
 configured table and sorts what needs attention first.
 
@@ -23,8 +23,8 @@ from typing import Any
 import pandas as pd
 
 from monitor.config import MonitorConfig, TableConfig
-from monitor.dashboard.queries import FAILED_RUN
 from monitor.durations import Schedule, format_duration
+from monitor.store.dashboard import FAILED_RUN
 
 #: Every status, most urgent first (the overview's sort order).
 STATUSES = ("failing", "stale", "warning", "learning", "ok")
@@ -149,8 +149,8 @@ def overview(config: MonitorConfig, latest: pd.DataFrame, trends: pd.DataFrame,
              now: dt.datetime) -> pd.DataFrame:
     """Every configured table with its health, most urgent first.
 
-    ``latest`` comes from ``queries.latest_state``, ``trends`` from
-    ``queries.row_count_trends``; ``now`` is naive UTC.
+    ``latest`` comes from ``monitor.store.dashboard.latest_state``, ``trends`` from
+    ``monitor.store.dashboard.row_count_trends``; ``now`` is naive UTC.
     """
     states = {row["table_name"]: row for row in latest.to_dict("records")}
     lines = {name: [float(v) for v in group["value"].tolist()]

@@ -23,7 +23,7 @@ from monitor.dialects import capabilities_for_url
 from monitor.errors import StoreError
 from monitor.secrets import redact
 from monitor.store import SqlMetricStore
-from monitor.store.schema import runs
+from monitor.store.run_counts import recorded_run_count
 
 #: Seconds a dashboard query may run (it serves a person waiting for a page).
 QUERY_TIMEOUT_SECONDS = 15.0
@@ -84,15 +84,14 @@ def check_store(store: SqlMetricStore) -> StoreCheck:
         return StoreCheck("missing", f"There is no metric store at {path} yet. Run "
                           f"`dq-monitor run` to record the first runs, then reload this page.")
     try:
-        with store.connect() as conn:
-            if not sa.inspect(conn).has_table(runs.name):
-                return StoreCheck("uninitialized", f"The metric store {shown} has no dq-monitor "
-                                  f"tables yet. Run `dq-monitor run` to record the first runs.")
-            count = int(conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar() or 0)
+        count = recorded_run_count(store)
     except StoreError as error:
         return StoreCheck("unreachable", f"The metric store {shown} cannot be reached: "
                           f"{error}. Check that its database is running and the `store` URL "
                           f"in the config is right; this page retries when reloaded.")
+    if count is None:
+        return StoreCheck("uninitialized", f"The metric store {shown} has no dq-monitor "
+                          f"tables yet. Run `dq-monitor run` to record the first runs.")
     if count == 0:
         return StoreCheck("empty", "The metric store has no runs yet. Run `dq-monitor run` "
                           "(or `dq-monitor serve`) and reload this page.")

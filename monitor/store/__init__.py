@@ -1,11 +1,12 @@
 """The metric history store.
 
-Importing this package registers every table of every feature on
-``schema.metadata``; feature store modules are listed here, one line each.
+Every store table is defined in ``schema`` and read and written only by the
+store's feature modules (``monitor.store.incidents``, ``.outbox``, ``.mutes``,
+``.feedback``, ``.detections``, ``.dashboard``, ...); nothing outside
+``monitor/store/`` names a table (``tests/store/test_ownership.py``).
 """
 
 from monitor.store import schema
-from monitor.store.protocol import MetricStore
 from monitor.store.sql_store import RunRecord, SqlMetricStore, open_store, run_key
 
-__all__ = ["MetricStore", "RunRecord", "SqlMetricStore", "open_store", "run_key", "schema"]
+__all__ = ["RunRecord", "SqlMetricStore", "open_store", "run_key", "schema"]

@@ -150,3 +150,12 @@ def list_detections(store: SqlMetricStore, table: str | None = None, *,
                          direction=r["direction"], detector=r["detector"],
                          severity=r["severity"], reason=r["reason"] or "",
                          status=r["label"] or "open") for r in rows]
+
+
+def detection_granularities(conn: Connection, table: str, metric: str, column: str,
+                            ts: dt.datetime) -> list[str]:
+    """The granularities with a stored detection of this series at ``ts`` (naive UTC)."""
+    d = detections
+    return list(conn.execute(sa.select(d.c.granularity).where(
+        d.c.table_name == table, d.c.metric == metric, d.c.column_name == column,
+        d.c.ts == ts)).scalars().all())

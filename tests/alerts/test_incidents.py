@@ -1,4 +1,4 @@
-"""The incident state machine (pure) and its rows in the store (SQLite and PostgreSQL)."""
+"""The incident state machine (pure); its rows in the store are tests/store/test_incidents.py."""
 
 from __future__ import annotations
 
@@ -6,20 +6,10 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from monitor.alerts.incidents import (
-    AlertPolicy,
-    Incident,
-    list_incidents,
-    load_open,
-    notified,
-    plan_incidents,
-    save,
-    set_thread,
-)
+from monitor.alerts.incidents import AlertPolicy, alert_item, notified, plan_incidents
 from monitor.config import AlertsConfig, SlackConfig
 from monitor.findings import Finding
-from monitor.store import SqlMetricStore
-from monitor.store.schema import incidents
+from monitor.store.incidents import Incident
 
 NOW = dt.datetime(2026, 1, 5, 6, 0)
 HOUR = dt.timedelta(hours=1)
@@ -160,7 +150,7 @@ class TestPlanIncidents:
         (change,) = plan_incidents([back], open_, run_id="r1", now=NOW, policy=WEBHOOK)
 
         assert (change.event, change.incident.status) == ("resolved", "resolved")
-        assert change.incident.item().resolution == "the change is undone"
+        assert alert_item(change.incident).resolution == "the change is undone"
 
     def test_a_failure_resets_the_passing_streak(self) -> None:
         current = incident(ok_streak=1)
@@ -200,50 +190,17 @@ class TestNotified:
         assert after.details["resolved_message"] == "m3"
 
 
-class TestStore:
-    def test_save_load_and_list_round_trip(self, store: SqlMetricStore) -> None:
-        (change,) = plan_incidents([finding(observed=float("nan"))], {}, run_id="r1", now=NOW,
-                                   policy=WEBHOOK)
-        with store.transaction() as conn:
-            saved = save(conn, notified(change.incident, "opened", "m1", NOW))
-            other = save(conn, replace(saved, incident_id=None, table="events"))
+class TestAlertItem:
+    def test_the_message_shows_the_latest_finding_and_the_start(self) -> None:
+        found = {"reason": "412 rows, usually 980", "observed": 412.0, "metric": "row_count"}
+        item = alert_item(incident(occurrences=3, details={"since": "2026-01-05T04:00:00",
+                                                           "finding": found}))
 
-        with store.connect() as conn:
-            loaded = load_open(conn, "orders")
+        assert (item.reason, item.observed, item.metric, item.occurrences) == (
+            "412 rows, usually 980", 412.0, "row_count", 3)
+        assert item.since == dt.datetime(2026, 1, 5, 4, tzinfo=dt.UTC)
 
-        assert saved.incident_id is not None
-        assert other.incident_id != saved.incident_id
-        assert loaded == {"volume:row_count": saved}
-        assert loaded["volume:row_count"].details["finding"]["observed"] is None
+    def test_without_a_finding_the_title_is_the_reason(self) -> None:
+        item = alert_item(incident(details={}))
 
-    def test_an_update_keeps_what_people_set(self, store: SqlMetricStore) -> None:
-        with store.transaction() as conn:
-            saved = save(conn, replace(incident(), incident_id=None))
-            conn.execute(incidents.update().values(  # someone acknowledged it meanwhile
-                status="acknowledged", acknowledged_by="ana"))
-            save(conn, replace(saved, occurrences=5, status="open"))
-            loaded = load_open(conn, "orders")["volume:row_count"]
-
-        assert (loaded.status, loaded.acknowledged_by, loaded.occurrences) == (
-            "acknowledged", "ana", 5)
-
-    def test_resolving_writes_the_status_and_frees_the_check(self, store: SqlMetricStore) -> None:
-        with store.transaction() as conn:
-            saved = save(conn, replace(incident(), incident_id=None))
-            save(conn, replace(saved, status="resolved", resolved_at=NOW))
-
-        with store.connect() as conn:
-            assert load_open(conn, "orders") == {}
-            (row,) = list_incidents(conn, status="resolved")
-            assert (row.resolved_at, list_incidents(conn, status="active")) == (NOW, [])
-            assert len(list_incidents(conn, table="orders")) == 1
-
-    def test_set_thread_keeps_the_first_announcement(self, store: SqlMetricStore) -> None:
-        with store.transaction() as conn:
-            saved = save(conn, replace(incident(), incident_id=None))
-            assert saved.incident_id is not None
-            set_thread(conn, [saved.incident_id], channel="C1", ts="1.1")
-            set_thread(conn, [saved.incident_id], channel="C2", ts="2.2")
-            loaded = load_open(conn, "orders")["volume:row_count"]
-
-        assert (loaded.channel, loaded.thread_ts) == ("C1", "1.1")
+        assert (item.reason, item.since) == ("orders: 412 rows", None)

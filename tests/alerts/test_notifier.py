@@ -13,6 +13,7 @@ from monitor.alerts.notifier import (
 from monitor.alerts.slack import SlackNotifier
 from monitor.config import AlertsConfig, SlackConfig
 from monitor.errors import is_transient
+from tests.helpers.protocols import protocol_mismatches
 
 BOT = AlertsConfig(slack=SlackConfig(bot_token="xoxb-test-1", channel="#a"))
 HOOK = AlertsConfig(slack=SlackConfig(webhook_url="https://hooks.example/services/x"))
@@ -50,3 +51,23 @@ class TestDeliveryErrors:
         assert is_transient(failed)
         assert failed.details == {"retry_after": 3.0, "status": 429}
         assert not is_transient(DeliveryRejected("invalid_auth"))
+
+
+class TestNotifier:
+    def test_every_notifier_is_true_to_the_protocol(self) -> None:
+        notifiers = [ConsoleNotifier(), SlackNotifier(BOT.slack), SlackNotifier(HOOK.slack)]  # type: ignore[arg-type]
+
+        assert {n.name: protocol_mismatches(n, Notifier) for n in notifiers} == {
+            "console": [], "slack-bot": [], "slack-webhook": []}
+
+    def test_a_notifier_that_drifted_is_caught(self) -> None:
+        class Drifted:
+            name = "drifted"
+            supports_threads = False
+
+            def send(self, message: object, channel: str) -> None: ...
+
+        assert protocol_mismatches(Drifted(), Notifier) == [
+            "attribute timeout: missing",
+            "method send: (message: 'object', channel: 'str') -> 'None' instead of "
+            "(message: 'OutgoingMessage') -> 'Delivery'"]

@@ -9,14 +9,11 @@ from typing import Any
 
 import pytest
 
-from monitor.alerts.incidents import Incident, load_open, save
 from monitor.alerts.notifier import Delivery, OutgoingMessage
 from monitor.alerts.outbox import (
     OutboxMessage,
     deliver_due,
     enqueue,
-    get,
-    list_outbox,
     message_id,
     requeue,
     sent_since,
@@ -27,6 +24,8 @@ from monitor.errors import InputError
 from monitor.retry import RetryPolicy
 from monitor.secrets import REGISTRY
 from monitor.store import SqlMetricStore
+from monitor.store.incidents import Incident, load_open, save
+from monitor.store.outbox import list_outbox, outbox_entry
 from monitor.store.schema import outbox
 from tests.helpers.slack_server import TOKEN, SlackServer, running_slack_server
 
@@ -60,7 +59,7 @@ def queue(store: SqlMetricStore, *messages: OutboxMessage, now: dt.datetime = NO
 
 def row(store: SqlMetricStore, name: str) -> Any:
     with store.connect() as conn:
-        entry = get(conn, name)
+        entry = outbox_entry(conn, name)
     assert entry is not None
     return entry
 

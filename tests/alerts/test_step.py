@@ -24,8 +24,7 @@ import pytest
 import yaml
 
 from monitor import incident_actions
-from monitor.alerts.incidents import list_incidents
-from monitor.alerts.outbox import flush_outbox, list_outbox
+from monitor.alerts.outbox import flush_outbox
 from monitor.alerts.step import raise_alerts, table_muted
 from monitor.config import load_config
 from monitor.context import MonitorContext
@@ -34,6 +33,8 @@ from monitor.findings import Finding
 from monitor.run_state import RunResult, RunState
 from monitor.runner import STEPS, run_table
 from monitor.store import SqlMetricStore
+from monitor.store.incidents import list_incidents
+from monitor.store.outbox import list_outbox
 from monitor.timeutil import utcnow
 from tests.helpers.contexts import make_config
 from tests.helpers.slack_server import TOKEN, SlackServer, channel_id, running_slack_server

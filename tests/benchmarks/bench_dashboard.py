@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from monitor.config import CONFIG_ENV_VAR  # noqa: E402
-from monitor.dashboard import queries  # noqa: E402
 from monitor.dashboard.source import reader  # noqa: E402
 from monitor.store import SqlMetricStore, open_store  # noqa: E402
+from monitor.store import dashboard as queries  # noqa: E402
 from tests.helpers.seed import DAY, Seeder, daily_history, naive_now  # noqa: E402
 
 COLUMNS = ("id", "customer_id", "amount", "status")

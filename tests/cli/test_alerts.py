@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from monitor.alerts.incidents import Incident, list_incidents, save
-from monitor.alerts.outbox import OutboxMessage, enqueue, list_outbox
+from monitor.alerts.outbox import OutboxMessage, enqueue
 from monitor.cli import main
 from monitor.store import SqlMetricStore, open_store
+from monitor.store.incidents import Incident, list_incidents, save
+from monitor.store.outbox import list_outbox
 from monitor.timeutil import to_naive_utc, utcnow
 from tests.helpers.contexts import write_config
 from tests.helpers.slack_server import TOKEN, SlackServer, running_slack_server

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from monitor.dashboard import cached, queries, table_queries
+from monitor.dashboard import cached
 from monitor.store import SqlMetricStore
+from monitor.store import dashboard as queries
+from monitor.store import dashboard_table as table_queries
 from tests.helpers.dashboard import fresh_caches
 from tests.helpers.seed import DAY, Seeder, naive_now, seed_scenario
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.dashboard import table_queries as tq
 from monitor.store import SqlMetricStore
+from monitor.store import dashboard_table as tq
 from tests.helpers.dashboard import scenario_store  # noqa: F401  (fixture)
 from tests.helpers.seed import DAY, Scenario, Seeder, naive_now
 

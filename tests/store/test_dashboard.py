@@ -8,8 +8,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from monitor.dashboard import queries
 from monitor.store import SqlMetricStore
+from monitor.store import dashboard as queries
 from monitor.store.schema import mutes
 from monitor.store.schema import runs as sa_runs
 from tests.helpers.dashboard import scenario_store  # noqa: F401  (fixture)

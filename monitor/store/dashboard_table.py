@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
-from monitor.dashboard.queries import SNAPSHOT, frame
 from monitor.metrics.definitions import METRIC_ORDER
 from monitor.store import SqlMetricStore
+from monitor.store.dashboard import SNAPSHOT, frame
 from monitor.store.schema import (
     batches,
     detections,

@@ -1,0 +1,156 @@
+"""Queued alert messages (``dq_outbox``) and how their delivery went.
+
+``monitor.alerts.outbox`` decides what to queue, when to send and how to
+retry; this module is how it reads and writes the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from monitor.store.schema import outbox
+from monitor.store.sql_store import SqlMetricStore
+from monitor.timeutil import to_naive_utc
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One stored message and how its delivery went; times are naive UTC."""
+
+    message_id: str
+    incident_id: int | None
+    table: str
+    event: str
+    channel: str | None
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+    last_error: str | None = None
+    delivered_at: dt.datetime | None = None
+    response_ts: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message_id": self.message_id, "incident_id": self.incident_id,
+                "table": self.table, "event": self.event, "channel": self.channel,
+                "status": self.status, "attempts": self.attempts,
+                "next_attempt_at": self.next_attempt_at, "created_at": self.created_at,
+                "delivered_at": self.delivered_at, "last_error": self.last_error,
+                "response_ts": self.response_ts, "text": self.text}
+
+
+def _entry(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        message_id=row["message_id"], incident_id=row["incident_id"], table=row["table_name"],
+        event=row["event"], channel=row["channel"], status=row["status"],
+        attempts=row["attempts"] or 0, next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"], last_error=row["last_error"],
+        delivered_at=row["delivered_at"], response_ts=row["response_ts"],
+        payload=json.loads(row["payload_json"]))
+
+
+def insert_pending(conn: Connection, *, message_id: str, table: str, event: str,
+                   incident_id: int | None, channel: str | None, payload: dict[str, Any],
+                   now: dt.datetime) -> bool:
+    """Store a pending message due at ``now``; False if its id is stored already."""
+    exists = conn.execute(sa.select(outbox.c.message_id).where(
+        outbox.c.message_id == message_id)).first()
+    if exists:
+        return False
+    naive = to_naive_utc(now)
+    conn.execute(outbox.insert().values(
+        message_id=message_id, table_name=table, event=event, incident_id=incident_id,
+        channel=channel, payload_json=json.dumps(payload), status="pending",
+        attempts=0, next_attempt_at=naive, created_at=naive))
+    return True
+
+
+def count_queued_since(conn: Connection, since: dt.datetime, events: Sequence[str]) -> int:
+    """How many messages of these events were queued since a time."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
+        outbox.c.created_at >= to_naive_utc(since),
+        outbox.c.event.in_(list(events)))).scalar_one())
+
+
+def outbox_entry(conn: Connection, message_id: str) -> OutboxEntry | None:
+    """One stored message, or None if there is none with that id."""
+    row = conn.execute(sa.select(outbox).where(
+        outbox.c.message_id == message_id)).mappings().first()
+    return _entry(row) if row else None
+
+
+def list_outbox(store: SqlMetricStore, *, status: str | None = None, table: str | None = None,
+                limit: int = 100) -> list[OutboxEntry]:
+    """Stored messages, newest first."""
+    query = sa.select(outbox).order_by(outbox.c.created_at.desc(),
+                                       outbox.c.message_id).limit(limit)
+    if status:
+        query = query.where(outbox.c.status == status)
+    if table:
+        query = query.where(outbox.c.table_name == table)
+    with store.connect() as conn:
+        return [_entry(row) for row in conn.execute(query).mappings()]
+
+
+def dead_message_ids(conn: Connection) -> list[str]:
+    """The ids of the messages given up on."""
+    return list(conn.execute(sa.select(outbox.c.message_id).where(
+        outbox.c.status == "dead")).scalars())
+
+
+def make_pending(conn: Connection, message_ids: Sequence[str], *, now: dt.datetime) -> None:
+    """Undelivered messages among these become pending, due now, with fresh attempts."""
+    conn.execute(outbox.update().where(outbox.c.message_id.in_(list(message_ids)),
+                                       outbox.c.status != "delivered").values(
+        status="pending", attempts=0, next_attempt_at=to_naive_utc(now)))
+
+
+def due_entries(store: SqlMetricStore, *, now: dt.datetime,
+                only: Collection[str] | None = None, limit: int = 500) -> list[OutboxEntry]:
+    """Pending messages due at ``now`` (naive UTC), oldest first."""
+    query = sa.select(outbox).where(outbox.c.status == "pending",
+                                    outbox.c.next_attempt_at <= now).order_by(
+        outbox.c.created_at, outbox.c.message_id).limit(limit)
+    if only is not None:
+        query = query.where(outbox.c.message_id.in_(list(only)))
+    with store.connect() as conn:
+        return [_entry(row) for row in conn.execute(query).mappings()]
+
+
+def claim_entry(store: SqlMetricStore, entry: OutboxEntry, *, until: dt.datetime) -> bool:
+    """Count an attempt and reserve the message until a time; False if it changed meanwhile."""
+    with store.transaction() as conn:
+        return conn.execute(outbox.update().where(
+            outbox.c.message_id == entry.message_id, outbox.c.status == "pending",
+            outbox.c.attempts == entry.attempts,
+            outbox.c.next_attempt_at == entry.next_attempt_at,
+        ).values(attempts=entry.attempts + 1, next_attempt_at=until)).rowcount == 1
+
+
+def record_failed_attempt(store: SqlMetricStore, message_id: str, *, attempt: int,
+                          error: str, dead: bool, next_at: dt.datetime) -> None:
+    """A failed attempt: the message is pending again (due ``next_at``) or dead."""
+    with store.transaction() as conn:
+        conn.execute(outbox.update().where(outbox.c.message_id == message_id).values(
+            status="dead" if dead else "pending", attempts=attempt, last_error=error[:2000],
+            next_attempt_at=next_at))
+
+
+def record_delivered(conn: Connection, message_id: str, *, ts: str | None,
+                     payload: dict[str, Any], now: dt.datetime) -> None:
+    """The message went out (``ts`` is the receiver's id of it)."""
+    conn.execute(outbox.update().where(outbox.c.message_id == message_id).values(
+        status="delivered", delivered_at=now, response_ts=ts, last_error=None,
+        payload_json=json.dumps(payload)))
