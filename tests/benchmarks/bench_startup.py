@@ -90,6 +90,7 @@ from bench_tables import COLUMNS, orders_select
 created_at = ("TIMESTAMP '2024-01-01' + to_seconds(CAST(i AS BIGINT) * 60 // "
               "{max(1, rows // 20000)})")
 con = duckdb.connect({str(path)!r})
+con.execute("SET enable_progress_bar = false")
 con.execute(f"CREATE TABLE orders ({{COLUMNS}})")
 con.execute(f"INSERT INTO orders {{orders_select(created_at)}} FROM range(1, {rows + 1}) t(i)")
 con.close()
