@@ -22,6 +22,7 @@ from monitor.cli.exit_codes import for_error
 from monitor.cli.lazy_group import LazyCommand, LazyGroup
 from monitor.errors import ExitCode, MonitorError
 from monitor.logs import configure_logging
+from monitor.optional import missing_extra
 from monitor.secrets import redact
 
 #: Every command: its name, the module that defines it (imported only when the command runs,
@@ -117,14 +118,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MonitorError as error:
         click.echo(f"error: {redact(str(error))}", err=True)
         return for_error(error)
+    except ImportError as error:
+        missing = missing_extra(error)
+        if missing is None:
+            return _bug(error, argv)
+        click.echo(f"error: {missing}", err=True)
+        return for_error(missing)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return ExitCode.INTERRUPTED
-    except Exception as error:  # a bug: say so plainly, details on request
-        logging.getLogger("monitor").debug("internal error", exc_info=True)
-        click.echo(f"internal error ({type(error).__name__}): {redact(str(error))}\n"
-                   "This is a bug in dq-monitor; run with --debug for the traceback.",
-                   err=True)
-        if "--debug" in (argv if argv is not None else sys.argv):
-            traceback.print_exc()
-        return for_error(error)
+    except Exception as error:  # noqa: BLE001 - a bug: say so plainly, details on request
+        return _bug(error, argv)
+
+
+def _bug(error: Exception, argv: Sequence[str] | None) -> int:
+    logging.getLogger("monitor").debug("internal error", exc_info=True)
+    click.echo(f"internal error ({type(error).__name__}): {redact(str(error))}\n"
+               "This is a bug in dq-monitor; run with --debug for the traceback.",
+               err=True)
+    if "--debug" in (argv if argv is not None else sys.argv):
+        traceback.print_exc()
+    return for_error(error)
