@@ -4,8 +4,9 @@ Three figures (issue 18's targets in brackets), each the median of ``--runs`` ru
 
 - ``python -m monitor --help``: wall time [< 0.3 s];
 - ``profile orders`` of the sample warehouse (``python -m monitor sample``): wall time [< 1.0 s];
-- ``profile`` of the 12-column benchmark ``orders`` table (``bench_tables.py``'s shape, built
-  in a DuckDB file, ``--rows`` rows): wall time and peak RSS of that process [<= 150 MB].
+- ``profile`` of the 12-column benchmark ``orders`` table (``bench_tables.py``'s shape,
+  ``--rows`` rows), once in a SQLite file and once in a DuckDB file: wall time and peak RSS
+  of that process [<= 150 MB].
 
 Everything is written into a temporary folder. ``--root`` points at the checkout to measure
 (default: this one), so the same script measures an older commit::
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -30,23 +32,36 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+#: One config per measured warehouse, named "sample" (where ``dq-monitor sample`` writes):
+#: a config that names a DuckDB warehouse loads the DuckDB driver when it is read, which
+#: would count in the SQLite figures.
 _CONFIG = """\
 store: sqlite:///{folder}/metrics.db
 warehouses:
-  sample: sqlite:///{folder}/sample.db
-  bench: duckdb:///{folder}/bench.duckdb
+  sample: {url}
 expectations_dir: {expectations}
 tables:
   - name: orders
     warehouse: sample
     table: orders
     timestamp_column: created_at
-    loaded_at_column: loaded_at
-    bucket: day
-  - name: bench_orders
-    warehouse: bench
-    table: orders
-    timestamp_column: created_at
+"""
+
+#: The benchmark rows in SQLite: ``bench_tables.COLUMNS``' shape with SQLite's functions.
+_SQLITE_ROWS = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})
+INSERT INTO orders
+SELECT i, abs(random()) % 50000, round(abs(random()) % 50000 / 100.0, 2), abs(random()) % 11,
+       round(abs(random()) % 10000 / 100.0, 2),
+       CASE i % 4 WHEN 0 THEN 'paid' WHEN 1 THEN 'shipped' WHEN 2 THEN 'refunded'
+                  ELSE 'cancelled' END,
+       substr('DEFRNLUSGBESITPL', 1 + 2 * (i % 8), 2),
+       CASE WHEN i % 20 = 0 THEN NULL ELSE 'user' || (i % 200000) || '@example.com' END,
+       abs(random()) / 9223372036854775807.0,
+       CASE WHEN i % 3 = 0 THEN NULL ELSE abs(random()) / 9223372036854775807.0 * 0.3 END,
+       datetime('2024-01-01', '+' || (i * 60 / {step}) || ' seconds'),
+       lower(hex(randomblob(16)))
+FROM n
 """
 
 
@@ -98,6 +113,20 @@ con.close()
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
+def build_sqlite_table(path: Path, rows: int) -> None:
+    """The benchmark ``orders`` table in a SQLite file (same columns, SQLite's functions)."""
+    sys.path.insert(0, str(HERE))
+    from bench_tables import COLUMNS
+
+    con = sqlite3.connect(path)
+    try:
+        con.execute(f"CREATE TABLE orders ({COLUMNS})")
+        con.execute(_SQLITE_ROWS.format(rows=rows, step=max(1, rows // 20000)))
+        con.commit()
+    finally:
+        con.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -109,23 +138,37 @@ def main() -> None:
     root = opts.root.resolve()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         folder = Path(tmp)
-        config = folder / "monitor.yaml"
-        config.write_text(_CONFIG.format(folder=folder, expectations=root / "expectations"))
-        cfg = ["--config", str(config)]
-        run(root, ["-m", "monitor", *cfg, "sample"])
-        started = time.perf_counter()
-        build_bench_table(folder / "bench.duckdb", opts.rows)
-        print(f"built the {opts.rows:,}-row DuckDB table in {time.perf_counter() - started:.1f}s")
-        print(f"{'command':44} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}  ({opts.runs} runs)")
+
+        def config(name: str, url: str) -> list[str]:
+            path = folder / f"{name}.yaml"
+            path.write_text(_CONFIG.format(folder=folder, url=url,
+                                           expectations=root / "expectations"))
+            return ["--config", str(path)]
+
+        sample = config("sample", f"sqlite:///{folder}/sample.db")
+        run(root, ["-m", "monitor", *sample, "sample"])
+        for label, build, url in (
+                ("SQLite", build_sqlite_table, f"sqlite:///{folder}/bench.db"),
+                ("DuckDB", build_bench_table, f"duckdb:///{folder}/bench.duckdb")):
+            started = time.perf_counter()
+            build(Path(url.split(":///", 1)[1]), opts.rows)
+            print(f"built the {opts.rows:,}-row {label} table in "
+                  f"{time.perf_counter() - started:.1f}s")
+        sqlite = config("sqlite", f"sqlite:///{folder}/bench.db")
+        duck = config("duckdb", f"duckdb:///{folder}/bench.duckdb")
+        print(f"{'command':44} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}  "
+              f"(median of {opts.runs} runs)")
         for label, args in (
                 ("python -c pass", ["-c", "pass"]),
                 ("python -m monitor --help", ["-m", "monitor", "--help"]),
-                ("profile orders (sample)", ["-m", "monitor", *cfg, "profile", "orders"]),
-                (f"profile bench_orders ({opts.rows:,} rows)",
-                 ["-m", "monitor", *cfg, "profile", "bench_orders"])):
+                ("profile orders (sample, SQLite)", ["-m", "monitor", *sample, "profile",
+                                                     "orders"]),
+                (f"profile orders ({opts.rows:,} rows, SQLite)",
+                 ["-m", "monitor", *sqlite, "profile", "orders"]),
+                (f"profile orders ({opts.rows:,} rows, DuckDB)",
+                 ["-m", "monitor", *duck, "profile", "orders"])):
             wall, cpu, rss = median_of(root, args, opts.runs)
             print(f"{label:44} {wall:7.3f} {cpu:7.3f} {rss / 2**20:8.1f}", flush=True)
-
 
 if __name__ == "__main__":
     main()
