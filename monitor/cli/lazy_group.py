@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,8 @@ class LazyGroup(click.Group):
                     continue
                 rows.append((name, loaded.get_short_help_str(limit)))
             else:
-                rows.append((name, make_default_short_help(self.lazy[name].help, limit)))
+                # A bare command with the same help shortens it as the real one would.
+                stand_in = click.Command(name, help=self.lazy[name].help)
+                rows.append((name, stand_in.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
