@@ -26,7 +26,8 @@ from monitor.optional import missing_extra
 from monitor.secrets import redact
 
 #: Every command: its name, the module that defines it (imported only when the command runs,
-#: so that ``--help`` and each command load only what they use), and its ``--help`` line.
+#: so that ``--help`` and each command load only what they use), and its ``--help`` line
+#: (the first sentence of its docstring; tests/cli/test_lazy_group.py keeps them equal).
 COMMANDS = (
     LazyCommand("alerts", "monitor.cli.alerts", "alerts_group",
                 "The alert outbox: list, deliver, and resend dead letters."),
@@ -47,8 +48,7 @@ COMMANDS = (
     LazyCommand("feedback", "monitor.cli.detection", "feedback_cmd",
                 "Label a detected point of TABLE's METRIC as expected or as an incident."),
     LazyCommand("gate", "monitor.cli.gate", "gate_cmd",
-                "Gate TABLE: suites, volume of its newest batch, freshness. Exit 0 pass, "
-                "1 blocked."),
+                "Gate TABLE: suites, volume of its newest batch, freshness."),
     LazyCommand("history", "monitor.cli.profiling", "history_cmd",
                 "Print the stored metric history of TABLE (the newest --limit points)."),
     LazyCommand("incidents", "monitor.cli.alerts", "incidents_group",
