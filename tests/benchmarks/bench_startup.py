@@ -45,7 +45,10 @@ tables:
     warehouse: sample
     table: orders
     timestamp_column: created_at
-"""
+{schema}"""
+
+#: The PostgreSQL schema ``--postgres`` creates and drops.
+PG_SCHEMA = "dq_bench_startup"
 
 #: The benchmark rows in SQLite: ``bench_tables.COLUMNS``' shape with SQLite's functions.
 _SQLITE_ROWS = """
@@ -127,6 +130,33 @@ def build_sqlite_table(path: Path, rows: int) -> None:
         con.close()
 
 
+def build_postgres_table(url: str, rows: int) -> None:
+    """The benchmark ``orders`` table in ``PG_SCHEMA`` (``bench_tables.py``), analyzed."""
+    script = f"""
+import sys
+sys.path.insert(0, {str(HERE)!r})
+import sqlalchemy as sa
+from bench_tables import COLUMNS, orders_select
+engine = sa.create_engine({url!r})
+created_at = ("timestamp '2024-01-01' + (i * 60 / {max(1, rows // 20000)}) * interval '1 second'")
+with engine.begin() as conn:
+    conn.execute(sa.text("DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    conn.execute(sa.text("CREATE SCHEMA {PG_SCHEMA}"))
+    conn.execute(sa.text(f"CREATE TABLE {PG_SCHEMA}.orders ({{COLUMNS}})"))
+    conn.execute(sa.text(f"INSERT INTO {PG_SCHEMA}.orders {{orders_select(created_at)}} "
+                         "FROM generate_series(1, {rows}) AS i"))
+with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    conn.execute(sa.text("VACUUM ANALYZE {PG_SCHEMA}.orders"))
+"""
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def drop_postgres_schema(url: str) -> None:
+    script = (f"import sqlalchemy as sa\nwith sa.create_engine({url!r}).begin() as conn:\n"
+              f"    conn.execute(sa.text('DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE'))\n")
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -134,15 +164,20 @@ def main() -> None:
                         help="checkout whose monitor package is measured")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also profile the table in PostgreSQL (schema "
+                             f"{PG_SCHEMA}, dropped afterwards), e.g. "
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     opts = parser.parse_args()
     root = opts.root.resolve()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         folder = Path(tmp)
 
-        def config(name: str, url: str) -> list[str]:
+        def config(name: str, url: str, schema: str | None = None) -> list[str]:
             path = folder / f"{name}.yaml"
             path.write_text(_CONFIG.format(folder=folder, url=url,
-                                           expectations=root / "expectations"))
+                                           expectations=root / "expectations",
+                                           schema=f"    schema: {schema}\n" if schema else ""))
             return ["--config", str(path)]
 
         sample = config("sample", f"sqlite:///{folder}/sample.db")
@@ -156,19 +191,32 @@ def main() -> None:
                   f"{time.perf_counter() - started:.1f}s")
         sqlite = config("sqlite", f"sqlite:///{folder}/bench.db")
         duck = config("duckdb", f"duckdb:///{folder}/bench.duckdb")
-        print(f"{'command':44} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}  "
+        measured = [
+            ("python -c pass", ["-c", "pass"]),
+            ("python -m monitor --help", ["-m", "monitor", "--help"]),
+            ("profile orders (sample, SQLite)", ["-m", "monitor", *sample, "profile", "orders"]),
+            (f"profile orders ({opts.rows:,} rows, SQLite)",
+             ["-m", "monitor", *sqlite, "profile", "orders"]),
+            (f"profile orders ({opts.rows:,} rows, DuckDB)",
+             ["-m", "monitor", *duck, "profile", "orders"])]
+        if opts.postgres:
+            started = time.perf_counter()
+            build_postgres_table(opts.postgres, opts.rows)
+            print(f"built the {opts.rows:,}-row PostgreSQL table in "
+                  f"{time.perf_counter() - started:.1f}s")
+            pg = config("postgres", opts.postgres, PG_SCHEMA)
+            measured.append((f"profile orders ({opts.rows:,} rows, PostgreSQL)",
+                             ["-m", "monitor", *pg, "profile", "orders"]))
+        print(f"{'command':48} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}  "
               f"(median of {opts.runs} runs)")
-        for label, args in (
-                ("python -c pass", ["-c", "pass"]),
-                ("python -m monitor --help", ["-m", "monitor", "--help"]),
-                ("profile orders (sample, SQLite)", ["-m", "monitor", *sample, "profile",
-                                                     "orders"]),
-                (f"profile orders ({opts.rows:,} rows, SQLite)",
-                 ["-m", "monitor", *sqlite, "profile", "orders"]),
-                (f"profile orders ({opts.rows:,} rows, DuckDB)",
-                 ["-m", "monitor", *duck, "profile", "orders"])):
-            wall, cpu, rss = median_of(root, args, opts.runs)
-            print(f"{label:44} {wall:7.3f} {cpu:7.3f} {rss / 2**20:8.1f}", flush=True)
+        try:
+            for label, args in measured:
+                wall, cpu, rss = median_of(root, args, opts.runs)
+                print(f"{label:48} {wall:7.3f} {cpu:7.3f} {rss / 2**20:8.1f}", flush=True)
+        finally:
+            if opts.postgres:
+                drop_postgres_schema(opts.postgres)
+
 
 if __name__ == "__main__":
     main()
