@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -35,8 +37,16 @@ class TestMissingExtraClass:
         assert isinstance(error, ConfigError)
         assert error.exit_code == ExitCode.BAD_INPUT
 
-    def test_every_module_has_an_extra_of_pyproject(self) -> None:
-        assert {extra for extra, _ in EXTRAS.values()} == {"gx", "dashboard", "duckdb"}
+    def test_every_module_is_in_its_extra_of_pyproject_and_dev_has_them_all(self) -> None:
+        project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+        extras = project["project"]["optional-dependencies"]
+        core = " ".join(project["project"]["dependencies"])
+
+        for module, (extra, distribution) in EXTRAS.items():
+            assert any(req.startswith(f"{distribution}>=") for req in extras[extra]), module
+            assert f"{distribution}>=" not in core, module
+        named = {extra for extra, _ in EXTRAS.values()}
+        assert f"dq-monitor[{','.join(sorted(named, key=list(extras).index))}]" in extras["dev"]
 
 
 class TestMissingExtraFunction:
