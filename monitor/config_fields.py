@@ -23,6 +23,7 @@ from pydantic import BeforeValidator, ValidationInfo
 
 from monitor.dialects import capabilities_for_url
 from monitor.durations import Schedule, format_duration, parse_duration, parse_schedule
+from monitor.optional import missing_dialect, missing_extra
 
 #: The longest duration any setting takes: longer ones overflow clocks and timers.
 MAX_DURATION = 3650 * 86400.0
@@ -91,7 +92,15 @@ def check_url(value: str, base_dir: Path | None = None) -> str:
                          "'sqlite:///file.db'") from None
     try:
         url.get_dialect()
+    except ImportError as error:  # the dialect is installed, a package it imports is not
+        missing = missing_extra(error, f"a {url.get_backend_name()} URL")
+        if missing is None:
+            raise
+        raise ValueError(str(missing)) from None
     except sa.exc.NoSuchModuleError:
+        missing = missing_dialect(url.get_backend_name())
+        if missing is not None:
+            raise ValueError(str(missing)) from None
         raise ValueError(f"unknown database type {url.drivername!r} in the URL (SQLite, "
                          f"DuckDB and PostgreSQL are supported)") from None
     database = capabilities_for_url(url).database_file(url)

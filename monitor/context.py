@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from monitor.config import MonitorConfig, TableConfig
 from monitor.errors import ConfigError
-from monitor.store import SqlMetricStore, open_store
 from monitor.timeutil import utcnow
 from monitor.warehouse import SqlWarehouse
+
+if TYPE_CHECKING:
+    from monitor.store import SqlMetricStore
 
 
 class MonitorContext:
@@ -32,6 +35,8 @@ class MonitorContext:
     @property
     def store(self) -> SqlMetricStore:
         if self._store is None:
+            from monitor.store import open_store
+
             try:
                 self._store = open_store(self.config.resolve_url(self.config.store),
                                          read_only=self.read_only)

@@ -19,6 +19,7 @@ import monitor
 from monitor.cli.common import CliState, console, pass_state
 from monitor.dashboard.source import shown_url
 from monitor.errors import ConfigError, InputError
+from monitor.optional import check_installed
 
 DEFAULT_PORT = 8501
 DEFAULT_HOST = "127.0.0.1"
@@ -63,6 +64,8 @@ def port_in_use(host: str, port: int) -> bool:
 @pass_state
 def dashboard_cmd(state: CliState, port: int, host: str) -> None:
     """Serve the dashboard: table health, trends with their expected band, incidents, runs."""
+    for module in ("streamlit", "altair"):
+        check_installed(module, "the dashboard")
     config = state.config  # a bad config fails here, with its file and key, before serving
     config_file = Path(config.source).resolve()
     app = app_path()

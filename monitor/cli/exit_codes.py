@@ -31,11 +31,13 @@ errors map through ``MonitorError.exit_code`` in ``monitor.cli.main``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from monitor.errors import ExitCode, MonitorError
 from monitor.findings import SEVERITY_ORDER, Finding
-from monitor.run_state import RunResult
+
+if TYPE_CHECKING:
+    from monitor.run_state import RunResult
 
 FailOn = Literal["critical", "warning", "never"]
 FAIL_ON: tuple[FailOn, ...] = ("critical", "warning", "never")

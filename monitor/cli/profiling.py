@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor.cli.common import (
     FORMAT_OPTION,
@@ -23,9 +22,10 @@ from monitor.cli.common import (
 from monitor.cli.exit_codes import FAIL_ON, FailOn, fails, for_runs
 from monitor.durations import format_duration
 from monitor.profiling import Profile, profile_table
-from monitor.run_state import RunResult
-from monitor.runner import run_tables
 from monitor.timeutil import not_in_future
+
+if TYPE_CHECKING:
+    from monitor.run_state import RunResult
 
 _PROFILE_COLUMNS = ("column", "type", "nulls", "null %", "distinct", "min", "max", "mean",
                     "stddev", "length")
@@ -101,6 +101,16 @@ def run_cmd(state: CliState, tables: tuple[str, ...], as_of: dt.datetime | None,
     Exit 0 ok, 1 a critical finding failed (``--fail-on``), 2 a table could not
     run (config, warehouse or metric store), 3 a bug; the worst table wins.
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from monitor.runner import run_tables
+
     config = state.config
     chosen = [config.table(name) for name in tables] if tables else list(config.tables)
     if not chosen:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from monitor.detection.detect import detect_metric
 from monitor.detection.series import Series
@@ -52,6 +51,8 @@ def read_series_csv(path: str | Path) -> Series:
     [10.0, nan]
     >>> os.unlink(f.name)
     """
+    import pandas as pd
+
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import chdtrc
 
 MAD_TO_SIGMA = 1.4826  # MAD of a normal sample times this is its standard deviation
 
@@ -168,6 +167,8 @@ def kruskal_p(values: np.ndarray, groups: np.ndarray, n_groups: int, min_count: 
     >>> kruskal_p(np.array([1.0, 2, 3, 10, 11, 12]), np.array([0, 0, 0, 1, 1, 1]), 2) < 0.1
     True
     """
+    from scipy.special import chdtrc
+
     counts = np.bincount(groups, minlength=n_groups)
     keep = counts[groups] >= min_count
     values, groups = values[keep], groups[keep]

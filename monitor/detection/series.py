@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _NS_PER_SECOND = 1_000_000_000
 
@@ -28,6 +30,8 @@ def _as_timestamps(raw: Any) -> np.ndarray:
     if array.dtype.kind == "M":
         stamps = array.astype("datetime64[ns]")
     else:
+        import pandas as pd
+
         try:
             index = pd.to_datetime(pd.Index(array, dtype=object), utc=True, format="mixed")
         except (ValueError, TypeError, OverflowError) as error:
@@ -156,10 +160,13 @@ class Series:
     ) -> Series:
         """Build from two (or up to four) columns of a DataFrame.
 
+        >>> import pandas as pd
         >>> df = pd.DataFrame({"day": ["2024-01-01", "2024-01-02"], "rows": [5, 7]})
         >>> Series.from_frame(df, "day", "rows").values.tolist()
         [5.0, 7.0]
         """
+        import pandas as pd
+
         wanted = [ts_col, value_col, excluded_col, expected_col]
         missing = [name for name in wanted if name is not None and name not in frame.columns]
         if missing:

@@ -59,7 +59,9 @@ def documented() -> dict[str, set[int]]:
 def leaf_commands(group: click.Group, prefix: str = "") -> set[str]:
     """Every command a user can call, with its group: ``run``, ``alerts deliver``, ..."""
     found: set[str] = set()
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found |= leaf_commands(command, f"{prefix}{name} ")
         else:
