@@ -7,7 +7,7 @@ One style for each kind of value, so the same number never shows two ways:
 >>> number(1263.1067555555544), number(76608), number(0.031249), number(None)
 ('1,263.11', '76,608', '0.0312', '–')
 >>> percent(0.332222), percent(0.0004), percent(0), percent(1)
-('33.2%', '0.04%', '0%', '100%')
+('33.2%', '0.04%', '0.0%', '100.0%')
 >>> identifier(76657), identifier(76657.0), text(None), text(True)
 ('76657', '76657', '–', 'yes')
 >>> timestamp(dt.datetime(2026, 1, 5, 6, 0))
@@ -68,15 +68,19 @@ def duration(seconds: float | int | None) -> str:
     return f"{_strip_zeros(f'{value:.1g}' if value < 0.1 else f'{value:.1f}')}s"
 
 
-def number(value: float | int | Decimal | str | None) -> str:
+def number(value: float | int | Decimal | str | None, *, significant: int | None = None) -> str:
     """A measured number: thousands separators, no float noise.
 
     Whole numbers show every digit; others two decimals from 1 up, three
     significant digits below 1; beyond 1e15 or under 1e-6 scientific notation.
+    ``significant`` rounds to that many significant digits instead (whole
+    digits are never dropped): for estimates, where more digits are noise.
     Text (an observed value that is not a number) shows as written.
 
     >>> number(1234567), number(12.5), number(-0.000123), number(2.5e-8), number(float("nan"))
     ('1,234,567', '12.5', '-0.000123', '2.5e-08', 'n/a')
+    >>> number(999.29, significant=3), number(1030.03, significant=3), number(0.0312, significant=2)
+    ('999', '1,030', '0.031')
     """
     if value is None:
         return MISSING
@@ -96,7 +100,10 @@ def number(value: float | int | Decimal | str | None) -> str:
         return f"{value:.3g}"
     if value == int(value):
         return f"{int(value):,}"
-    if size >= 1:
+    if significant is not None:
+        decimals = max(0, significant - 1 - math.floor(math.log10(size)))
+        shown = f"{value:,.{decimals}f}"
+    elif size >= 1:
         shown = f"{value:,.2f}"
     else:
         decimals = 2 - math.floor(math.log10(size))  # three significant digits
@@ -106,12 +113,12 @@ def number(value: float | int | Decimal | str | None) -> str:
 
 
 def percent(rate: float | None) -> str:
-    """A rate (0.25 is a quarter) as a percentage with one decimal.
+    """A rate (0.25 is a quarter) as a percentage with one decimal: ``25.0%``.
 
     Below 0.1% two significant digits remain, so a small rate never reads 0%.
 
     >>> percent(0.05), percent(0.000432), percent(1e-9), percent(None)
-    ('5%', '0.043%', '0.0000001%', '–')
+    ('5.0%', '0.043%', '0.0000001%', '–')
     """
     if rate is None:
         return MISSING
@@ -121,10 +128,8 @@ def percent(rate: float | None) -> str:
     if math.isinf(value):
         return "∞%" if value > 0 else "-∞%"
     size = abs(value)
-    if size == 0:
-        return "0%"
-    if size >= 0.1:
-        return f"{_strip_zeros(f'{value:.1f}')}%"
+    if size == 0 or size >= 0.1:
+        return f"{value:.1f}%"
     decimals = 1 - math.floor(math.log10(size))  # two significant digits
     return f"{_strip_zeros(f'{value:.{decimals}f}')}%"
 

@@ -75,6 +75,13 @@ class TestNumber:
     def test_hand_computed(self, value: object, shown: str) -> None:
         assert number(value) == shown  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(("value", "shown"), [
+        (999.29, "999"), (1030.03, "1,030"), (12.345, "12.3"), (9.999, "10"), (0.031249, "0.0312"),
+        (-0.000123456, "-0.000123"), (3.0, "3"), (76608.4, "76,608"),
+    ])
+    def test_significant_digits(self, value: float, shown: str) -> None:
+        assert number(value, significant=3) == shown
+
     @given(st.floats(min_value=-1e14, max_value=1e14, allow_nan=False))
     def test_reads_back_close_without_noise(self, value: float) -> None:
         shown = number(value)
@@ -94,8 +101,8 @@ class TestNumber:
 
 class TestPercent:
     @pytest.mark.parametrize(("rate", "shown"), [
-        (0.332222, "33.2%"), (0.0004, "0.04%"), (0.000432, "0.043%"), (0.05, "5%"),
-        (1, "100%"), (0, "0%"), (0.001, "0.1%"), (0.00099, "0.099%"), (-0.25, "-25%"),
+        (0.332222, "33.2%"), (0.0004, "0.04%"), (0.000432, "0.043%"), (0.05, "5.0%"),
+        (1, "100.0%"), (0, "0.0%"), (0.001, "0.1%"), (0.00099, "0.099%"), (-0.25, "-25.0%"),
         (1e-9, "0.0000001%"), (None, MISSING), (float("nan"), "n/a"),
     ])
     def test_hand_computed(self, rate: float | None, shown: str) -> None:

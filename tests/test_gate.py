@@ -119,7 +119,7 @@ class TestCheck:
         result = gate.check("orders", context=ctx)
 
         assert [c.check for c in result.blocking] == ["freshness"]
-        assert "over the 1d2h SLA" in result.blocking[0].reason
+        assert "over the 1d 2h SLA" in result.blocking[0].reason
 
     def test_a_future_as_of_is_refused_and_records_nothing(self, wh, tmp_path) -> None:
         ctx = _ctx(wh, tmp_path, daily_orders(END, 35))

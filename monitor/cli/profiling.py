@@ -10,6 +10,7 @@ import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from monitor import formatting
 from monitor.cli.common import (
     FORMAT_OPTION,
     TIME,
@@ -21,7 +22,6 @@ from monitor.cli.common import (
     render_table,
 )
 from monitor.cli.exit_codes import FAIL_ON, FailOn, fails, for_runs
-from monitor.durations import format_duration
 from monitor.profiling import Profile, profile_table
 from monitor.run_state import RunResult
 from monitor.runner import run_tables
@@ -35,7 +35,7 @@ def print_profile(profile: Profile) -> None:
     """A profile as a readable table."""
     fresh = ""
     if profile.freshness_seconds is not None:
-        fresh = f", newest row {format_duration(max(0.0, profile.freshness_seconds))} old"
+        fresh = f", newest row {formatting.duration(max(0.0, profile.freshness_seconds))} old"
     title = (f"{profile.table} ({profile.warehouse}: {profile.qualified_name}) as of "
              f"{profile.as_of:%Y-%m-%d %H:%M:%S} UTC: {profile.row_count:,} rows{fresh}")
     rows = []
