@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from monitor import formatting
 from monitor.anomalies import series_from_points
 from monitor.backfill import backfill
 from monitor.cli.common import (
@@ -52,9 +53,10 @@ def backfill_cmd(state: CliState, table: str, since: dt.datetime,
         result = backfill(ctx, table_cfg, since=since, until=until,
                           progress=lambda done, total: bar.update(task, completed=done,
                                                                   total=total))
-    console().print(f"{table}: {result.buckets} buckets, {result.points:,} points, "
-                    f"{result.detections:,} points judged, {result.anomalies} anomalies "
-                    f"in {result.seconds:.1f}s")
+    console().print(f"{table}: {result.buckets} buckets, "
+                    f"{formatting.number(result.points)} points, "
+                    f"{formatting.number(result.detections)} points judged, "
+                    f"{result.anomalies} anomalies in {formatting.duration(result.seconds)}")
 
 
 def _csv_backtest(path: Path, metric: str, fmt: str) -> None:
@@ -78,12 +80,8 @@ def _csv_backtest(path: Path, metric: str, fmt: str) -> None:
 def _band(record: dict[str, Any]) -> str:
     low, high = record.get("lower"), record.get("upper")
     if low is None and high is None:
-        return "-"
-    return f"{_number(low)} .. {_number(high)}"
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.4g}"
+        return formatting.MISSING
+    return f"{formatting.number(low, significant=4)} .. {formatting.number(high, significant=4)}"
 
 
 @click.command("backtest")

@@ -39,7 +39,7 @@ def serve_cmd(state: CliState) -> None:
 
 
 def _when(value: Any) -> str:
-    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+    return formatting.text(value)
 
 
 def print_status(report: StatusReport) -> None:
@@ -51,7 +51,7 @@ def print_status(report: StatusReport) -> None:
             state = f"OVERDUE by {formatting.duration(t.overdue_seconds)}"
         elif t.consecutive_failures > 1:
             state = f"{state} ({t.consecutive_failures} in a row)"
-        duration = None if t.last_duration is None else f"{t.last_duration:.2f}s"
+        duration = formatting.duration(t.last_duration)
         rows.append((t.table, t.schedule, state, _when(t.last_run_at), t.last_status, duration,
                      _when(t.next_run_at), t.runs, t.failures, t.retries,
                      (t.last_error or "")[:120]))

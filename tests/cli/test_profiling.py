@@ -58,7 +58,7 @@ class TestProfileCommand:
         assert code == 0
         assert "orders (wh:" in out
         assert "20 rows" in out
-        assert "25.00%" in out  # amount null rate
+        assert "25.0%" in out  # amount null rate
 
     def test_unknown_table_is_exit_2_with_the_known_names(
             self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
