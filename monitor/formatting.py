@@ -134,6 +134,22 @@ def percent(rate: float | None) -> str:
     return f"{_strip_zeros(f'{value:.{decimals}f}')}%"
 
 
+def measure(value: float | int | str | None, metric: str | None = None) -> str:
+    """A metric's value in its unit: rates as percentages, ``*_seconds`` as durations.
+
+    >>> measure(0.31, "null_rate"), measure(9000, "freshness_seconds"), measure(412, "row_count")
+    ('31.0%', '2h 30m', '412')
+    """
+    if value is None or isinstance(value, str | bool):
+        return number(value)
+    name = (metric or "").lower()
+    if name.endswith(("_rate", "_fraction", "_ratio")):
+        return percent(value)
+    if name.endswith("_seconds"):
+        return duration(value)
+    return number(value)
+
+
 def identifier(value: Any) -> str:
     """An id (incident, row key, batch) exactly as stored: no separators, no ``.0``.
 
