@@ -73,7 +73,7 @@ class TestCheck:
             "suite:orders:values_to_not_be_null(customer_id)"]
         # 14 of the last day's 40 orders, out of 35 days x 40 orders.
         assert result.reasons == ["values_to_not_be_null(customer_id): 14 unexpected values "
-                                  "(1%)"]
+                                  "(1.0%)"]
         assert verdict_history(ctx.store, "orders")[0]["verdict"] == "blocked"
 
     def test_a_partial_last_day_blocks_on_volume(self, wh, tmp_path) -> None:
