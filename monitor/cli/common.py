@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from rich.table import Table
 from monitor import formatting
 from monitor.config import MonitorConfig, load_config
 from monitor.context import MonitorContext
-from monitor.timeutil import parse_time
+from monitor.timeutil import parse_time, utcnow
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]),
                              default="table", show_default=True,
@@ -105,16 +105,20 @@ def render_table(title: str | None, columns: Sequence[str], rows: Iterable[Seque
 
 
 class TimeParam(click.ParamType):
-    """An ISO 8601 date or time on the command line."""
+    """A time on the command line: ISO 8601 (``2026-01-31``, ``2026-01-31T06:00Z``) or
+    relative to now (``7d``, ``36h``, ``today``, ``yesterday``; see ``parse_time``)."""
 
     name = "TIME"
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.clock = clock
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         try:
-            return parse_time(value)
+            return parse_time(value, now=self.clock())
         except ValueError as error:
             self.fail(str(error), param, ctx)
 

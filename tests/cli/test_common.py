@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import click
 import pytest
 
-from monitor.cli.common import is_id_column, render_table
+from monitor.cli.common import TimeParam, is_id_column, render_table
 
 
 class TestIsIdColumn:
@@ -38,3 +39,21 @@ class TestRenderTable:
         render_table(None, ("result",), [("[critical]",)])
 
         assert "[critical]" in capsys.readouterr().out
+
+
+class TestTimeParam:
+    NOW = dt.datetime(2026, 12, 1, 8, 19, tzinfo=dt.UTC)
+
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("7d", dt.datetime(2026, 11, 24, 8, 19, tzinfo=dt.UTC)),
+        ("36h", dt.datetime(2026, 11, 29, 20, 19, tzinfo=dt.UTC)),
+        ("yesterday", dt.datetime(2026, 11, 30, tzinfo=dt.UTC)),
+        ("today", dt.datetime(2026, 12, 1, tzinfo=dt.UTC)),
+        ("2026-01-31T06:00:00Z", dt.datetime(2026, 1, 31, 6, tzinfo=dt.UTC)),
+    ])
+    def test_absolute_and_relative_to_its_clock(self, text: str, expected: dt.datetime) -> None:
+        assert TimeParam(clock=lambda: self.NOW).convert(text, None, None) == expected
+
+    def test_bad_text_is_a_usage_error_naming_both_forms(self) -> None:
+        with pytest.raises(click.BadParameter, match="or 7d, 36h, today, yesterday"):
+            TimeParam(clock=lambda: self.NOW).convert("last week", None, None)
