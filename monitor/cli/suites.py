@@ -342,7 +342,7 @@ def history_cmd(state: CliState, table: str, suite: str | None, expectation: str
     render_table(f"expectation history of {table}",
                  ("time (UTC)", "suite", "type", "column", "severity", "success",
                   "observed", "unexpected", "error"),
-                 [(r.ts, r.suite, r.expectation_type.removeprefix("expect_"), r.column or "-",
+                 [(r.ts, r.suite, r.expectation_type.removeprefix("expect_"), r.column or None,
                    r.severity, r.success, r.observed_value if not isinstance(
                        r.observed_value, list) else f"{len(r.observed_value)} items",
                    r.unexpected_count, r.error or "") for r in found])
