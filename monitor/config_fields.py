@@ -21,8 +21,9 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from pydantic import BeforeValidator, ValidationInfo
 
+from monitor import formatting
 from monitor.dialects import capabilities_for_url
-from monitor.durations import Schedule, format_duration, parse_duration, parse_schedule
+from monitor.durations import Schedule, parse_duration, parse_schedule
 from monitor.optional import missing_dialect, missing_extra
 
 #: The longest duration any setting takes: longer ones overflow clocks and timers.
@@ -37,7 +38,7 @@ def seconds(value: Any, limit: float = MAX_DURATION) -> float:
         raise ValueError(f"expected a finite duration such as '30s', '15m' or '2h', "
                          f"got {value!r}")
     if seconds > limit:
-        raise ValueError(f"at most {format_duration(limit)}, got {value!r}")
+        raise ValueError(f"at most {formatting.duration(limit)}, got {value!r}")
     return seconds
 
 
@@ -74,7 +75,7 @@ def schedule(value: Any) -> Schedule:
         raise ValueError(f"an interval schedule must be at least 1s, got {value!r}")
     elif (schedule.interval_seconds or 0) > MAX_DURATION:
         raise ValueError(f"an interval schedule must be at most "
-                         f"{format_duration(MAX_DURATION)}, got {value!r}")
+                         f"{formatting.duration(MAX_DURATION)}, got {value!r}")
     return schedule
 
 

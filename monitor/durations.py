@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from monitor import formatting
+
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
 _EVERY = re.compile(r"^\s*every\s+(.+)$", re.IGNORECASE)
@@ -52,7 +54,7 @@ class Schedule:
 
     def __str__(self) -> str:
         if self.kind == "interval":
-            return f"every {format_duration(self.interval_seconds or 0)}"
+            return f"every {formatting.duration(self.interval_seconds or 0)}"
         return str(self.cron)
 
 
@@ -69,21 +71,3 @@ def parse_schedule(value: str) -> Schedule:
             f"such as 'every 15m', got {value!r}"
         )
     return Schedule(kind="cron", cron=" ".join(fields))
-
-
-def format_duration(seconds: float) -> str:
-    """Short human form: ``format_duration(5400) == '1h30m'``."""
-    seconds = float(seconds)
-    if seconds < 0:
-        return "-" + format_duration(-seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s" if seconds == int(seconds) else f"{seconds:.1f}s"
-    parts = []
-    remaining = round(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, remaining = divmod(remaining, size)
-        if count:
-            parts.append(f"{count}{unit}")
-        if len(parts) == 2:
-            break
-    return "".join(parts)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from monitor.durations import format_duration
+from monitor import formatting
 from monitor.outcomes import ExpectationOutcome
 from monitor.suites import ExpectationSpec, Severity
 
@@ -108,8 +108,8 @@ def freshness_check(latest: dt.datetime | None, now: dt.datetime,
     age = (now - latest).total_seconds()
     ok = age <= sla
     return GateCheck("freshness", ok, "critical",
-                     f"newest row {format_duration(max(0.0, age))} old "
-                     f"({'within' if ok else 'over'} the {format_duration(sla)} SLA)")
+                     f"newest row {formatting.duration(max(0.0, age))} old "
+                     f"({'within' if ok else 'over'} the {formatting.duration(sla)} SLA)")
 
 
 def blocking(checks: Iterable[GateCheck], *, quarantine_rows: bool = False) -> list[GateCheck]:

@@ -170,8 +170,10 @@ def _failing_rows(warehouse: SqlWarehouse, conn: Connection, staging: TableShape
         reasons = []
         for i, failure in enumerate(failures):
             if row[f"f{i}"]:
-                value = f" ({failure.column}={row[failure.column]!r})" if failure.show_value \
-                    else ""
+                found = row[failure.column] if failure.show_value else None
+                value = "" if not failure.show_value else (
+                    f" ({failure.column} is null)" if found is None
+                    else f" ({failure.column}={found!r})")
                 reasons.append(f"{failure.label}{value}")
         record = {c.name: row[c.name] for c in staging.columns}
         out.append({**record, ROW: row[ROW], "dq_reason": "; ".join(reasons)})

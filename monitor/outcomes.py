@@ -21,6 +21,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from monitor import formatting
 from monitor.suites import ExpectationSpec
 from monitor.warehouse import SqlWarehouse, TableShape
 
@@ -64,8 +65,8 @@ class ExpectationOutcome:
             if self.unexpected_count == 0:
                 return f"{label}: no unexpected values"
             pct = "" if self.unexpected_percent is None else (
-                f" ({_short(self.unexpected_percent)}%)")
-            return f"{label}: {self.unexpected_count:,} unexpected values{pct}"
+                f" ({formatting.percent(self.unexpected_percent / 100)})")
+            return f"{label}: {formatting.number(self.unexpected_count)} unexpected values{pct}"
         if self.observed_value is not None:
             return f"{label}: observed {_short(self.observed_value)}"
         return f"{label}: {'passed' if self.success else 'failed'}"
@@ -83,8 +84,8 @@ class ExpectationOutcome:
 
 
 def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    if isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool):
+        return formatting.number(value)
     if isinstance(value, list | tuple):
         text = ", ".join(str(v) for v in value[:8])
         return f"[{text}{', ...' if len(value) > 8 else ''}]"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.durations import format_duration, parse_duration, parse_schedule
+from monitor.durations import parse_duration, parse_schedule
 
 
 class TestParseDuration:
@@ -47,11 +47,3 @@ class TestParseSchedule:
     def test_rejects_garbage(self, bad: str) -> None:
         with pytest.raises(ValueError, match="cron|duration"):
             parse_schedule(bad)
-
-
-class TestFormatDuration:
-    @pytest.mark.parametrize(("seconds", "text"), [
-        (5, "5s"), (2.5, "2.5s"), (90, "1m30s"), (5400, "1h30m"), (93600, "1d2h"), (-60, "-1m"),
-    ])
-    def test_short_forms(self, seconds: float, text: str) -> None:
-        assert format_duration(seconds) == text

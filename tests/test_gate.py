@@ -73,7 +73,7 @@ class TestCheck:
             "suite:orders:values_to_not_be_null(customer_id)"]
         # 14 of the last day's 40 orders, out of 35 days x 40 orders.
         assert result.reasons == ["values_to_not_be_null(customer_id): 14 unexpected values "
-                                  "(1%)"]
+                                  "(1.0%)"]
         assert verdict_history(ctx.store, "orders")[0]["verdict"] == "blocked"
 
     def test_a_partial_last_day_blocks_on_volume(self, wh, tmp_path) -> None:
@@ -119,7 +119,7 @@ class TestCheck:
         result = gate.check("orders", context=ctx)
 
         assert [c.check for c in result.blocking] == ["volume", "freshness"]
-        assert "over the 1d2h SLA" in result.blocking[1].reason
+        assert "over the 1d 2h SLA" in result.blocking[1].reason
 
     def test_a_table_that_stopped_loading_fails_on_its_empty_newest_bucket(
             self, wh, tmp_path) -> None:

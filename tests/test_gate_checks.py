@@ -46,7 +46,7 @@ class TestFreshnessCheck:
     def test_older_than_the_sla_blocks(self) -> None:
         check = freshness_check(NOW - dt.timedelta(hours=30), NOW, sla=26 * 3600, column="t")
         assert check.blocking
-        assert "1d6h" in check.reason
+        assert "1d 6h" in check.reason
         assert "over" in check.reason
 
     def test_within_the_sla(self) -> None:

@@ -199,10 +199,10 @@ class TestPublishGood:
             frame["order_id"]) - set(failing["order_id"])
         reasons = dict(zip(quarantined["order_id"], quarantined["dq_reason"], strict=True))
         assert reasons[frame.loc[5, "order_id"]] == (
-            "values_to_not_be_null(customer_id) (customer_id=None); "
+            "values_to_not_be_null(customer_id) (customer_id is null); "
             "values_to_be_between(amount) (amount=-5.0)")
         assert reasons[frame.loc[1, "order_id"]] == (
-            "values_to_not_be_null(customer_id) (customer_id=None)")
+            "values_to_not_be_null(customer_id) (customer_id is null)")
         assert quarantined["dq_row_number"].tolist() == sorted(
             int(i) + 1 for i in failing.index)
         assert quarantined["dq_quarantined_at"].notna().all()

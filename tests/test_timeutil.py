@@ -33,7 +33,45 @@ class TestParseTime:
 
     def test_rejects_other_text_with_an_example(self) -> None:
         with pytest.raises(ValueError, match="ISO 8601 time such as 2026-01-31"):
-            parse_time("yesterday")
+            parse_time("yesterday")  # no clock given: config files take absolute times
+
+    NOW = dt.datetime(2026, 12, 1, 8, 19, 30, tzinfo=dt.UTC)
+
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("7d", dt.datetime(2026, 11, 24, 8, 19, 30, tzinfo=dt.UTC)),
+        ("36h", dt.datetime(2026, 11, 29, 20, 19, 30, tzinfo=dt.UTC)),
+        ("90m", dt.datetime(2026, 12, 1, 6, 49, 30, tzinfo=dt.UTC)),
+        ("30s", dt.datetime(2026, 12, 1, 8, 19, tzinfo=dt.UTC)),
+        ("2w", dt.datetime(2026, 11, 17, 8, 19, 30, tzinfo=dt.UTC)),
+        ("1.5d", dt.datetime(2026, 11, 29, 20, 19, 30, tzinfo=dt.UTC)),
+        ("7d ago", dt.datetime(2026, 11, 24, 8, 19, 30, tzinfo=dt.UTC)),
+        (" 36H ", dt.datetime(2026, 11, 29, 20, 19, 30, tzinfo=dt.UTC)),
+        ("today", dt.datetime(2026, 12, 1, tzinfo=dt.UTC)),
+        ("Yesterday", dt.datetime(2026, 11, 30, tzinfo=dt.UTC)),
+        ("now", NOW),
+        ("2026-01-31", dt.datetime(2026, 1, 31, tzinfo=dt.UTC)),  # absolute still works
+    ])
+    def test_relative_to_a_fixed_clock(self, text: str, expected: dt.datetime) -> None:
+        assert parse_time(text, now=self.NOW) == expected
+
+    def test_a_naive_clock_is_utc(self) -> None:
+        assert parse_time("today", now=dt.datetime(2026, 12, 1, 23, 59)) == dt.datetime(
+            2026, 12, 1, tzinfo=dt.UTC)
+
+    @pytest.mark.parametrize("bad", ["7", "7x", "-7d", "d", "tomorrow", "7 days", ""])
+    def test_rejects_other_relative_text_with_both_forms(self, bad: str) -> None:
+        with pytest.raises(ValueError, match="2026-01-31T06:00:00Z, or 7d, 36h, today"):
+            parse_time(bad, now=self.NOW)
+
+    def test_an_amount_before_year_one_is_a_value_error(self) -> None:
+        with pytest.raises(ValueError, match="before the year 1"):
+            parse_time("99999999w", now=self.NOW)
+
+    @given(st.integers(min_value=0, max_value=10**4), st.sampled_from("smhdw"))
+    def test_an_amount_ago_is_that_many_seconds_before_now(self, amount: int, unit: str) -> None:
+        seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+
+        assert (self.NOW - parse_time(f"{amount}{unit}", now=self.NOW)).total_seconds() == seconds
 
 
 class TestNotInFuture:

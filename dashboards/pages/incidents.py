@@ -4,9 +4,9 @@ failed runs, with the dashboard's only actions (acknowledge, mute, mark as expec
 import pandas as pd
 import streamlit as st
 
+from monitor import formatting
 from monitor.dashboard import actions, cached
 from monitor.dashboard.page import author, page_context, period_picker, when
-from monitor.durations import format_duration
 from monitor.store.dashboard import OPEN_INCIDENT
 
 st.title("Incidents & failures")
@@ -56,7 +56,7 @@ else:
     chosen = pick.selectbox("Incident", options, key="incident",
                             format_func=lambda i: f"#{i} {titles[i]}")
     hours = length.selectbox("Mute for", list(actions.MUTE_HOURS), index=1, key="mute_hours",
-                             format_func=lambda h: format_duration(h * 3600))
+                             format_func=lambda h: formatting.duration(h * 3600))
     ack, mute_one, mute_all = st.columns(3)
     if ack.button("Acknowledge", key="acknowledge", width="stretch"):
         act(actions.acknowledge_incident(cached.writer(ctx.url), chosen, by=author()))

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from monitor import formatting
 from monitor.dashboard import cached, charts
 from monitor.dashboard.page import page_context, period_picker
-from monitor.durations import format_duration
 from monitor.store.dashboard import FAILED_RUN
 
 st.title("Runs")
@@ -26,7 +26,7 @@ lags = runs["lag_seconds"].dropna()
 
 
 def seconds(value: float | None) -> str:
-    return "—" if value is None or value != value else format_duration(round(value, 1))
+    return formatting.MISSING if value is None or value != value else formatting.duration(value)
 
 
 cells = st.columns(6)

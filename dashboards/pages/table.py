@@ -6,9 +6,9 @@ Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>`
 
 import streamlit as st
 
+from monitor import formatting
 from monitor.dashboard import cached, charts, health
 from monitor.dashboard.page import ago, page_context, period_picker, status_badge
-from monitor.durations import format_duration
 from monitor.store import dashboard_table
 
 ctx = page_context()
@@ -44,11 +44,12 @@ st.caption(" · ".join(part for part in (
 ) if part))
 status_col, rows_col, age_col, run_col, incident_col = st.columns(5)
 status_col.metric("Health", verdict.status)
-rows_col.metric("Rows", f"{int(health.value(state, 'row_count') or 0):,}" if state else "—")
-age_col.metric("Data age", format_duration(age) if age is not None else "—",
+rows_col.metric("Rows", formatting.number(int(health.value(state, 'row_count') or 0))
+               if state else formatting.MISSING)
+age_col.metric("Data age", formatting.duration(age),
                help="Age of the newest row")
 run_col.metric("Last run", ago(health.value(state, "last_started_at"), ctx.now),
-               help=f"status: {health.value(state, 'last_status') or '—'}")
+               help=f"status: {health.value(state, 'last_status') or formatting.MISSING}")
 incident_col.metric("Open incidents", int(health.value(state, "open_incidents") or 0))
 
 trends, completeness, schema, profile, expectations, gate = st.tabs(

@@ -1,8 +1,9 @@
 """Block Kit messages for incidents: what is wrong, in plain words, for whom, and where to look.
 
 One message per table and run: several problems of one table are one
-message with a section each. ``render_text`` turns blocks back into plain
-text (the console notifier and the docs use it).
+message with a section each. ``render_text`` turns blocks into the plain text Slack shows
+(the console notifier prints it). Numbers, times and durations come from
+``monitor.formatting``, so an alert reads like the CLI and the dashboard.
 
 >>> import datetime as dt
 >>> item = AlertItem(incident_id=7, check="volume:row_count", severity="critical",
@@ -14,21 +15,21 @@ text (the console notifier and the docs use it).
 >>> text
 '[critical] orders: 412 rows, usually about 980 <@U012AB3CD>'
 >>> print(render_text(blocks).splitlines()[0])
-:rotating_light: Data quality alert: orders
+Data quality alert: orders
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
+from monitor import formatting
 from monitor.findings import SEVERITY_ORDER
-from monitor.timeutil import as_utc
 
 Event = Literal["opened", "update", "reminder", "resolved"]
 EVENTS: tuple[str, ...] = ("opened", "update", "reminder", "resolved")
@@ -103,30 +104,6 @@ def table_link(dashboard_url: str | None, table: str) -> str | None:
     return f"{dashboard_url.rstrip('/')}/?table={quote(table, safe='')}"
 
 
-def fmt_number(value: float | str | None) -> str:
-    """Numbers as people read them: thousands separators, four significant digits.
-
-    >>> fmt_number(1234567), fmt_number(0.031249), fmt_number(2.5e-05), fmt_number(None)
-    ('1,234,567', '0.03125', '2.5e-05', '-')
-    """
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        return value
-    number = float(value)
-    if not math.isfinite(number):
-        return str(number)
-    if number == int(number) and abs(number) < 1e15:
-        return f"{int(number):,}"
-    if abs(number) >= 1e6 or abs(number) < 1e-3:
-        return f"{number:.4g}"
-    return f"{number:,.4g}" if abs(number) >= 1000 else f"{number:.4g}"
-
-
-def fmt_time(value: dt.datetime | None) -> str:
-    return "-" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def worst(items: Sequence[AlertItem]) -> str:
     return min((i.severity for i in items), key=lambda s: SEVERITY_ORDER.get(s, 9),
                default="info")
@@ -142,22 +119,25 @@ def describe(item: AlertItem) -> str:
         what.append(f"column `{escape(item.column)}`")
     facts = " of ".join(what)
     numbers = []
+    shown = formatting.measure
     if item.observed is not None:
-        numbers.append(f"observed *{escape(fmt_number(item.observed))}*")
+        numbers.append(f"observed *{escape(shown(item.observed, item.metric))}*")
     if item.expected is not None:
-        numbers.append(f"expected *{fmt_number(item.expected)}*")
+        numbers.append(f"expected *{shown(item.expected, item.metric)}*")
     if item.check.startswith("rule:"):
         pass  # a rule's finding says its limit in the reason; it has no learned band
     elif item.lower is not None and item.upper is not None:
-        numbers.append(f"normal band {fmt_number(item.lower)} – {fmt_number(item.upper)}")
+        numbers.append(f"normal band {shown(item.lower, item.metric)} – "
+                       f"{shown(item.upper, item.metric)}")
     elif item.upper is not None:
-        numbers.append(f"normal at most {fmt_number(item.upper)}")
+        numbers.append(f"normal at most {shown(item.upper, item.metric)}")
     elif item.lower is not None:
-        numbers.append(f"normal at least {fmt_number(item.lower)}")
+        numbers.append(f"normal at least {shown(item.lower, item.metric)}")
     detail = ", ".join(numbers)
     line = ": ".join(part for part in (facts[:1].upper() + facts[1:], detail) if part)
     if item.since is not None:
-        line = f"{line} · since {fmt_time(item.since)}" if line else f"since {fmt_time(item.since)}"
+        since = f"since {formatting.timestamp(item.since)}"
+        line = f"{line} · {since}" if line else since
     if line:
         lines.append(line)
     return "\n".join(lines)[:_SECTION_LIMIT]
@@ -174,7 +154,7 @@ def _item_text(event: str, item: AlertItem) -> str:
         why = (f"{item.resolution[:1].upper()}{item.resolution[1:]}." if item.resolution
                else f"Back to normal after {runs}.")
         text = (f":white_check_mark: ~{escape(item.reason)}~\n{escape(why)}"
-                + (f" It started {fmt_time(item.since)}." if item.since else ""))
+                + (f" It started {formatting.timestamp(item.since)}." if item.since else ""))
     return text[:_SECTION_LIMIT]
 
 
@@ -246,17 +226,54 @@ def _fallback(event: str, table: str, items: Sequence[AlertItem], mentions: str,
     return text[:3000]
 
 
+def plain(mrkdwn: str) -> str:
+    """What Slack shows for mrkdwn text: no emoji codes of ours, no markup, mentions as @names.
+
+    >>> plain(":red_circle: *critical* · rows of `orders` &lt;50 <@U012AB3CD> <!here>")
+    'critical · rows of orders <50 @U012AB3CD @here'
+    >>> plain("<http://d/?table=orders|orders> ~412 rows~ <!subteam^S0614TZR7>")
+    'orders (http://d/?table=orders) 412 rows @S0614TZR7'
+    """
+    text = _OUR_EMOJI.sub("", mrkdwn)
+    for pattern in _MARKUP:
+        text = pattern.sub(r"\1", text)
+    return html.unescape(_SPECIAL.sub(_special, text))
+
+
+def _markup(mark: str) -> re.Pattern[str]:
+    """Slack's bold, italic, strike and code: the mark hugs the text and no word touches it."""
+    m = re.escape(mark)
+    return re.compile(rf"(?<![\w{m}]){m}(?=\S)([^{m}\n]*?\S){m}(?![\w{m}])")
+
+
+def _special(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    if inner.startswith("@"):
+        return inner
+    if inner.startswith("!subteam^"):
+        return "@" + inner.removeprefix("!subteam^").split("|")[0]
+    if inner.startswith("!"):
+        return "@" + inner[1:].split("|")[0]
+    url, _, label = inner.partition("|")
+    return f"{label} ({url})" if label else url
+
+
+_MARKUP = tuple(_markup(mark) for mark in ("*", "_", "~", "`"))
+_OUR_EMOJI = re.compile("|".join(re.escape(code) + " ?" for code in (
+    *_EMOJI.values(), ":rotating_light:", ":bell:", ":white_check_mark:")))
+_SPECIAL = re.compile(r"<([@!#][^<>\s]*|[a-z][a-z0-9+.\-]*:[^<>\s|]*(?:\|[^<>]*)?)>")
+
+
 def render_text(blocks: Sequence[dict[str, Any]]) -> str:
-    """Blocks as plain text, the way a person reads the message."""
+    """Blocks as the plain text a person reads in Slack (the console notifier prints it)."""
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
         if kind in ("header", "section"):
-            text = block.get("text", {}).get("text", "")
-            lines.append(text)
-            lines.extend(f.get("text", "") for f in block.get("fields", []))
+            lines.append(plain(block.get("text", {}).get("text", "")))
+            lines.extend(plain(f.get("text", "")) for f in block.get("fields", []))
         elif kind == "context":
-            lines.append(" ".join(e.get("text", "") for e in block.get("elements", [])))
+            lines.append(" ".join(plain(e.get("text", "")) for e in block.get("elements", [])))
         elif kind == "actions":
             lines.extend(f"[{e['text']['text']}] {e.get('url', '')}".rstrip()
                          for e in block.get("elements", []) if e.get("type") == "button")

@@ -19,7 +19,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from monitor import incident_actions
+from monitor import formatting, incident_actions
 from monitor.alerts.outbox import (
     OUTBOX_STATUSES,
     DeliveryReport,
@@ -27,7 +27,7 @@ from monitor.alerts.outbox import (
     requeue,
 )
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
-from monitor.durations import format_duration, parse_duration
+from monitor.durations import parse_duration
 from monitor.errors import ExitCode
 from monitor.store.incidents import STATUSES, list_incidents
 from monitor.store.mutes import active_mutes
@@ -203,7 +203,7 @@ def incidents_mute(state: CliState, incident_id: int, duration: float) -> None:
     ctx = state.context()
     until = ctx.now() + dt.timedelta(seconds=duration)
     incident_actions.mute_incident(ctx.store, incident_id, until=until)
-    console().print(f"incident {incident_id} muted for {format_duration(duration)} (until "
+    console().print(f"incident {incident_id} muted for {formatting.duration(duration)} (until "
                     f"{to_naive_utc(until):%Y-%m-%d %H:%M} UTC)")
 
 
@@ -220,7 +220,7 @@ def mute_cmd(state: CliState, table: str, duration: float, reason: str | None) -
     mute = incident_actions.mute_table(ctx.store, table,
                                        until=ctx.now() + dt.timedelta(seconds=duration),
                                        reason=reason, by=_user())
-    console().print(f"{table} muted for {format_duration(duration)} (until "
+    console().print(f"{table} muted for {formatting.duration(duration)} (until "
                     f"{mute.until:%Y-%m-%d %H:%M} UTC)")
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from monitor import formatting
 from monitor.config import MonitorConfig, load_config
 from monitor.context import MonitorContext
-from monitor.timeutil import parse_time
+from monitor.timeutil import parse_time, utcnow
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]),
                              default="table", show_default=True,
@@ -79,51 +80,45 @@ def emit_json(value: Any) -> None:
                           ensure_ascii=False, allow_nan=False))
 
 
+def is_id_column(name: str) -> bool:
+    """Columns that hold identifiers, shown as stored (``76657``, never ``76,657``).
+
+    >>> [is_id_column(n) for n in ("id", "order_id", "batch id", "paid")]
+    [True, True, True, False]
+    """
+    lowered = name.strip().lower()
+    return lowered == "id" or lowered.endswith(("_id", " id"))
+
+
 def render_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]],
                  *, caption: str | None = None) -> None:
+    """Rows as a table: each cell through ``monitor.formatting`` (ids as stored)."""
     table = Table(title=title, caption=caption, show_lines=False, title_justify="left")
     for name in columns:
         table.add_column(name, overflow="fold")
+    shown = [formatting.identifier if is_id_column(name) else formatting.text
+             for name in columns]
     for row in rows:
         # Cells are data, never markup: "[critical]" must print as written.
-        table.add_row(*(escape(fmt_value(v)) for v in row))
+        table.add_row(*(escape(show(v)) for show, v in zip(shown, row, strict=False)))
     console().print(table)
 
 
-def fmt_value(value: Any) -> str:
-    """Numbers and times as people read them."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-3):
-            return f"{value:.4g}"
-        if value == int(value) and abs(value) < 1e15:
-            return f"{int(value):,}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 class TimeParam(click.ParamType):
-    """An ISO 8601 date or time on the command line."""
+    """A time on the command line: ISO 8601 (``2026-01-31``, ``2026-01-31T06:00Z``) or
+    relative to now (``7d``, ``36h``, ``today``, ``yesterday``; see ``parse_time``)."""
 
     name = "TIME"
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.clock = clock
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         try:
-            return parse_time(value)
+            return parse_time(value, now=self.clock())
         except ValueError as error:
             self.fail(str(error), param, ctx)
 

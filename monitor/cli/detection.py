@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from monitor import formatting
 from monitor.anomalies import series_from_points
 from monitor.backfill import backfill
 from monitor.cli.common import (
@@ -52,9 +53,10 @@ def backfill_cmd(state: CliState, table: str, since: dt.datetime,
         result = backfill(ctx, table_cfg, since=since, until=until,
                           progress=lambda done, total: bar.update(task, completed=done,
                                                                   total=total))
-    console().print(f"{table}: {result.buckets} buckets, {result.points:,} points, "
-                    f"{result.detections:,} points judged, {result.anomalies} anomalies "
-                    f"in {result.seconds:.1f}s")
+    console().print(f"{table}: {result.buckets} buckets, "
+                    f"{formatting.number(result.points)} points, "
+                    f"{formatting.number(result.detections)} points judged, "
+                    f"{result.anomalies} anomalies in {formatting.duration(result.seconds)}")
 
 
 def _csv_backtest(path: Path, metric: str, fmt: str) -> None:
@@ -76,14 +78,10 @@ def _csv_backtest(path: Path, metric: str, fmt: str) -> None:
 
 
 def _band(record: dict[str, Any]) -> str:
-    low, high = record.get("lower"), record.get("upper")
+    low, high, metric = record.get("lower"), record.get("upper"), record.get("metric")
     if low is None and high is None:
-        return "-"
-    return f"{_number(low)} .. {_number(high)}"
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.4g}"
+        return formatting.MISSING
+    return f"{formatting.measure(low, metric)} .. {formatting.measure(high, metric)}"
 
 
 @click.command("backtest")
@@ -138,10 +136,13 @@ def backtest_cmd(state: CliState, table: str | None, input_path: Path | None,
         emit_json({"table": table, "records": records, "alerts_by_sensitivity": sweeps})
         return
     flagged = [r for r in records if r["is_anomaly"]]
-    render_table(f"{table}: {len(records)} points judged, {len(flagged)} anomalies",
+    render_table(f"{table}: {formatting.number(len(records))} points judged, "
+                 f"{len(flagged)} anomalies",
                  ("time", "metric", "column", "value", "expected", "band", "reason"),
-                 [(r["timestamp"], r["metric"], r["column"] or "", r["value"], r["expected"],
-                   _band(r), r["reason"]) for r in flagged])
+                 [(r["timestamp"], r["metric"], r["column"] or "",
+                   formatting.measure(r["value"], r["metric"]),
+                   formatting.measure(r["expected"], r["metric"]), _band(r), r["reason"])
+                  for r in flagged])
     presets = list(SENSITIVITY_PRESETS)
     render_table("alerts each sensitivity would have raised",
                  ("metric", "column", "points", *presets),
@@ -172,8 +173,10 @@ def anomalies_cmd(state: CliState, table: str | None, since: dt.datetime | None,
     render_table("anomalies" if not show_all else "detections",
                  ("time (UTC)", "table", "metric", "column", "value", "expected", "band",
                   "severity", "status", "reason"),
-                 [(r.ts, r.table, r.metric, r.column, r.value, r.expected,
-                   _band({"lower": r.lower, "upper": r.upper}), r.severity, r.status, r.reason)
+                 [(r.ts, r.table, r.metric, r.column, formatting.measure(r.value, r.metric),
+                   formatting.measure(r.expected, r.metric),
+                   _band({"lower": r.lower, "upper": r.upper, "metric": r.metric}), r.severity,
+                   r.status, r.reason)
                   for r in rows])
 
 

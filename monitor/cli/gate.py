@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from monitor import formatting
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.cli.exit_codes import for_verdict
 from monitor.cli.sample import sample_path
@@ -66,8 +67,10 @@ def print_ingest(result: IngestResult) -> None:
         print_gate(result.gate)
     console().print(escape(
         f"batch {result.batch_id[:12]} ({result.mode}): {result.status}; rows in "
-        f"{result.rows_in:,}, published {result.rows_published:,}, quarantined "
-        f"{result.rows_quarantined:,} ({result.duration_seconds:.2f}s)"))
+        f"{formatting.number(result.rows_in)}, "
+        f"published {formatting.number(result.rows_published)}, "
+        f"quarantined {formatting.number(result.rows_quarantined)} "
+        f"({formatting.duration(result.duration_seconds)})"))
 
 
 @click.command("ingest")

@@ -9,18 +9,17 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
+from monitor import formatting
 from monitor.cli.common import (
     FORMAT_OPTION,
     TIME,
     CliState,
     console,
     emit_json,
-    fmt_value,
     pass_state,
     render_table,
 )
 from monitor.cli.exit_codes import FAIL_ON, FailOn, fails, for_runs
-from monitor.durations import format_duration
 from monitor.profiling import Profile, profile_table
 from monitor.timeutil import not_in_future
 
@@ -35,23 +34,26 @@ def print_profile(profile: Profile) -> None:
     """A profile as a readable table."""
     fresh = ""
     if profile.freshness_seconds is not None:
-        fresh = f", newest row {format_duration(max(0.0, profile.freshness_seconds))} old"
+        fresh = f", newest row {formatting.duration(max(0.0, profile.freshness_seconds))} old"
     title = (f"{profile.table} ({profile.warehouse}: {profile.qualified_name}) as of "
-             f"{profile.as_of:%Y-%m-%d %H:%M:%S} UTC: {profile.row_count:,} rows{fresh}")
+             f"{profile.as_of:%Y-%m-%d %H:%M:%S} UTC: "
+             f"{formatting.number(profile.row_count)} rows{fresh}")
     rows = []
     for col in profile.columns.values():
         m = col.metrics
         rate = m.get("null_rate")
         length = None
         if "min_length" in m:
-            length = f"{fmt_value(m.get('min_length'))}..{fmt_value(m.get('max_length'))}"
+            length = (f"{formatting.text(m.get('min_length'))}.."
+                      f"{formatting.text(m.get('max_length'))}")
         distinct = m.get("distinct_count")
         if distinct is not None and col.distinct_method in ("approx", "catalog"):
-            distinct = f"~{fmt_value(distinct)}"
+            distinct = f"~{formatting.number(distinct)}"
         rows.append((col.name, col.type_name, m.get("null_count"),
-                     None if rate is None else f"{rate * 100:.2f}%", distinct, m.get("min"),
+                     formatting.percent(rate), distinct, m.get("min"),
                      m.get("max"), m.get("mean"), m.get("stddev"), length))
-    caption = f"profiled in {profile.duration_seconds:.2f}s; ~ marks estimated distinct counts"
+    caption = (f"profiled in {formatting.duration(profile.duration_seconds)}; "
+               "~ marks estimated distinct counts")
     render_table(title, _PROFILE_COLUMNS, rows, caption=caption)
 
 
@@ -80,7 +82,7 @@ def profile_cmd(state: CliState, table: str, as_of: dt.datetime | None, distinct
 
 
 def print_results(results: list[RunResult]) -> None:
-    rows = [(r.table, r.status, r.row_count, f"{r.duration_seconds:.2f}s", r.retries,
+    rows = [(r.table, r.status, r.row_count, formatting.duration(r.duration_seconds), r.retries,
              r.points_written, r.error or "") for r in results]
     render_table("runs", ("table", "status", "rows", "duration", "retries", "points", "error"),
                  rows)
@@ -168,7 +170,8 @@ def history_cmd(state: CliState, table: str, metric: str | None, column: str | N
     points = points[-limit:]
     if total > limit:
         # On stderr, so that JSON output stays one document.
-        click.echo(f"showing the newest {limit:,} of {total:,} points of {table!r}; "
+        click.echo(f"showing the newest {formatting.number(limit)} of "
+                   f"{formatting.number(total)} points of {table!r}; "
                    f"use --limit {total} for all of them, or --since TIME for a window",
                    err=True)
     if fmt == "json":

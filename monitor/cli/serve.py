@@ -8,10 +8,11 @@ from typing import Any
 
 import click
 
+from monitor import formatting
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.cli.exit_codes import for_verdict
 from monitor.config import load_config
-from monitor.durations import format_duration, parse_duration
+from monitor.durations import parse_duration
 from monitor.service import Service
 from monitor.spool import Spool
 from monitor.status import StatusReport, collect_status
@@ -38,7 +39,7 @@ def serve_cmd(state: CliState) -> None:
 
 
 def _when(value: Any) -> str:
-    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+    return formatting.text(value)
 
 
 def print_status(report: StatusReport) -> None:
@@ -47,14 +48,14 @@ def print_status(report: StatusReport) -> None:
     for t in report.tables:
         state = t.state
         if t.overdue:
-            state = f"OVERDUE by {format_duration(t.overdue_seconds)}"
+            state = f"OVERDUE by {formatting.duration(t.overdue_seconds)}"
         elif t.consecutive_failures > 1:
             state = f"{state} ({t.consecutive_failures} in a row)"
-        duration = None if t.last_duration is None else f"{t.last_duration:.2f}s"
+        duration = formatting.duration(t.last_duration)
         rows.append((t.table, t.schedule, state, _when(t.last_run_at), t.last_status, duration,
                      _when(t.next_run_at), t.runs, t.failures, t.retries,
                      (t.last_error or "")[:120]))
-    window = format_duration(report.window_seconds)
+    window = formatting.duration(report.window_seconds)
     caption = f"times in UTC; runs, failures and retries over the last {window}"
     if report.spooled_runs:
         caption += f"; {report.spooled_runs} run(s) wait in the spool for the metric store"

@@ -14,13 +14,13 @@ import click
 import sqlalchemy as sa
 from rich.markup import escape
 
+from monitor import formatting
 from monitor.cli.common import (
     FORMAT_OPTION,
     TIME,
     CliState,
     console,
     emit_json,
-    fmt_value,
     pass_state,
     render_table,
 )
@@ -308,8 +308,9 @@ def print_validation(report: TableValidation) -> None:
         shown = o.unexpected_count if o.unexpected_count is not None else o.observed_value
         if isinstance(shown, list):
             shown = f"{len(shown)} columns"
-        rows.append((status, o.expectation.suite, o.expectation.label, fmt_value(shown),
-                     None if o.unexpected_percent is None else f"{o.unexpected_percent:.3g}%",
+        rows.append((status, o.expectation.suite, o.expectation.label, formatting.text(shown),
+                     formatting.percent(None if o.unexpected_percent is None
+                                        else o.unexpected_percent / 100),
                      ", ".join(str(v) for v in o.unexpected_values),
                      o.error or (o.details if not o.success else "") or ""))
     counts = report.counts()
@@ -317,7 +318,7 @@ def print_validation(report: TableValidation) -> None:
              f"{counts['failed']} failed, {counts['blocking']} blocking")
     render_table(title, ("result", "suite", "expectation", "observed / unexpected", "%",
                          "sample", "note"), rows,
-                 caption=f"validated in {report.duration_seconds:.2f}s")
+                 caption=f"validated in {formatting.duration(report.duration_seconds)}")
 
 
 @click.command("validate")
@@ -375,7 +376,7 @@ def history_cmd(state: CliState, table: str, suite: str | None, expectation: str
     render_table(f"expectation history of {table}",
                  ("time (UTC)", "suite", "type", "column", "severity", "success",
                   "observed", "unexpected", "error"),
-                 [(r.ts, r.suite, r.expectation_type.removeprefix("expect_"), r.column or "-",
+                 [(r.ts, r.suite, r.expectation_type.removeprefix("expect_"), r.column or None,
                    r.severity, r.success, r.observed_value if not isinstance(
                        r.observed_value, list) else f"{len(r.observed_value)} items",
                    r.unexpected_count, r.error or "") for r in found])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from monitor.durations import format_duration
+from monitor import formatting
 from monitor.errors import MonitorError
 from monitor.feedback import label_point
 from monitor.incident_actions import acknowledge, mute_incident, mute_table
@@ -61,7 +61,7 @@ def mute_incident_for(store: SqlMetricStore, incident_id: int, *, hours: float,
     except MonitorError as error:
         return _failed(error)
     return Outcome(True, f"Incident {incident_id} muted for "
-                         f"{format_duration(hours * 3600)} (until {until:%Y-%m-%d %H:%M} UTC).")
+                         f"{formatting.duration(hours * 3600)} (until {until:%Y-%m-%d %H:%M} UTC).")
 
 
 def mute_table_for(store: SqlMetricStore, table: str, *, hours: float, by: str | None,
@@ -72,7 +72,7 @@ def mute_table_for(store: SqlMetricStore, table: str, *, hours: float, by: str |
         mute_table(store, table, until=until, reason=reason, by=by)
     except MonitorError as error:
         return _failed(error)
-    return Outcome(True, f"Table {table} muted for {format_duration(hours * 3600)} "
+    return Outcome(True, f"Table {table} muted for {formatting.duration(hours * 3600)} "
                          f"(until {until:%Y-%m-%d %H:%M} UTC).")
 
 

@@ -22,8 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from monitor import formatting
 from monitor.config import MonitorConfig, TableConfig
-from monitor.durations import Schedule, format_duration
+from monitor.durations import Schedule
 from monitor.store.dashboard import FAILED_RUN
 
 #: Every status, most urgent first (the overview's sort order).
@@ -99,11 +100,12 @@ def _stale(state: Mapping[str, Any], table: TableConfig, schedule: Schedule,
     elif gap is not None:
         since = (now - pd.Timestamp(last_success).to_pydatetime()).total_seconds()
         if since > MISSED_RUNS * gap + GRACE_SECONDS:
-            out.append(f"no successful run for {format_duration(since)} (schedule {schedule})")
+            out.append(f"no successful run for {formatting.duration(since)} (schedule {schedule})")
     sla = table.thresholds.freshness_sla
     age = data_age_seconds(state, now)
     if sla is not None and age is not None and age > sla:
-        out.append(f"newest data is {format_duration(age)} old (SLA {format_duration(sla)})")
+        out.append(f"newest data is {formatting.duration(age)} old "
+                   f"(SLA {formatting.duration(sla)})")
     return out
 
 
@@ -166,7 +168,7 @@ def overview(config: MonitorConfig, latest: pd.DataFrame, trends: pd.DataFrame,
             "table": table.name, "status": health.status, "reason": health.reason,
             "last_run": value(state, "last_started_at"),
             "last_run_status": value(state, "last_status"),
-            "data_age": format_duration(age) if age is not None else None,
+            "data_age": formatting.duration(age) if age is not None else None,
             "row_count": int(row_count) if row_count is not None else None,
             "trend": lines.get(table.name, []),
             "open_incidents": _count(state, "open_incidents"),

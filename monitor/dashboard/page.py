@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from monitor import formatting
 from monitor.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, MonitorConfig, load_config
 from monitor.dashboard import cached, source
-from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.secrets import redact
 from monitor.timeutil import to_naive_utc, utcnow
@@ -118,17 +118,17 @@ def style_status(frame: pd.DataFrame, column: str = "status") -> Any:
 
 
 def ago(moment: object, now: dt.datetime) -> str:
-    """``1h30m ago`` for a past time, an em dash for none."""
+    """``1h 30m ago`` for a past time, ``formatting.MISSING`` for none."""
     if moment is None or moment is pd.NaT or (isinstance(moment, float) and pd.isna(moment)):
-        return "—"
+        return formatting.MISSING
     seconds = (now - pd.Timestamp(moment).to_pydatetime()).total_seconds()
-    return "just now" if seconds < 60 else f"{format_duration(seconds)} ago"
+    return "just now" if seconds < 60 else f"{formatting.duration(seconds)} ago"
 
 
 def when(value: object) -> str:
-    """A time for people (UTC), or an em dash."""
+    """A time for people (UTC), or ``formatting.MISSING``."""
     if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
-        return "—"
+        return formatting.MISSING
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 

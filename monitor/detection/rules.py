@@ -188,7 +188,7 @@ def above_limit(
     >>> s = Series(["2024-01-01", "2024-01-02"], [1800.0, 30000.0])
     >>> out = above_limit(s, 21600, label="data age", unit=Unit.SECONDS, what="the 6h SLA")
     >>> [d.is_anomaly for d in out], out[1].reason
-    ([False, True], 'data age 8h 20m is beyond the 6h SLA (6h 00m)')
+    ([False, True], 'data age 8h 20m is beyond the 6h SLA (6h)')
     """
     stamps = as_datetimes(series.timestamps)
     out = []
@@ -223,7 +223,7 @@ def freshness_sla(series: Series, sla_seconds: float) -> list[Detection]:
 
     >>> s = Series(["2024-01-01T06:00"], [90000.0])
     >>> freshness_sla(s, 86400)[0].reason
-    'data age 1d 1h is beyond the freshness SLA (1d 0h)'
+    'data age 1d 1h is beyond the freshness SLA (1d)'
     """
     return above_limit(
         series, sla_seconds, label="data age", unit=Unit.SECONDS, what="the freshness SLA"

@@ -116,7 +116,7 @@ def detect_late_arrivals(
     >>> landed = [f"2024-01-{d:02d}T02:{d % 5:02d}" for d in range(1, 30)] + [None]
     >>> out = detect_late_arrivals(days, landed, now="2024-01-30T09:00")
     >>> out[-1].is_anomaly, out[-1].reason.split(" (")[0]
-    (True, 'arrival delay 9h 00m is 6h 58m above the usual 2h 02m')
+    (True, 'arrival delay 9h is 6h 58m above the usual 2h 2m')
     """
     return judge_delays(
         arrival_delays(bucket_starts, arrived_at, now=now), settings, sla_seconds=sla_seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
+from monitor import formatting
 from monitor.detection.settings import MetricKind
 
 
@@ -13,7 +14,7 @@ class Unit(StrEnum):
 
     COUNT = "count"  # rows: 1,090
     FRACTION = "fraction"  # 0..1 printed as a percentage: 0.5%
-    SECONDS = "seconds"  # durations: 2h 05m
+    SECONDS = "seconds"  # durations: 2h 5m
     NUMBER = "number"  # anything else: 3 significant digits
 
     @property
@@ -38,28 +39,6 @@ LABEL_FOR_KIND = {
 }
 
 
-def format_duration(seconds: float) -> str:
-    """Short human duration.
-
-    >>> format_duration(45), format_duration(7500), format_duration(200000)
-    ('45s', '2h 05m', '2d 7h')
-    """
-    sign = "-" if seconds < 0 else ""
-    total = round(abs(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        text = f"{days}d {hours}h"
-    elif hours:
-        text = f"{hours}h {minutes:02d}m"
-    elif minutes:
-        text = f"{minutes}m {secs:02d}s" if secs else f"{minutes}m"
-    else:
-        text = f"{secs}s"
-    return sign + text
-
-
 def format_value(value: float, unit: Unit = Unit.NUMBER) -> str:
     """A value as a data owner reads it.
 
@@ -71,15 +50,12 @@ def format_value(value: float, unit: Unit = Unit.NUMBER) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
     if unit is Unit.COUNT:
-        return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.3g}"
+        return formatting.number(round(value) if abs(value) >= 10 else value, significant=3)
     if unit is Unit.FRACTION:
-        percent = value * 100
-        return f"{percent:.1f}%" if abs(percent) >= 0.1 or percent == 0 else f"{percent:.2g}%"
+        return formatting.percent(value)
     if unit is Unit.SECONDS:
-        return format_duration(value)
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+        return formatting.duration(value)
+    return formatting.number(value, significant=3)
 
 
 def _verb(label: str) -> str:
@@ -93,7 +69,7 @@ def change_text(value: float, expected: float, unit: Unit) -> str:
         points = abs(value - expected) * 100
         return f"{points:.1f} points {word}"
     if unit is Unit.SECONDS:
-        return f"{format_duration(abs(value - expected))} {word}"
+        return f"{formatting.duration(abs(value - expected))} {word}"
     if expected != 0 and math.isfinite(expected):
         percent = abs(value - expected) / abs(expected) * 100
         shown = f"{percent:.0f}" if percent >= 1 else f"{percent:.1g}"

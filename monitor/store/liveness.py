@@ -29,7 +29,7 @@ from collections import Counter
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor.durations import format_duration
+from monitor import formatting
 from monitor.store import schema
 from monitor.timeutil import to_naive_utc, utcnow
 
@@ -89,7 +89,7 @@ def orphan_reason(run_id: str, owner: str | None, heartbeat_at: dt.datetime | No
     last = to_naive_utc(heartbeat_at or started_at)
     if (now - last).total_seconds() > lease:
         return (f"no heartbeat from {owner or 'its process'} since "
-                f"{last:%Y-%m-%d %H:%M:%S} UTC (lease {format_duration(lease)})")
+                f"{last:%Y-%m-%d %H:%M:%S} UTC (lease {formatting.duration(lease)})")
     return None
 
 

@@ -16,8 +16,8 @@ from monitor.alerts.blocks import (
     build_message,
     describe,
     escape,
-    fmt_number,
     mention,
+    plain,
     render_text,
     table_link,
 )
@@ -42,7 +42,14 @@ def assert_valid_block_kit(blocks: list[dict[str, Any]]) -> None:
 
 
 def texts(blocks: list[dict[str, Any]]) -> str:
-    return render_text(blocks)
+    """The mrkdwn of every block, as Slack receives it."""
+    out = []
+    for block in blocks:
+        out.append(block.get("text", {}).get("text", ""))
+        out.extend(e.get("text", "") if isinstance(e.get("text"), str)
+                   else f"[{e['text']['text']}] {e.get('url', '')}"
+                   for e in block.get("elements", []))
+    return "\n".join(out)
 
 
 class TestBuildMessage:
@@ -208,14 +215,32 @@ class TestEscape:
         assert escape("a & <b> c") == "a &amp; &lt;b&gt; c"
 
 
-class TestFmtNumber:
-    def test_numbers_as_people_read_them(self) -> None:
-        assert fmt_number(980.0) == "980"
-        assert fmt_number(1_234_567) == "1,234,567"
-        assert fmt_number(0.0312) == "0.0312"
-        assert fmt_number(1234.5678) == "1,235"
-        assert fmt_number(float("nan")) == "nan"
-        assert fmt_number("2026-01-05") == "2026-01-05"
+class TestNumbersInAlerts:
+    def test_each_value_in_its_metric_unit(self) -> None:
+        text = describe(NULLS)
+
+        assert "observed *31.0%*, expected *2.0%*, normal band 0.0% – 5.0%" in text
+
+    def test_no_float_noise_and_an_open_band_side_is_said_in_words(self) -> None:
+        item = AlertItem(incident_id=1, check="c", severity="warning", reason="r",
+                         metric="mean", observed=1263.1067555555544, upper=1100.0)
+
+        assert describe(item).endswith("observed *1,263.11*, normal band up to 1,100")
+
+
+class TestPlain:
+    def test_markup_emoji_and_mentions_become_what_slack_shows(self) -> None:
+        shown = plain(":red_circle: *critical* · `orders` ~gone~ _new_ <@U012AB3CD> "
+                      "<!subteam^S0614TZR7> <!here> a &amp; b &lt;c&gt;")
+
+        assert shown == "critical · orders gone new @U012AB3CD @S0614TZR7 @here a & b <c>"
+
+    def test_words_with_marks_inside_stay_as_written(self) -> None:
+        assert plain("null_rate of a*b and 2*3*4 at 06:00:09") == (
+            "null_rate of a*b and 2*3*4 at 06:00:09")
+
+    def test_a_link_keeps_label_and_address(self) -> None:
+        assert plain("<http://d/?table=orders|Open orders>") == "Open orders (http://d/?table=orders)"
 
 
 class TestRenderText:
@@ -231,3 +256,13 @@ class TestRenderText:
                        "url": "http://u"}]}]
 
         assert render_text(blocks) == "H\nS\nF\n---\nC1 C2\n[B] http://u"
+
+    def test_an_alert_reads_without_slack_markup(self) -> None:
+        _, blocks = build_message("opened", "orders", [ROWS], owners=["<@U012AB3CD>"])
+
+        assert render_text(blocks).splitlines()[:4] == [
+            "Data quality alert: orders",
+            "1 problem on table orders · worst severity critical",
+            "Owners: @U012AB3CD",
+            "critical · 412 rows, usually about 980",
+        ]

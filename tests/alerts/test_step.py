@@ -153,8 +153,8 @@ class TestRaiseAlerts:
         assert len(sections) == 4
         assert "*3 problems* on table `orders` · worst severity *critical*" in sections[0]
         assert f"Owners: {OWNER} @data-eng" in sections[0]
-        assert "Metric `null_rate` of column `user_id`: observed *0.31*, expected *0.02*, " \
-               "normal band 0 – 0.05 · since" in sections[2]
+        assert "Metric `null_rate` of column `user_id`: observed *31.0%*, expected *2.0%*, " \
+               "normal band 0.0% – 5.0% · since" in sections[2]
         assert "12 rows have a negative amount" in sections[3]
         (button,) = next(b for b in posted.blocks if b["type"] == "actions")["elements"]
         assert button["url"] == "http://localhost:8501/?table=orders"
@@ -343,7 +343,7 @@ class TestRaiseAlerts:
         run(ctx, reporter)
 
         (alert,) = [r for r in caplog.records if r.getMessage().startswith("ALERT")]
-        assert "[critical] orders: 412 rows, usually about 980" in alert.getMessage()
+        assert "critical · 412 rows, usually about 980" in alert.getMessage()
         assert [e.status for e in list_outbox(sqlite_store)] == ["delivered"]
 
     def test_a_run_without_findings_still_flushes_the_outbox(

@@ -159,3 +159,19 @@ class TestAnomaliesAndFeedback:
 
         assert "no anomalies stored" in empty
         assert "detections" in table
+
+    def test_values_show_in_their_metric_unit(self, config: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+        call(["--config", str(config), "backfill", "orders", "--since", "2026-01-05",
+              "--until", "2026-02-19"], capsys)
+        _, listed = call(["--config", str(config), "anomalies", "--all", "--limit", "100000",
+                          "--format", "json"], capsys)
+        rates = [d for d in json.loads(listed)
+                 if d["metric"] == "null_rate" and d["lower"] is not None]
+
+        _, table = call(["--config", str(config), "anomalies", "--all", "--limit", "100000"],
+                        capsys)
+
+        assert rates
+        low, high = rates[0]["lower"] * 100, rates[0]["upper"] * 100
+        assert f"{low:.1f}% .. {high:.1f}%" in table  # a rate's band as percentages

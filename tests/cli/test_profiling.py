@@ -85,7 +85,7 @@ class TestProfileCommand:
         assert code == 0
         assert "orders (wh:" in out
         assert "20 rows" in out
-        assert "25.00%" in out  # amount null rate
+        assert "25.0%" in out  # amount null rate
 
     def test_unknown_table_is_exit_2_with_the_known_names(
             self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,3 +255,23 @@ class TestHistoryCommand:
 
         assert code == 0
         assert "showing the newest" not in capsys.readouterr().err
+
+
+class TestRelativeTimes:
+    def test_since_relative_to_now_picks_the_recent_runs(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        for as_of in ("10d", "yesterday", "1h"):
+            assert main(["--config", str(config), "run", "--as-of", as_of]) == 0
+        capsys.readouterr()
+        now = dt.datetime.now(dt.UTC)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+        code = main(["--config", str(config), "history", "orders", "--metric", "row_count",
+                     "--granularity", "snapshot", "--since", "3d", "--format", "json"])
+
+        out = json.loads(capsys.readouterr().out)
+        shown = sorted(dt.datetime.fromisoformat(p["ts"]) for p in out)
+        assert code == 0
+        assert len(shown) == 2  # yesterday 00:00 and an hour ago, not 10 days ago
+        assert shown[0] == midnight - dt.timedelta(days=1)
+        assert abs((now - dt.timedelta(hours=1) - shown[1]).total_seconds()) < 120

@@ -65,7 +65,7 @@ class TestJudge:
         state = healthy(last_success_at=NOW - dt.timedelta(hours=2, minutes=11))
 
         assert judge(state).status == "stale"
-        assert judge(state).reasons == ("no successful run for 2h11m (schedule every 1h)",)
+        assert judge(state).reasons == ("no successful run for 2h 11m (schedule every 1h)",)
 
     def test_two_intervals_plus_grace_is_not_yet_stale(self):
         assert judge(healthy(last_success_at=NOW - dt.timedelta(hours=2, minutes=9))).status \
@@ -79,7 +79,7 @@ class TestJudge:
     def test_freshness_over_sla_is_stale(self):
         state = healthy(freshness_seconds=25 * 3600.0, snapshot_at=NOW - dt.timedelta(hours=2))
 
-        assert judge(state).reasons == ("newest data is 1d3h old (SLA 1d2h)",)
+        assert judge(state).reasons == ("newest data is 1d 3h old (SLA 1d 2h)",)
 
     def test_no_successful_run_yet(self):
         state = healthy(successes=0, last_success_at=None, last_status="running")
@@ -107,7 +107,7 @@ class TestJudge:
         verdict = judge(state)
 
         assert verdict.status == "failing"
-        assert verdict.reason == ("last run failed; newest data is 1d6h old (SLA 1d2h); "
+        assert verdict.reason == ("last run failed; newest data is 1d 6h old (SLA 1d 2h); "
                                   "1 anomaly in the latest points; "
                                   "1 metric still learning the normal range")
 

@@ -52,15 +52,15 @@ class TestAgo:
     def test_relative(self):
         now = dt.datetime(2026, 1, 1, 12)
 
-        assert page.ago(now - dt.timedelta(minutes=90), now) == "1h30m ago"
+        assert page.ago(now - dt.timedelta(minutes=90), now) == "1h 30m ago"
         assert page.ago(now - dt.timedelta(seconds=20), now) == "just now"
-        assert page.ago(None, now) == "—"
+        assert page.ago(None, now) == "–"
 
 
 class TestWhen:
     @pytest.mark.parametrize("missing", [None, pd.NaT, float("nan")])
     def test_missing_is_a_dash(self, missing: object):
-        assert page.when(missing) == "—"
+        assert page.when(missing) == "–"
 
     def test_minutes(self):
         assert page.when(dt.datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02 03:04"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitor.durations import format_duration
+from monitor import formatting
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
     app_on,
@@ -43,7 +43,7 @@ class TestRunsPage:
         assert int(shown["Runs"]) == len(runs)
         assert int(shown["Failed"]) == int((runs["status"] == "failed").sum()) == 1
         assert int(shown["Retries"]) == int(runs["retries"].sum()) == 2
-        assert shown["p95 scheduler lag"] == format_duration(lag.quantile(0.95))
+        assert shown["p95 scheduler lag"] == formatting.duration(lag.quantile(0.95))
 
     def test_per_table_summary(self, page: AppTest, seeded: SeededStore):
         runs = seeded_runs(seeded, 7)

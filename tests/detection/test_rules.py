@@ -76,7 +76,7 @@ class TestFreshnessSla:
         detections = freshness_sla(daily([3600.0, 30000.0]), 6 * 3600)
 
         assert _flagged(detections) == [1]
-        assert detections[1].reason == "data age 8h 20m is beyond the freshness SLA (6h 00m)"
+        assert detections[1].reason == "data age 8h 20m is beyond the freshness SLA (6h)"
 
 
 class TestNullRateLimit:

@@ -66,7 +66,7 @@ class TestDetectLateArrivals:
         detections = detect_late_arrivals(starts, arrived)
 
         assert _flagged(detections) == [39]
-        assert detections[-1].reason.startswith("arrival delay 6h 00m is ")
+        assert detections[-1].reason.startswith("arrival delay 6h is ")
         assert detections[-1].expected == pytest.approx(np.median(delays[-57:-1]), rel=0.05)
 
     def test_early_arrivals_are_not_alerts(self):

@@ -8,7 +8,6 @@ from monitor.detection.wording import (
     Unit,
     change_text,
     deviation_reason,
-    format_duration,
     format_value,
     ordinal,
     within_reason,
@@ -24,22 +23,13 @@ class TestFormatValue:
             (0.005, Unit.FRACTION, "0.5%"),
             (0.0, Unit.FRACTION, "0.0%"),
             (0.0004, Unit.FRACTION, "0.04%"),
-            (7500, Unit.SECONDS, "2h 05m"),
+            (7500, Unit.SECONDS, "2h 5m"),
             (12.345, Unit.NUMBER, "12.3"),
             (math.nan, Unit.COUNT, "n/a"),
         ],
     )
     def test_formats_for_a_reader(self, value, unit, text):
         assert format_value(value, unit) == text
-
-
-class TestFormatDuration:
-    @pytest.mark.parametrize(
-        ("seconds", "text"),
-        [(0, "0s"), (59, "59s"), (60, "1m"), (61, "1m 01s"), (3600, "1h 00m"), (90000, "1d 1h")],
-    )
-    def test_short_durations(self, seconds, text):
-        assert format_duration(seconds) == text
 
 
 class TestChangeText:
