@@ -86,6 +86,8 @@ class Capabilities:
     gx_data_source: str | None = None  # the GX ``data_sources.add_*`` method, None: no GX
     gx_unsupported: str | None = None  # why GX cannot validate this dialect, if known
     title: str = ""  # the name as messages spell it ("DuckDB"); empty: ``name``
+    #: The optional Python module that provides the SQLAlchemy dialect (None: built in or core).
+    driver_module: str | None = None
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -215,6 +217,7 @@ _CAPABILITIES = {
         file_database=True,
         read_only="connect_arg",
         reserved_words=_duckdb_reserved_words,
+        driver_module="duckdb_engine",
         # duckdb-engine's inspector queries pg_catalog tables that DuckDB 2 no
         # longer has; information_schema is standard.
         reflection="information_schema",

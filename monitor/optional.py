@@ -30,9 +30,6 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "duckdb_engine": ("duckdb", "duckdb-engine"),
 }
 
-#: SQLAlchemy backend -> the optional module that provides its dialect.
-DIALECTS: dict[str, str] = {"duckdb": "duckdb_engine"}
-
 
 class MissingExtra(ConfigError):
     """An optional dependency is not installed; the message says which extra installs it."""
@@ -72,7 +69,9 @@ def missing_dialect(backend: str) -> MissingExtra | None:
     >>> missing_dialect("oracle") is None
     True
     """
-    module = DIALECTS.get(backend)
+    from monitor.dialects import capabilities_for
+
+    module = capabilities_for(backend).driver_module
     return None if module is None else MissingExtra.for_module(module, f"a {backend} URL")
 
 

@@ -247,6 +247,13 @@ class TestNoDialectNamesOutsideDialects:
                  for path in sorted(MONITOR.rglob("*.py")) if path.name != "dialects.py"
                  or path.parent != MONITOR
                  for line, why in dialect_checks(ast.parse(path.read_text(), str(path)))]
+        # optional.py's EXTRAS is keyed by Python module names; "duckdb" there is the
+        # duckdb package, not a dialect decision.
+        extras = next(n for n in ast.parse((MONITOR / "optional.py").read_text()).body
+                      if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "EXTRAS")
+        allowed = {f"monitor/optional.py:{line}" for line in
+                   range(extras.lineno, (extras.end_lineno or extras.lineno) + 1)}
+        found = [f for f in found if f.rsplit(":", 1)[0] not in allowed]
 
         assert found == []
 

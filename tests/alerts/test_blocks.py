@@ -225,7 +225,7 @@ class TestNumbersInAlerts:
         item = AlertItem(incident_id=1, check="c", severity="warning", reason="r",
                          metric="mean", observed=1263.1067555555544, upper=1100.0)
 
-        assert describe(item).endswith("observed *1,263.11*, normal band up to 1,100")
+        assert describe(item).endswith("observed *1,263.11*, normal at most 1,100")
 
 
 class TestPlain:
