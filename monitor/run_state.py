@@ -1,7 +1,9 @@
 """The state a run carries from step to step, and its final result.
 
-Steps compute values and queue writes; the runner commits every queued
-write in one transaction, so a run killed halfway leaves nothing visible.
+Steps compute values and queue writes; the runner commits the queued writes
+of the steps that succeeded in one transaction, so a run killed halfway
+leaves nothing visible, and a step failing after the profile leaves the
+profile stored (status ``partial``).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ class RunResult:
 
     table: str
     run_id: str
-    status: str  # success | failed | lost
+    status: str  # success | partial | failed | lost | spooled | skipped
     as_of: dt.datetime
     duration_seconds: float
     row_count: int | None = None

@@ -1,5 +1,9 @@
 """One run of one table: profile -> (validate -> detect -> alert) -> one commit.
 
+A step that fails after the profile is collected does not throw the profile
+away: what the finished steps queued is committed, the run is ``partial``
+and ``dq_runs.error`` names the failed step; the next run judges the points
+this one left without a verdict. A failing profile step fails the run.
 The same code path serves ``dq-monitor run`` and the scheduler. A run has a
 key (table + as-of time); running the same key again replaces its results.
 Scheduled runs claim their key (``once``), so a second trigger for the same
@@ -39,7 +43,8 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[MonitorContext, RunState], None]
 
-#: The steps of a run, in order. Each may queue writes; all commit together.
+#: The steps of a run, in order. Each may queue writes; the writes of the steps that
+#: succeeded commit together (a later step failing makes the run ``partial``).
 STEPS: tuple[Step, ...] = (collect_metrics, validate_suites, detect_anomalies,
                           raise_alerts)  # alerts last
 
@@ -49,16 +54,48 @@ def _error_kind(error: BaseException) -> str:
 
 
 def _commit(store: SqlMetricStore, state: RunState, started: float, *,
-            spooled: bool = False) -> int:
+            spooled: bool = False, status: str = "success", error: str | None = None,
+            error_kind: str | None = None) -> int:
     """Write every queued result and the run's status in one transaction."""
     written = 0
     with store.transaction() as conn:
         written = store.replace_points(conn, state.run_id, state.points)
         for writer in state.writers_for(spooled=spooled):
             writer(conn)
-        store.finish_run(conn, state.run_id, status="success", row_count=state.row_count,
-                         retries=state.retries, duration_seconds=time.perf_counter() - started)
+        store.finish_run(conn, state.run_id, status=status, row_count=state.row_count,
+                         error=error, error_kind=error_kind, retries=state.retries,
+                         duration_seconds=time.perf_counter() - started)
     return written
+
+
+def _kind(error: BaseException) -> str:
+    return _error_kind(error) + (" (transient)" if is_transient(error) else "")
+
+
+def _steps(ctx: MonitorContext, state: RunState, steps: Sequence[Step],
+           policy: RetryPolicy) -> list[tuple[str, MonitorError]]:
+    """Run the steps in order; the errors of steps after the profile, as values.
+
+    The first step (the profile) failing, or any step failing before there are
+    points to keep, raises: there is nothing to commit. A later step's error
+    (after its retries) is returned and the remaining steps still run.
+    """
+    failed: list[tuple[str, MonitorError]] = []
+    for index, step in enumerate(steps):
+        name = getattr(step, "__name__", "step")
+        try:
+            _, retries = call_with_retry(lambda s=step: _attempt(s, ctx, state), policy,
+                                         what=f"{name} of table {state.table.name!r}")
+        except MonitorError as error:
+            if index == 0 or not state.points:
+                raise
+            state.retries += getattr(error, "retries", 0)
+            log.warning("step %s of run %s failed; the run keeps its profile: %s",
+                        name, state.run_id, redact(str(error)))
+            failed.append((name, error))
+            continue
+        state.retries += retries
+    return failed
 
 
 def _keep(spool: Spool, state: RunState, scheduled_at: dt.datetime | None,
@@ -135,22 +172,26 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
                          duration_seconds=0.0)
     state = RunState(table=table, run_id=run_id, as_of=as_of, trigger=trigger,
                      explicit_as_of=explicit)
-    status = "success"
+    error: str | None = None
+    kind: str | None = None
     try:
-        for step in steps or STEPS:
-            name = getattr(step, "__name__", "step")
-            _, retries = call_with_retry(lambda s=step: _attempt(s, ctx, state), policy,
-                                         what=f"{name} of table {table.name!r}")
-            state.retries += retries
+        failed = _steps(ctx, state, steps or STEPS, policy)
+        status = "partial" if failed else "success"
+        if failed:
+            error = redact("; ".join(f"{name} failed: {e}" for name, e in failed))
+            kind = _kind(failed[0][1])
         try:
-            written = _commit(ctx.store, state, started)
+            written = _commit(ctx.store, state, started, status=status, error=error,
+                              error_kind=kind)
         except StoreUnavailable:
             if spool is None:
                 raise
+            stored = status
             status, written = _keep(spool, state, scheduled_at,
                                     lambda store: _commit(store, state, started,
-                                                          spooled=True))
-        for action in state.after_commit if status == "success" else ():
+                                                          spooled=True, status=stored,
+                                                          error=error, error_kind=kind))
+        for action in state.after_commit if status in ("success", "partial") else ():
             try:
                 action()
             except Exception:  # delivery problems are retried from the outbox later
@@ -166,6 +207,7 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
     duration = time.perf_counter() - started
     result = RunResult(table=table.name, run_id=run_id, status=status, as_of=as_of,
                        duration_seconds=duration, row_count=state.row_count,
+                       error=error, error_kind=kind,
                        retries=state.retries, points_written=written,
                        findings=dict(state.findings), found=tuple(state.found),
                        problems=tuple(state.problems))
@@ -176,7 +218,7 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
 def _failed(ctx: MonitorContext, state: RunState, error: MonitorError, started: float,
             spool: Spool | None = None, scheduled_at: dt.datetime | None = None) -> RunResult:
     message = redact(str(error))
-    kind = _error_kind(error) + (" (transient)" if is_transient(error) else "")
+    kind = _kind(error)
     duration = time.perf_counter() - started
 
     def finish(store: SqlMetricStore) -> int:

@@ -278,7 +278,7 @@ class Service:
                 self._active.pop(key, None)
             # A run that raised before finishing stops beating, so it is found orphaned.
             ctx.store.heartbeat.discard(key)
-        if result.status == "success" and self.spool.pending():
+        if result.status in ("success", "partial") and self.spool.pending():
             self._replay_due = 0.0  # the store answers again: replay soon
         return result
 

@@ -32,7 +32,7 @@ from monitor.store.run_counts import run_counts_since
 from monitor.timeutil import as_utc, iso, utcnow
 
 #: Last statuses that count as a failure of the table's job.
-FAILED = ("failed", "interrupted", "lost")
+FAILED = ("failed", "partial", "interrupted", "lost")
 
 
 @dataclass(frozen=True)

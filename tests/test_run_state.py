@@ -37,3 +37,15 @@ class TestRunResult:
         assert out["duration_seconds"] == 1.235
         assert [f["check"] for f in out["findings"]] == ["a"]
         assert out["findings"][0]["at"] == AT.isoformat()
+
+    def test_a_partial_run_is_not_ok_and_carries_its_error(self) -> None:
+        result = RunResult(table="t", run_id="r", status="partial", as_of=AT,
+                           duration_seconds=1.0, points_written=12,
+                           error="detect_anomalies failed: metric store: reading: x",
+                           error_kind="StoreError")
+
+        out = result.to_dict()
+
+        assert not result.ok
+        assert (out["status"], out["points_written"], out["error_kind"]) == (
+            "partial", 12, "StoreError")

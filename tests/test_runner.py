@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from monitor.cli import main
 from monitor.collect import collect_metrics
 from monitor.context import MonitorContext
-from monitor.errors import InputError, WarehouseUnavailable
+from monitor.errors import InputError, QueryTimeout, WarehouseUnavailable
 from monitor.findings import Finding
 from monitor.retry import RetryPolicy
 from monitor.run_state import RunState
 from monitor.runner import run_table, run_tables
-from tests.helpers.contexts import make_context
-from tests.helpers.postgres import base_url
-from tests.helpers.warehouses import WarehouseUnderTest
+from monitor.secrets import REGISTRY
+from monitor.store import open_store
+from tests.helpers.contexts import make_context, write_config
+from tests.helpers.postgres import base_url, temporary_database
+from tests.helpers.warehouses import WarehouseUnderTest, sqlite_warehouse
 
 AS_OF = dt.datetime(2026, 7, 1, 6, tzinfo=dt.UTC)
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
@@ -99,6 +104,160 @@ class TestRunTable:
         run_table(ctx, ctx.config.table("t"), as_of=AS_OF, steps=[step])
 
         assert seen == ["success"]
+
+
+@pytest.fixture
+def pg_store_url() -> Iterator[str]:
+    """A PostgreSQL metric store in a database of its own, reached as a role of its own
+    (not a superuser: ``unreadable`` revokes its right to read the detections)."""
+    with temporary_database("dq_store") as admin_url:
+        open_store(admin_url).dispose()  # the tables, owned by the administrator
+        role = f"dq_partial_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+            conn.execute(sa.text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+            conn.execute(sa.text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        try:
+            yield sa.engine.make_url(admin_url).set(username=role).render_as_string(
+                hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"DROP OWNED BY {role}"))
+                conn.execute(sa.text(f"DROP ROLE {role}"))
+            admin.dispose()
+
+
+def unreadable(store_url: str, readable: bool) -> None:
+    """REVOKE (or GRANT back) the store role's right to read ``dq_detections``."""
+    url = sa.engine.make_url(store_url)
+    admin = sa.create_engine(url.set(username="postgres"), isolation_level="AUTOCOMMIT")
+    verb = "GRANT SELECT ON dq_detections TO" if readable else (
+        "REVOKE SELECT ON dq_detections FROM")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"{verb} {url.username}"))
+    admin.dispose()
+
+
+def orders_config(tmp_path: Path, store: str) -> dict:
+    wh = sqlite_warehouse(tmp_path)
+    orders(wh)
+    return {"store": store, "warehouses": {"wh": wh.url},
+            "tables": [{"name": "orders", "warehouse": "wh", "table": "orders",
+                        "timestamp_column": "created", "bucket": "day"}]}
+
+
+def unjudged(ctx: MonitorContext) -> tuple[int, int]:
+    """(stored daily row counts of orders without a verdict, all of them)."""
+    with ctx.store.connect() as conn:
+        total = conn.execute(sa.text(
+            "SELECT count(*) FROM dq_metrics WHERE table_name = 'orders'"
+            " AND metric = 'row_count' AND granularity = 'day'")).scalar_one()
+        return conn.execute(sa.text(
+            "SELECT count(*) FROM dq_metrics m WHERE m.table_name = 'orders'"
+            " AND m.metric = 'row_count' AND m.granularity = 'day' AND NOT EXISTS"
+            " (SELECT 1 FROM dq_detections d WHERE d.table_name = m.table_name"
+            " AND d.metric = m.metric AND d.column_name = m.column_name"
+            " AND d.granularity = m.granularity AND d.ts = m.ts)")).scalar_one(), total
+
+
+class TestPartialRun:
+    @pytest.mark.postgres
+    def test_a_failing_detection_keeps_the_profile_and_the_next_run_judges_it(
+            self, tmp_path: Path, pg_store_url: str) -> None:
+        raw = orders_config(tmp_path, pg_store_url)
+        ctx = make_context(tmp_path, **raw, profiling={"max_retries": 1})
+        table = ctx.config.table("orders")
+        unreadable(pg_store_url, readable=False)
+
+        result = run_table(ctx, table, as_of=AS_OF, policy=FAST)
+
+        run = ctx.store.run(result.run_id)
+        assert run is not None
+        assert (result.status, run.status) == ("partial", "partial")
+        assert run.row_count == 30
+        assert result.points_written == count_points_of(ctx, result.run_id) > 0
+        assert run.error == result.error
+        assert run.error == ("detect_anomalies failed: metric store: reading: "
+                             "permission denied for table dq_detections")
+        assert run.error_kind == "StoreError"
+        unreadable(pg_store_url, readable=True)
+        left, stored = unjudged(ctx)
+        assert left == stored == 3  # 2026-06-28, -29 and -30: no verdict yet
+
+        following = run_table(ctx, table, as_of=AS_OF + dt.timedelta(days=1), policy=FAST)
+
+        assert following.status == "success"
+        left, now_stored = unjudged(ctx)
+        assert (left, now_stored >= stored) == (0, True)
+
+    def test_a_step_timing_out_after_the_profile_keeps_it_on_sqlite(
+            self, tmp_path: Path) -> None:
+        raw = orders_config(tmp_path, f"sqlite:///{tmp_path / 'metrics.db'}")
+        ctx = make_context(tmp_path, **raw)
+        table = ctx.config.table("orders")
+        REGISTRY.add("s3cret-Tok9")  # a password the config resolved
+        calls = []
+
+        def timed_out(c: MonitorContext, state: RunState) -> None:
+            calls.append(1)
+            state.found.append(Finding(table="orders", check="c", kind="anomaly",
+                                       severity="critical", failing=True, at=state.as_of,
+                                       reason="queued by the failing step"))
+            raise QueryTimeout("canceling statement due to statement timeout "
+                               "postgresql://dq:s3cret-Tok9@db/x")
+
+        result = run_table(ctx, table, as_of=AS_OF, policy=FAST,
+                           steps=[collect_metrics, timed_out])
+
+        run = ctx.store.run(result.run_id)
+        assert run is not None
+        assert (result.status, run.status, len(calls)) == ("partial", "partial", 3)
+        assert (result.retries, run.retries) == (2, 2)
+        assert "c" not in {f.check for f in result.found}  # the failed step's is dropped
+        assert count_points_of(ctx, result.run_id) == result.points_written > 0
+        assert run.error_kind == "QueryTimeout (transient)"
+        assert (run.error or "").startswith("timed_out failed: canceling statement")
+        assert "s3cret" not in (run.error or "")
+        assert "s3cret" not in (result.error or "")
+        left, stored = unjudged(ctx)
+        assert left == stored == 3  # 2026-06-28, -29 and -30: no verdict yet
+
+        following = run_table(ctx, table, as_of=AS_OF + dt.timedelta(days=1))
+
+        assert following.status == "success"
+        left, now_stored = unjudged(ctx)
+        assert (left, now_stored >= stored) == (0, True)
+
+    def test_a_failing_profile_still_fails_the_run(self, tmp_path: Path) -> None:
+        ctx = make_context(tmp_path, warehouses={"wh": "sqlite://"},
+                           tables=[{"name": "t", "warehouse": "wh", "table": "no_such"}])
+
+        result = run_table(ctx, ctx.config.table("t"), as_of=AS_OF, policy=FAST)
+
+        assert result.status == "failed"
+        assert ctx.store.run(result.run_id).status == "failed"  # type: ignore[union-attr]
+
+    @pytest.mark.postgres
+    def test_the_run_command_exits_2_on_a_partial_run(self, tmp_path: Path,
+                                                     pg_store_url: str) -> None:
+        raw = orders_config(tmp_path, pg_store_url)
+        config = write_config(tmp_path, **raw)
+        ctx = make_context(tmp_path, **raw)
+        unreadable(pg_store_url, readable=False)
+
+        code = main(["--config", str(config), "run", "--as-of", "2026-07-01T06:00:00"])
+
+        assert code == 2
+        run = ctx.store.run("orders@2026-07-01T06:00:00")
+        assert run is not None
+        assert run.status == "partial"
+
+
+def count_points_of(ctx: MonitorContext, run_id: str) -> int:
+    with ctx.store.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM dq_metrics WHERE run_id = :r"),
+                            {"r": run_id}).scalar_one()
 
 
 class TestRunTables:

@@ -122,6 +122,12 @@ class TestCollectStatus:
         assert (status.state, status.last_status, status.problem) == ("running", "running",
                                                                       False)
 
+    def test_a_partial_last_run_is_failing(self, config: Any,
+                                           sqlite_store: SqlMetricStore) -> None:
+        record(sqlite_store, "hourly", at(11, 59), "partial")
+        status = by_table(collect_status(config, sqlite_store, now=NOW))["hourly"]
+        assert (status.last_status, status.problem) == ("partial", True)
+
 
 class TestRunsWhoseProcessDied:
     def test_a_running_run_of_a_dead_process_counts_interrupted_without_a_write(

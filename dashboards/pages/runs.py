@@ -31,7 +31,7 @@ def seconds(value: float | None) -> str:
 
 cells = st.columns(6)
 cells[0].metric("Runs", len(runs))
-cells[1].metric("Failed", int(failed.sum()), help="failed, lost or interrupted")
+cells[1].metric("Failed", int(failed.sum()), help="failed, partial, lost or interrupted")
 cells[2].metric("Retries", int(runs["retries"].sum()))
 cells[3].metric("Median duration", seconds(durations.median() if len(durations) else None))
 cells[4].metric("p95 duration", seconds(durations.quantile(0.95) if len(durations) else None))

@@ -68,8 +68,9 @@ def for_run(result: RunResult, fail_on: FailOn = "critical") -> ExitCode:
     """One table's run: 2 when it could not run (config, warehouse or store) or part of
     its configuration is broken (a failing ``run`` finding: a suite that does not load),
     1 when it ran and found a problem of at least ``fail_on`` severity, else 0
-    (``skipped`` included)."""
-    if result.status in ("failed", "lost", "interrupted"):
+    (``skipped`` included). A ``partial`` run (its profile is stored, a later step failed
+    on a ``MonitorError``: infrastructure or config) is 2: part of it could not be judged."""
+    if result.status in ("failed", "partial", "lost", "interrupted"):
         # Runs fail only on MonitorError (config or infrastructure); a bug is raised.
         return ExitCode.BAD_INPUT
     if any(f.failing and f.kind == "run" for f in result.found):

@@ -21,8 +21,8 @@ import pandas as pd
 #: Colour of each status or result, the same on every page.
 STATUS_COLORS = {"failing": "#d62728", "stale": "#9467bd", "warning": "#ff7f0e",
                  "learning": "#17becf", "ok": "#2ca02c"}
-RUN_COLORS = {"success": "#2ca02c", "failed": "#d62728", "lost": "#8c564b",
-              "interrupted": "#9467bd", "running": "#1f77b4"}
+RUN_COLORS = {"success": "#2ca02c", "partial": "#ff7f0e", "failed": "#d62728",
+              "lost": "#8c564b", "interrupted": "#9467bd", "running": "#1f77b4"}
 RESULT_COLORS = {"pass": "#2ca02c", "fail": "#d62728", "error": "#7f7f7f"}
 MARK_COLORS = {"anomaly": "#d62728", "marked expected": "#2ca02c"}
 UTC = alt.Scale(type="utc")

@@ -36,7 +36,7 @@ from monitor.store.schema import (
 from monitor.timeutil import to_naive_utc
 
 OPEN_INCIDENT = ("open", "acknowledged")
-FAILED_RUN = ("failed", "lost", "interrupted")
+FAILED_RUN = ("failed", "partial", "lost", "interrupted")
 SNAPSHOT = "snapshot"
 
 #: The counts of ``latest_state`` that are 0, not missing, for a table without such rows.

@@ -30,7 +30,7 @@ from monitor.warehouse import create_engine
 
 log = logging.getLogger(__name__)
 
-RUN_STATUSES = ("running", "success", "failed", "interrupted", "lost")
+RUN_STATUSES = ("running", "success", "partial", "failed", "interrupted", "lost")
 
 
 @dataclass(frozen=True)

@@ -486,6 +486,10 @@ class TestForRun:
         assert for_run(_result("success", _finding("warning"))) is ExitCode.OK
         assert for_run(_result("skipped")) is ExitCode.OK
 
+    def test_a_partial_run_is_2_even_with_a_critical_finding(self) -> None:
+        assert for_run(_result("partial")) is ExitCode.BAD_INPUT
+        assert for_run(_result("partial", _finding("critical"))) is ExitCode.BAD_INPUT
+
 
 class TestForRuns:
     def test_the_worst_table_wins(self) -> None:
