@@ -16,8 +16,8 @@ reads them (``monitor.expectation_arguments``): a date bound is a date.
 
 >>> from monitor.profiling import describe_table
 >>> customers = config.table("customers")
->>> specs = [ExpectationSpec("customers", "expect_column_values_to_not_be_null", {"column": "phone"}),
-...          ExpectationSpec("customers", "expect_column_values_to_be_unique", {"column": "email"})]
+>>> specs = [ExpectationSpec("customers", f"expect_column_values_to_{check}", {"column": column})
+...          for check, column in (("not_be_null", "phone"), ("be_unique", "email"))]
 >>> for outcome in PushdownValidator().evaluate(warehouse, describe_table(warehouse, customers),
 ...                                             specs):
 ...     print(outcome.unexpected_count, outcome.reason)
