@@ -3,8 +3,12 @@
 ``sample_config`` is the path of a config over the sample warehouse (the demo's:
 ``orders``, ``events`` and ``customers``, 90 days up to ``SAMPLE_END``, with the
 injected incidents), ``config`` that config loaded, ``ctx`` a context whose clock
-stands still at ``now`` (06:00 the morning after), ``store`` its metric store and
-``warehouse`` the sample warehouse.
+stands still at ``now`` (06:00 the morning after), ``store`` its metric store,
+``warehouse`` the sample warehouse and ``sample_folder`` the folder holding them all.
+Examples that write either invent their own tables (``refunds``, ``payments``) or,
+the ingest ones, add ``orders`` rows of ``now``'s day only, which the others leave
+out (``as_of`` midnight, the newest complete bucket): each output holds whichever
+doctests ran before it.
 """
 
 from __future__ import annotations
