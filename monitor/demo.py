@@ -10,7 +10,9 @@ injected incidents the real detectors caught with default settings, and which
 alarms were false.
 
 >>> report = run_demo(Path("dq-monitor-demo"))  # doctest: +SKIP
->>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP
+>>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP +NORMALIZE_WHITESPACE
+[('partial_load', True), ('late_load', True), ('duplicated_load', True),
+ ('null_spike', True), ('dropped_column', True)]
 """
 
 from __future__ import annotations

@@ -4,8 +4,11 @@ Expected points stop being anomalies and rejoin the detectors' training data;
 incident points stay out of it. The CLI (``dq-monitor feedback``) and the
 dashboard both write through ``label_point``.
 
->>> label_point(store, "orders", "row_count", at=when,  # doctest: +SKIP
-...             label="expected", granularity="day")
+>>> import datetime as dt
+>>> holiday = dt.datetime(2026, 9, 4, tzinfo=dt.UTC)
+>>> label_point(store, "orders", "row_count", at=holiday, label="expected",
+...             granularity="day", note="public holiday").label
+'expected'
 """
 
 from __future__ import annotations

@@ -2,13 +2,23 @@
 
 Use it from any orchestrator (Airflow, Dagster, Prefect, a shell script):
 
->>> from monitor import gate  # doctest: +SKIP
->>> result = gate.check("orders", config="config/monitor.yaml")  # doctest: +SKIP
->>> result.passed, result.reasons  # doctest: +SKIP
-(False, ['values_to_not_be_null(customer_id): 412 unexpected values (35%)'])
->>> result.raise_for_failure()  # doctest: +SKIP
+>>> from monitor import gate
+>>> result = gate.check("orders", config=sample_config, as_of=now)
+>>> result.passed, result.reasons
+(True, [])
+
+(``sample_config`` is the bundled sample's config, ``now`` the morning after its last
+load, ``ctx`` a context whose clock stands at ``now``: see monitor/conftest.py.) Two days
+later, with no new load, the same gate blocks:
+
+>>> import datetime as dt
+>>> later = MonitorContext(config, clock=lambda: now + dt.timedelta(days=2), store=store)
+>>> result = gate.check("orders", context=later)
+>>> result.passed, result.reasons  # doctest: +ELLIPSIS
+(False, ['2026-12-01: 0 rows: the bucket is empty', 'newest row 2d ...h old (over the 1d 6h SLA)'])
+>>> result.raise_for_failure()
 Traceback (most recent call last):
-monitor.gate.GateFailed: orders: blocked by 1 check: values_to_not_be_null(customer_id): ...
+monitor.gate.GateFailed: orders: blocked by 2 checks: 2026-12-01: 0 rows: the bucket is empty; ...
 
 ``gate.check(..., raise_on_failure=True)`` raises in one step. Verdicts:
 ``pass``; ``blocked`` (a critical check failed; ``GateFailed``, exit code
@@ -189,7 +199,8 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
     Raises ``GateFailed`` when blocked and ``raise_on_failure`` is set, and a
     ``MonitorError`` when the gate cannot be evaluated.
 
-    >>> gate.check("orders", config="config/monitor.yaml", raise_on_failure=True)  # doctest: +SKIP
+    >>> check("events", context=ctx, raise_on_failure=True).verdict
+    'pass'
     """
     ctx = open_context(config, context)
     table_cfg = table if isinstance(table, TableConfig) else ctx.config.table(table)

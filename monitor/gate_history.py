@@ -10,8 +10,11 @@
 - An ingested batch: the rows it would publish against earlier published
   batches, else against the target's daily volume.
 
->>> table_volume(warehouse, table_cfg, shape, store, at=now)  # doctest: +SKIP
-Volume(rows=912, history=[905, 930, 899, 921], what='earlier Mondays', latest=..., batch=...)
+>>> from monitor.profiling import describe_table
+>>> orders = config.table("orders")
+>>> volume = table_volume(warehouse, orders, describe_table(warehouse, orders), store, at=now)
+>>> volume.rows, volume.history, volume.what, volume.batch
+(560, [557.0, 492.0, 514.0, 510.0, 478.0], 'earlier Sundays', '2026-11-29')
 """
 
 from __future__ import annotations

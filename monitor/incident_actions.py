@@ -3,9 +3,15 @@
 The CLI and the dashboard both act through these functions (the dashboard's
 only writes besides feedback labels).
 
->>> acknowledge(store, incident_id=3, by="ana")  # doctest: +SKIP
->>> mute_table(store, "orders", until=now + dt.timedelta(hours=4),  # doctest: +SKIP
-...            reason="backfill running")
+>>> from monitor.store.incidents import Incident, save
+>>> opened = dt.datetime(2026, 11, 30, 6)
+>>> with store.transaction() as conn:
+...     incident = save(conn, Incident(None, "refunds", "row_count", "open", "critical",
+...                                    "refunds: no rows", opened, opened, opened))
+>>> acknowledge(store, incident_id=incident.incident_id, by="ana")
+>>> mute_table(store, "refunds", until=dt.datetime.now(dt.UTC) + dt.timedelta(hours=4),
+...            reason="backfill running").reason
+'backfill running'
 """
 
 from __future__ import annotations

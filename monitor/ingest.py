@@ -12,9 +12,18 @@ Failing rows land in the quarantine in both modes, with their reasons. A
 batch is identified by its table and content hash: ingesting the same
 content again after it was published changes nothing.
 
->>> result = ingest_file("orders.csv", "orders", config="monitor.yaml")  # doctest: +SKIP
->>> result.status, result.rows_published, result.rows_quarantined  # doctest: +SKIP
-('published', 912, 0)
+>>> from monitor.sample_batches import sample_batches_for
+>>> files = {b.path.name: b.path for b in
+...          sample_batches_for(sample_folder / "sample.db", sample_folder / "batches",
+...                                     now=now, hours=6)}
+>>> result = ingest_file(files["orders_good.csv"], "orders", context=ctx)
+>>> result.status, result.rows_published, result.rows_quarantined
+('published', 900, 0)
+>>> ingest_file(files["orders_good.csv"], "orders", context=ctx).status  # the same content again
+'duplicate'
+>>> result = ingest_file(files["orders_null_spike.csv"], "orders", context=ctx)
+>>> result.status, result.rows_published, result.rows_quarantined
+('blocked', 0, 299)
 """
 
 from __future__ import annotations

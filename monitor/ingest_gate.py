@@ -7,9 +7,20 @@ history and its freshness. Failed critical expectations that
 judge single rows (nulls, ranges, sets, patterns, lengths) are *row-level*:
 in publish-good mode their rows go to quarantine instead of blocking.
 
->>> audit = gate_batch(ctx, table_cfg, target, staging, prepared, ...)  # doctest: +SKIP
->>> audit.result.verdict, [f.label for f in audit.failures]  # doctest: +SKIP
-('blocked', ['values_to_not_be_null(customer_id)'])
+``monitor.ingest.ingest_file`` stages the file and calls ``gate_batch``; its
+result carries the verdict:
+
+>>> from monitor.ingest import ingest_file
+>>> from monitor.sample_batches import sample_batches_for
+>>> files = {b.path.name: b.path for b in sample_batches_for(
+...     sample_folder / "sample.db", sample_folder / "gate-batches", now=now, hours=6)}
+>>> result = ingest_file(files["orders_null_spike.csv"], "orders", context=ctx)
+>>> result.gate.verdict, result.gate.reasons
+('blocked', ['values_to_not_be_null(customer_id): 299 unexpected values (33.2%)'])
+>>> result = ingest_file(files["orders_out_of_range.jsonl"], "orders", context=ctx,
+...                      mode="publish_good")
+>>> result.status, result.rows_published, result.rows_quarantined
+('partially_published', 855, 45)
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Profile a warehouse table in as few scans as possible.
 
->>> profile = profile_table(warehouse, config.table("orders"))  # doctest: +SKIP
->>> profile.row_count, profile.columns["amount"].metrics["mean"]  # doctest: +SKIP
+>>> import datetime as dt
+>>> as_of = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)  # the sample's rows end the day before
+>>> profile = profile_table(warehouse, config.table("orders"), as_of=as_of)
+>>> profile.row_count, round(profile.columns["amount"].metrics["mean"], 2)
+(79991, 43.94)
 
 Scans per profile: one aggregate statement for every metric of every column
 (on PostgreSQL, exact distinct counts are a branch apart in that statement,

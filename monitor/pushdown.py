@@ -14,8 +14,15 @@ dates as bounds of aggregates, median, ...) are reported by ``supports`` (in
 ``monitor.pushdown_rules``) and left to GX. Arguments arrive read as GX
 reads them (``monitor.expectation_arguments``): a date bound is a date.
 
->>> PushdownValidator().evaluate(warehouse, shape, specs)[0].unexpected_count  # doctest: +SKIP
-412
+>>> from monitor.profiling import describe_table
+>>> customers = config.table("customers")
+>>> specs = [ExpectationSpec("customers", f"expect_column_values_to_{check}", {"column": column})
+...          for check, column in (("not_be_null", "phone"), ("be_unique", "email"))]
+>>> for outcome in PushdownValidator().evaluate(warehouse, describe_table(warehouse, customers),
+...                                             specs):
+...     print(outcome.unexpected_count, outcome.reason)
+811 values_to_not_be_null(phone): 811 unexpected values (20.5%)
+0 values_to_be_unique(email): no unexpected values
 """
 
 from __future__ import annotations

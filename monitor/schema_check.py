@@ -7,9 +7,13 @@ failing until the change is undone (the column returns) or someone
 acknowledges the incident (accepts the new schema). The passing finding then
 says which of the two happened, and the incident resolves at once.
 
->>> found = schema_finding(store, "customers", as_of, [("id", "INTEGER")],  # doctest: +SKIP
-...                        open_incident=open_schema_incident(store, "customers"))
->>> found.failing, found.reason  # doctest: +SKIP
+>>> yesterday = now - dt.timedelta(days=1)
+>>> with store.transaction() as conn:  # the previous run saw two columns
+...     store.replace_schema(conn, "refunds-run-1", "refunds", yesterday,
+...                          [("id", "INTEGER"), ("phone", "TEXT")])
+>>> found = schema_finding(store, "refunds", now, [("id", "INTEGER")],
+...                        open_incident=open_schema_incident(store, "refunds"))
+>>> found.failing, found.reason
 (True, "column 'phone' was removed (it was TEXT)")
 """
 

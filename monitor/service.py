@@ -13,7 +13,10 @@ One ``Service`` owns the scheduler (``monitor.scheduling``), the spool
   ``scheduler.shutdown_grace`` and mark the rest ``interrupted``; a second
   signal stops waiting.
 
->>> service = Service(load_config("config/monitor.yaml"))  # doctest: +SKIP
+>>> from monitor.config import load_config
+>>> service = Service(load_config(sample_config))
+>>> [table.name for table in service.ctx.config.tables]
+['orders', 'events', 'customers']
 >>> service.run()  # until SIGTERM  # doctest: +SKIP
 0
 """

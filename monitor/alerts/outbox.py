@@ -12,9 +12,13 @@ A thread reply waits until the message it replies to is delivered; if that
 one is dead, or went out through a webhook (no thread), the reply is posted
 on its own.
 
->>> report = flush_outbox(ctx)  # doctest: +SKIP
->>> report.delivered, report.dead  # doctest: +SKIP
-(['3f0c...'], [])
+>>> from monitor.alerts.console import ConsoleNotifier
+>>> message = OutboxMessage("refunds-opened-1", "refunds", "opened", "refunds: no rows today")
+>>> with store.transaction() as conn:
+...     queued = enqueue(conn, message, now=now)
+>>> report = flush_outbox(ctx, notifier=ConsoleNotifier())
+>>> report.delivered, report.dead
+(['refunds-opened-1'], [])
 """
 
 from __future__ import annotations

@@ -5,8 +5,13 @@ Each goes through the same API as the CLI (``monitor.incident_actions``,
 the page shows, so a refused action (an incident already resolved, a point
 without a detection) is a message, not a traceback.
 
->>> acknowledge_incident(writer(url), 3, by="ana").message  # doctest: +SKIP
-'Incident 3 acknowledged by ana.'
+>>> from monitor.store.incidents import Incident, save
+>>> opened = dt.datetime(2026, 11, 30, 6)
+>>> with store.transaction() as conn:
+...     incident = save(conn, Incident(None, "payments", "row_count", "open", "critical",
+...                                    "payments: no rows", opened, opened, opened))
+>>> acknowledge_incident(store, incident.incident_id, by="ana").message  # doctest: +ELLIPSIS
+'Incident ... acknowledged by ana.'
 """
 
 from __future__ import annotations

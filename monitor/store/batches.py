@@ -3,7 +3,13 @@
 The row of a batch is replaced on every attempt until it is published;
 after that, ingesting the same content again changes nothing.
 
->>> find_batch(store, "orders", content_hash).status  # doctest: +SKIP
+>>> import datetime as dt
+>>> record = BatchRecord(batch_id="refunds-1", table="refunds", source_file="refunds.csv",
+...                      content_hash="9f86d081", mode="all_or_nothing", status="published",
+...                      started_at=dt.datetime(2026, 11, 30, 6), rows_in=12, rows_published=12)
+>>> with store.transaction() as conn:
+...     record_batch(conn, record)
+>>> find_batch(store, "refunds", "9f86d081").status
 'published'
 """
 

@@ -4,9 +4,15 @@ One row per run, suite and expectation. Writing a run's results again
 replaces them, so a rerun never duplicates. ``expectation_history`` reads
 one expectation (or all of a table's) over time.
 
->>> with store.transaction() as conn:  # doctest: +SKIP
-...     replace_results(conn, run_id, "orders", as_of, report.outcomes)
->>> rows = expectation_history(store, "orders", expectation="amount")  # doctest: +SKIP
+>>> from monitor.suite_runner import validate_table
+>>> from monitor.suites import load_suites
+>>> table = config.table("customers")
+>>> report = validate_table(warehouse, table, load_suites(config, table))
+>>> with store.transaction() as conn:
+...     written = replace_results(conn, "doc-run-1", "customers", now, report.outcomes)
+>>> rows = [r for r in expectation_history(store, "customers") if r.run_id == "doc-run-1"]
+>>> len(rows) == written == len(report.outcomes), all(r.success for r in rows)
+(True, True)
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Gate verdicts in the history (``dq_gate_verdicts``): one row per verdict id.
 
->>> with store.transaction() as conn:  # doctest: +SKIP
-...     record_verdict(conn, verdict_row)
->>> [v["verdict"] for v in verdict_history(store, "orders")]  # doctest: +SKIP
-['pass', 'blocked']
+>>> import datetime as dt
+>>> with store.transaction() as conn:
+...     for day, verdict in ((1, "pass"), (2, "blocked")):
+...         record_verdict(conn, verdict_id=f"refunds-{day}", table="refunds",
+...                        ts=dt.datetime(2026, 11, day, 6, tzinfo=dt.UTC), verdict=verdict,
+...                        passed=verdict == "pass", reason=None, checks=[])
+>>> [v["verdict"] for v in verdict_history(store, "refunds")]  # newest first
+['blocked', 'pass']
 """
 
 from __future__ import annotations
