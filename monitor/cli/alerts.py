@@ -250,7 +250,3 @@ def mutes_cmd(state: CliState, fmt: str) -> None:
     render_table("muted tables", ("table", "until (UTC)", "reason", "by"),
                  [(r.table, r.until, r.reason or "", r.created_by) for r in rows])
 
-
-def register(group: click.Group) -> None:
-    for command in (alerts_group, incidents_group, mute_cmd, unmute_cmd, mutes_cmd):
-        group.add_command(command)

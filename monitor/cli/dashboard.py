@@ -78,6 +78,3 @@ def dashboard_cmd(state: CliState, port: int, host: str) -> None:
     sys.stderr.flush()
     os.execv(command[0], command)  # noqa: S606  (our own interpreter, arguments as a list)
 
-
-def register(group: click.Group) -> None:
-    group.add_command(dashboard_cmd)

@@ -106,6 +106,3 @@ def demo_cmd(directory: Path, no_dashboard: bool, port: int) -> None:
     sys.stderr.flush()
     os.execv(command[0], command)  # noqa: S606  (our own interpreter, arguments as a list)
 
-
-def register(group: click.Group) -> None:
-    group.add_command(demo_cmd)

@@ -202,7 +202,3 @@ def feedback_cmd(state: CliState, table: str, metric: str, at: dt.datetime, labe
     console().print(f"{table}: {what} at {stored.ts:%Y-%m-%d %H:%M} ({stored.granularity}) "
                     f"labelled {label}")
 
-
-def register(group: click.Group) -> None:
-    for command in (backfill_cmd, backtest_cmd, anomalies_cmd, feedback_cmd):
-        group.add_command(command)

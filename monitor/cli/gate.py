@@ -168,7 +168,3 @@ def sample_batches_cmd(state: CliState, warehouse: str, out: Path | None) -> Non
         console().print(escape(f"{item.path}  ({item.expect}) {item.description}"))
     console().print(escape(f"try: dq-monitor ingest {folder / 'orders_good.csv'} --into orders"))
 
-
-def register(group: click.Group) -> None:
-    for command in (gate_cmd, ingest_cmd, batches_cmd, quarantine_cmd, sample_batches_cmd):
-        group.add_command(command)

@@ -208,7 +208,3 @@ def _check_series(stored: list[tuple[str, str]], table: str, metric: str | None,
         raise click.BadParameter(f"column {column!r} of {table!r} has no stored metric "
                                  f"{metric!r} (its metrics: {known})", param_hint="'--metric'")
 
-
-def register(group: click.Group) -> None:
-    for command in (profile_cmd, run_cmd, history_cmd):
-        group.add_command(command)

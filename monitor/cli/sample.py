@@ -42,6 +42,3 @@ def sample_cmd(state: CliState, warehouse: str, days: int, clean: bool) -> None:
     for incident in manifest.incidents:
         console().print(f"  injected {incident.day}: {incident.description}")
 
-
-def register(group: click.Group) -> None:
-    group.add_command(sample_cmd)

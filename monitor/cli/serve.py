@@ -97,7 +97,3 @@ def status_cmd(state: CliState, window: str, fmt: str) -> None:
     if report.problems:
         raise click.exceptions.Exit(for_verdict(not report.problems))
 
-
-def register(group: click.Group) -> None:
-    for command in (serve_cmd, status_cmd):
-        group.add_command(command)

@@ -381,7 +381,3 @@ def history_cmd(state: CliState, table: str, suite: str | None, expectation: str
                        r.observed_value, list) else f"{len(r.observed_value)} items",
                    r.unexpected_count, r.error or "") for r in found])
 
-
-def register(group: click.Group) -> None:
-    group.add_command(suites_group)
-    group.add_command(validate_cmd)
