@@ -10,9 +10,8 @@ from monitor.alerts.incidents import AlertPolicy, alert_item, notified, plan_inc
 from monitor.config import AlertsConfig, SlackConfig
 from monitor.findings import Finding
 from monitor.store.incidents import Incident
+from tests.helpers.incidents import HOUR, NOW, incident
 
-NOW = dt.datetime(2026, 1, 5, 6, 0)
-HOUR = dt.timedelta(hours=1)
 WEBHOOK = AlertPolicy(resolve_after_runs=2, reminder_interval=4 * 3600, threads=False)
 BOT = replace(WEBHOOK, threads=True)
 
@@ -23,16 +22,6 @@ def finding(check: str = "volume:row_count", *, failing: bool = True,
                    failing=failing, at=kw.pop("at", NOW), reason=kw.pop("reason", "412 rows"),
                    **kw)
 
-
-def incident(check: str = "volume:row_count", **kw: Any) -> Incident:
-    base: dict[str, Any] = {
-        "incident_id": 1, "table": "orders", "check": check, "status": "open",
-        "severity": "critical", "title": "orders: 412 rows", "opened_at": NOW - HOUR,
-        "updated_at": NOW - HOUR, "last_seen_at": NOW - HOUR, "last_notified_at": NOW - HOUR,
-        "details": {"announced": True, "thread_of": "m1", "last_run": "r0",
-                    "since": (NOW - HOUR).isoformat(), "finding": {"reason": "412 rows"}}}
-    base.update(kw)
-    return Incident(**base)
 
 
 def plan(findings: list[Finding], open_: dict[str, Incident], policy: AlertPolicy = WEBHOOK,

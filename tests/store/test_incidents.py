@@ -16,20 +16,13 @@ from monitor.store.incidents import (
     set_incident_mute,
     set_thread,
 )
-
-NOW = dt.datetime(2026, 1, 5, 6, 0)
-HOUR = dt.timedelta(hours=1)
+from tests.helpers.incidents import HOUR, NOW
+from tests.helpers.incidents import incident as stored_incident
 
 
 def incident(check: str = "volume:row_count", **kw: Any) -> Incident:
-    base: dict[str, Any] = {
-        "incident_id": None, "table": "orders", "check": check, "status": "open",
-        "severity": "critical", "title": "orders: 412 rows", "opened_at": NOW - HOUR,
-        "updated_at": NOW - HOUR, "last_seen_at": NOW - HOUR, "last_notified_at": NOW - HOUR,
-        "details": {"announced": True, "thread_of": "m1", "last_run": "r0",
-                    "since": (NOW - HOUR).isoformat(), "finding": {"reason": "412 rows"}}}
-    base.update(kw)
-    return Incident(**base)
+    """Not yet stored: the store numbers it."""
+    return stored_incident(check, incident_id=None, **kw)
 
 
 def saved(store: SqlMetricStore, **kw: Any) -> Incident:
