@@ -1,0 +1,1 @@
+"""What ``dq-monitor serve`` adds around the scheduler: metrics, health probes, leadership."""
