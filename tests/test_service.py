@@ -267,6 +267,77 @@ class TestServiceOnPostgres:
 
 
 @pytest.mark.postgres
+class TestServiceLeadership:
+    def test_a_second_service_stands_by_and_takes_over_when_the_first_stops(
+            self, tmp_path: Path, services: list[Service]) -> None:
+        # Arrange: two services on one PostgreSQL store, one table every second
+        wh = WarehouseUnderTest("sqlite", f"sqlite:///{tmp_path / 'wh.db'}")
+        make_table(wh, "a")
+        with temporary_database("dq_store") as url:
+            config = parse_config(config_dict(url, wh, [table_entry(wh, "a", "every 1s")]),
+                                  base_dir=tmp_path)
+            first, second = Service(config), Service(config, load=lambda: config)
+            services.extend([first, second])
+            first.start()
+            # Act 1: the second starts while the first leads
+            report = second.start()
+            standby = (second.leading, second.readiness(), second.reload())
+            wait_for(lambda: first.store.runs("a", status="success"), timeout=10,
+                     what="a run of the leader")
+            # Act 2: the first stops; the second's next election takes the lead
+            first.stop(grace=10)
+            stopped_at = utcnow()
+            second.elect()
+            wait_for(lambda: [r for r in second.store.runs("a", status="success")
+                              if r.started_at > to_naive_utc(stopped_at)], timeout=10,
+                     what="a run of the new leader")
+            leading = (second.leading, second.metrics.registry.get_sample_value(
+                "dq_monitor_leader"), second.readiness().details["scheduler"])
+            second.stop(grace=10)
+            runs = second.store.runs("a", limit=1000)
+            for service in services:
+                service.store.dispose()
+            services.clear()
+        assert (report.added, report.unchanged) == ([], [])
+        assert standby[0] is False
+        assert standby[1].ok
+        assert standby[1].details == {"store": "ok", "scheduler": "standby", "leader": False}
+        assert standby[2] is not None  # a standby reloads its config, the leader syncs jobs
+        assert leading == (True, 1.0, "running")
+        assert {r.attempts for r in runs} == {1}
+        assert len({r.scheduled_at for r in runs}) == len(runs)
+
+    def test_the_leader_steps_down_when_its_lock_connection_breaks_and_comes_back(
+            self, tmp_path: Path, services: list[Service]) -> None:
+        wh = WarehouseUnderTest("sqlite", f"sqlite:///{tmp_path / 'wh.db'}")
+        make_table(wh, "a")
+        with temporary_database("dq_store") as url:
+            config = parse_config(config_dict(url, wh, [table_entry(wh, "a", "every 1h")]),
+                                  base_dir=tmp_path)
+            service = Service(config, leader_poll=0)
+            services.append(service)
+            service.start()
+            name = sa.engine.make_url(url).database
+            engine = sa.create_engine(sa.engine.make_url(url).set(database="postgres"))
+            with engine.connect() as conn:
+                lock_pid = conn.execute(sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = :d "
+                    "AND application_name LIKE 'dq-monitor serve %'"), {"d": name}).scalar()
+            engine.dispose()
+            # Act
+            assert terminate_backend(lock_pid)
+            service.elect()
+            after_loss = service.leading
+            service.elect()
+            after_retry = service.leading
+            service.stop(grace=1)
+            service.store.dispose()
+            services.clear()
+        assert after_loss is False
+        assert after_retry is True
+
+
+@pytest.mark.postgres
 @pytest.mark.slow
 class TestServeProcess:
     def test_sigkill_mid_run_then_restart_recovers_cleanly(
