@@ -40,6 +40,7 @@ from collections.abc import Callable
 from types import FrameType
 
 import sqlalchemy as sa
+from apscheduler.triggers.base import BaseTrigger
 
 from monitor.alerts.outbox import flush_outbox
 from monitor.config import MonitorConfig
@@ -235,10 +236,9 @@ class Service:
                 f"(scheduler.metrics_port / --metrics-port): {error}") from None
         self.http = server
 
-    def _set_intervals(self, triggers: dict[str, object]) -> None:
+    def _set_intervals(self, triggers: dict[str, BaseTrigger]) -> None:
         now = utcnow()
-        periods = {name: period_seconds(trigger, now)  # type: ignore[arg-type]
-                   for name, trigger in triggers.items()}
+        periods = {name: period_seconds(trigger, now) for name, trigger in triggers.items()}
         self.metrics.set_intervals({k: v for k, v in periods.items() if v is not None})
 
     def _release(self) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -265,3 +267,30 @@ class TestScrapeDuringAServiceRun:
                       status="success") is None
         other.store.dispose()
 
+
+
+class TestDocumentedMetrics:
+    def test_every_metric_docs_service_md_names_is_exposed(self, sqlite_store: SqlMetricStore
+                                                           ) -> None:
+        # Arrange: a service registry that has seen a run, on a store with a success
+        fill_store(sqlite_store)
+        metrics = ServiceMetrics()
+        metrics.attach_store(lambda: read_snapshot(sqlite_store), lambda: ["a"], lambda: 0)
+        metrics.observe_run(result("a", "success", 1.0, 5))
+        metrics.observe_lag(0.1)
+        metrics.set_intervals({"a": 60.0})
+        metrics.leader.set(1)
+        docs = (Path(__file__).resolve().parents[2] / "docs" / "service.md").read_text()
+        # Act
+        exposed = {name for family in metrics.registry.collect()
+                   for name in (family.name, *(s.name for s in family.samples))}
+        documented = set(re.findall(r"\bdq_monitor_[a-z_]*[a-z]", docs))
+        blocks = re.findall(r"```yaml\n(.*?)```", docs, flags=re.S)
+        parsed = [yaml.safe_load(b) for b in blocks]
+        # Assert
+        assert documented - exposed == set()
+        assert len(documented) >= 13
+        rules = next(p for p in parsed if isinstance(p, dict) and "groups" in p)
+        assert [r["alert"] for r in rules["groups"][0]["rules"]] == [
+            "DqMonitorTableNotSucceeding", "DqMonitorDeadLetters"]
+        assert any(isinstance(p, dict) and "scrape_configs" in p for p in parsed)
