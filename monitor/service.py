@@ -40,6 +40,7 @@ from collections.abc import Callable
 from types import FrameType
 
 import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.triggers.base import BaseTrigger
 
 from monitor.alerts.outbox import flush_outbox
@@ -49,6 +50,7 @@ from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.run_state import RunResult
 from monitor.runner import run_table
 from monitor.scheduling import (
+    JOB_PREFIX,
     MonitorScheduler,
     SyncReport,
     build_scheduler,
@@ -177,6 +179,7 @@ class Service:
         self.replay_spool()
         scheduler = build_scheduler(self.config, store.engine, self._run_job,
                                     retry_interval=self._store_retry_interval)
+        scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         scheduler.start(paused=True)
         try:
             report = sync_jobs(scheduler, self.config)
@@ -190,6 +193,9 @@ class Service:
                  self.config.scheduler.workers, report,
                  extra={"dq": {"event": "serve_started", "tables": len(self.config.tables)}})
         return report
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        self.metrics.observe_missed(event.job_id.removeprefix(JOB_PREFIX))
 
     def _step_down(self) -> None:
         """Stop scheduling (runs in progress finish in their threads)."""

@@ -148,6 +148,28 @@ class TestService:
                 == {float(interval)}
             assert {per_run[r.run_id] for r in runs} == {expected[name]}
 
+    def test_a_run_time_past_the_misfire_grace_is_counted_missed(
+            self, tmp_path: Path, services: list[Service]) -> None:
+        wh = WarehouseUnderTest("sqlite", f"sqlite:///{tmp_path / 'wh.db'}")
+        make_table(wh, "a")
+        config = parse_config(config_dict(f"sqlite:///{tmp_path / 'm.db'}", wh,
+                                          [table_entry(wh, "a", "every 1h")],
+                                          scheduler={"misfire_grace": "1s"}),
+                              base_dir=tmp_path)
+        service = Service(config)
+        services.append(service)
+        service.start()
+        assert service.scheduler is not None
+        # Act: the job's next run time is 10 s ago, past the 1 s grace
+        service.scheduler.modify_job("table:a", next_run_time=dt.datetime.now(UTC)
+                                     - dt.timedelta(seconds=10))
+        missed = wait_for(lambda: service.metrics.registry.get_sample_value(
+            "dq_monitor_runs_total", {"table": "a", "status": "missed"}), timeout=10,
+            what="the missed run time to be counted")
+        # Assert
+        assert missed == 1
+        assert service.store.runs("a") == []
+
     def test_reload_syncs_jobs_and_keeps_the_old_config_when_the_new_is_bad(
             self, tmp_path: Path, services: list[Service]) -> None:
         # Arrange

@@ -167,6 +167,10 @@ class ServiceMetrics:
         if result.row_count:
             self.rows.labels(result.table).inc(result.row_count)
 
+    def observe_missed(self, table: str) -> None:
+        """A run time given up on: later than ``scheduler.misfire_grace``."""
+        self.runs.labels(table, "missed").inc()
+
     def observe_error(self, table: str) -> None:
         """A run that raised instead of returning a result (a bug)."""
         self.runs.labels(table, "error").inc()
