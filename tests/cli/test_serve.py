@@ -103,6 +103,21 @@ class TestServeCommand:
         assert "dq_monitor_leader 1.0" in seen["metrics"]
 
 
+    @pytest.mark.parametrize("where", ["flag", "config"])
+    def test_a_port_out_of_range_exits_2_naming_it(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+        if where == "flag":
+            path, args = setup_config(tmp_path), ["--metrics-port", "70000"]
+        else:
+            path, args = setup_config(tmp_path, scheduler={"metrics_port": 70000}), []
+
+        code = main(["--config", str(path), "serve", *args])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert ("--metrics-port" if where == "flag" else "scheduler.metrics_port") in err
+
+
 class TestStatusCommand:
     def test_readable_table_and_exit_1_when_overdue(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
