@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from monitor.config import load_config
-from monitor.context import MonitorContext
-from monitor.demo import prepare_demo
+from monitor.config.models import load_config
+from monitor.demo.run import prepare_demo
+from monitor.run.context import MonitorContext
 from monitor.warehouse import dispose_engines
 
 SAMPLE_END = dt.date(2026, 11, 29)

@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import Literal
 
-from monitor.secrets import RedactingFilter, redact
+from monitor.config.secrets import RedactingFilter, redact
 
 LogFormat = Literal["text", "json"]
 

@@ -1,6 +1,6 @@
 """Warehouses: engines with timeouts, reflection, and errors mapped to our tree.
 
->>> from monitor.config import WarehouseConfig
+>>> from monitor.config.models import WarehouseConfig
 >>> wh = SqlWarehouse("mem", WarehouseConfig(url="sqlite:///:memory:"))
 >>> wh.capabilities.name
 'sqlite'
@@ -19,7 +19,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.config import WarehouseConfig
+from monitor.config.models import WarehouseConfig
+from monitor.config.secrets import redact
 from monitor.dialects import capabilities_for, capabilities_for_url
 from monitor.errors import (
     ConfigError,
@@ -30,7 +31,6 @@ from monitor.errors import (
     WarehouseError,
     WarehouseUnavailable,
 )
-from monitor.secrets import redact
 
 log = logging.getLogger(__name__)
 

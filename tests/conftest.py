@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.secrets import REGISTRY
+from monitor.config.secrets import REGISTRY
 from monitor.store import SqlMetricStore, open_store
 from monitor.warehouse import dispose_engines
 from tests.helpers.postgres import require_postgres, temporary_database

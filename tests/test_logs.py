@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
+from monitor.config.secrets import REGISTRY
 from monitor.logs import JsonFormatter, configure_logging
-from monitor.secrets import REGISTRY
 
 
 class TestConfigureLogging:
@@ -17,7 +17,7 @@ class TestConfigureLogging:
         REGISTRY.add("sk-log-secret-123")
         configure_logging("INFO", "json")
 
-        logging.getLogger("monitor.runner").info(
+        logging.getLogger("monitor.run.runner").info(
             "run table=%s token=%s", "orders", "sk-log-secret-123",
             extra={"dq": {"event": "run", "table": "orders", "row_count": 3}})
 

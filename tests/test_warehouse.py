@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from monitor.config import WarehouseConfig
+from monitor.config.models import WarehouseConfig
 from monitor.errors import (
     ConfigError,
     ObjectNotFound,
@@ -117,7 +117,7 @@ class TestCreateEngine:
             create_engine("foodb://x/y")
 
     def test_the_longest_timeout_the_config_allows_is_one_postgresql_accepts(self) -> None:
-        from monitor.config_fields import MAX_TIMEOUT
+        from monitor.config.fields import MAX_TIMEOUT
         from tests.helpers.postgres import require_postgres
 
         require_postgres()

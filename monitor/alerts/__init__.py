@@ -1,6 +1,6 @@
 """Alerts: incidents from findings, Block Kit messages, an outbox, and notifiers.
 
-``raise_alerts`` is the runner step; ``flush_outbox`` delivers what is due
+The run step that raises alerts is ``monitor.run.alert``; ``flush_outbox`` delivers what is due
 (after each run, from the service, and by ``dq-monitor alerts deliver``).
 """
 
@@ -13,8 +13,7 @@ from monitor.alerts.notifier import (
     build_notifier,
 )
 from monitor.alerts.outbox import DeliveryReport, deliver_due, flush_outbox, requeue
-from monitor.alerts.step import raise_alerts, record_alerts
 
 __all__ = ["Delivery", "DeliveryFailed", "DeliveryRejected", "DeliveryReport", "Notifier",
            "OutgoingMessage", "build_notifier", "deliver_due", "flush_outbox",
-           "raise_alerts", "record_alerts", "requeue"]
+           "requeue"]

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from monitor import formatting
-from monitor.findings import SEVERITY_ORDER
+from monitor.run.findings import SEVERITY_ORDER
 
 Event = Literal["opened", "update", "reminder", "resolved"]
 EVENTS: tuple[str, ...] = ("opened", "update", "reminder", "resolved")

@@ -18,7 +18,7 @@ should be told (``opened``, ``update``, ``reminder``, ``resolved`` or nothing):
 Incidents are read and written by ``monitor.store.incidents``.
 
 >>> import datetime as dt
->>> from monitor.findings import Finding
+>>> from monitor.run.findings import Finding
 >>> now = dt.datetime(2026, 1, 5, 6)
 >>> bad = Finding(table="orders", check="volume:row_count", kind="anomaly",
 ...               severity="critical", failing=True, at=now, reason="412 rows, usually 980")
@@ -35,8 +35,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.alerts.blocks import AlertItem
-from monitor.config import AlertsConfig
-from monitor.findings import SEVERITY_ORDER, Finding
+from monitor.config.models import AlertsConfig
+from monitor.run.findings import SEVERITY_ORDER, Finding
 from monitor.store.incidents import Incident
 from monitor.timeutil import to_naive_utc
 

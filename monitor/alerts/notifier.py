@@ -6,7 +6,7 @@ the retry markers of ``monitor.errors``: ``DeliveryFailed`` (transient: 429,
 5xx, timeout, connection error; may carry Retry-After) and ``DeliveryRejected``
 (terminal: bad token, unknown channel, malformed message).
 
->>> from monitor.config import AlertsConfig
+>>> from monitor.config.models import AlertsConfig
 >>> build_notifier(AlertsConfig()).name
 'console'
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from monitor.config import AlertsConfig
+from monitor.config.models import AlertsConfig
 from monitor.errors import TerminalError, TransientError
 
 

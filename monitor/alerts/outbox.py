@@ -39,10 +39,10 @@ from monitor.alerts.notifier import (
     OutgoingMessage,
     build_notifier,
 )
-from monitor.context import MonitorContext
+from monitor.config.secrets import redact, redact_values
 from monitor.errors import InputError
 from monitor.retry import RetryPolicy
-from monitor.secrets import redact, redact_values
+from monitor.run.context import MonitorContext
 from monitor.store import SqlMetricStore
 from monitor.store.incidents import set_thread
 from monitor.store.outbox import (

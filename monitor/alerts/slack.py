@@ -27,8 +27,8 @@ from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from monitor.alerts.notifier import Delivery, DeliveryFailed, DeliveryRejected, OutgoingMessage
-from monitor.config import SlackConfig
-from monitor.secrets import REGISTRY, RedactingFilter, redact
+from monitor.config.models import SlackConfig
+from monitor.config.secrets import REGISTRY, RedactingFilter, redact
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ import click
 from monitor import __version__
 from monitor.cli.exit_codes import for_error
 from monitor.cli.lazy_group import LazyCommand, LazyGroup
+from monitor.config.secrets import redact
 from monitor.errors import ExitCode, MonitorError
 from monitor.logs import configure_logging
 from monitor.optional import missing_extra
-from monitor.secrets import redact
 
 #: Every command: its name, the module that defines it (imported only when the command runs,
 #: so that ``--help`` and each command load only what they use), and its ``--help`` line

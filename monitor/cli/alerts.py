@@ -19,7 +19,8 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from monitor import formatting, incident_actions
+from monitor import formatting
+from monitor.alerts import actions as incident_actions
 from monitor.alerts.outbox import (
     OUTBOX_STATUSES,
     DeliveryReport,
@@ -27,7 +28,7 @@ from monitor.alerts.outbox import (
     requeue,
 )
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
-from monitor.durations import parse_duration
+from monitor.config.durations import parse_duration
 from monitor.errors import ExitCode
 from monitor.store.incidents import STATUSES, list_incidents
 from monitor.store.mutes import active_mutes

@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from monitor import formatting
-from monitor.config import MonitorConfig, load_config
-from monitor.context import MonitorContext
+from monitor.config.models import MonitorConfig, load_config
+from monitor.run.context import MonitorContext
 from monitor.timeutil import parse_time, utcnow
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]),

@@ -18,8 +18,8 @@ from monitor.cli.dashboard import (
     streamlit_command,
 )
 from monitor.cli.profiling import print_results
-from monitor.demo import DemoReport, run_demo
-from monitor.findings import SEVERITY_ORDER
+from monitor.demo.run import DemoReport, run_demo
+from monitor.run.findings import SEVERITY_ORDER
 
 
 def print_summary(report: DemoReport) -> None:

@@ -11,8 +11,6 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor import formatting
-from monitor.anomalies import series_from_points
-from monitor.backfill import backfill
 from monitor.cli.common import (
     FORMAT_OPTION,
     TIME,
@@ -29,9 +27,11 @@ from monitor.detection import (
     read_series_csv,
     sensitivity_sweep,
 )
-from monitor.feedback import LABELS, label_point
+from monitor.detection.feedback import LABELS, label_point
+from monitor.detection.watch import watches_for
+from monitor.run.backfill import backfill
+from monitor.run.detect import series_from_points
 from monitor.store.detections import list_detections, load_history
-from monitor.watch import watches_for
 
 CSV_KINDS = ("volume", "null_rate", "freshness", "level")
 

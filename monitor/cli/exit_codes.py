@@ -20,7 +20,7 @@ highest code wins. Commands map their outcome through the functions here;
 errors map through ``MonitorError.exit_code`` in ``monitor.cli.main``.
 
 >>> import datetime as dt
->>> from monitor.run_state import RunResult
+>>> from monitor.run.state import RunResult
 >>> at = dt.datetime(2026, 3, 4, 11)
 >>> ok = RunResult("orders", "r1", "success", at, 1.0)
 >>> down = RunResult("events", "r2", "failed", at, 1.0, error_kind="WarehouseUnavailable")
@@ -34,10 +34,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
 from monitor.errors import ExitCode, MonitorError
-from monitor.findings import SEVERITY_ORDER, Finding
+from monitor.run.findings import SEVERITY_ORDER, Finding
 
 if TYPE_CHECKING:
-    from monitor.run_state import RunResult
+    from monitor.run.state import RunResult
 
 FailOn = Literal["critical", "warning", "never"]
 FAIL_ON: tuple[FailOn, ...] = ("critical", "warning", "never")

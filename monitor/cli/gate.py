@@ -15,11 +15,11 @@ from monitor import formatting
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.cli.exit_codes import for_verdict
 from monitor.cli.sample import sample_path
-from monitor.gate import GateResult, check
-from monitor.ingest import MODES, IngestResult, ingest_file
-from monitor.profiling import describe_table
-from monitor.quarantine import read_quarantine
-from monitor.sample_batches import sample_batches_for
+from monitor.demo.batches import sample_batches_for
+from monitor.gate.verdict import GateResult, check
+from monitor.ingest.batch import MODES, IngestResult, ingest_file
+from monitor.ingest.quarantine import read_quarantine
+from monitor.metrics.profile import describe_table
 from monitor.store.batches import batch_history
 
 

@@ -20,11 +20,11 @@ from monitor.cli.common import (
     render_table,
 )
 from monitor.cli.exit_codes import FAIL_ON, FailOn, fails, for_runs
-from monitor.profiling import Profile, profile_table
+from monitor.metrics.profile import Profile, profile_table
 from monitor.timeutil import not_in_future
 
 if TYPE_CHECKING:
-    from monitor.run_state import RunResult
+    from monitor.run.state import RunResult
 
 _PROFILE_COLUMNS = ("column", "type", "nulls", "null %", "distinct", "min", "max", "mean",
                     "stddev", "length")
@@ -111,7 +111,7 @@ def run_cmd(state: CliState, tables: tuple[str, ...], as_of: dt.datetime | None,
         TimeElapsedColumn,
     )
 
-    from monitor.runner import run_tables
+    from monitor.run.runner import run_tables
 
     config = state.config
     chosen = [config.table(name) for name in tables] if tables else list(config.tables)

@@ -8,9 +8,9 @@ import click
 import sqlalchemy as sa
 
 from monitor.cli.common import CliState, console, pass_state
+from monitor.demo.sample import build_sample_warehouse
 from monitor.dialects import capabilities_for_url
 from monitor.errors import ConfigError
-from monitor.sample import build_sample_warehouse
 
 
 def sample_path(state: CliState, warehouse: str) -> Path:

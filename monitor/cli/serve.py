@@ -11,11 +11,11 @@ import click
 from monitor import formatting
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.cli.exit_codes import for_verdict
-from monitor.config import load_config
-from monitor.durations import parse_duration
-from monitor.service import Service
-from monitor.spool import Spool
-from monitor.status import StatusReport, collect_status
+from monitor.config.durations import parse_duration
+from monitor.config.models import load_config
+from monitor.run.spool import Spool
+from monitor.run.status import StatusReport, collect_status
+from monitor.serve.service import Service
 
 
 @click.command("serve")

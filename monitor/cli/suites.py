@@ -25,16 +25,17 @@ from monitor.cli.common import (
     render_table,
 )
 from monitor.cli.exit_codes import for_verdict
-from monitor.config import MonitorConfig
+from monitor.config.models import MonitorConfig
 from monitor.dialects import Capabilities, capabilities_for
 from monitor.errors import ConfigError, InputError, MonitorError
-from monitor.expectation_catalog import SCHEMA_TYPES
-from monitor.outcomes import jsonable
-from monitor.pushdown_rules import NATIVE_KWARGS
-from monitor.routing import LABELS, NO_SQL_IN_GX, EngineChoice, no_sql_in_gx, route
+from monitor.run.validate import validate_now
 from monitor.store.expectations import expectation_history
-from monitor.suite_runner import TableValidation
-from monitor.suites import (
+from monitor.validation.catalog import SCHEMA_TYPES
+from monitor.validation.outcomes import jsonable
+from monitor.validation.pushdown_rules import NATIVE_KWARGS
+from monitor.validation.routing import LABELS, NO_SQL_IN_GX, EngineChoice, no_sql_in_gx, route
+from monitor.validation.suite_runner import TableValidation
+from monitor.validation.suites import (
     ExpectationSpec,
     Suite,
     SuiteProblem,
@@ -44,7 +45,6 @@ from monitor.suites import (
     suite_files,
     suite_path,
 )
-from monitor.validate_step import validate_now
 from monitor.warehouse import TableShape
 
 _MARK = {"critical": "FAIL", "warning": "warning", "info": "info"}
@@ -98,7 +98,7 @@ def _gx_checked(suite: Suite, routes: list[dict[str, str]]) -> list[dict[str, st
              if LABELS["gx"] in (by_table.values() if by_table else {_unrouted(spec)})]
     if not to_gx:
         return routes
-    from monitor.validation import gx_problems
+    from monitor.validation.gx import gx_problems
 
     rejected = gx_problems(to_gx)
     out = []
@@ -199,7 +199,7 @@ def _check_one(config: MonitorConfig, suite: Suite, *, use_gx: bool,
                columns: bool, state: CliState) -> list[SuiteProblem]:
     problems = check_suite(suite)
     if use_gx:
-        from monitor.validation import gx_problems
+        from monitor.validation.gx import gx_problems
 
         flagged = {p.index for p in problems}
         by_index = {spec.index: spec for spec in suite.expectations}

@@ -5,5 +5,5 @@ returns pandas DataFrames (from ``monitor.store.dashboard`` and
 ``monitor.store.dashboard_table``, cached by ``cached``), judges a table's
 health (``health``) and draws Altair charts (``charts``). The only writes
 (acknowledge, mute, mark as expected) go through ``actions`` onto the shared
-APIs in ``monitor.incident_actions`` and ``monitor.feedback``.
+APIs in ``monitor.alerts.actions`` and ``monitor.detection.feedback``.
 """

@@ -1,7 +1,7 @@
 """The dashboard's only writes: acknowledge, mute, mark as expected.
 
-Each goes through the same API as the CLI (``monitor.incident_actions``,
-``monitor.feedback``) on a writable store handle, and returns an ``Outcome``
+Each goes through the same API as the CLI (``monitor.alerts.actions``,
+``monitor.detection.feedback``) on a writable store handle, and returns an ``Outcome``
 the page shows, so a refused action (an incident already resolved, a point
 without a detection) is a message, not a traceback.
 
@@ -20,10 +20,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from monitor import formatting
+from monitor.alerts.actions import acknowledge, mute_incident, mute_table
+from monitor.config.secrets import redact
+from monitor.detection.feedback import label_point
 from monitor.errors import MonitorError
-from monitor.feedback import label_point
-from monitor.incident_actions import acknowledge, mute_incident, mute_table
-from monitor.secrets import redact
 from monitor.store import SqlMetricStore
 from monitor.timeutil import to_naive_utc, utcnow
 

@@ -5,8 +5,8 @@ about the table) and the table's config; ``overview`` does it for every
 configured table and sorts what needs attention first.
 
 >>> import datetime as dt
->>> from monitor.config import TableConfig
->>> from monitor.durations import parse_schedule
+>>> from monitor.config.models import TableConfig
+>>> from monitor.config.durations import parse_schedule
 >>> table = TableConfig(name="orders", warehouse="w", table="orders")
 >>> judge(None, table, schedule=parse_schedule("every 1h"), now=dt.datetime(2026, 1, 1)).status
 'stale'
@@ -23,8 +23,8 @@ from typing import Any
 import pandas as pd
 
 from monitor import formatting
-from monitor.config import MonitorConfig, TableConfig
-from monitor.durations import Schedule
+from monitor.config.durations import Schedule
+from monitor.config.models import MonitorConfig, TableConfig
 from monitor.store.dashboard import FAILED_RUN
 
 #: Every status, most urgent first (the overview's sort order).

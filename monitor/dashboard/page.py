@@ -19,10 +19,10 @@ import pandas as pd
 import streamlit as st
 
 from monitor import formatting
-from monitor.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, MonitorConfig, load_config
+from monitor.config.models import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, MonitorConfig, load_config
+from monitor.config.secrets import redact
 from monitor.dashboard import cached, source
 from monitor.errors import ConfigError
-from monitor.secrets import redact
 from monitor.timeutil import to_naive_utc, utcnow
 
 #: Streamlit colour and Material icon of each status (icons ship with Streamlit, no emoji

@@ -19,9 +19,9 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from monitor.config.secrets import redact
 from monitor.dialects import capabilities_for_url
 from monitor.errors import StoreError
-from monitor.secrets import redact
 from monitor.store import SqlMetricStore
 from monitor.store.run_counts import recorded_run_count
 

@@ -32,7 +32,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitor.errors import MonitorError
-from monitor.run_state import RunResult
+from monitor.run.state import RunResult
 from monitor.store import SqlMetricStore
 from monitor.store.incidents import open_count_by_severity
 from monitor.store.outbox import count_by_status

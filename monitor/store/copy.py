@@ -1,6 +1,6 @@
 """Copying the rows of one store into another (how a spool file is replayed).
 
-A spool file is a small SQLite store holding one run's writes; ``monitor.spool``
+A spool file is a small SQLite store holding one run's writes; ``monitor.run.spool``
 decides when to keep and replay one, and this module moves the rows.
 """
 

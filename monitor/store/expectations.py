@@ -4,8 +4,8 @@ One row per run, suite and expectation. Writing a run's results again
 replaces them, so a rerun never duplicates. ``expectation_history`` reads
 one expectation (or all of a table's) over time.
 
->>> from monitor.suite_runner import validate_table
->>> from monitor.suites import load_suites
+>>> from monitor.validation.suite_runner import validate_table
+>>> from monitor.validation.suites import load_suites
 >>> table = config.table("customers")
 >>> report = validate_table(warehouse, table, load_suites(config, table))
 >>> with store.transaction() as conn:
@@ -26,11 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from monitor.outcomes import ExpectationOutcome, jsonable, to_json
 from monitor.store.schema import expectation_results, runs
 from monitor.store.sql_store import SqlMetricStore
 from monitor.store.upsert import replace_rows
 from monitor.timeutil import to_naive_utc, utcnow
+from monitor.validation.outcomes import ExpectationOutcome, jsonable, to_json
 
 
 @dataclass(frozen=True)

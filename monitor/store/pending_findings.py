@@ -1,7 +1,7 @@
 """Findings kept in a run's spool file while the store was down (``dq_pending_findings``).
 
 Incidents are numbered by the store, so a spooled run keeps its findings
-instead, and the alerting decision is replayed from them (``monitor.spool``).
+instead, and the alerting decision is replayed from them (``monitor.run.spool``).
 """
 
 from __future__ import annotations

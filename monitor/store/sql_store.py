@@ -19,9 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from monitor.config.secrets import redact
 from monitor.errors import StoreError, StoreUnavailable
-from monitor.points import MetricPoint
-from monitor.secrets import redact
+from monitor.metrics.points import MetricPoint
 from monitor.store import schema
 from monitor.store.liveness import LEASE, Heartbeat, orphan_reason, process_owner
 from monitor.store.upsert import replace_rows, upsert

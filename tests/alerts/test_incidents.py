@@ -7,8 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from monitor.alerts.incidents import AlertPolicy, alert_item, notified, plan_incidents
-from monitor.config import AlertsConfig, SlackConfig
-from monitor.findings import Finding
+from monitor.config.models import AlertsConfig, SlackConfig
+from monitor.run.findings import Finding
 from monitor.store.incidents import Incident
 from tests.helpers.incidents import HOUR, NOW, incident
 

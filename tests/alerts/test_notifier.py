@@ -11,7 +11,7 @@ from monitor.alerts.notifier import (
     threads_available,
 )
 from monitor.alerts.slack import SlackNotifier
-from monitor.config import AlertsConfig, SlackConfig
+from monitor.config.models import AlertsConfig, SlackConfig
 from monitor.errors import is_transient
 from tests.helpers.protocols import protocol_mismatches
 

@@ -19,10 +19,10 @@ from monitor.alerts.outbox import (
     sent_since,
 )
 from monitor.alerts.slack import SlackNotifier
-from monitor.config import SlackConfig
+from monitor.config.models import SlackConfig
+from monitor.config.secrets import REGISTRY
 from monitor.errors import InputError
 from monitor.retry import RetryPolicy
-from monitor.secrets import REGISTRY
 from monitor.store import SqlMetricStore
 from monitor.store.incidents import Incident, load_open, save
 from monitor.store.outbox import list_outbox, outbox_entry

@@ -11,8 +11,8 @@ import pytest
 
 from monitor.alerts.notifier import DeliveryFailed, DeliveryRejected, OutgoingMessage
 from monitor.alerts.slack import SlackNotifier, classify_status, parse_retry_after
-from monitor.config import SlackConfig
-from monitor.secrets import REGISTRY
+from monitor.config.models import SlackConfig
+from monitor.config.secrets import REGISTRY
 from tests.helpers.slack_server import TOKEN, SlackServer, channel_id, running_slack_server
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*orders*: 412 rows"}}]

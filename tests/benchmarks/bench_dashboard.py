@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from monitor.config import CONFIG_ENV_VAR  # noqa: E402
+from monitor.config.models import CONFIG_ENV_VAR  # noqa: E402
 from monitor.dashboard.source import reader  # noqa: E402
 from monitor.store import SqlMetricStore, open_store  # noqa: E402
 from monitor.store import dashboard as queries  # noqa: E402

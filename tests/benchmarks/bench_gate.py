@@ -36,12 +36,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench_tables import COLUMNS, orders_select  # noqa: E402
 
-from monitor.config import parse_config  # noqa: E402
-from monitor.context import MonitorContext  # noqa: E402
-from monitor.ingest import ingest_file  # noqa: E402
+from monitor.config.models import parse_config  # noqa: E402
+from monitor.ingest.batch import ingest_file  # noqa: E402
 from monitor.retry import RetryPolicy  # noqa: E402
-from monitor.suite_runner import validate_table  # noqa: E402
-from monitor.suites import load_suites  # noqa: E402
+from monitor.run.context import MonitorContext  # noqa: E402
+from monitor.validation.suite_runner import validate_table  # noqa: E402
+from monitor.validation.suites import load_suites  # noqa: E402
 
 BASE_URL = os.environ.get("DQ_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -179,7 +179,7 @@ def main() -> None:
         t0 = time.perf_counter()
         import great_expectations  # noqa: F401  (its import is not part of either timing)
 
-        from monitor.validation import gx_context
+        from monitor.validation.gx import gx_context
 
         gx_context()
         t_import = time.perf_counter() - t0

@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench_tables import COLUMNS, orders_select  # noqa: E402
 
-from monitor.collect import collect_metrics  # noqa: E402
-from monitor.config import TableConfig, WarehouseConfig, parse_config  # noqa: E402
-from monitor.context import MonitorContext  # noqa: E402
-from monitor.profiling import profile_table  # noqa: E402
-from monitor.runner import run_table  # noqa: E402
+from monitor.config.models import TableConfig, WarehouseConfig, parse_config  # noqa: E402
+from monitor.metrics.profile import profile_table  # noqa: E402
+from monitor.run.collect import collect_metrics  # noqa: E402
+from monitor.run.context import MonitorContext  # noqa: E402
+from monitor.run.runner import run_table  # noqa: E402
 from monitor.warehouse import SqlWarehouse  # noqa: E402
 from tests.helpers.statements import record_statements  # noqa: E402
 

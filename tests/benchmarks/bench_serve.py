@@ -33,11 +33,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from monitor.config import load_config  # noqa: E402
-from monitor.context import MonitorContext  # noqa: E402
-from monitor.durations import parse_schedule  # noqa: E402
-from monitor.runner import run_tables  # noqa: E402
-from monitor.scheduling import trigger_for  # noqa: E402
+from monitor.config.durations import parse_schedule  # noqa: E402
+from monitor.config.models import load_config  # noqa: E402
+from monitor.run.context import MonitorContext  # noqa: E402
+from monitor.run.runner import run_tables  # noqa: E402
+from monitor.serve.scheduling import trigger_for  # noqa: E402
 from monitor.store import open_store, schema  # noqa: E402
 from tests.helpers.postgres import base_url, temporary_database, temporary_schema  # noqa: E402
 
@@ -154,7 +154,7 @@ def main() -> int:
             runs = conn.execute(sa.select(schema.runs)).mappings().all()
         store.dispose()
 
-    first = re.search(r"^(\S+ \S+) INFO +monitor.service: serving", text, re.M)
+    first = re.search(r"^(\S+ \S+) INFO +monitor.serve.service: serving", text, re.M)
     serving_from = (dt.datetime.fromisoformat(first.group(1)).replace(tzinfo=UTC)
                     if first else started)
     # Run times that should have run: from serving start to a margin before the stop.

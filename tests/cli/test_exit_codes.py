@@ -30,8 +30,8 @@ from monitor.alerts.outbox import OutboxMessage, enqueue
 from monitor.cli import cli, main
 from monitor.cli.exit_codes import fails, for_error, for_run, for_runs, for_verdict, worst
 from monitor.errors import ConfigError, ExitCode, WarehouseUnavailable
-from monitor.findings import Finding
-from monitor.run_state import RunResult
+from monitor.run.findings import Finding
+from monitor.run.state import RunResult
 from monitor.store import open_store
 from tests.helpers.gate import spec, suite_of
 from tests.helpers.slack_server import SlackServer, running_slack_server

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from monitor.cli import main
-from monitor.sample import build_sample_warehouse
+from monitor.demo.sample import build_sample_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.config import TableConfig, parse_config
+from monitor.config.durations import parse_schedule
+from monitor.config.models import TableConfig, parse_config
 from monitor.dashboard import health
-from monitor.durations import parse_schedule
 
 NOW = dt.datetime(2026, 3, 1, 12, 0)
 HOURLY = parse_schedule("every 1h")

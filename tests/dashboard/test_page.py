@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitor.config import CONFIG_ENV_VAR
+from monitor.config.models import CONFIG_ENV_VAR
 from monitor.dashboard import page
 from monitor.store import open_store
 from tests.helpers.dashboard import fresh_caches

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.config import parse_config
+from monitor.config.models import parse_config
 from monitor.detection.severity import (
     SeverityPolicy,
     SeveritySettings,

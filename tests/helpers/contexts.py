@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from monitor.config import MonitorConfig, parse_config
-from monitor.context import MonitorContext
+from monitor.config.models import MonitorConfig, parse_config
+from monitor.run.context import MonitorContext
 
 
 def make_config(tmp_path: Path, *, warehouses: dict[str, Any], tables: list[dict[str, Any]],

@@ -17,7 +17,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from monitor.config import CONFIG_ENV_VAR
+from monitor.config.models import CONFIG_ENV_VAR
 from monitor.store import SqlMetricStore, open_store
 from tests.helpers.seed import Scenario, seed_scenario, write_scenario_config
 

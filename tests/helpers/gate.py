@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from monitor.config import MonitorConfig, parse_config
-from monitor.suites import ExpectationSpec, Suite
+from monitor.config.models import MonitorConfig, parse_config
+from monitor.validation.suites import ExpectationSpec, Suite
 from tests.helpers.warehouses import WarehouseUnderTest, postgres_warehouse
 
 FACT_TYPES = {"id": sa.BigInteger(), "grp": sa.BigInteger(), "amount": sa.Double(),

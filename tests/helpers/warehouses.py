@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from monitor.config import TableConfig, WarehouseConfig
+from monitor.config.models import TableConfig, WarehouseConfig
 from monitor.warehouse import SqlWarehouse
 from tests.helpers.postgres import base_url, temporary_schema
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from monitor.config import parse_config
+from monitor.config.models import parse_config
 from monitor.errors import ConfigError
 from monitor.serve.health import HealthServer, Probe
-from monitor.service import LOOP_STALL, Service
+from monitor.serve.service import LOOP_STALL, Service
 from tests.helpers.postgres import temporary_database
 from tests.helpers.serve import database_down
 

@@ -16,10 +16,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.alerts.outbox import OutboxMessage, enqueue
-from monitor.config import parse_config
-from monitor.run_state import RunResult
+from monitor.config.models import parse_config
+from monitor.run.state import RunResult
 from monitor.serve.metrics import ServiceMetrics, StoreCollector, StoreSnapshot, read_snapshot
-from monitor.service import Service
+from monitor.serve.service import Service
 from monitor.store import RunRecord, SqlMetricStore
 from monitor.store.incidents import save
 from monitor.store.outbox import record_delivered, record_failed_attempt

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.points import MetricPoint
+from monitor.metrics.points import MetricPoint
 from monitor.store import SqlMetricStore
 from monitor.store.copy import merge_rows, numbered_table_with_rows, read_store_rows
 from monitor.store.incidents import Incident, save

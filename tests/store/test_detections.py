@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from monitor.feedback import label_point
-from monitor.points import MetricPoint
+from monitor.detection.feedback import label_point
+from monitor.metrics.points import MetricPoint
 from monitor.store import SqlMetricStore
 from monitor.store.detections import (
     DetectionRow,

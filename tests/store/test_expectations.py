@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from monitor.outcomes import ExpectationOutcome
 from monitor.store.expectations import expectation_history, replace_results, result_rows
+from monitor.validation.outcomes import ExpectationOutcome
 from tests.helpers.gate import spec
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -23,13 +23,13 @@ STORE = ROOT / "monitor" / "store"
 
 #: ``dq_`` names that are not store tables, and where they live (checked by hand):
 WAREHOUSE_NAMES = frozenset({
-    # ingest (monitor/ingest_publish.py): the warehouse table that records published batches
+    # ingest (monitor/ingest/publish.py): the warehouse table that records published batches
     "dq_batch_ledger",
-    # quarantine tables in the warehouse (monitor/quarantine.py): their bookkeeping columns
+    # quarantine tables in the warehouse (monitor/ingest/quarantine.py): their bookkeeping columns
     "dq_batch_id", "dq_row_number", "dq_reason", "dq_quarantined_at", "dq_raw",
-    # aliases inside pushed-down warehouse queries (monitor/pushdown.py)
+    # aliases inside pushed-down warehouse queries (monitor/validation/pushdown.py)
     "dq_dups", "dq_groups",
-    # APScheduler's job table (monitor/scheduling.py): in the store's database, but
+    # APScheduler's job table (monitor/serve/scheduling.py): in the store's database, but
     # created, read and written by APScheduler itself, never by a dq-monitor query
     "dq_scheduler_jobs",
     # the prefix of the Prometheus metric names (monitor/serve/metrics.py)
@@ -85,7 +85,7 @@ class TestStoreTableUses:
     def test_every_module_is_scanned(self) -> None:
         scanned = {str(p.relative_to(ROOT)) for p in _modules()}
 
-        assert {"monitor/alerts/step.py", "monitor/status.py", "dashboards/app.py"} <= scanned
+        assert {"monitor/run/alert.py", "monitor/run/status.py", "dashboards/app.py"} <= scanned
         assert not any(name.startswith("monitor/store/") for name in scanned)
 
     @pytest.mark.parametrize("source", [

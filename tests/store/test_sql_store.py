@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.errors import StoreError, StoreUnavailable
-from monitor.points import MetricPoint
+from monitor.metrics.points import MetricPoint
 from monitor.store import SqlMetricStore, open_store, run_key, schema
 from monitor.store.sql_store import RunRecord
 from monitor.timeutil import utcnow

@@ -1,0 +1,7 @@
+"""Configuration: YAML plus ``${VAR}`` resolved once, into typed models.
+
+``models.load_config`` returns a ``MonitorConfig``; ``fields`` holds the field
+validators (durations from ``durations``, URLs), ``problems`` the checks across
+the whole file (references between tables, warehouses and suites), and
+``secrets`` the ``${VAR}`` resolution and the masking of secrets in logs.
+"""

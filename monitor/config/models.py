@@ -1,0 +1,365 @@
+"""Typed configuration: what to monitor, where, and how.
+
+Parsed once at the edge (``load_config``) from YAML plus ``${ENV}`` variables;
+every problem is reported at once with its key path and the file name.
+
+>>> cfg = parse_config({"store": "sqlite:///:memory:",
+...                     "warehouses": {"w": "sqlite:///:memory:"},
+...                     "tables": [{"name": "orders", "warehouse": "w", "table": "orders"}]})
+>>> cfg.table("orders").table
+'orders'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.config.durations import Schedule, parse_schedule
+from monitor.config.fields import Problems, ScheduleField, Seconds, Timeout, url_field
+from monitor.config.problems import (
+    MAX_DEPTH,
+    Interpolation,
+    raw_references,
+    reference_problems,
+    table_label,
+    validation_problems,
+)
+from monitor.config.secrets import REGISTRY
+from monitor.detection.severity import SeveritySettings
+from monitor.dialects import file_url_prefixes
+from monitor.errors import ConfigError
+from monitor.timeutil import parse_time
+
+DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
+CONFIG_ENV_VAR = "DQ_MONITOR_CONFIG"
+DistinctMode = Literal["auto", "exact", "approx", "off"]
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class WarehouseConfig(_Model):
+    """A named warehouse: a SQLAlchemy URL and how to query it."""
+
+    url: str
+    query_timeout: Timeout = 300.0
+    connect_timeout: Timeout = 10.0
+    distinct: DistinctMode | None = None
+
+    _check_url = field_validator("url")(url_field)
+
+
+class ProfilingConfig(_Model):
+    """Defaults for profiling; a table may override ``distinct`` and ``lookback``."""
+
+    distinct: DistinctMode = "auto"
+    lookback_buckets: int = Field(default=2, ge=0, le=1000)
+    max_retries: int = Field(default=3, ge=0, le=20)
+
+
+class ColumnConfig(_Model):
+    """Per-column settings: tags such as ``pii`` switch off sampling of values."""
+
+    tags: list[str] = Field(default_factory=list)
+    max_null_rate: float | None = Field(default=None, ge=0, le=1)
+
+
+class Thresholds(_Model):
+    """Rules that need no history: limits a table must always respect."""
+
+    freshness_sla: Seconds | None = None
+    arrival_sla: Seconds | None = None
+    max_null_rate: float | None = Field(default=None, ge=0, le=1)
+    min_row_count: int | None = Field(default=None, ge=0)
+    min_batch_ratio: float = Field(default=0.5, ge=0, le=1)
+
+
+class TableConfig(_Model):
+    """A monitored table."""
+
+    name: str = Field(min_length=1)
+    warehouse: str
+    table: str = Field(min_length=1)
+    schema_: str | None = Field(default=None, alias="schema")
+    timestamp_column: str | None = None
+    loaded_at_column: str | None = None
+    bucket: Literal["hour", "day"] | None = None
+    lookback_buckets: int | None = Field(default=None, ge=0, le=1000)
+    distinct: DistinctMode | None = None
+    owners: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    schedule: ScheduleField | None = None
+    suites: list[str] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    columns: dict[str, ColumnConfig] = Field(default_factory=dict)
+    detection: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Columns whose mean, stddev and distinct count are watched per bucket.
+    distribution_columns: list[str] = Field(default_factory=list)
+    #: The severity policy of this table (``monitor.detection.severity``).
+    severity: SeveritySettings = Field(default_factory=SeveritySettings)
+    slack_channel: str | None = None
+    mute_until: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("mute_until", mode="before")
+    @classmethod
+    def _mute_until_is_a_time(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2026-01-31T06:00:00Z as a datetime: accept both.
+        return None if value is None else parse_time(value).isoformat()
+
+    @model_validator(mode="after")
+    def _bucket_needs_timestamp(self) -> TableConfig:
+        if self.bucket and not self.timestamp_column:
+            raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
+        return self
+
+    @field_validator("detection")
+    @classmethod
+    def _detection_settings(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """``detection:`` keys are a metric kind, or ``kind.column``; values are settings."""
+        from monitor.detection.settings import MetricKind, settings_for
+
+        problems: list[tuple[str, str]] = []
+        for key, overrides in value.items():
+            kind = str(key).split(".", 1)[0]
+            try:
+                settings_for(MetricKind.parse(kind), overrides, where=str(key))
+            except ConfigError as error:
+                found = error.details.get("problems") or [f"{key}: {error}"]
+                for problem in found:  # type: ignore[union-attr]
+                    path, _, message = str(problem).partition(": ")
+                    problems.append((path, message.removeprefix("Value error, ")))
+        if problems:
+            raise Problems(problems)
+        return value
+
+    @property
+    def schema(self) -> str | None:  # type: ignore[override]
+        return self.schema_
+
+    @property
+    def qualified(self) -> str:
+        """``schema.table`` as written in the config, for messages."""
+        return f"{self.schema_}.{self.table}" if self.schema_ else self.table
+
+    def pii_columns(self) -> set[str]:
+        return {name for name, col in self.columns.items() if "pii" in col.tags}
+
+
+class ValidationConfig(_Model):
+    """How expectation suites are evaluated and what their results keep."""
+
+    unexpected_samples: int = Field(default=5, ge=0, le=100)  # never for pii columns
+    engine: Literal["auto", "gx"] = "auto"  # auto: SQL pushdown, GX for the rest
+
+
+class IngestConfig(_Model):
+    """Write-audit-publish ingestion (``dq-monitor ingest``)."""
+
+    mode: Literal["all_or_nothing", "publish_good"] = "all_or_nothing"
+    volume_history: int = Field(default=10, ge=1, le=1000)
+
+
+class SlackConfig(_Model):
+    """Slack delivery: an incoming webhook, or a bot token with a default channel."""
+
+    webhook_url: str | None = None
+    bot_token: str | None = None
+    channel: str | None = None
+    base_url: str | None = None
+    timeout: Seconds = 10.0
+
+    @model_validator(mode="after")
+    def _one_way_to_deliver(self) -> SlackConfig:
+        if not self.webhook_url and not self.bot_token:
+            raise ValueError("set 'webhook_url' or 'bot_token' (from ${ENV} variables)")
+        if self.bot_token and not self.channel:
+            raise ValueError("'bot_token' needs a default 'channel', such as '#data-alerts'")
+        return self
+
+
+class AlertsConfig(_Model):
+    """How incidents are raised, repeated, resolved and delivered."""
+
+    slack: SlackConfig | None = None
+    reminder_interval: Seconds = 4 * 3600.0
+    resolve_after_runs: int = Field(default=2, ge=1, le=100)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    rate_limit_per_hour: int = Field(default=30, ge=1)
+
+
+class SchedulerConfig(_Model):
+    """The ``serve`` scheduler."""
+
+    workers: int = Field(default=2, ge=1, le=64)
+    misfire_grace: Seconds = 300.0
+    spool_dir: str | None = None
+    shutdown_grace: Seconds = 30.0  # on SIGTERM, how long running jobs may take to finish
+    #: Port of /metrics, /healthz and /readyz (None: not served; 0: any free port).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"  # noqa: S104  (Prometheus scrapes from outside the container)
+
+
+class MonitorConfig(_Model):
+    """The whole configuration file."""
+
+    store: str = "sqlite:///.dq-monitor/metrics.db"
+    warehouses: dict[str, WarehouseConfig]
+    tables: list[TableConfig] = Field(default_factory=list)
+    profiling: ProfilingConfig = Field(default_factory=ProfilingConfig)
+    expectations_dir: str | None = None
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    default_schedule: ScheduleField = Field(default_factory=lambda: parse_schedule("every 1h"))
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    dashboard_url: str | None = None
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    #: The severity policy of every table (a table's ``severity`` overrides it).
+    severity: SeveritySettings = Field(default_factory=SeveritySettings)
+    base_dir: str = Field(default=".", exclude=True)
+    source: str = Field(default="<config>", exclude=True)
+
+    _check_store = field_validator("store")(url_field)
+
+    @field_validator("warehouses", mode="before")
+    @classmethod
+    def _url_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: {"url": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> MonitorConfig:
+        problems = reference_problems([(t.name, t.warehouse) for t in self.tables],
+                                      self.warehouses)
+        if problems:
+            raise Problems(problems)
+        return self
+
+    def table(self, name: str) -> TableConfig:
+        """The table called ``name``; ConfigError listing the known names otherwise."""
+        for table in self.tables:
+            if table.name == name:
+                return table
+        known = ", ".join(t.name for t in self.tables) or "none"
+        raise ConfigError(f"{self.source}: no table named {name!r} (configured: {known})")
+
+    def schedule_for(self, table: TableConfig) -> Schedule:
+        return table.schedule or self.default_schedule
+
+    def distinct_for(self, table: TableConfig) -> DistinctMode:
+        warehouse = self.warehouses[table.warehouse]
+        return table.distinct or warehouse.distinct or self.profiling.distinct
+
+    def lookback_for(self, table: TableConfig) -> int:
+        if table.lookback_buckets is not None:
+            return table.lookback_buckets
+        return self.profiling.lookback_buckets
+
+    def resolve_url(self, url: str) -> str:
+        """Make relative SQLite/DuckDB file paths relative to the config file's folder."""
+        return resolve_relative_url(url, Path(self.base_dir))
+
+    def expectations_path(self) -> Path:
+        base = Path(self.base_dir)
+        if self.expectations_dir:
+            path = Path(self.expectations_dir)
+            return path if path.is_absolute() else base / path
+        return base / "expectations"
+
+
+def resolve_relative_url(url: str, base: Path) -> str:
+    """``sqlite:///x.db`` -> ``sqlite:////abs/base/x.db``; other URLs unchanged."""
+    for prefix in file_url_prefixes():
+        if url.startswith(prefix):
+            path = url[len(prefix) :]
+            query = ""
+            if "?" in path:
+                path, query = path.split("?", 1)
+                query = "?" + query
+            if not path or path.startswith(":memory:") or path.startswith("/"):
+                return url
+            return f"{prefix}{(base / path).resolve()}{query}"
+    return url
+
+
+def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | str = ".",
+                 environ: Mapping[str, str] | None = None) -> MonitorConfig:
+    """Validate a parsed YAML document; ConfigError lists every problem with its key path."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, "
+                          f"got {type(raw).__name__}")
+    # Values read from the environment go straight into the process-wide registry, so
+    # they are masked in every message from here on, this function's included.
+    env = Interpolation(os.environ if environ is None else environ, REGISTRY)
+    data = env.resolve(raw)
+    found = list(env.problems)
+    config = None
+    try:
+        config = MonitorConfig.model_validate(
+            {**data, "base_dir": str(base_dir), "source": source},
+            context={"base_dir": str(base_dir)},
+        )
+    except ValidationError as error:
+        found += validation_problems(error, raw)
+        # The cross-reference check runs after the models; when they failed, run it here.
+        found += [p for p in raw_references(data) if p not in found]
+    except RecursionError:
+        found.append(("", f"nested more than {MAX_DEPTH} levels deep"))
+    problems = [f"{path}{table_label(path, raw)}: {message}{env.unset_below(path)}"
+                if path else f"{message}{env.unset_below(path)}" for path, message in found]
+    if problems:
+        lines = "\n".join(f"  - {REGISTRY.redact(p)}" for p in problems)
+        count = len(problems)
+        raise ConfigError(f"{source}: {count} problem{'s' if count > 1 else ''} "
+                          f"in the configuration:\n{lines}",
+                          details={"problems": problems, "file": source})
+    assert config is not None
+    # A password written into a URL as it is (not from ${VAR}) is a secret all the same.
+    for url in (config.store, *(w.url for w in config.warehouses.values())):
+        password = sa.engine.make_url(url).password
+        if password:
+            REGISTRY.add(str(password))
+    return config
+
+
+def load_config(path: str | Path | None = None, *,
+                environ: Mapping[str, str] | None = None) -> MonitorConfig:
+    """Read and validate a config file.
+
+    The path is, in order: the argument, ``$DQ_MONITOR_CONFIG``, ``config/monitor.yaml``.
+    """
+    env = os.environ if environ is None else environ
+    chosen = Path(path or env.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_PATH)
+    if not chosen.exists():
+        raise ConfigError(f"{chosen}: config file not found (pass --config FILE or set "
+                          f"{CONFIG_ENV_VAR})")
+    try:
+        raw = yaml.safe_load(chosen.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise ConfigError(f"{chosen}: not a config file: YAML nested more than "
+                          f"{MAX_DEPTH} levels deep") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{chosen}: not valid YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{chosen}: cannot read the config file: {error}") from None
+    return parse_config(raw, source=str(chosen), base_dir=chosen.resolve().parent, environ=env)

@@ -1,0 +1,8 @@
+"""Measuring a table: metric definitions compiled into as few scans as possible.
+
+``definitions`` names the metrics of each column kind, ``states`` the small
+frozen aggregate states they need, and ``scan`` compiles a table's states into
+one SELECT and reads the row back. ``profile`` profiles a table (or its time
+buckets) with them, and ``points`` turns a profile into the metric points stored
+in the history.
+"""
