@@ -37,6 +37,9 @@ ApproxDistinct = Literal["native", "sketch", "none"]
 # the file, or an argument of the driver's connect().
 ReadOnly = Literal["session", "uri", "connect_arg"]
 Reflection = Literal["inspector", "information_schema"]
+# How ``serve`` replicas on one store elect the one that schedules: a lock held by a
+# session (PostgreSQL's advisory locks: freed when the session ends).
+SessionLock = Literal["advisory"]
 
 _POS_INF = float("inf")
 _NEG_INF = float("-inf")
@@ -77,6 +80,7 @@ class Capabilities:
     file_database: bool = False  # the URL's database is a local file path
     python_sqlite3: bool = False  # driven by Python's sqlite3 (busy timeout, any thread)
     read_only: ReadOnly | None = None
+    session_lock: SessionLock | None = None  # None: no leader election on this store
     # DuckDB's reserved words beyond what its SQLAlchemy dialect knows, to quote them.
     reserved_words: Callable[[], set[str]] | None = None
     # -- reflection, writes, Great Expectations --------------------------------
@@ -238,6 +242,7 @@ _CAPABILITIES = {
         length_function="char_length",
         server=True,
         read_only="session",
+        session_lock="advisory",
         insert_on_conflict=postgresql.insert,
         gx_data_source="add_postgres",
         title="PostgreSQL",

@@ -19,15 +19,19 @@ from monitor.serve.service import Service
 
 
 @click.command("serve")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus /metrics, /healthz and /readyz on this port "
+                   "(overrides scheduler.metrics_port).")
 @pass_state
-def serve_cmd(state: CliState) -> None:
+def serve_cmd(state: CliState, metrics_port: int | None) -> None:
     """Run every table on its schedule until SIGTERM or SIGINT (SIGHUP reloads the config).
 
     Jobs are kept in the metric store, so a restart keeps the schedules and
-    runs what it missed once. See docs/service.md for systemd and orchestrators.
+    runs what it missed once. Replicas on a PostgreSQL store elect one that
+    schedules. See docs/service.md for metrics, health, replicas and systemd.
     """
     path = state.config_path
-    service = Service(state.config, load=lambda: load_config(path))
+    service = Service(state.config, load=lambda: load_config(path), metrics_port=metrics_port)
     code = service.run()
     if service.active_runs:
         # Runs that did not finish in the grace time were marked interrupted; their

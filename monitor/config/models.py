@@ -209,6 +209,9 @@ class SchedulerConfig(_Model):
     misfire_grace: Seconds = 300.0
     spool_dir: str | None = None
     shutdown_grace: Seconds = 30.0  # on SIGTERM, how long running jobs may take to finish
+    #: Port of /metrics, /healthz and /readyz (None: not served; 0: any free port).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"  # noqa: S104  (Prometheus scrapes from outside the container)
 
 
 class MonitorConfig(_Model):

@@ -162,6 +162,13 @@ def next_fire_after(trigger: BaseTrigger, moment: dt.datetime) -> dt.datetime | 
     return trigger.get_next_fire_time(None, after + dt.timedelta(microseconds=1))
 
 
+def period_seconds(trigger: BaseTrigger, moment: dt.datetime) -> float | None:
+    """Seconds between the next two run times after ``moment`` (None: fewer than two)."""
+    first = next_fire_after(trigger, moment)
+    second = next_fire_after(trigger, first) if first is not None else None
+    return (second - first).total_seconds() if second is not None and first else None
+
+
 # -- execution ----------------------------------------------------------------------
 class TableRunExecutor(ThreadPoolExecutor):
     """A bounded thread pool that hands each run time to ``handler(table, scheduled_at)``.

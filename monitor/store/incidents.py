@@ -165,3 +165,11 @@ def set_incident_mute(store: SqlMetricStore, incident_id: int, *, until: dt.date
     with store.transaction() as conn:
         return bool(conn.execute(t.update().where(t.c.incident_id == incident_id).values(
             muted_until=until, updated_at=now)).rowcount)
+
+
+def open_count_by_severity(store: SqlMetricStore) -> dict[str, int]:
+    """How many incidents are open (or acknowledged) per severity."""
+    query = (sa.select(incidents.c.severity, sa.func.count())
+             .where(incidents.c.status.in_(OPEN_STATUSES)).group_by(incidents.c.severity))
+    with store.connect() as conn:
+        return {severity: int(count) for severity, count in conn.execute(query)}

@@ -154,3 +154,10 @@ def record_delivered(conn: Connection, message_id: str, *, ts: str | None,
     conn.execute(outbox.update().where(outbox.c.message_id == message_id).values(
         status="delivered", delivered_at=now, response_ts=ts, last_error=None,
         payload_json=json.dumps(payload)))
+
+
+def count_by_status(store: SqlMetricStore) -> dict[str, int]:
+    """How many stored messages are in each status (pending, delivered, dead)."""
+    query = sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
+    with store.connect() as conn:
+        return {status: int(count) for status, count in conn.execute(query)}

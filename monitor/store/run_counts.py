@@ -42,3 +42,13 @@ def run_counts_since(store: SqlMetricStore, since: dt.datetime, *,
     with store.connect() as conn:
         return [RunCount(table, status, int(count), int(retries))
                 for table, status, count, retries in conn.execute(query)]
+
+
+def last_success_times(store: SqlMetricStore, *, kind: str = "profile") -> dict[str, dt.datetime]:
+    """When each table's newest successful run of one kind finished (naive UTC)."""
+    r = runs
+    query = (sa.select(r.c.table_name, sa.func.max(r.c.finished_at))
+             .where(r.c.kind == kind, r.c.status == "success", r.c.finished_at.is_not(None))
+             .group_by(r.c.table_name))
+    with store.connect() as conn:
+        return {table: finished for table, finished in conn.execute(query)}

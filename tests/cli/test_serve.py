@@ -6,7 +6,10 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import threading
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +27,10 @@ def setup_config(tmp_path: Path, schedule: str = "every 1s", **top: Any) -> Path
     wh.dispose()
     return write_config(tmp_path / "monitor.yaml", {
         "store": "sqlite:///m.db", "warehouses": {"wh": "sqlite:///wh.db"},
-        "scheduler": {"misfire_grace": "1s", "shutdown_grace": "5s"},
         "tables": [{"name": "orders", "warehouse": "wh", "table": "orders",
-                    "schedule": schedule}], **top})
+                    "schedule": schedule}], **top,
+        "scheduler": {"misfire_grace": "1s", "shutdown_grace": "5s",
+                      **top.get("scheduler", {})}})
 
 
 class TestServeCommand:
@@ -58,6 +62,60 @@ class TestServeCommand:
         err = capsys.readouterr().err
         assert code == 2
         assert "tables[0].schedule (table 'orders')" in err
+
+
+    def test_metrics_port_serves_the_endpoint_while_serving(self, tmp_path: Path) -> None:
+        # Arrange: a free port; scrape it from a thread, then SIGTERM ourselves
+        path = setup_config(tmp_path, scheduler={"metrics_host": "127.0.0.1"})
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        seen: dict[str, Any] = {}
+
+        def scrape_then_stop() -> None:
+            try:
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                                    timeout=5) as response:
+                            text = response.read().decode()
+                        if 'dq_monitor_runs_total{status="success",table="orders"}' in text:
+                            seen["metrics"] = text
+                            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz",
+                                                        timeout=5) as response:
+                                seen["ready"] = response.status
+                            return
+                    except OSError:
+                        pass
+                    time.sleep(0.2)
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        thread = threading.Thread(target=scrape_then_stop)
+        thread.start()
+        # Act
+        code = main(["--config", str(path), "serve", "--metrics-port", str(port)])
+        thread.join(20)
+        # Assert
+        assert code == 0
+        assert seen.get("ready") == 200
+        assert "dq_monitor_leader 1.0" in seen["metrics"]
+
+
+    @pytest.mark.parametrize("where", ["flag", "config"])
+    def test_a_port_out_of_range_exits_2_naming_it(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+        if where == "flag":
+            path, args = setup_config(tmp_path), ["--metrics-port", "70000"]
+        else:
+            path, args = setup_config(tmp_path, scheduler={"metrics_port": 70000}), []
+
+        code = main(["--config", str(path), "serve", *args])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert ("--metrics-port" if where == "flag" else "scheduler.metrics_port") in err
 
 
 class TestStatusCommand:

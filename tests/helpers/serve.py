@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -132,13 +132,13 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
 class ServeProcess:
     """``python -m monitor --config X serve`` in a subprocess, its log in a file."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, args: Sequence[str] = ()) -> None:
         self.log_path = log
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._log = open(log, "ab")  # noqa: SIM115  (closed in wait())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "--config", str(config), "--log-level",
-             "DEBUG", "serve"], cwd=ROOT, env=env, stdout=self._log,
+             "DEBUG", "serve", *args], cwd=ROOT, env=env, stdout=self._log,
             stderr=subprocess.STDOUT)
         self.pid = self.process.pid
 

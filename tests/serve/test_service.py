@@ -148,6 +148,28 @@ class TestService:
                 == {float(interval)}
             assert {per_run[r.run_id] for r in runs} == {expected[name]}
 
+    def test_a_run_time_past_the_misfire_grace_is_counted_missed(
+            self, tmp_path: Path, services: list[Service]) -> None:
+        wh = WarehouseUnderTest("sqlite", f"sqlite:///{tmp_path / 'wh.db'}")
+        make_table(wh, "a")
+        config = parse_config(config_dict(f"sqlite:///{tmp_path / 'm.db'}", wh,
+                                          [table_entry(wh, "a", "every 1h")],
+                                          scheduler={"misfire_grace": "1s"}),
+                              base_dir=tmp_path)
+        service = Service(config)
+        services.append(service)
+        service.start()
+        assert service.scheduler is not None
+        # Act: the job's next run time is 10 s ago, past the 1 s grace
+        service.scheduler.modify_job("table:a", next_run_time=dt.datetime.now(UTC)
+                                     - dt.timedelta(seconds=10))
+        missed = wait_for(lambda: service.metrics.registry.get_sample_value(
+            "dq_monitor_runs_total", {"table": "a", "status": "missed"}), timeout=10,
+            what="the missed run time to be counted")
+        # Assert
+        assert missed == 1
+        assert service.store.runs("a") == []
+
     def test_reload_syncs_jobs_and_keeps_the_old_config_when_the_new_is_bad(
             self, tmp_path: Path, services: list[Service]) -> None:
         # Arrange
@@ -264,6 +286,77 @@ class TestServiceOnPostgres:
         assert failed.duration_seconds is not None
         assert failed.duration_seconds < 4.5  # two 1s attempts and a backoff, not 5s scans
         assert len(during) >= 1
+
+
+@pytest.mark.postgres
+class TestServiceLeadership:
+    def test_a_second_service_stands_by_and_takes_over_when_the_first_stops(
+            self, tmp_path: Path, services: list[Service]) -> None:
+        # Arrange: two services on one PostgreSQL store, one table every second
+        wh = WarehouseUnderTest("sqlite", f"sqlite:///{tmp_path / 'wh.db'}")
+        make_table(wh, "a")
+        with temporary_database("dq_store") as url:
+            config = parse_config(config_dict(url, wh, [table_entry(wh, "a", "every 1s")]),
+                                  base_dir=tmp_path)
+            first, second = Service(config), Service(config, load=lambda: config)
+            services.extend([first, second])
+            first.start()
+            # Act 1: the second starts while the first leads
+            report = second.start()
+            standby = (second.leading, second.readiness(), second.reload())
+            wait_for(lambda: first.store.runs("a", status="success"), timeout=10,
+                     what="a run of the leader")
+            # Act 2: the first stops; the second's next election takes the lead
+            first.stop(grace=10)
+            stopped_at = utcnow()
+            second.elect()
+            wait_for(lambda: [r for r in second.store.runs("a", status="success")
+                              if r.started_at > to_naive_utc(stopped_at)], timeout=10,
+                     what="a run of the new leader")
+            leading = (second.leading, second.metrics.registry.get_sample_value(
+                "dq_monitor_leader"), second.readiness().details["scheduler"])
+            second.stop(grace=10)
+            runs = second.store.runs("a", limit=1000)
+            for service in services:
+                service.store.dispose()
+            services.clear()
+        assert (report.added, report.unchanged) == ([], [])
+        assert standby[0] is False
+        assert standby[1].ok
+        assert standby[1].details == {"store": "ok", "scheduler": "standby", "leader": False}
+        assert standby[2] is not None  # a standby reloads its config, the leader syncs jobs
+        assert leading == (True, 1.0, "running")
+        assert {r.attempts for r in runs} == {1}
+        assert len({r.scheduled_at for r in runs}) == len(runs)
+
+    def test_the_leader_steps_down_when_its_lock_connection_breaks_and_comes_back(
+            self, tmp_path: Path, services: list[Service]) -> None:
+        wh = WarehouseUnderTest("sqlite", f"sqlite:///{tmp_path / 'wh.db'}")
+        make_table(wh, "a")
+        with temporary_database("dq_store") as url:
+            config = parse_config(config_dict(url, wh, [table_entry(wh, "a", "every 1h")]),
+                                  base_dir=tmp_path)
+            service = Service(config, leader_poll=0)
+            services.append(service)
+            service.start()
+            name = sa.engine.make_url(url).database
+            engine = sa.create_engine(sa.engine.make_url(url).set(database="postgres"))
+            with engine.connect() as conn:
+                lock_pid = conn.execute(sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = :d "
+                    "AND application_name LIKE 'dq-monitor serve %'"), {"d": name}).scalar()
+            engine.dispose()
+            # Act
+            assert terminate_backend(lock_pid)
+            service.elect()
+            after_loss = service.leading
+            service.elect()
+            after_retry = service.leading
+            service.stop(grace=1)
+            service.store.dispose()
+            services.clear()
+        assert after_loss is False
+        assert after_retry is True
 
 
 @pytest.mark.postgres

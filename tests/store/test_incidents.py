@@ -12,6 +12,7 @@ from monitor.store.incidents import (
     list_incidents,
     load_open,
     mark_acknowledged,
+    open_count_by_severity,
     save,
     set_incident_mute,
     set_thread,
@@ -164,3 +165,13 @@ class TestSetIncidentMute:
 
     def test_an_unknown_id_is_false(self, store: SqlMetricStore) -> None:
         assert not set_incident_mute(store, 99, until=NOW + HOUR, now=NOW)
+
+
+class TestOpenCountBySeverity:
+    def test_open_and_acknowledged_count_resolved_do_not(self, store: SqlMetricStore) -> None:
+        saved(store, check="a", severity="critical")
+        saved(store, check="b", severity="critical", status="acknowledged")
+        saved(store, check="c", severity="warning")
+        saved(store, check="d", severity="warning", status="resolved")
+
+        assert open_count_by_severity(store) == {"critical": 2, "warning": 1}

@@ -7,6 +7,7 @@ import datetime as dt
 from monitor.store import SqlMetricStore
 from monitor.store.outbox import (
     claim_entry,
+    count_by_status,
     count_queued_since,
     dead_message_ids,
     due_entries,
@@ -155,3 +156,18 @@ class TestRecordDelivered:
         (entry,) = list_outbox(store)
         assert (entry.status, entry.response_ts, entry.delivered_at, entry.last_error,
                 entry.payload) == ("delivered", "171.5", NOW, None, {"text": "hi", "x": 1})
+
+
+class TestCountByStatus:
+    def test_counts_pending_delivered_and_dead(self, store: SqlMetricStore) -> None:
+        for i in range(5):
+            queue(store, f"m{i}")
+        with store.transaction() as conn:
+            record_delivered(conn, "m0", ts="1", payload={"text": "hi"}, now=NOW)
+        record_failed_attempt(store, "m1", attempt=5, error="503", dead=True, next_at=NOW)
+        record_failed_attempt(store, "m2", attempt=1, error="503", dead=False, next_at=NOW)
+
+        assert count_by_status(store) == {"pending": 3, "delivered": 1, "dead": 1}
+
+    def test_an_empty_outbox_has_no_status(self, store: SqlMetricStore) -> None:
+        assert count_by_status(store) == {}

@@ -32,6 +32,8 @@ WAREHOUSE_NAMES = frozenset({
     # APScheduler's job table (monitor/serve/scheduling.py): in the store's database, but
     # created, read and written by APScheduler itself, never by a dq-monitor query
     "dq_scheduler_jobs",
+    # the prefix of the Prometheus metric names (monitor/serve/metrics.py)
+    "dq_monitor_",
 })
 DQ_NAME = re.compile(r"\bdq_\w+")
 

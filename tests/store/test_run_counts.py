@@ -5,7 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from monitor.store import SqlMetricStore
-from monitor.store.run_counts import RunCount, recorded_run_count, run_counts_since
+from monitor.store.run_counts import (
+    RunCount,
+    last_success_times,
+    recorded_run_count,
+    run_counts_since,
+)
 from monitor.store.sql_store import RunRecord
 
 T0 = dt.datetime(2026, 3, 1, 6)
@@ -50,3 +55,20 @@ class TestRunCountsSince:
                           RunCount("orders", "success", 2, 3)]
         assert run_counts_since(store, T0, kind="validate") == [
             RunCount("orders", "failed", 1, 0)]
+
+
+class TestLastSuccessTimes:
+    def test_newest_finished_success_per_table_of_one_kind(self, store: SqlMetricStore) -> None:
+        for table, hour, status, kind in (("orders", 1, "success", "profile"),
+                                          ("orders", 2, "success", "profile"),
+                                          ("orders", 3, "failed", "profile"),
+                                          ("orders", 4, "success", "validate"),
+                                          ("events", 1, "running", "profile")):
+            at = T0 + hour * HOUR
+            store.record_run(RunRecord(run_id=f"{table}@{hour}", table=table, kind=kind,
+                                       as_of=at, status=status, started_at=at,
+                                       finished_at=at + dt.timedelta(seconds=30)))
+
+        assert last_success_times(store) == {"orders": T0 + 2 * HOUR + dt.timedelta(seconds=30)}
+        assert last_success_times(store, kind="validate") == {
+            "orders": T0 + 4 * HOUR + dt.timedelta(seconds=30)}
