@@ -18,13 +18,13 @@ PosixPath('w.db')
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -62,6 +62,9 @@ class Capabilities:
     # bits and every float in 8 bytes, and every decimal as an 8-byte float.
     sized_types: bool = True
     exact_decimals: bool = True
+    #: False where a float column cannot store +-infinity (MariaDB/MySQL reject them, and
+    #: PyMySQL cannot even bind one): finiteness is then just "not NULL".
+    floats_hold_infinity: bool = True
     _approx_distinct_fn: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None = None
     #: count(DISTINCT) keeps the whole aggregate serial (PostgreSQL plans no partial
     #: aggregate for it), so a scan computes exact distinct counts in a branch apart.
@@ -72,17 +75,25 @@ class Capabilities:
     finite_function: str | None = None  # else a range test (PostgreSQL orders NaN above +inf)
     nan_function: str | None = None  # else ``x = 'NaN'`` where floats hold NaN
     length_function: str = "length"  # characters, not bytes
+    #: Start of the hour or day of a time column; None: ``date_trunc('hour', x)``.
+    _bucket_fn: Callable[[ColumnElement[Any], Granularity], ColumnElement[Any]] | None = None
     # -- connections ---------------------------------------------------------
     server: bool = False  # reached over the network: credentials, pool, connect timeout
     file_database: bool = False  # the URL's database is a local file path
     python_sqlite3: bool = False  # driven by Python's sqlite3 (busy timeout, any thread)
     read_only: ReadOnly | None = None
+    #: The driver's connect() arguments that set the server's statement timeout (seconds),
+    #: the session's time zone to UTC, and read-only sessions where asked for.
+    session_connect_args: Callable[[float, bool], dict[str, Any]] | None = None
     # DuckDB's reserved words beyond what its SQLAlchemy dialect knows, to quote them.
     reserved_words: Callable[[], set[str]] | None = None
     # -- reflection, writes, Great Expectations --------------------------------
     reflection: Reflection = "inspector"
-    # ``insert()`` with ``on_conflict_do_update``; None: delete each key, then insert.
-    insert_on_conflict: Callable[[sa.Table], Any] | None = None
+    #: True for a reflected type that is a boolean column (MariaDB's BOOLEAN is TINYINT(1)).
+    is_boolean_type: Callable[[sa.types.TypeEngine[Any]], bool] | None = None
+    #: An INSERT that replaces rows by primary key: ``(table, keys, columns) -> statement``
+    #: for rows of those columns; None: delete each key, then insert.
+    upsert_statement: Callable[[sa.Table, Sequence[str], Sequence[str]], Any] | None = None
     gx_data_source: str | None = None  # the GX ``data_sources.add_*`` method, None: no GX
     gx_unsupported: str | None = None  # why GX cannot validate this dialect, if known
     title: str = ""  # the name as messages spell it ("DuckDB"); empty: ``name``
@@ -101,6 +112,8 @@ class Capabilities:
     # -- numbers -----------------------------------------------------------
     def finite(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
         """True where a float value is neither NaN nor +-infinity (NULL stays NULL)."""
+        if not (self.floats_hold_nan or self.floats_hold_infinity):
+            return column.is_not(None)
         if self.finite_function:
             return getattr(sa.func, self.finite_function)(column)
         # PostgreSQL orders NaN above +inf, so the range test excludes it too;
@@ -116,6 +129,8 @@ class Capabilities:
         return column == sa.literal(float("nan"), sa.Double)
 
     def is_infinite(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        if not self.floats_hold_infinity:
+            return sa.false()
         return sa.or_(column == _inf(_POS_INF), column == _inf(_NEG_INF))
 
     def approx_count_distinct(self, column: ColumnElement[Any]) -> ColumnElement[Any] | None:
@@ -165,6 +180,8 @@ class Capabilities:
             fmt = "%Y-%m-%d %H:00:00" if granularity == "hour" else "%Y-%m-%d 00:00:00"
             return sa.func.strftime(fmt, column)
         assert granularity in ("hour", "day")
+        if self._bucket_fn is not None:
+            return self._bucket_fn(column, granularity)
         return sa.func.date_trunc(sa.literal_column(f"'{granularity}'"), column)
 
 
@@ -179,6 +196,90 @@ def _duckdb_reserved_words() -> set[str]:
     except duckdb.Error:  # pragma: no cover - very old DuckDB
         return set()
     return {str(row[0]).lower() for row in rows}
+
+
+def _postgres_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    options = f"-c statement_timeout={int(timeout * 1000)} -c timezone=UTC"
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    return {"options": options}
+
+
+def _mariadb_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    # max_statement_time is in seconds (MariaDB 10.1+) and stops any statement.
+    command = f"SET SESSION max_statement_time={timeout:g}, time_zone='+00:00'"
+    if read_only:
+        command += ", SESSION TRANSACTION READ ONLY"
+    return {"init_command": command, "charset": "utf8mb4"}
+
+
+def _mysql_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    # MySQL's max_execution_time is in milliseconds and stops SELECTs only.
+    command = f"SET SESSION max_execution_time={int(timeout * 1000)}, time_zone='+00:00'"
+    if read_only:
+        command += ", SESSION TRANSACTION READ ONLY"
+    return {"init_command": command, "charset": "utf8mb4"}
+
+
+def _on_conflict(insert: Callable[[sa.Table], Any]
+                 ) -> Callable[[sa.Table, Sequence[str], Sequence[str]], Any]:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` (SQLite, PostgreSQL)."""
+    def statement(table: sa.Table, keys: Sequence[str], columns: Sequence[str]) -> Any:
+        stmt = insert(table)
+        updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+        if not updates:
+            return stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+    return statement
+
+
+def _on_duplicate_key(table: sa.Table, keys: Sequence[str], columns: Sequence[str]) -> Any:
+    """``INSERT ... ON DUPLICATE KEY UPDATE`` (MariaDB, MySQL): fires on any unique key,
+    so it replaces by primary key only where the table has no other unique key."""
+    stmt = mysql.insert(table)
+    updates = {c: stmt.inserted[c] for c in columns if c not in keys}
+    # Setting a key to itself is how MySQL spells "do nothing" without INSERT IGNORE,
+    # which would also swallow errors that are not duplicates.
+    return stmt.on_duplicate_key_update(updates or {keys[0]: table.c[keys[0]]})
+
+
+def _mariadb_bucket(column: ColumnElement[Any], granularity: Granularity) -> ColumnElement[Any]:
+    # No date_trunc: format the start of the hour or day, and read it back as a DATETIME.
+    fmt = "%Y-%m-%d %H:00:00" if granularity == "hour" else "%Y-%m-%d 00:00:00"
+    return sa.cast(sa.func.date_format(column, sa.literal_column(f"'{fmt}'")), sa.DateTime)
+
+
+
+def _mariadb_boolean(type_: sa.types.TypeEngine[Any]) -> bool:
+    return isinstance(type_, mysql.TINYINT) and type_.display_width == 1
+
+
+# -- column types and table options of the metric store ---------------------------
+_MYSQL_FAMILY = ("mysql", "mariadb")
+
+
+def precise_time() -> sa.types.TypeEngine[Any]:
+    """A naive time to the microsecond on every dialect (MariaDB's DATETIME drops fractions).
+
+    >>> from sqlalchemy.dialects import mysql
+    >>> print(precise_time().compile(dialect=mysql.dialect()))
+    DATETIME(6)
+    """
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *_MYSQL_FAMILY)
+
+
+def long_text() -> sa.types.TypeEngine[Any]:
+    """Text of any length (MariaDB's TEXT stops at 64 KiB; MEDIUMTEXT holds 16 MiB)."""
+    return sa.Text().with_variant(mysql.MEDIUMTEXT(), *_MYSQL_FAMILY)
+
+
+#: Table options that make text keys compare as bytes where the default collation does
+#: not (MariaDB's utf8mb4_general_ci folds case and ignores trailing spaces, so 'Orders'
+#: and 'orders ' would be one key). Other dialects ignore them.
+BINARY_TEXT_TABLE_OPTIONS: dict[str, str] = {
+    "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin",
+    "mariadb_charset": "utf8mb4", "mariadb_collate": "utf8mb4_nopad_bin",
+}
 
 
 _GX_DUCKDB = "its SQL data source fails on every metric"
@@ -198,7 +299,7 @@ _CAPABILITIES = {
         file_database=True,
         python_sqlite3=True,
         read_only="uri",
-        insert_on_conflict=sqlite.insert,
+        upsert_statement=_on_conflict(sqlite.insert),
         gx_data_source="add_sqlite",
         title="SQLite",
     ),
@@ -238,11 +339,41 @@ _CAPABILITIES = {
         length_function="char_length",
         server=True,
         read_only="session",
-        insert_on_conflict=postgresql.insert,
+        session_connect_args=_postgres_session,
+        upsert_statement=_on_conflict(postgresql.insert),
         gx_data_source="add_postgres",
         title="PostgreSQL",
     ),
 }
+
+_CAPABILITIES["mariadb"] = Capabilities(
+    name="mariadb",
+    approx_distinct="none",
+    has_stddev=True,
+    has_percentile=False,  # PERCENTILE_CONT is a window function only, not an aggregate
+    has_regex=True,  # REGEXP (PCRE); its case follows the column's collation
+    server_statement_timeout=True,
+    floats_hold_nan=False,
+    floats_hold_infinity=False,
+    timestamps_are_text=False,
+    # NO PAD binary collation: equal means equal bytes, trailing spaces included, as
+    # PostgreSQL's "C" (the default utf8mb4_general_ci folds case and pads).
+    distinct_collation="utf8mb4_nopad_bin",
+    length_function="char_length",
+    _bucket_fn=_mariadb_bucket,
+    is_boolean_type=_mariadb_boolean,
+    server=True,
+    read_only="session",
+    session_connect_args=_mariadb_session,
+    upsert_statement=_on_duplicate_key,
+    driver_module="pymysql",
+    gx_unsupported="not tested with Great Expectations",
+    title="MariaDB",
+)
+# MySQL 8 speaks the same SQL; tests run on MariaDB only (docs/engines.md).
+_CAPABILITIES["mysql"] = replace(
+    _CAPABILITIES["mariadb"], name="mysql", distinct_collation="utf8mb4_0900_bin",
+    session_connect_args=_mysql_session, title="MySQL")
 
 
 def capabilities_for(dialect_name: str) -> Capabilities:

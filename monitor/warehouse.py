@@ -145,12 +145,9 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
     database = caps.database_file(parsed)
     if database is not None:
         _make_folder(database)
-    if caps.server_statement_timeout:
-        timeout_ms = int(query_timeout * 1000)
-        options = f"-c statement_timeout={timeout_ms} -c timezone=UTC"
-        if read_only and caps.read_only == "session":
-            options += " -c default_transaction_read_only=on"
-        connect_args["options"] = options
+    if caps.session_connect_args is not None:
+        connect_args.update(caps.session_connect_args(
+            query_timeout, read_only and caps.read_only == "session"))
     if caps.server:
         connect_args["connect_timeout"] = max(1, int(connect_timeout))
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
@@ -305,9 +302,11 @@ class SqlWarehouse:
             raise classify(error, f"warehouse {self.name!r}, table {where!r}") from None
         if not columns:
             raise ObjectNotFound(self._missing_table_message(table, schema))
+        boolean = self.capabilities.is_boolean_type
         infos = tuple(
             ColumnInfo(name=c["name"], type_name=c.get("type_name") or str(c["type"]),
-                       kind=column_kind(c["type"]),
+                       kind="boolean" if boolean and boolean(c["type"])
+                       else column_kind(c["type"]),
                        nullable=bool(c.get("nullable", True)))
             for c in columns
         )

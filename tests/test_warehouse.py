@@ -26,6 +26,7 @@ SLOW_QUERIES = {
               "SELECT count(*) FROM c",
     "duckdb": "SELECT count(*) FROM range(100000000000) a",
     "postgresql": "SELECT pg_sleep(30)",
+    "mariadb": "SELECT SLEEP(30)",
 }
 
 
