@@ -209,7 +209,7 @@ def _mariadb_session(timeout: float, read_only: bool) -> dict[str, Any]:
     # max_statement_time is in seconds (MariaDB 10.1+) and stops any statement.
     command = f"SET SESSION max_statement_time={timeout:g}, time_zone='+00:00'"
     if read_only:
-        command += ", SESSION TRANSACTION READ ONLY"
+        command += ", tx_read_only=1"  # MariaDB 11.1 adds transaction_read_only
     return {"init_command": command, "charset": "utf8mb4"}
 
 
@@ -217,7 +217,7 @@ def _mysql_session(timeout: float, read_only: bool) -> dict[str, Any]:
     # MySQL's max_execution_time is in milliseconds and stops SELECTs only.
     command = f"SET SESSION max_execution_time={int(timeout * 1000)}, time_zone='+00:00'"
     if read_only:
-        command += ", SESSION TRANSACTION READ ONLY"
+        command += ", transaction_read_only=1"
     return {"init_command": command, "charset": "utf8mb4"}
 
 

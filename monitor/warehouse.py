@@ -199,8 +199,15 @@ _TRANSIENT_WORDS = (
     "database is locked", "timeout expired", "connection timed out", "could not translate host",
     "ssl syscall", "consuming input failed", "lost synchronization", "the connection is lost",
     "could not set lock", "conflicting lock",
+    # MySQL protocol (MariaDB): server gone, deadlock victim, lock wait, no free slot.
+    "server has gone away", "lost connection", "deadlock found", "lock wait timeout",
+    "too many connections",
 )
-_NOT_FOUND_WORDS = ("no such table", "no such column", "does not exist", "catalog error")
+_NOT_FOUND_WORDS = ("no such table", "no such column", "does not exist", "catalog error",
+                    "doesn't exist", "unknown column", "unknown database")
+#: Error numbers of the MySQL protocol that the server sends about a statement (client
+#: errors, 2000 and up, are about the connection).
+_SERVER_ERROR_NUMBERS = range(1000, 2000)
 
 
 def classify(error: BaseException, what: str, *, timeout: float | None = None) -> MonitorError:
@@ -226,7 +233,10 @@ def classify(error: BaseException, what: str, *, timeout: float | None = None) -
     if "user-defined function raised exception" in lowered:
         # SQLite's REGEXP is Python's re: a bad pattern fails every time.
         return QueryFailed(f"{what}: {text} (an invalid regular expression?)")
-    if isinstance(error, sa.exc.OperationalError) and not sqlstate:
+    args = getattr(orig, "args", ())
+    number = args[0] if args and isinstance(args[0], int) else None
+    if (isinstance(error, sa.exc.OperationalError) and not sqlstate
+            and number not in _SERVER_ERROR_NUMBERS):
         return WarehouseUnavailable(f"{what}: {text}")
     return QueryFailed(f"{what}: {text}")
 

@@ -50,6 +50,12 @@ class WarehouseUnderTest:
                 conn.execute(t.insert(), [dict(r) for r in rows])
         return t
 
+    def qualified(self, table: str) -> str:
+        """The table's name quoted for this engine's SQL text (``"s"."t"``, ```s`.`t```)."""
+        preparer = self.engine.dialect.identifier_preparer
+        name = preparer.quote_identifier(table)
+        return f"{preparer.quote_identifier(self.schema)}.{name}" if self.schema else name
+
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         with self.engine.begin() as conn:
             result = conn.execute(sa.text(sql), dict(params or {}))
