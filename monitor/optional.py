@@ -28,6 +28,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "altair": ("dashboard", "altair"),
     "duckdb": ("duckdb", "duckdb"),
     "duckdb_engine": ("duckdb", "duckdb-engine"),
+    "pymysql": ("mysql", "PyMySQL"),
 }
 
 

@@ -114,9 +114,8 @@ class TestClassify:
         mariadb.require_mariadb()
         engine = create_engine(mariadb.base_url())
         try:
-            with engine.connect() as conn:
-                with pytest.raises(sa.exc.SQLAlchemyError) as raised:
-                    conn.execute(sa.text(sql))
+            with engine.connect() as conn, pytest.raises(sa.exc.SQLAlchemyError) as raised:
+                conn.execute(sa.text(sql))
         finally:
             engine.dispose()
 
