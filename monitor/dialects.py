@@ -26,6 +26,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.elements import ColumnElement
 
 Granularity = Literal["hour", "day"]
@@ -99,6 +101,12 @@ class Capabilities:
     title: str = ""  # the name as messages spell it ("DuckDB"); empty: ``name``
     #: The optional Python module that provides the SQLAlchemy dialect (None: built in or core).
     driver_module: str | None = None
+    #: Only compiled in tests, never executed (docs/engines.md): the cloud warehouses.
+    compiled_only: bool = False
+    #: Free text for docs/engines.md: the quantile aggregate and how a statement timeout
+    #: is set, where dq-monitor does not use them yet.
+    quantile_function: str | None = None
+    timeout_setting: str | None = None
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -374,6 +382,78 @@ _CAPABILITIES["mariadb"] = Capabilities(
 _CAPABILITIES["mysql"] = replace(
     _CAPABILITIES["mariadb"], name="mysql", distinct_collation="utf8mb4_0900_bin",
     session_connect_args=_mysql_session, title="MySQL")
+
+
+# -- cloud warehouses: compiled in tests, never executed (docs/engines.md) -----------
+class _approximate_count_distinct(FunctionElement[Any]):
+    """Redshift's ``APPROXIMATE COUNT(DISTINCT x)`` (HyperLogLog), which is not a call."""
+
+    inherit_cache = True
+    type = sa.BigInteger()
+
+
+@compiles(_approximate_count_distinct)
+def _render_approximate_count(element: _approximate_count_distinct, compiler: Any,
+                              **kw: Any) -> str:
+    return f"APPROXIMATE COUNT(DISTINCT {compiler.process(element.clauses, **kw)})"
+
+
+def _bigquery_bucket(column: ColumnElement[Any], granularity: Granularity) -> ColumnElement[Any]:
+    # BigQuery's date part is a keyword argument after the value, not a string before it.
+    return sa.func.timestamp_trunc(column, sa.literal_column(granularity.upper()))
+
+
+_CLOUD = {
+    "snowflake": Capabilities(
+        name="snowflake", title="Snowflake", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="APPROX_PERCENTILE",
+        has_regex=True,  # REGEXP_LIKE
+        server_statement_timeout=True,
+        timeout_setting="ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = n",
+        floats_hold_nan=True, timestamps_are_text=False, server=True),
+    "bigquery": Capabilities(
+        name="bigquery", title="BigQuery", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="APPROX_QUANTILES",
+        has_regex=True,  # REGEXP_CONTAINS
+        server_statement_timeout=False,
+        timeout_setting="the job's job_timeout_ms (a client setting, no SQL)",
+        floats_hold_nan=True, nan_function="is_nan", timestamps_are_text=False,
+        _bucket_fn=_bigquery_bucket, server=True),
+    "trino": Capabilities(
+        name="trino", title="Trino", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="approx_percentile",
+        # regexp_like exists, but the trino package's SQLAlchemy compiler refuses
+        # regexp_match(), which the suite pushdown uses.
+        has_regex=False,
+        server_statement_timeout=False,
+        timeout_setting="session property query_max_execution_time",
+        floats_hold_nan=True, finite_function="is_finite", nan_function="is_nan",
+        timestamps_are_text=False, server=True),
+    "databricks": Capabilities(
+        name="databricks", title="Databricks SQL", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="percentile_approx",
+        has_regex=True,  # RLIKE
+        server_statement_timeout=False,
+        timeout_setting="SET STATEMENT_TIMEOUT = n (seconds)",
+        floats_hold_nan=True, nan_function="isnan", timestamps_are_text=False,
+        server=True),
+    "redshift": Capabilities(
+        name="redshift", title="Amazon Redshift", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=_approximate_count_distinct,
+        has_stddev=True, has_percentile=True,
+        quantile_function="APPROXIMATE PERCENTILE_DISC(p) WITHIN GROUP (ORDER BY x)",
+        has_regex=True,  # the ~ operator, as PostgreSQL
+        server_statement_timeout=True, timeout_setting="SET statement_timeout = ms",
+        floats_hold_nan=True, timestamps_are_text=False, length_function="char_length",
+        server=True),
+}
+# Their SQLAlchemy packages are the extra ``cloud`` (not named by ``driver_module``:
+# dq-monitor does not connect to them yet).
+_CAPABILITIES.update(_CLOUD)
 
 
 def capabilities_for(dialect_name: str) -> Capabilities:
