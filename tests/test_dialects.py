@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from monitor.dialects import (
     Capabilities,
@@ -54,6 +54,33 @@ class TestCapabilitiesFor:
 
         assert sql == f"date_trunc('{granularity}', t.ts)"
 
+    @pytest.mark.parametrize(("granularity", "fmt"), [("hour", "%Y-%m-%d %H:00:00"),
+                                                      ("day", "%Y-%m-%d 00:00:00")])
+    def test_mariadb_buckets_format_the_start_and_read_it_back(self, granularity: str,
+                                                                fmt: str) -> None:
+        caps = capabilities_for("mariadb")
+
+        sql = render(caps.bucket(TABLE.c.ts, granularity), mysql.dialect())  # type: ignore[arg-type]
+
+        # PyMySQL's paramstyle doubles every % of the SQL text.
+        assert sql == f"CAST(date_format(t.ts, '{fmt.replace('%', '%%')}') AS DATETIME)"
+
+    def test_mariadb_buckets_on_the_server(self) -> None:
+        import datetime as dt
+
+        mariadb.require_mariadb()
+        caps = capabilities_for("mariadb")
+        engine = create_engine(mariadb.base_url())
+        stamp = sa.literal(dt.datetime(2026, 3, 1, 13, 45, 7, 250000), sa.DateTime)
+        try:
+            with engine.connect() as conn:
+                hour, day = conn.execute(sa.select(caps.bucket(stamp, "hour"),
+                                                   caps.bucket(stamp, "day"))).one()
+        finally:
+            engine.dispose()
+
+        assert (hour, day) == (dt.datetime(2026, 3, 1, 13), dt.datetime(2026, 3, 1))
+
     def test_sqlite_cannot_hold_nan(self) -> None:
         assert capabilities_for("sqlite").is_nan(TABLE.c.x) is None
         assert capabilities_for("duckdb").approx_count_distinct(TABLE.c.x) is not None
@@ -91,6 +118,8 @@ class TestCapabilitiesExpressions:
          "char_length(t.x)"),
         ("duckdb", postgresql.dialect(), "isfinite(t.x)", "isnan(t.x)", "length(t.x)"),
         ("mssql", sqlite.dialect(), "t.x > -inf AND t.x < inf", None, "length(t.x)"),
+        ("mariadb", mysql.dialect(), "t.x IS NOT NULL", None, "char_length(t.x)"),
+        ("trino", postgresql.dialect(), "is_finite(t.x)", "is_nan(t.x)", "length(t.x)"),
     ])
     def test_each_engine_gets_its_own_functions(self, name: str, dialect: sa.Dialect,
                                                 finite: str, nan: str | None,
@@ -143,11 +172,37 @@ def _engine(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, Capabilities
         engine.dispose()
 
 
+class TestCloudCapabilities:
+    CLOUD = ("snowflake", "bigquery", "trino", "databricks", "redshift")
+
+    @pytest.mark.parametrize("name", CLOUD)
+    def test_each_is_compiled_only_with_native_approximate_distinct(self, name: str) -> None:
+        caps = capabilities_for(name)
+
+        assert (caps.name, caps.compiled_only, caps.approx_distinct) == (name, True, "native")
+        assert caps.approx_count_distinct(TABLE.c.x) is not None
+        assert (bool(caps.quantile_function), bool(caps.timeout_setting)) == (True, True)
+
+    def test_redshift_counts_approximately_in_its_own_syntax(self) -> None:
+        expr = capabilities_for("redshift").approx_count_distinct(TABLE.c.x)
+
+        assert render(expr, postgresql.dialect()) == "APPROXIMATE COUNT(DISTINCT t.x)"  # type: ignore[arg-type]
+
+    def test_bigquery_truncates_with_a_date_part_keyword(self) -> None:
+        expr = capabilities_for("bigquery").bucket(TABLE.c.ts, "day")
+
+        assert render(expr, postgresql.dialect()) == "timestamp_trunc(t.ts, DAY)"  # type: ignore[arg-type]
+
+    def test_the_engines_that_run_are_not_compiled_only(self) -> None:
+        assert not any(capabilities_for(kind).compiled_only for kind in KINDS)
+
+
 class TestCapabilitiesForUrl:
     @pytest.mark.parametrize(("url", "name"), [
         ("sqlite:///w.db", "sqlite"), ("sqlite+pysqlite:///:memory:", "sqlite"),
         ("duckdb:///w.duckdb", "duckdb"), ("postgresql+psycopg://u@h/db", "postgresql"),
-        ("mssql+pyodbc://h/db", "mssql"),
+        ("mssql+pyodbc://h/db", "mssql"), ("mariadb+pymysql://u@h/db", "mariadb"),
+        ("mysql+pymysql://u@h/db", "mysql"), ("trino://u@h/c", "trino"),
     ])
     def test_the_dialect_the_url_names(self, url: str, name: str) -> None:
         assert capabilities_for_url(url).name == name
