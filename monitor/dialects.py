@@ -73,6 +73,8 @@ class Capabilities:
     distinct_apart: bool = False
     #: Collation text is compared in for distinct counts (None: the column's own).
     distinct_collation: str | None = None
+    #: Collation a regex is matched under, where the column's own would fold case.
+    regex_collation: str | None = None
     # -- expressions: SQL function names where the portable form is not used --
     finite_function: str | None = None  # else a range test (PostgreSQL orders NaN above +inf)
     nan_function: str | None = None  # else ``x = 'NaN'`` where floats hold NaN
@@ -146,6 +148,12 @@ class Capabilities:
         return self._approx_distinct_fn(column) if self._approx_distinct_fn else None
 
     # -- text --------------------------------------------------------------
+    def regex_match(self, column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+        """``column`` matches ``pattern``, case-sensitively (as Python's ``re``) everywhere."""
+        if self.regex_collation:
+            column = sa.collate(column, self.regex_collation)
+        return column.regexp_match(pattern)
+
     def length(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
         return getattr(sa.func, self.length_function)(column)
 
@@ -367,6 +375,8 @@ _CAPABILITIES["mariadb"] = Capabilities(
     # NO PAD binary collation: equal means equal bytes, trailing spaces included, as
     # PostgreSQL's "C" (the default utf8mb4_general_ci folds case and pads).
     distinct_collation="utf8mb4_nopad_bin",
+    # REGEXP follows the collation: under utf8mb4_general_ci '^abc$' matches 'ABC'.
+    regex_collation="utf8mb4_nopad_bin",
     length_function="char_length",
     _bucket_fn=_mariadb_bucket,
     is_boolean_type=_mariadb_boolean,
@@ -381,6 +391,7 @@ _CAPABILITIES["mariadb"] = Capabilities(
 # MySQL 8 speaks the same SQL; tests run on MariaDB only (docs/engines.md).
 _CAPABILITIES["mysql"] = replace(
     _CAPABILITIES["mariadb"], name="mysql", distinct_collation="utf8mb4_0900_bin",
+    regex_collation="utf8mb4_0900_bin",
     session_connect_args=_mysql_session, title="MySQL")
 
 

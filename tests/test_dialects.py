@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,28 @@ class TestCapabilitiesFor:
             engine.dispose()
 
         assert (hour, day) == (dt.datetime(2026, 3, 1, 13), dt.datetime(2026, 3, 1))
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_regexes_match_case_sensitively_on_every_engine(self, kind: str,
+                                                            tmp_path: Path) -> None:
+        # MariaDB's REGEXP follows the column's collation (utf8mb4_general_ci folds case).
+        table = sa.Table(f"dq_rx_{uuid.uuid4().hex[:8]}", sa.MetaData(),
+                         sa.Column("s", sa.String(10)))
+        with _engine(kind, tmp_path) as (engine, caps):
+            try:
+                with engine.begin() as conn:
+                    table.create(conn)
+                    conn.execute(table.insert(), [{"s": v} for v in ("ABC", "abc", "ÄBC")])
+                    matched = conn.execute(sa.select(table.c.s).where(
+                        caps.regex_match(table.c.s, "^.BC$"))).scalars().all()
+                    exact = conn.execute(sa.select(table.c.s).where(
+                        caps.regex_match(table.c.s, "^abc$"))).scalars().all()
+                    shown = (sorted(matched), list(exact))
+            finally:
+                with engine.begin() as conn:
+                    table.drop(conn, checkfirst=True)
+
+        assert shown == (["ABC", "ÄBC"], ["abc"])
 
     def test_sqlite_cannot_hold_nan(self) -> None:
         assert capabilities_for("sqlite").is_nan(TABLE.c.x) is None
