@@ -50,6 +50,18 @@ class TestSqlWarehouseDescribe:
                            match=r"table .(.+\.)?absent. does not exist.*present"):
             warehouse.warehouse().describe("absent", warehouse.schema)
 
+    @pytest.mark.parametrize("quote", ['"', "`", "'", "]"])
+    def test_a_name_that_closes_any_quote_is_one_missing_table(
+            self, warehouse: WarehouseUnderTest, quote: str) -> None:
+        warehouse.create_table("victim", {"id": sa.Integer()}, [{"id": 1}])
+        evil = f"victim{quote}; DROP TABLE victim; --"
+
+        with pytest.raises(ObjectNotFound, match="does not exist"):
+            warehouse.warehouse().describe(evil, warehouse.schema)
+
+        assert warehouse.execute(f"SELECT count(*) FROM {warehouse.qualified('victim')}") == [
+            (1,)]
+
     def test_missing_column_names_the_columns(self, warehouse: WarehouseUnderTest) -> None:
         warehouse.create_table("cols", {"id": sa.Integer()})
         shape = warehouse.warehouse().describe("cols", warehouse.schema)
