@@ -195,6 +195,30 @@ def _engine(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, Capabilities
         engine.dispose()
 
 
+class TestSessionConnectArgs:
+    def test_mysql_limits_selects_in_milliseconds(self) -> None:
+        args = capabilities_for("mysql").session_connect_args
+
+        assert args is not None
+        assert args(2.5, True)["init_command"] == (
+            "SET SESSION max_execution_time=2500, time_zone='+00:00', transaction_read_only=1")
+
+    def test_mariadb_limits_every_statement_in_seconds(self) -> None:
+        args = capabilities_for("mariadb").session_connect_args
+
+        assert args is not None
+        assert args(2.5, False) == {
+            "init_command": "SET SESSION max_statement_time=2.5, time_zone='+00:00'",
+            "charset": "utf8mb4"}
+
+    def test_postgresql_sets_options(self) -> None:
+        args = capabilities_for("postgresql").session_connect_args
+
+        assert args is not None
+        assert args(1, True) == {"options": "-c statement_timeout=1000 -c timezone=UTC "
+                                            "-c default_transaction_read_only=on"}
+
+
 class TestCloudCapabilities:
     CLOUD = ("snowflake", "bigquery", "trino", "databricks", "redshift")
 

@@ -88,13 +88,3 @@ def temporary_schema(prefix: str = "dq_test") -> Iterator[str]:
     with temporary_database(prefix) as name:
         yield name
 
-
-def leftover_databases(prefix: str = "dq_") -> list[str]:
-    """Databases a test created and did not drop (for a cleanup check)."""
-    engine = sa.create_engine(base_url())
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text("SHOW DATABASES")).scalars().all()
-    finally:
-        engine.dispose()
-    return sorted(str(r) for r in rows if str(r).startswith(prefix))
