@@ -161,7 +161,7 @@ class TestCompileScanPerDialect:
         try:
             dialect = sa.engine.make_url(url).get_dialect()()
         except (sa.exc.NoSuchModuleError, ImportError) as error:
-            pytest.skip(f"{package} is not installed ({error}); pip install 'dq-monitor[cloud]'")
+            pytest.skip(f"{package} is not installed ({error}); docs/engines.md says why")
         for attribute, value in SERVER_SETTINGS.get(name, {}).items():
             setattr(dialect, attribute, value)
         caps = capabilities_for(name)
