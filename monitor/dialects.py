@@ -18,15 +18,17 @@ PosixPath('w.db')
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 Granularity = Literal["hour", "day"]
 # "sketch": no approximate aggregate, but the planner's statistics (PostgreSQL's
@@ -65,33 +67,52 @@ class Capabilities:
     # bits and every float in 8 bytes, and every decimal as an 8-byte float.
     sized_types: bool = True
     exact_decimals: bool = True
+    #: False where a float column cannot store +-infinity (MariaDB/MySQL reject them, and
+    #: PyMySQL cannot even bind one): finiteness is then just "not NULL".
+    floats_hold_infinity: bool = True
     _approx_distinct_fn: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None = None
     #: count(DISTINCT) keeps the whole aggregate serial (PostgreSQL plans no partial
     #: aggregate for it), so a scan computes exact distinct counts in a branch apart.
     distinct_apart: bool = False
     #: Collation text is compared in for distinct counts (None: the column's own).
     distinct_collation: str | None = None
+    #: Collation a regex is matched under, where the column's own would fold case.
+    regex_collation: str | None = None
     # -- expressions: SQL function names where the portable form is not used --
     finite_function: str | None = None  # else a range test (PostgreSQL orders NaN above +inf)
     nan_function: str | None = None  # else ``x = 'NaN'`` where floats hold NaN
     length_function: str = "length"  # characters, not bytes
+    #: Start of the hour or day of a time column; None: ``date_trunc('hour', x)``.
+    _bucket_fn: Callable[[ColumnElement[Any], Granularity], ColumnElement[Any]] | None = None
     # -- connections ---------------------------------------------------------
     server: bool = False  # reached over the network: credentials, pool, connect timeout
     file_database: bool = False  # the URL's database is a local file path
     python_sqlite3: bool = False  # driven by Python's sqlite3 (busy timeout, any thread)
     read_only: ReadOnly | None = None
     session_lock: SessionLock | None = None  # None: no leader election on this store
+    #: The driver's connect() arguments that set the server's statement timeout (seconds),
+    #: the session's time zone to UTC, and read-only sessions where asked for.
+    session_connect_args: Callable[[float, bool], dict[str, Any]] | None = None
     # DuckDB's reserved words beyond what its SQLAlchemy dialect knows, to quote them.
     reserved_words: Callable[[], set[str]] | None = None
     # -- reflection, writes, Great Expectations --------------------------------
     reflection: Reflection = "inspector"
-    # ``insert()`` with ``on_conflict_do_update``; None: delete each key, then insert.
-    insert_on_conflict: Callable[[sa.Table], Any] | None = None
+    #: True for a reflected type that is a boolean column (MariaDB's BOOLEAN is TINYINT(1)).
+    is_boolean_type: Callable[[sa.types.TypeEngine[Any]], bool] | None = None
+    #: An INSERT that replaces rows by primary key: ``(table, keys, columns) -> statement``
+    #: for rows of those columns; None: delete each key, then insert.
+    upsert_statement: Callable[[sa.Table, Sequence[str], Sequence[str]], Any] | None = None
     gx_data_source: str | None = None  # the GX ``data_sources.add_*`` method, None: no GX
     gx_unsupported: str | None = None  # why GX cannot validate this dialect, if known
     title: str = ""  # the name as messages spell it ("DuckDB"); empty: ``name``
     #: The optional Python module that provides the SQLAlchemy dialect (None: built in or core).
     driver_module: str | None = None
+    #: Only compiled in tests, never executed (docs/engines.md): the cloud warehouses.
+    compiled_only: bool = False
+    #: Free text for docs/engines.md: the quantile aggregate and how a statement timeout
+    #: is set, where dq-monitor does not use them yet.
+    quantile_function: str | None = None
+    timeout_setting: str | None = None
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -105,6 +126,8 @@ class Capabilities:
     # -- numbers -----------------------------------------------------------
     def finite(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
         """True where a float value is neither NaN nor +-infinity (NULL stays NULL)."""
+        if not (self.floats_hold_nan or self.floats_hold_infinity):
+            return column.is_not(None)
         if self.finite_function:
             return getattr(sa.func, self.finite_function)(column)
         # PostgreSQL orders NaN above +inf, so the range test excludes it too;
@@ -120,6 +143,8 @@ class Capabilities:
         return column == sa.literal(float("nan"), sa.Double)
 
     def is_infinite(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        if not self.floats_hold_infinity:
+            return sa.false()
         return sa.or_(column == _inf(_POS_INF), column == _inf(_NEG_INF))
 
     def approx_count_distinct(self, column: ColumnElement[Any]) -> ColumnElement[Any] | None:
@@ -127,6 +152,12 @@ class Capabilities:
         return self._approx_distinct_fn(column) if self._approx_distinct_fn else None
 
     # -- text --------------------------------------------------------------
+    def regex_match(self, column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+        """``column`` matches ``pattern``, case-sensitively (as Python's ``re``) everywhere."""
+        if self.regex_collation:
+            column = sa.collate(column, self.regex_collation)
+        return column.regexp_match(pattern)
+
     def length(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
         return getattr(sa.func, self.length_function)(column)
 
@@ -169,6 +200,8 @@ class Capabilities:
             fmt = "%Y-%m-%d %H:00:00" if granularity == "hour" else "%Y-%m-%d 00:00:00"
             return sa.func.strftime(fmt, column)
         assert granularity in ("hour", "day")
+        if self._bucket_fn is not None:
+            return self._bucket_fn(column, granularity)
         return sa.func.date_trunc(sa.literal_column(f"'{granularity}'"), column)
 
 
@@ -183,6 +216,90 @@ def _duckdb_reserved_words() -> set[str]:
     except duckdb.Error:  # pragma: no cover - very old DuckDB
         return set()
     return {str(row[0]).lower() for row in rows}
+
+
+def _postgres_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    options = f"-c statement_timeout={int(timeout * 1000)} -c timezone=UTC"
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    return {"options": options}
+
+
+def _mariadb_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    # max_statement_time is in seconds (MariaDB 10.1+) and stops any statement.
+    command = f"SET SESSION max_statement_time={timeout:g}, time_zone='+00:00'"
+    if read_only:
+        command += ", tx_read_only=1"  # MariaDB 11.1 adds transaction_read_only
+    return {"init_command": command, "charset": "utf8mb4"}
+
+
+def _mysql_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    # MySQL's max_execution_time is in milliseconds and stops SELECTs only.
+    command = f"SET SESSION max_execution_time={int(timeout * 1000)}, time_zone='+00:00'"
+    if read_only:
+        command += ", transaction_read_only=1"
+    return {"init_command": command, "charset": "utf8mb4"}
+
+
+def _on_conflict(insert: Callable[[sa.Table], Any]
+                 ) -> Callable[[sa.Table, Sequence[str], Sequence[str]], Any]:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` (SQLite, PostgreSQL)."""
+    def statement(table: sa.Table, keys: Sequence[str], columns: Sequence[str]) -> Any:
+        stmt = insert(table)
+        updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+        if not updates:
+            return stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+    return statement
+
+
+def _on_duplicate_key(table: sa.Table, keys: Sequence[str], columns: Sequence[str]) -> Any:
+    """``INSERT ... ON DUPLICATE KEY UPDATE`` (MariaDB, MySQL): fires on any unique key,
+    so it replaces by primary key only where the table has no other unique key."""
+    stmt = mysql.insert(table)
+    updates = {c: stmt.inserted[c] for c in columns if c not in keys}
+    # Setting a key to itself is how MySQL spells "do nothing" without INSERT IGNORE,
+    # which would also swallow errors that are not duplicates.
+    return stmt.on_duplicate_key_update(updates or {keys[0]: table.c[keys[0]]})
+
+
+def _mariadb_bucket(column: ColumnElement[Any], granularity: Granularity) -> ColumnElement[Any]:
+    # No date_trunc: format the start of the hour or day, and read it back as a DATETIME.
+    fmt = "%Y-%m-%d %H:00:00" if granularity == "hour" else "%Y-%m-%d 00:00:00"
+    return sa.cast(sa.func.date_format(column, sa.literal_column(f"'{fmt}'")), sa.DateTime)
+
+
+
+def _mariadb_boolean(type_: sa.types.TypeEngine[Any]) -> bool:
+    return isinstance(type_, mysql.TINYINT) and type_.display_width == 1
+
+
+# -- column types and table options of the metric store ---------------------------
+_MYSQL_FAMILY = ("mysql", "mariadb")
+
+
+def precise_time() -> sa.types.TypeEngine[Any]:
+    """A naive time to the microsecond on every dialect (MariaDB's DATETIME drops fractions).
+
+    >>> from sqlalchemy.dialects import mysql
+    >>> print(precise_time().compile(dialect=mysql.dialect()))
+    DATETIME(6)
+    """
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *_MYSQL_FAMILY)
+
+
+def long_text() -> sa.types.TypeEngine[Any]:
+    """Text of any length (MariaDB's TEXT stops at 64 KiB; MEDIUMTEXT holds 16 MiB)."""
+    return sa.Text().with_variant(mysql.MEDIUMTEXT(), *_MYSQL_FAMILY)
+
+
+#: Table options that make text keys compare as bytes where the default collation does
+#: not (MariaDB's utf8mb4_general_ci folds case and ignores trailing spaces, so 'Orders'
+#: and 'orders ' would be one key). Other dialects ignore them.
+BINARY_TEXT_TABLE_OPTIONS: dict[str, str] = {
+    "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin",
+    "mariadb_charset": "utf8mb4", "mariadb_collate": "utf8mb4_nopad_bin",
+}
 
 
 _GX_DUCKDB = "its SQL data source fails on every metric"
@@ -202,7 +319,7 @@ _CAPABILITIES = {
         file_database=True,
         python_sqlite3=True,
         read_only="uri",
-        insert_on_conflict=sqlite.insert,
+        upsert_statement=_on_conflict(sqlite.insert),
         gx_data_source="add_sqlite",
         title="SQLite",
     ),
@@ -243,11 +360,116 @@ _CAPABILITIES = {
         server=True,
         read_only="session",
         session_lock="advisory",
-        insert_on_conflict=postgresql.insert,
+        session_connect_args=_postgres_session,
+        upsert_statement=_on_conflict(postgresql.insert),
         gx_data_source="add_postgres",
         title="PostgreSQL",
     ),
 }
+
+_CAPABILITIES["mariadb"] = Capabilities(
+    name="mariadb",
+    approx_distinct="none",
+    has_stddev=True,
+    has_percentile=False,  # PERCENTILE_CONT is a window function only, not an aggregate
+    has_regex=True,  # REGEXP (PCRE); its case follows the column's collation
+    server_statement_timeout=True,
+    floats_hold_nan=False,
+    floats_hold_infinity=False,
+    timestamps_are_text=False,
+    # NO PAD binary collation: equal means equal bytes, trailing spaces included, as
+    # PostgreSQL's "C" (the default utf8mb4_general_ci folds case and pads).
+    distinct_collation="utf8mb4_nopad_bin",
+    # REGEXP follows the collation: under utf8mb4_general_ci '^abc$' matches 'ABC'.
+    regex_collation="utf8mb4_nopad_bin",
+    length_function="char_length",
+    _bucket_fn=_mariadb_bucket,
+    is_boolean_type=_mariadb_boolean,
+    server=True,
+    read_only="session",
+    session_connect_args=_mariadb_session,
+    upsert_statement=_on_duplicate_key,
+    driver_module="pymysql",
+    gx_unsupported="not tested with Great Expectations",
+    title="MariaDB",
+)
+# MySQL 8 speaks the same SQL; tests run on MariaDB only (docs/engines.md).
+_CAPABILITIES["mysql"] = replace(
+    _CAPABILITIES["mariadb"], name="mysql", distinct_collation="utf8mb4_0900_bin",
+    regex_collation="utf8mb4_0900_bin",
+    session_connect_args=_mysql_session, title="MySQL")
+
+
+# -- cloud warehouses: compiled in tests, never executed (docs/engines.md) -----------
+class _approximate_count_distinct(FunctionElement[Any]):
+    """Redshift's ``APPROXIMATE COUNT(DISTINCT x)`` (HyperLogLog), which is not a call."""
+
+    inherit_cache = True
+    type = sa.BigInteger()
+
+
+@compiles(_approximate_count_distinct)
+def _render_approximate_count(element: _approximate_count_distinct, compiler: Any,
+                              **kw: Any) -> str:
+    return f"APPROXIMATE COUNT(DISTINCT {compiler.process(element.clauses, **kw)})"
+
+
+def _bigquery_bucket(column: ColumnElement[Any], granularity: Granularity) -> ColumnElement[Any]:
+    # BigQuery's date part is a keyword argument after the value, not a string before it.
+    return sa.func.timestamp_trunc(column, sa.literal_column(granularity.upper()))
+
+
+_CLOUD = {
+    "snowflake": Capabilities(
+        name="snowflake", title="Snowflake", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="APPROX_PERCENTILE",
+        has_regex=True,  # REGEXP_LIKE
+        server_statement_timeout=True,
+        timeout_setting="ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = n",
+        floats_hold_nan=True, timestamps_are_text=False, server=True),
+    "bigquery": Capabilities(
+        name="bigquery", title="BigQuery", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="APPROX_QUANTILES",
+        has_regex=True,  # REGEXP_CONTAINS
+        server_statement_timeout=False,
+        timeout_setting="the job's job_timeout_ms (a client setting, no SQL)",
+        floats_hold_nan=True, nan_function="is_nan", timestamps_are_text=False,
+        _bucket_fn=_bigquery_bucket, server=True),
+    "trino": Capabilities(
+        name="trino", title="Trino", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="approx_percentile",
+        # regexp_like exists, but the trino package's SQLAlchemy compiler refuses
+        # regexp_match(), which the suite pushdown uses.
+        has_regex=False,
+        server_statement_timeout=False,
+        timeout_setting="session property query_max_execution_time",
+        floats_hold_nan=True, finite_function="is_finite", nan_function="is_nan",
+        timestamps_are_text=False, server=True),
+    "databricks": Capabilities(
+        name="databricks", title="Databricks SQL", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
+        has_stddev=True, has_percentile=True, quantile_function="percentile_approx",
+        has_regex=True,  # RLIKE
+        server_statement_timeout=False,
+        timeout_setting="SET STATEMENT_TIMEOUT = n (seconds)",
+        floats_hold_nan=True, nan_function="isnan", timestamps_are_text=False,
+        server=True),
+    "redshift": Capabilities(
+        name="redshift", title="Amazon Redshift", compiled_only=True,
+        approx_distinct="native", _approx_distinct_fn=_approximate_count_distinct,
+        has_stddev=True, has_percentile=True,
+        quantile_function="APPROXIMATE PERCENTILE_DISC(p) WITHIN GROUP (ORDER BY x)",
+        has_regex=True,  # the ~ operator, as PostgreSQL
+        server_statement_timeout=True, timeout_setting="SET statement_timeout = ms",
+        floats_hold_nan=True, timestamps_are_text=False, length_function="char_length",
+        server=True),
+}
+# Their SQLAlchemy packages are the extra ``cloud`` (not named by ``driver_module``:
+# dq-monitor does not connect to them yet).
+_CAPABILITIES.update(_CLOUD)
 
 
 def capabilities_for(dialect_name: str) -> Capabilities:

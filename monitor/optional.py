@@ -28,6 +28,9 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "altair": ("dashboard", "altair"),
     "duckdb": ("duckdb", "duckdb"),
     "duckdb_engine": ("duckdb", "duckdb-engine"),
+    "pymysql": ("mysql", "PyMySQL"),
+    "trino": ("cloud", "trino"),
+    "sqlalchemy_redshift": ("cloud", "sqlalchemy-redshift"),
 }
 
 

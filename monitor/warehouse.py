@@ -145,12 +145,9 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
     database = caps.database_file(parsed)
     if database is not None:
         _make_folder(database)
-    if caps.server_statement_timeout:
-        timeout_ms = int(query_timeout * 1000)
-        options = f"-c statement_timeout={timeout_ms} -c timezone=UTC"
-        if read_only and caps.read_only == "session":
-            options += " -c default_transaction_read_only=on"
-        connect_args["options"] = options
+    if caps.session_connect_args is not None:
+        connect_args.update(caps.session_connect_args(
+            query_timeout, read_only and caps.read_only == "session"))
     if caps.server:
         connect_args["connect_timeout"] = max(1, int(connect_timeout))
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
@@ -202,8 +199,15 @@ _TRANSIENT_WORDS = (
     "database is locked", "timeout expired", "connection timed out", "could not translate host",
     "ssl syscall", "consuming input failed", "lost synchronization", "the connection is lost",
     "could not set lock", "conflicting lock",
+    # MySQL protocol (MariaDB): server gone, deadlock victim, lock wait, no free slot.
+    "server has gone away", "lost connection", "deadlock found", "lock wait timeout",
+    "too many connections",
 )
-_NOT_FOUND_WORDS = ("no such table", "no such column", "does not exist", "catalog error")
+_NOT_FOUND_WORDS = ("no such table", "no such column", "does not exist", "catalog error",
+                    "doesn't exist", "unknown column", "unknown database")
+#: Error numbers of the MySQL protocol that the server sends about a statement (client
+#: errors, 2000 and up, are about the connection).
+_SERVER_ERROR_NUMBERS = range(1000, 2000)
 
 
 def classify(error: BaseException, what: str, *, timeout: float | None = None) -> MonitorError:
@@ -229,7 +233,10 @@ def classify(error: BaseException, what: str, *, timeout: float | None = None) -
     if "user-defined function raised exception" in lowered:
         # SQLite's REGEXP is Python's re: a bad pattern fails every time.
         return QueryFailed(f"{what}: {text} (an invalid regular expression?)")
-    if isinstance(error, sa.exc.OperationalError) and not sqlstate:
+    args = getattr(orig, "args", ())
+    number = args[0] if args and isinstance(args[0], int) else None
+    if (isinstance(error, sa.exc.OperationalError) and not sqlstate
+            and number not in _SERVER_ERROR_NUMBERS):
         return WarehouseUnavailable(f"{what}: {text}")
     return QueryFailed(f"{what}: {text}")
 
@@ -305,9 +312,11 @@ class SqlWarehouse:
             raise classify(error, f"warehouse {self.name!r}, table {where!r}") from None
         if not columns:
             raise ObjectNotFound(self._missing_table_message(table, schema))
+        boolean = self.capabilities.is_boolean_type
         infos = tuple(
             ColumnInfo(name=c["name"], type_name=c.get("type_name") or str(c["type"]),
-                       kind=column_kind(c["type"]),
+                       kind="boolean" if boolean and boolean(c["type"])
+                       else column_kind(c["type"]),
                        nullable=bool(c.get("nullable", True)))
             for c in columns
         )

@@ -1,4 +1,4 @@
-"""Fixtures: real warehouses (SQLite, DuckDB, PostgreSQL) and metric stores."""
+"""Fixtures: real warehouses (SQLite, DuckDB, PostgreSQL, MariaDB) and metric stores."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import pytest
 from monitor.config.secrets import REGISTRY
 from monitor.store import SqlMetricStore, open_store
 from monitor.warehouse import dispose_engines
+from tests.helpers import mariadb
 from tests.helpers.postgres import require_postgres, temporary_database
 from tests.helpers.warehouses import (
     KINDS,
     WarehouseUnderTest,
     duckdb_warehouse,
     postgres_warehouse,
+    server_warehouse,
     sqlite_warehouse,
 )
 
@@ -35,7 +37,7 @@ def _fresh_secrets() -> Iterator[None]:
 
 @pytest.fixture(params=KINDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseUnderTest]:
-    """The same test on SQLite, DuckDB and PostgreSQL (a schema of its own)."""
+    """The same test on SQLite, DuckDB, PostgreSQL and MariaDB (a schema of its own)."""
     kind = request.param
     if kind == "sqlite":
         wh = sqlite_warehouse(tmp_path)
@@ -46,7 +48,7 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wareho
         yield wh
         wh.dispose()
     else:
-        with postgres_warehouse() as wh:
+        with server_warehouse(kind) as wh:
             yield wh
 
 
@@ -87,13 +89,18 @@ def pg_store() -> Iterator[SqlMetricStore]:
         store.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlMetricStore]:
-    """The same test on a SQLite and a PostgreSQL metric store."""
+    """The same test on a SQLite, a PostgreSQL and a MariaDB metric store."""
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path / 'metrics.db'}")
         yield s
         s.dispose()
+    elif request.param == "mariadb":
+        with mariadb.temporary_database("dq_store") as name:
+            s = open_store(mariadb.url_for_database(name))
+            yield s
+            s.dispose()
     else:
         require_postgres()
         with temporary_database("dq_store") as url:

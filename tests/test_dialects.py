@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from monitor.dialects import (
     Capabilities,
@@ -19,6 +20,7 @@ from monitor.dialects import (
     file_url_prefixes,
 )
 from monitor.warehouse import create_engine
+from tests.helpers import mariadb
 from tests.helpers.postgres import base_url, require_postgres
 from tests.helpers.warehouses import KINDS
 
@@ -52,6 +54,55 @@ class TestCapabilitiesFor:
         sql = render(caps.bucket(TABLE.c.ts, granularity), postgresql.dialect())  # type: ignore[arg-type]
 
         assert sql == f"date_trunc('{granularity}', t.ts)"
+
+    @pytest.mark.parametrize(("granularity", "fmt"), [("hour", "%Y-%m-%d %H:00:00"),
+                                                      ("day", "%Y-%m-%d 00:00:00")])
+    def test_mariadb_buckets_format_the_start_and_read_it_back(self, granularity: str,
+                                                                fmt: str) -> None:
+        caps = capabilities_for("mariadb")
+
+        sql = render(caps.bucket(TABLE.c.ts, granularity), mysql.dialect())  # type: ignore[arg-type]
+
+        # PyMySQL's paramstyle doubles every % of the SQL text.
+        assert sql == f"CAST(date_format(t.ts, '{fmt.replace('%', '%%')}') AS DATETIME)"
+
+    def test_mariadb_buckets_on_the_server(self) -> None:
+        import datetime as dt
+
+        mariadb.require_mariadb()
+        caps = capabilities_for("mariadb")
+        engine = create_engine(mariadb.base_url())
+        stamp = sa.literal(dt.datetime(2026, 3, 1, 13, 45, 7, 250000), sa.DateTime)
+        try:
+            with engine.connect() as conn:
+                hour, day = conn.execute(sa.select(caps.bucket(stamp, "hour"),
+                                                   caps.bucket(stamp, "day"))).one()
+        finally:
+            engine.dispose()
+
+        assert (hour, day) == (dt.datetime(2026, 3, 1, 13), dt.datetime(2026, 3, 1))
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_regexes_match_case_sensitively_on_every_engine(self, kind: str,
+                                                            tmp_path: Path) -> None:
+        # MariaDB's REGEXP follows the column's collation (utf8mb4_general_ci folds case).
+        table = sa.Table(f"dq_rx_{uuid.uuid4().hex[:8]}", sa.MetaData(),
+                         sa.Column("s", sa.String(10)))
+        with _engine(kind, tmp_path) as (engine, caps):
+            try:
+                with engine.begin() as conn:
+                    table.create(conn)
+                    conn.execute(table.insert(), [{"s": v} for v in ("ABC", "abc", "ÄBC")])
+                    matched = conn.execute(sa.select(table.c.s).where(
+                        caps.regex_match(table.c.s, "^.BC$"))).scalars().all()
+                    exact = conn.execute(sa.select(table.c.s).where(
+                        caps.regex_match(table.c.s, "^abc$"))).scalars().all()
+                    shown = (sorted(matched), list(exact))
+            finally:
+                with engine.begin() as conn:
+                    table.drop(conn, checkfirst=True)
+
+        assert shown == (["ABC", "ÄBC"], ["abc"])
 
     def test_sqlite_cannot_hold_nan(self) -> None:
         assert capabilities_for("sqlite").is_nan(TABLE.c.x) is None
@@ -90,6 +141,8 @@ class TestCapabilitiesExpressions:
          "char_length(t.x)"),
         ("duckdb", postgresql.dialect(), "isfinite(t.x)", "isnan(t.x)", "length(t.x)"),
         ("mssql", sqlite.dialect(), "t.x > -inf AND t.x < inf", None, "length(t.x)"),
+        ("mariadb", mysql.dialect(), "t.x IS NOT NULL", None, "char_length(t.x)"),
+        ("trino", postgresql.dialect(), "is_finite(t.x)", "is_nan(t.x)", "length(t.x)"),
     ])
     def test_each_engine_gets_its_own_functions(self, name: str, dialect: sa.Dialect,
                                                 finite: str, nan: str | None,
@@ -108,7 +161,8 @@ class TestCapabilitiesExpressions:
                                                            tmp_path: Path) -> None:
         with _engine(kind, tmp_path) as (engine, caps):
             x = sa.literal_column("x")
-            values = ([1.5, float("inf"), float("-inf")]
+            values = ([1.5]
+                      + ([float("inf"), float("-inf")] if caps.floats_hold_infinity else [])
                       + ([float("nan")] if caps.floats_hold_nan else []))
             rows = sa.union_all(*(sa.select(sa.literal(v, sa.Double).label("x"))
                                   for v in values)).subquery()
@@ -121,7 +175,7 @@ class TestCapabilitiesExpressions:
                 nan = caps.is_nan(x)
 
         assert (finite, chars) == (1, 5)
-        assert (nan is None) == (kind == "sqlite")
+        assert (nan is None) == (kind in ("sqlite", "mariadb"))
 
 
 @contextlib.contextmanager
@@ -129,6 +183,9 @@ def _engine(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, Capabilities
     if kind == "postgresql":
         require_postgres()
         url = base_url()
+    elif kind == "mariadb":
+        mariadb.require_mariadb()
+        url = mariadb.base_url()
     else:
         url = f"{kind}:///{tmp_path / ('e.' + kind)}"
     engine = create_engine(url)
@@ -138,11 +195,61 @@ def _engine(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, Capabilities
         engine.dispose()
 
 
+class TestSessionConnectArgs:
+    def test_mysql_limits_selects_in_milliseconds(self) -> None:
+        args = capabilities_for("mysql").session_connect_args
+
+        assert args is not None
+        assert args(2.5, True)["init_command"] == (
+            "SET SESSION max_execution_time=2500, time_zone='+00:00', transaction_read_only=1")
+
+    def test_mariadb_limits_every_statement_in_seconds(self) -> None:
+        args = capabilities_for("mariadb").session_connect_args
+
+        assert args is not None
+        assert args(2.5, False) == {
+            "init_command": "SET SESSION max_statement_time=2.5, time_zone='+00:00'",
+            "charset": "utf8mb4"}
+
+    def test_postgresql_sets_options(self) -> None:
+        args = capabilities_for("postgresql").session_connect_args
+
+        assert args is not None
+        assert args(1, True) == {"options": "-c statement_timeout=1000 -c timezone=UTC "
+                                            "-c default_transaction_read_only=on"}
+
+
+class TestCloudCapabilities:
+    CLOUD = ("snowflake", "bigquery", "trino", "databricks", "redshift")
+
+    @pytest.mark.parametrize("name", CLOUD)
+    def test_each_is_compiled_only_with_native_approximate_distinct(self, name: str) -> None:
+        caps = capabilities_for(name)
+
+        assert (caps.name, caps.compiled_only, caps.approx_distinct) == (name, True, "native")
+        assert caps.approx_count_distinct(TABLE.c.x) is not None
+        assert (bool(caps.quantile_function), bool(caps.timeout_setting)) == (True, True)
+
+    def test_redshift_counts_approximately_in_its_own_syntax(self) -> None:
+        expr = capabilities_for("redshift").approx_count_distinct(TABLE.c.x)
+
+        assert render(expr, postgresql.dialect()) == "APPROXIMATE COUNT(DISTINCT t.x)"  # type: ignore[arg-type]
+
+    def test_bigquery_truncates_with_a_date_part_keyword(self) -> None:
+        expr = capabilities_for("bigquery").bucket(TABLE.c.ts, "day")
+
+        assert render(expr, postgresql.dialect()) == "timestamp_trunc(t.ts, DAY)"  # type: ignore[arg-type]
+
+    def test_the_engines_that_run_are_not_compiled_only(self) -> None:
+        assert not any(capabilities_for(kind).compiled_only for kind in KINDS)
+
+
 class TestCapabilitiesForUrl:
     @pytest.mark.parametrize(("url", "name"), [
         ("sqlite:///w.db", "sqlite"), ("sqlite+pysqlite:///:memory:", "sqlite"),
         ("duckdb:///w.duckdb", "duckdb"), ("postgresql+psycopg://u@h/db", "postgresql"),
-        ("mssql+pyodbc://h/db", "mssql"),
+        ("mssql+pyodbc://h/db", "mssql"), ("mariadb+pymysql://u@h/db", "mariadb"),
+        ("mysql+pymysql://u@h/db", "mysql"), ("trino://u@h/c", "trino"),
     ])
     def test_the_dialect_the_url_names(self, url: str, name: str) -> None:
         assert capabilities_for_url(url).name == name

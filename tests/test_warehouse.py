@@ -26,6 +26,7 @@ SLOW_QUERIES = {
               "SELECT count(*) FROM c",
     "duckdb": "SELECT count(*) FROM range(100000000000) a",
     "postgresql": "SELECT pg_sleep(30)",
+    "mariadb": "SELECT SLEEP(30)",
 }
 
 
@@ -48,6 +49,18 @@ class TestSqlWarehouseDescribe:
         with pytest.raises(ObjectNotFound,
                            match=r"table .(.+\.)?absent. does not exist.*present"):
             warehouse.warehouse().describe("absent", warehouse.schema)
+
+    @pytest.mark.parametrize("quote", ['"', "`", "'", "]"])
+    def test_a_name_that_closes_any_quote_is_one_missing_table(
+            self, warehouse: WarehouseUnderTest, quote: str) -> None:
+        warehouse.create_table("victim", {"id": sa.Integer()}, [{"id": 1}])
+        evil = f"victim{quote}; DROP TABLE victim; --"
+
+        with pytest.raises(ObjectNotFound, match="does not exist"):
+            warehouse.warehouse().describe(evil, warehouse.schema)
+
+        assert warehouse.execute(f"SELECT count(*) FROM {warehouse.qualified('victim')}") == [
+            (1,)]
 
     def test_missing_column_names_the_columns(self, warehouse: WarehouseUnderTest) -> None:
         warehouse.create_table("cols", {"id": sa.Integer()})
@@ -101,6 +114,28 @@ class TestClassify:
 
         assert isinstance(classify(error, "w"), WarehouseUnavailable)
 
+    @pytest.mark.parametrize(("sql", "kind"), [
+        ("SELECT * FROM no_such_table_here", ObjectNotFound),
+        ("SELECT nope FROM information_schema.tables", ObjectNotFound),
+        ("SELECT 'a' REGEXP '('", QueryFailed),
+        ("SELEC 1", QueryFailed),
+    ])
+    def test_mariadb_errors_about_a_statement_are_terminal(self, sql: str, kind: type) -> None:
+        from tests.helpers import mariadb
+
+        mariadb.require_mariadb()
+        engine = create_engine(mariadb.base_url())
+        try:
+            with engine.connect() as conn, pytest.raises(sa.exc.SQLAlchemyError) as raised:
+                conn.execute(sa.text(sql))
+        finally:
+            engine.dispose()
+
+        mapped = classify(raised.value, "warehouse 'm'")
+
+        assert type(mapped) is kind, mapped
+        assert not is_transient(mapped)
+
     def test_our_errors_pass_through(self) -> None:
         original = QueryFailed("already ours")
 
@@ -129,6 +164,24 @@ class TestCreateEngine:
             engine.dispose()
 
         assert shown == "24d"
+
+    def test_a_mariadb_session_has_the_timeout_utc_and_read_only(self) -> None:
+        from monitor.config_fields import MAX_TIMEOUT
+
+        from tests.helpers import mariadb
+
+        mariadb.require_mariadb()
+        engine = create_engine(mariadb.base_url(), query_timeout=MAX_TIMEOUT, read_only=True)
+        try:
+            with engine.connect() as conn:
+                shown = conn.execute(sa.text(
+                    "SELECT @@max_statement_time, @@time_zone, @@tx_read_only")).one()
+                with pytest.raises(sa.exc.SQLAlchemyError, match="READ ONLY"):
+                    conn.execute(sa.text("CREATE TABLE dq_never_made (a INT)"))
+        finally:
+            engine.dispose()
+
+        assert tuple(shown) == (MAX_TIMEOUT, "+00:00", 1)
 
     def test_a_folder_that_cannot_be_created_is_a_config_error(self) -> None:
         with pytest.raises(ConfigError, match="cannot create the folder '/proc/x'"):

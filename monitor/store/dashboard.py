@@ -57,6 +57,8 @@ def _day_of_default(element: day_of, compiler: Any, **kw: Any) -> str:
 
 
 @compiles(day_of, "sqlite")
+@compiles(day_of, "mariadb")
+@compiles(day_of, "mysql")
 def _day_of_sqlite(element: day_of, compiler: Any, **kw: Any) -> str:
     return f"date({compiler.process(element.clauses, **kw)})"
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from monitor.dialects import BINARY_TEXT_TABLE_OPTIONS, long_text, precise_time
+
 #: Bump when an existing table changes; add the step to ``MIGRATIONS``.
 SCHEMA_VERSION = 2
 
@@ -32,20 +34,20 @@ runs = sa.Table(
     sa.Column("run_id", sa.String(400), primary_key=True),
     sa.Column("table_name", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),  # profile | backfill | validate | gate ...
-    sa.Column("as_of", sa.DateTime(), nullable=False),
+    sa.Column("as_of", precise_time(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # running|success|failed|interrupted|lost
-    sa.Column("started_at", sa.DateTime(), nullable=False),
-    sa.Column("finished_at", sa.DateTime()),
-    sa.Column("duration_seconds", sa.Float()),
+    sa.Column("started_at", precise_time(), nullable=False),
+    sa.Column("finished_at", precise_time()),
+    sa.Column("duration_seconds", sa.Double()),
     sa.Column("row_count", sa.BigInteger()),
-    sa.Column("error", sa.Text()),
+    sa.Column("error", long_text()),
     sa.Column("error_kind", sa.String(64)),
     sa.Column("retries", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("trigger", sa.String(32), nullable=False, server_default="cli"),
-    sa.Column("scheduled_at", sa.DateTime()),
+    sa.Column("scheduled_at", precise_time()),
     sa.Column("host", sa.String(200)),  # host:pid of the process running it
-    sa.Column("heartbeat_at", sa.DateTime()),  # refreshed while it runs (monitor.store.liveness)
+    sa.Column("heartbeat_at", precise_time()),  # refreshed while it runs (monitor.store.liveness)
     sa.Index("ix_dq_runs_table_started", "table_name", "started_at"),
     sa.Index("ix_dq_runs_status", "status"),
 )
@@ -55,13 +57,13 @@ metrics = sa.Table(
     metadata,
     sa.Column("table_name", sa.String(200), primary_key=True),
     sa.Column("granularity", sa.String(16), primary_key=True),  # snapshot | hour | day
-    sa.Column("ts", sa.DateTime(), primary_key=True),  # as-of time, or bucket start
+    sa.Column("ts", precise_time(), primary_key=True),  # as-of time, or bucket start
     sa.Column("column_name", sa.String(300), primary_key=True),  # '' for table metrics
     sa.Column("metric", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Float()),
+    sa.Column("value", sa.Double()),
     sa.Column("value_text", sa.String(100)),  # ISO text of time values
     sa.Column("run_id", sa.String(400), nullable=False),
-    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+    sa.Column("recorded_at", precise_time(), nullable=False),
     sa.Index("ix_dq_metrics_series", "table_name", "metric", "column_name", "granularity", "ts"),
 )
 
@@ -69,7 +71,7 @@ schemas = sa.Table(
     "dq_schemas",
     metadata,
     sa.Column("table_name", sa.String(200), primary_key=True),
-    sa.Column("ts", sa.DateTime(), primary_key=True),
+    sa.Column("ts", precise_time(), primary_key=True),
     sa.Column("column_name", sa.String(300), primary_key=True),
     sa.Column("data_type", sa.String(200), nullable=False),
     sa.Column("ordinal", sa.Integer(), nullable=False),
@@ -106,18 +108,18 @@ expectation_results = sa.Table(
     # Stable key of one expectation: its type and arguments, hashed.
     sa.Column("expectation_key", sa.String(64), primary_key=True),
     sa.Column("table_name", sa.String(200), nullable=False),
-    sa.Column("ts", sa.DateTime(), nullable=False),  # the run's as-of time
+    sa.Column("ts", precise_time(), nullable=False),  # the run's as-of time
     sa.Column("expectation_type", sa.String(200), nullable=False),
     sa.Column("column_name", sa.String(300), nullable=False, server_default=""),
-    sa.Column("kwargs_json", sa.Text(), nullable=False),
+    sa.Column("kwargs_json", long_text(), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),  # critical | warning | info
     sa.Column("success", sa.Boolean(), nullable=False),
-    sa.Column("observed_value", sa.Text()),  # JSON
+    sa.Column("observed_value", long_text()),  # JSON
     sa.Column("unexpected_count", sa.BigInteger()),
-    sa.Column("unexpected_percent", sa.Float()),
-    sa.Column("unexpected_values", sa.Text()),  # JSON list, never for pii columns
-    sa.Column("error", sa.Text()),  # why it could not be evaluated
-    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+    sa.Column("unexpected_percent", sa.Double()),
+    sa.Column("unexpected_values", long_text()),  # JSON list, never for pii columns
+    sa.Column("error", long_text()),  # why it could not be evaluated
+    sa.Column("recorded_at", precise_time(), nullable=False),
     sa.Index("ix_dq_expectation_results_series", "table_name", "suite", "expectation_key", "ts"),
 )
 
@@ -128,12 +130,12 @@ gate_verdicts = sa.Table(
     sa.Column("verdict_id", sa.String(64), primary_key=True),
     sa.Column("table_name", sa.String(200), nullable=False),
     sa.Column("batch_id", sa.String(64)),
-    sa.Column("ts", sa.DateTime(), nullable=False),
+    sa.Column("ts", precise_time(), nullable=False),
     sa.Column("verdict", sa.String(16), nullable=False),  # pass | blocked | error
     sa.Column("passed", sa.Boolean(), nullable=False),
-    sa.Column("reason", sa.Text()),
-    sa.Column("checks_json", sa.Text(), nullable=False),  # [{check, passed, severity, reason}]
-    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+    sa.Column("reason", long_text()),
+    sa.Column("checks_json", long_text(), nullable=False),  # [{check, passed, severity, reason}]
+    sa.Column("recorded_at", precise_time(), nullable=False),
     sa.Index("ix_dq_gate_verdicts_table_ts", "table_name", "ts"),
 )
 
@@ -142,7 +144,7 @@ batches = sa.Table(
     metadata,
     sa.Column("batch_id", sa.String(64), primary_key=True),
     sa.Column("table_name", sa.String(200), nullable=False),
-    sa.Column("source_file", sa.Text(), nullable=False),
+    sa.Column("source_file", long_text(), nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("mode", sa.String(32), nullable=False),  # all_or_nothing | publish_good
     # published | blocked | partially_published | failed | duplicate
@@ -151,9 +153,9 @@ batches = sa.Table(
     sa.Column("rows_published", sa.BigInteger()),
     sa.Column("rows_quarantined", sa.BigInteger()),
     sa.Column("verdict_id", sa.String(64)),
-    sa.Column("error", sa.Text()),
-    sa.Column("started_at", sa.DateTime(), nullable=False),
-    sa.Column("finished_at", sa.DateTime()),
+    sa.Column("error", long_text()),
+    sa.Column("started_at", precise_time(), nullable=False),
+    sa.Column("finished_at", precise_time()),
     sa.UniqueConstraint("table_name", "content_hash", name="uq_dq_batches_content"),
 )
 
@@ -165,20 +167,20 @@ detections = sa.Table(
     sa.Column("metric", sa.String(64), primary_key=True),
     sa.Column("column_name", sa.String(300), primary_key=True),  # '' for table metrics
     sa.Column("granularity", sa.String(16), primary_key=True),
-    sa.Column("ts", sa.DateTime(), primary_key=True),
+    sa.Column("ts", precise_time(), primary_key=True),
     sa.Column("run_id", sa.String(400), nullable=False),
-    sa.Column("value", sa.Float()),
-    sa.Column("expected", sa.Float()),
-    sa.Column("lower", sa.Float()),
-    sa.Column("upper", sa.Float()),
-    sa.Column("score", sa.Float()),
+    sa.Column("value", sa.Double()),
+    sa.Column("expected", sa.Double()),
+    sa.Column("lower", sa.Double()),
+    sa.Column("upper", sa.Double()),
+    sa.Column("score", sa.Double()),
     sa.Column("is_anomaly", sa.Boolean(), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),  # ok|anomaly|learning|expected|missing
     sa.Column("direction", sa.String(8)),
     sa.Column("detector", sa.String(64), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False, server_default="warning"),
-    sa.Column("reason", sa.Text()),
-    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+    sa.Column("reason", long_text()),
+    sa.Column("recorded_at", precise_time(), nullable=False),
     sa.Index("ix_dq_detections_anomalies", "table_name", "is_anomaly", "ts"),
 )
 
@@ -189,11 +191,11 @@ feedback = sa.Table(
     sa.Column("metric", sa.String(64), primary_key=True),
     sa.Column("column_name", sa.String(300), primary_key=True),
     sa.Column("granularity", sa.String(16), primary_key=True),
-    sa.Column("ts", sa.DateTime(), primary_key=True),
+    sa.Column("ts", precise_time(), primary_key=True),
     sa.Column("label", sa.String(16), nullable=False),  # expected | incident
-    sa.Column("note", sa.Text()),
+    sa.Column("note", long_text()),
     sa.Column("author", sa.String(200)),
-    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("created_at", precise_time(), nullable=False),
 )
 
 # -- incidents and alert delivery ----------------------------------------------------
@@ -205,19 +207,19 @@ incidents = sa.Table(
     sa.Column("check_key", sa.String(400), nullable=False),  # e.g. volume:row_count
     sa.Column("status", sa.String(16), nullable=False),  # open | acknowledged | resolved
     sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("title", sa.Text(), nullable=False),
-    sa.Column("details_json", sa.Text()),
-    sa.Column("opened_at", sa.DateTime(), nullable=False),
-    sa.Column("updated_at", sa.DateTime(), nullable=False),
-    sa.Column("last_seen_at", sa.DateTime(), nullable=False),
-    sa.Column("resolved_at", sa.DateTime()),
+    sa.Column("title", long_text(), nullable=False),
+    sa.Column("details_json", long_text()),
+    sa.Column("opened_at", precise_time(), nullable=False),
+    sa.Column("updated_at", precise_time(), nullable=False),
+    sa.Column("last_seen_at", precise_time(), nullable=False),
+    sa.Column("resolved_at", precise_time()),
     sa.Column("occurrences", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("ok_streak", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("acknowledged_by", sa.String(200)),
-    sa.Column("muted_until", sa.DateTime()),
+    sa.Column("muted_until", precise_time()),
     sa.Column("channel", sa.String(200)),
     sa.Column("thread_ts", sa.String(64)),  # Slack thread of the first message
-    sa.Column("last_notified_at", sa.DateTime()),
+    sa.Column("last_notified_at", precise_time()),
     sa.Index("ix_dq_incidents_open", "table_name", "check_key", "status"),
 )
 
@@ -230,13 +232,13 @@ outbox = sa.Table(
     sa.Column("table_name", sa.String(200), nullable=False),
     sa.Column("event", sa.String(16), nullable=False),  # opened | update | reminder | resolved
     sa.Column("channel", sa.String(200)),
-    sa.Column("payload_json", sa.Text(), nullable=False),
+    sa.Column("payload_json", long_text(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | dead
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
-    sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
-    sa.Column("last_error", sa.Text()),
-    sa.Column("created_at", sa.DateTime(), nullable=False),
-    sa.Column("delivered_at", sa.DateTime()),
+    sa.Column("next_attempt_at", precise_time(), nullable=False),
+    sa.Column("last_error", long_text()),
+    sa.Column("created_at", precise_time(), nullable=False),
+    sa.Column("delivered_at", precise_time()),
     sa.Column("response_ts", sa.String(64)),
     sa.Index("ix_dq_outbox_pending", "status", "next_attempt_at"),
 )
@@ -245,10 +247,10 @@ mutes = sa.Table(
     "dq_mutes",
     metadata,
     sa.Column("table_name", sa.String(200), primary_key=True),
-    sa.Column("muted_until", sa.DateTime(), nullable=False),
-    sa.Column("reason", sa.Text()),
+    sa.Column("muted_until", precise_time(), nullable=False),
+    sa.Column("reason", long_text()),
     sa.Column("created_by", sa.String(200)),
-    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("created_at", precise_time(), nullable=False),
 )
 
 # -- findings kept while the store was down ----------------------------------------
@@ -259,6 +261,11 @@ pending_findings = sa.Table(
     # alerting decision is replayed from these findings when the store is back.
     sa.Column("run_id", sa.String(400), primary_key=True),
     sa.Column("table_name", sa.String(200), primary_key=True),
-    sa.Column("payload_json", sa.Text(), nullable=False),
-    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+    sa.Column("payload_json", long_text(), nullable=False),
+    sa.Column("recorded_at", precise_time(), nullable=False),
 )
+
+
+# Text keys compare as bytes on every dialect (MariaDB's default collation folds case).
+for _table in metadata.tables.values():
+    _table.dialect_kwargs.update(BINARY_TEXT_TABLE_OPTIONS)

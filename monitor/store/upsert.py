@@ -38,14 +38,8 @@ CHUNK = 500
 
 
 def _insert(conn: Connection, table: sa.Table, keys: list[str], columns: list[str]) -> Any:
-    insert = capabilities_of(conn).insert_on_conflict
-    if insert is None:
-        return None
-    statement = insert(table)
-    updates = {c: statement.excluded[c] for c in columns if c not in keys}
-    if not updates:
-        return statement.on_conflict_do_nothing(index_elements=keys)
-    return statement.on_conflict_do_update(index_elements=keys, set_=updates)
+    statement = capabilities_of(conn).upsert_statement
+    return None if statement is None else statement(table, keys, columns)
 
 
 def upsert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -53,7 +47,9 @@ def upsert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]])
 
     Rows are written in key order, so concurrent writers lock rows in the same
     order and wait for each other instead of deadlocking; a key given twice
-    keeps its last row. Dialects without ``ON CONFLICT`` delete each key first.
+    keeps its last row. The statement is the dialect's (``ON CONFLICT`` on SQLite and
+    PostgreSQL, ``ON DUPLICATE KEY UPDATE`` on MariaDB, whose tables written here have
+    no unique key but the primary one); other dialects delete each key first.
     """
     keys = [c.name for c in table.primary_key.columns]
     unique: dict[tuple[Any, ...], Mapping[str, Any]] = {}

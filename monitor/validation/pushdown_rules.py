@@ -168,9 +168,9 @@ def unexpected_condition(spec: ExpectationSpec, column: ColumnElement[Any],
         case "expect_column_values_to_not_be_in_set":
             return sa.and_(present, column.in_(list(kw["value_set"])))
         case "expect_column_values_to_match_regex":
-            return sa.and_(present, sa.not_(column.regexp_match(kw["regex"])))
+            return sa.and_(present, sa.not_(caps.regex_match(column, kw["regex"])))
         case "expect_column_values_to_not_match_regex":
-            return sa.and_(present, column.regexp_match(kw["regex"]))
+            return sa.and_(present, caps.regex_match(column, kw["regex"]))
         case "expect_column_value_lengths_to_be_between":
             return sa.and_(present, sa.not_(_range(caps.length(column), kw)))
         case "expect_column_value_lengths_to_equal":

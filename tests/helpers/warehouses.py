@@ -1,4 +1,5 @@
-"""A real warehouse per test: SQLite file, DuckDB file or a PostgreSQL schema."""
+"""A real warehouse per test: SQLite file, DuckDB file, a PostgreSQL schema or a
+MariaDB database (MariaDB's schemas are databases)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import sqlalchemy as sa
 
 from monitor.config.models import TableConfig, WarehouseConfig
 from monitor.warehouse import SqlWarehouse
+from tests.helpers import mariadb
 from tests.helpers.postgres import base_url, temporary_schema
 
-KINDS = ("sqlite", "duckdb", "postgresql")
+KINDS = ("sqlite", "duckdb", "postgresql", "mariadb")
 
 
 @dataclass
@@ -47,6 +49,12 @@ class WarehouseUnderTest:
             if rows:
                 conn.execute(t.insert(), [dict(r) for r in rows])
         return t
+
+    def qualified(self, table: str) -> str:
+        """The table's name quoted for this engine's SQL text (``"s"."t"``, ```s`.`t```)."""
+        preparer = self.engine.dialect.identifier_preparer
+        name = preparer.quote_identifier(table)
+        return f"{preparer.quote_identifier(self.schema)}.{name}" if self.schema else name
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         with self.engine.begin() as conn:
@@ -85,3 +93,21 @@ def postgres_warehouse() -> Iterator[WarehouseUnderTest]:
             yield wh
         finally:
             wh.dispose()
+
+
+@contextmanager
+def mariadb_warehouse() -> Iterator[WarehouseUnderTest]:
+    """A MariaDB warehouse in a database of its own (its schema), dropped afterwards."""
+    with mariadb.temporary_schema() as schema:
+        wh = WarehouseUnderTest("mariadb", mariadb.base_url(), schema=schema)
+        try:
+            yield wh
+        finally:
+            wh.dispose()
+
+
+@contextmanager
+def server_warehouse(kind: str) -> Iterator[WarehouseUnderTest]:
+    """The warehouse of a server kind (``postgresql`` or ``mariadb``)."""
+    with (postgres_warehouse() if kind == "postgresql" else mariadb_warehouse()) as wh:
+        yield wh

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -106,7 +107,14 @@ class TestWideValues:
         finally:
             drop_staging(wh, staging)
 
-        published = warehouse.execute(f"SELECT CAST(d AS VARCHAR) FROM {name}")
-        quarantined = warehouse.execute(f"SELECT CAST(d AS VARCHAR) FROM {name}__quarantine")
+        published = _as_text(warehouse, "wide")
+        quarantined = _as_text(warehouse, "wide__quarantine")
         assert [Decimal(v) for (v,) in published] == [self.WIDE]
         assert [Decimal(v) for (v,) in quarantined] == [-self.WIDE]
+
+
+def _as_text(warehouse: Any, table: str) -> list[tuple[str]]:
+    """Column ``d`` as text, cast in the engine's own SQL (``CHAR`` on MariaDB)."""
+    t = sa.table(table, sa.column("d"), schema=warehouse.schema)
+    with warehouse.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(sa.cast(t.c.d, sa.String)))]

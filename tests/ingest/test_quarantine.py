@@ -54,7 +54,7 @@ class TestWriteRows:
 
 class TestEnsureQuarantine:
     def test_columns_that_clash_are_a_config_error(self, warehouse) -> None:
-        warehouse.create_table("odd", {"dq_reason": sa.String()})
+        warehouse.create_table("odd", {"dq_reason": sa.String(20)})
         wh = warehouse.warehouse()
         with pytest.raises(ConfigError, match="clash"), wh.engine.begin() as conn:
             ensure_quarantine(conn, wh.describe("odd", warehouse.schema))

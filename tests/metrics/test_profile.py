@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor.dialects import Capabilities, capabilities_for
 from monitor.errors import ConfigError, ObjectNotFound
 from monitor.metrics.profile import profile_buckets, profile_table, resolve_distinct
 from tests.helpers.statements import record_statements
@@ -21,13 +22,21 @@ TYPES = {"int": sa.BigInteger(), "float": sa.Double(), "text": sa.String(200),
          "ts": sa.DateTime()}
 
 
-def oracle(rows: list[dict[str, Any]], kinds: dict[str, str], *, sqlite: bool) -> dict:
+def storable(value: Any, caps: Capabilities) -> Any:
+    """The value an engine keeps: NaN is NULL in SQLite; MariaDB holds neither NaN nor
+    infinity (they are written as NULL here)."""
+    if isinstance(value, float) and (
+            (math.isnan(value) and not caps.floats_hold_nan)
+            or (math.isinf(value) and not caps.floats_hold_infinity)):
+        return None
+    return value
+
+
+def oracle(rows: list[dict[str, Any]], kinds: dict[str, str], caps: Capabilities) -> dict:
     """What the profile must say, computed with pandas from the Python values."""
     out: dict[str, Any] = {"row_count": len(rows), "columns": {}}
     for name, kind in kinds.items():
-        values = [r[name] for r in rows]
-        if sqlite and kind == "float":
-            values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+        values = [storable(r[name], caps) for r in rows]
         present = [v for v in values if v is not None]
         nan = [v for v in present if isinstance(v, float) and math.isnan(v)]
         distinct = {("nan" if isinstance(v, float) and math.isnan(v) else v) for v in present}
@@ -44,7 +53,7 @@ def oracle(rows: list[dict[str, Any]], kinds: dict[str, str], *, sqlite: bool) -
             if kind == "float":
                 col["inf_count"] = sum(1 for v in present if isinstance(v, float)
                                        and math.isinf(v))
-                if not sqlite:
+                if caps.floats_hold_nan:
                     col["nan_count"] = len(nan)
         elif kind == "text":
             lengths = pd.Series([len(v) for v in present], dtype="float64")
@@ -76,7 +85,9 @@ def assert_matches(profile_dict: dict, expected: dict) -> None:
 
 def create(wh: WarehouseUnderTest, table: str, kinds: dict[str, str],
            rows: list[dict[str, Any]]) -> None:
-    wh.create_table(table, {n: TYPES[k] for n, k in kinds.items()}, rows)
+    caps = capabilities_for(wh.kind)
+    wh.create_table(table, {n: TYPES[k] for n, k in kinds.items()},
+                    [{n: storable(v, caps) for n, v in row.items()} for row in rows])
 
 
 KINDS = {"id": "int", "amount": "float", "label": "text", "created": "ts"}
@@ -102,7 +113,7 @@ class TestProfileTable:
 
         profile = profile_table(warehouse.warehouse(), table, distinct="exact")
 
-        assert_matches(profile.to_dict(), oracle(rows, KINDS, sqlite=warehouse.kind == "sqlite"))
+        assert_matches(profile.to_dict(), oracle(rows, KINDS, capabilities_for(warehouse.kind)))
 
     def test_empty_table_has_zero_rows_and_no_rates(self, warehouse: WarehouseUnderTest) -> None:
         create(warehouse, "empty", KINDS, [])
@@ -177,7 +188,7 @@ class TestProfileTable:
                                 warehouse.table_config("odd", 'Table "with" spaces'),
                                 distinct="exact")
 
-        assert_matches(profile.to_dict(), oracle(rows, kinds, sqlite=warehouse.kind == "sqlite"))
+        assert_matches(profile.to_dict(), oracle(rows, kinds, capabilities_for(warehouse.kind)))
 
     def test_injection_in_a_table_name_profiles_nothing(self, warehouse: WarehouseUnderTest
                                                         ) -> None:
@@ -225,7 +236,7 @@ class TestProfileTable:
                                 warehouse.table_config("generated"), distinct="exact")
 
         assert_matches(profile.to_dict(), oracle(rows, GEN_KINDS,
-                                                 sqlite=warehouse.kind == "sqlite"))
+                                                 capabilities_for(warehouse.kind)))
 
 
 class TestStatementsPerProfile:
@@ -299,7 +310,7 @@ def generated_row() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _qualified(wh: WarehouseUnderTest, table: str) -> str:
-    return f'"{wh.schema}"."{table}"' if wh.schema else f'"{table}"'
+    return wh.qualified(table)
 
 
 class TestProfileBuckets:

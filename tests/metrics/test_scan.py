@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from monitor.dialects import capabilities_for
+from monitor.dialects import Capabilities, capabilities_for
 from monitor.metrics.definitions import Metric, column_metrics
 from monitor.metrics.scan import compile_scan, unique_states
 from monitor.metrics.states import State
@@ -107,3 +112,65 @@ class TestCompileScan:
         row = {scan.labels[State("rows")]: 8, scan.labels[State("non_null", "a")]: 6}
 
         assert scan.read(row) == {(None, "row_count"): 8, ("a", "null_rate"): 0.25}  # type: ignore[arg-type]
+
+
+#: A sample table with an odd column name, for the plans compiled per dialect.
+SAMPLE = sa.Table("orders", sa.MetaData(), sa.Column("id", sa.BigInteger),
+                  sa.Column("amount", sa.Double), sa.Column("Label Ü", sa.String(50)),
+                  sa.Column("created", sa.DateTime), schema="sales")
+SAMPLE_KINDS = {"id": "integer", "amount": "float", "Label Ü": "string",
+                "created": "timestamp"}
+EXPECTED = Path(__file__).parent / "expected"
+
+#: dialect name -> (a URL of its dialect, the package that provides it).
+DIALECTS = {
+    "mariadb": ("mariadb+pymysql://", "SQLAlchemy itself"),
+    "snowflake": ("snowflake://", "snowflake-sqlalchemy"),
+    "bigquery": ("bigquery://", "sqlalchemy-bigquery"),
+    "trino": ("trino://", "trino"),
+    "databricks": ("databricks://", "databricks-sqlalchemy"),
+    "redshift": ("redshift+psycopg2://", "sqlalchemy-redshift"),
+}
+
+#: What a dialect learns from the server on connecting, where it changes the SQL: offline,
+#: SQLAlchemy's MySQL dialect assumes a server without CAST(x AS DOUBLE) and leaves the
+#: cast out; MariaDB 10.11, which the tests run on, has it.
+SERVER_SETTINGS: dict[str, dict[str, Any]] = {
+    "mariadb": {"server_version_info": (10, 11, 19), "_support_float_cast": True}}
+
+
+def profile_plan(caps: Capabilities) -> list[sa.Select[Any]]:
+    """What a profile of SAMPLE sends: the whole-table scan, and a day-bucketed history."""
+    distinct = "approx" if caps.approx_distinct == "native" else "exact"
+    metrics = [Metric("row_count", None)]
+    for name, kind in SAMPLE_KINDS.items():
+        metrics += column_metrics(name, kind, distinct=distinct, caps=caps)
+    whole = compile_scan(SAMPLE, SAMPLE_KINDS, metrics, caps)
+    daily = compile_scan(SAMPLE, SAMPLE_KINDS, metrics, caps, bucket=("created", "day"))
+    return [whole.statement, daily.statement]
+
+
+class TestCompileScanPerDialect:
+    """The profile plan compiled by each dialect's own SQLAlchemy package, against the
+    SQL text kept in tests/metrics/expected/<dialect>.sql (cloud warehouses are never
+    executed here). DQ_UPDATE_EXPECTED=1 rewrites the files; read the diff."""
+
+    @pytest.mark.parametrize("name", list(DIALECTS))
+    def test_the_plan_compiles_to_the_expected_sql(self, name: str) -> None:
+        url, package = DIALECTS[name]
+        try:
+            dialect = sa.engine.make_url(url).get_dialect()()
+        except (sa.exc.NoSuchModuleError, ImportError) as error:
+            pytest.skip(f"{package} is not installed ({error}); docs/engines.md says why")
+        for attribute, value in SERVER_SETTINGS.get(name, {}).items():
+            setattr(dialect, attribute, value)
+        caps = capabilities_for(name)
+        expected = EXPECTED / f"{name}.sql"
+
+        sql = ";\n\n".join(str(s.compile(dialect=dialect)) for s in profile_plan(caps)) + ";\n"
+
+        if os.environ.get("DQ_UPDATE_EXPECTED") == "1":
+            expected.write_text(sql, encoding="utf-8")
+        assert sql == expected.read_text(encoding="utf-8")
+        approximate = "approx" in sql.lower()
+        assert approximate == (caps.approx_distinct == "native")

@@ -1,4 +1,4 @@
-"""Upserts and whole-set replacement on SQLite and PostgreSQL."""
+"""Upserts and whole-set replacement on SQLite, PostgreSQL, MariaDB and DuckDB."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from monitor.store.upsert import replace_rows, upsert
 from monitor.warehouse import create_engine
+from tests.helpers import mariadb
 from tests.helpers.postgres import temporary_database
 
 meta = sa.MetaData()
@@ -21,14 +22,18 @@ keys_only = sa.Table("t_keys", meta,
                      sa.Column("k", sa.Integer, primary_key=True, autoincrement=False))
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "duckdb"])
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb", "duckdb"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    """The metric stores' databases (ON CONFLICT), and DuckDB (the delete-first fallback)."""
+    """The metric stores' databases (ON CONFLICT, ON DUPLICATE KEY UPDATE on MariaDB),
+    and DuckDB (the delete-first fallback)."""
     with contextlib.ExitStack() as stack:
         if request.param == "sqlite":
             url = f"sqlite:///{tmp_path / 'u.db'}"
         elif request.param == "duckdb":
             url = f"duckdb:///{tmp_path / 'u.duckdb'}"
+        elif request.param == "mariadb":
+            url = mariadb.url_for_database(
+                stack.enter_context(mariadb.temporary_database("dq_upsert")))
         else:
             url = stack.enter_context(temporary_database("dq_upsert"))
         made = create_engine(url)
