@@ -1,5 +1,6 @@
 """Table page: one table's trends with their expected band, completeness, schema changes,
-latest profile, expectation results, gate verdicts and batches.
+latest profile, expectation results, gate verdicts and batches, and its incidents with the
+times people took to acknowledge and resolve them.
 
 Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>``.
 """
@@ -7,7 +8,7 @@ Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>`
 import streamlit as st
 
 from monitor import formatting
-from monitor.dashboard import cached, charts, health
+from monitor.dashboard import cached, charts, health, lifecycle
 from monitor.dashboard.page import ago, page_context, period_picker, status_badge
 from monitor.store import dashboard_table
 
@@ -52,9 +53,9 @@ run_col.metric("Last run", ago(health.value(state, "last_started_at"), ctx.now),
                help=f"status: {health.value(state, 'last_status') or formatting.MISSING}")
 incident_col.metric("Open incidents", int(health.value(state, "open_incidents") or 0))
 
-trends, completeness, schema, profile, expectations, gate = st.tabs(
+trends, completeness, schema, profile, expectations, gate, incident_tab = st.tabs(
     ["Trends", "Completeness", "Schema changes", "Latest profile", "Expectations",
-     "Gate & batches"])
+     "Gate & batches", "Incidents"])
 
 with trends:
     band = cached.band(ctx.url, name, since)
@@ -153,3 +154,26 @@ with gate:
         st.dataframe(quarantined, hide_index=True)
         with st.expander(f"All batches ({len(loaded)})"):
             st.dataframe(loaded, hide_index=True)
+
+with incident_tab:
+    every = cached.incidents_since(ctx.url, since)
+    own = every[every["table_name"] == name]
+    times = lifecycle.response_times(own, since=since)
+    to_ack, to_resolve, count = st.columns(3)
+    to_ack.metric("Time to acknowledge", formatting.duration(times.to_acknowledge),
+                  help=f"Median from opening to acknowledgement, over the {times.acknowledged} "
+                       f"acknowledged incidents opened in the period")
+    to_resolve.metric("Time to resolve", formatting.duration(times.to_resolve),
+                      help=f"Median from opening to resolution, over the {times.resolved} "
+                           f"resolved incidents opened in the period")
+    count.metric("Incidents opened", times.opened, help="In the period")
+    if own.empty:
+        st.info("No incidents in the period.")
+    else:
+        st.dataframe(lifecycle.incident_rows(own), hide_index=True, column_order=[
+            "ref", "check", "severity", "status", "title", "opened", "acknowledged",
+            "resolved", "resolution"], column_config={
+                key: st.column_config.TextColumn(label)
+                for key, label in lifecycle.INCIDENT_COLUMNS.items() if key != "occurrences"})
+        st.caption("Act on them on the Incidents page, or with `dq-monitor incidents ack|"
+                   "resolve ID`.")
