@@ -48,6 +48,24 @@ def check_name(check: str, *, kind: str | None = None, metric: str | None = None
         return check.removeprefix("rule:").replace("_", " ")
     if kind == "run" and check.startswith("suite:"):
         return f"suite {check.removeprefix('suite:')}"
+    return _from_key(check)
+
+
+#: Keys that name their check without a finding (incidents stored without one).
+_KEY_WORDS = {"volume:row_count": "rows", "freshness": "data age",
+              "arrival_delay": "arrival delay", "schema": "schema", "run": "run"}
+
+
+def _from_key(check: str) -> str:
+    """The name read from the key alone: ``null_rate:email`` -> ``null rate of email``."""
+    if check in _KEY_WORDS:
+        return _KEY_WORDS[check]
+    head, _, rest = check.partition(":")
+    if head == "suite" and rest:
+        suite, _, key = rest.partition(":")
+        return f"expectation {_short_key(key)} of suite {suite}" if key else f"suite {suite}"
+    if rest and head in ("null_rate", "mean", "stddev", "distinct_count"):
+        return _metric_words(head, rest)
     return _short_key(check)
 
 

@@ -28,10 +28,18 @@ class TestCheckName:
     def test_an_unknown_key_is_shown_with_its_hash_cut(self) -> None:
         assert check_name("gate:orders:0123456789abcdef0123") == "gate:orders:01234567"
 
+    @pytest.mark.parametrize(("check", "name"), [
+        ("volume:row_count", "rows"), ("null_rate:amount", "null rate of amount"),
+        ("distinct_count:sku", "distinct count of sku"), ("freshness", "data age"),
+        ("suite:orders:e4339a0c5d1f9b2a", "expectation e4339a0c of suite orders"),
+        ("suite:orders", "suite orders"), ("run", "run")])
+    def test_without_a_finding_the_key_is_read(self, check: str, name: str) -> None:
+        assert check_name(check) == name
+
 
 class TestIncidentCheckName:
     def test_from_the_stored_finding(self) -> None:
         details = {"finding": {"kind": "anomaly", "metric": "null_rate", "column": "email"}}
 
         assert incident_check_name("null_rate:email", details) == "null rate of email"
-        assert incident_check_name("volume:row_count", {}) == "volume:row_count"
+        assert incident_check_name("volume:row_count", {}) == "rows"

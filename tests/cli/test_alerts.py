@@ -171,7 +171,8 @@ class TestIncidents:
         as_json, jout, _ = cli(config, capsys, "incidents", "list", "--format", "json")
 
         assert (listed, acked, muted, as_json) == (0, 0, 0, 0)
-        assert "volume:row_count" in out
+        assert "rows" in out
+        assert "volume:row_count" not in out  # the check in words, not its key
         assert "orders: 412 rows, usually about 980" in out
         assert f"incident {first} acknowledged" in ack_out
         rows: dict[int, dict[str, Any]] = {r["incident_id"]: r for r in json.loads(jout)}
@@ -216,7 +217,7 @@ class TestIncidentsResolve:
 
         (row,) = json.loads(jout)
         assert (code, listed) == (0, 0)
-        assert f"incident #{first} (orders: volume:row_count) resolved as false positive" in out
+        assert f"incident #{first} (orders: rows) resolved as false positive" in out
         assert "resolved by ana: false positive" in lout
         assert (row["ref"], row["status"], row["resolved_by"], row["resolution"],
                 row["resolution_note"]) == (f"#{first}", "resolved", "ana", "false-positive",
