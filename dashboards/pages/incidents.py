@@ -53,7 +53,7 @@ if opened.empty:
 else:
     st.dataframe(lifecycle.incident_rows(opened), hide_index=True, column_order=[
         "ref", "table_name", "check", "severity", "status", "title", "opened", "acknowledged",
-        "occurrences"], column_config=INCIDENT_LABELS)
+        "occurrences", "muted"], column_config=INCIDENT_LABELS)
     options = opened["incident_id"].astype(int).tolist()
     titles = dict(zip(options, opened["title"], strict=True))
     tables = dict(zip(options, opened["table_name"], strict=True))

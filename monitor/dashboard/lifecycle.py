@@ -33,7 +33,7 @@ INCIDENT_COLUMNS = {"ref": "Incident", "table_name": "Table", "check": "Check",
                     "severity": "Severity", "status": "Status", "title": "What happened",
                     "opened": "Opened (UTC)", "acknowledged": "Acknowledged",
                     "resolved": "Resolved", "resolution": "Resolution",
-                    "occurrences": "Seen (runs)"}
+                    "occurrences": "Seen (runs)", "muted": "Muted until (UTC)"}
 
 
 @dataclass(frozen=True)
@@ -144,5 +144,6 @@ def incident_rows(frame: pd.DataFrame) -> pd.DataFrame:
                 str(row["resolution_note"]) if _present(row.get("resolution_note")) else "")
                 if part),
             "occurrences": int(row["occurrences"]) if _present(row.get("occurrences")) else 0,
+            "muted": _when(row.get("muted_until")),
         })
     return pd.DataFrame(records)

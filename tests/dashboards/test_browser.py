@@ -20,6 +20,8 @@ from tests.helpers.seed import seed_scenario, write_scenario_config
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+#: Screens the docs show (docs/dashboard.md), refreshed by this test.
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 WAIT_MS = 60_000
@@ -121,4 +123,29 @@ class TestInTheBrowser:
                         shot)
 
         assert page.locator(ERRORS).count() == 0
+        page.close()
+
+
+class TestIncidentLifecycleInTheBrowser:
+    def test_incidents_page_offers_resolve_with_a_reason(self, browser: Any, dashboard: str):
+        page, _ = visit(browser, f"{dashboard}/incidents", "Incidents & failures",
+                        '[data-testid="stMetric"]', "incidents_lifecycle.png")
+
+        assert page.locator(ERRORS).count() == 0
+        assert page.get_by_role("button", name="Resolve", exact=True).is_visible()
+        assert page.get_by_text("Response times", exact=True).is_visible()
+        page.screenshot(path=str(DOCS_IMG / "dashboard_incidents.png"), full_page=True)
+        page.close()
+
+    def test_table_incidents_tab_shows_response_times(self, browser: Any, dashboard: str):
+        page, _ = visit(browser, f"{dashboard}/table?table=customers", "customers",
+                        '[data-testid="stMetric"]', "table_customers.png")
+
+        page.get_by_role("tab", name="Incidents").click()
+        ttr = page.locator('[data-testid="stMetric"]', has_text="Time to resolve")
+        ttr.wait_for(timeout=WAIT_MS)
+
+        assert page.locator(ERRORS).count() == 0
+        assert "3d" in ttr.inner_text()
+        page.screenshot(path=str(DOCS_IMG / "dashboard_table_incidents.png"), full_page=True)
         page.close()

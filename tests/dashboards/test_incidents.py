@@ -99,6 +99,8 @@ class TestActions:
         page.button(key="mute_incident").click().run()
 
         until = incident_row(seeded_fresh, events)["muted_until"]
+        shown = frame_with(page, "ref", "muted").set_index("incident_id")
+        assert shown.loc[events, "muted"] == until.strftime("%Y-%m-%d %H:%M")
         assert before + dt.timedelta(hours=24) <= until
         assert until <= before + dt.timedelta(hours=24, minutes=5)
         assert "muted for 1d" in texts(page)
