@@ -8,11 +8,25 @@ import streamlit as st
 from monitor import formatting
 from monitor.dashboard import actions, cached, lifecycle
 from monitor.dashboard.page import author, page_context, period_picker, when
+from monitor.dashboard.readable import headers, readable
 from monitor.store.dashboard import OPEN_INCIDENT
 
 INCIDENT_LABELS = {key: st.column_config.NumberColumn(label) if key == "occurrences"
                    else st.column_config.TextColumn(label)
                    for key, label in lifecycle.INCIDENT_COLUMNS.items()}
+
+ANOMALY_LABELS = {"ts": "When (UTC)", "table_name": "Table", "metric": "Metric",
+                  "column_name": "Column", "value": "Value", "expected": "Expected",
+                  "lower": "Lower bound", "upper": "Upper bound", "severity": "Severity",
+                  "reason": "Why", "label": "Label"}
+EXPECTATION_LABELS = {"ts": "When (UTC)", "table_name": "Table", "suite": "Suite",
+                      "expectation_type": "Expectation", "column_name": "Column",
+                      "severity": "Severity", "observed_value": "Observed",
+                      "unexpected_count": "Unexpected rows",
+                      "unexpected_percent": "Unexpected share (%)", "error": "Error"}
+RUN_LABELS = {"started_at": "Started (UTC)", "table_name": "Table", "kind": "Kind",
+              "status": "Status", "retries": "Retries", "error_kind": "Error kind",
+              "error": "Error", "run_id": "Run"}
 
 st.title("Incidents & failures")
 ctx = page_context()
@@ -99,9 +113,8 @@ st.subheader("Anomalies")
 if anomalies.empty:
     st.success("No anomalies in the period.")
 else:
-    st.dataframe(anomalies, hide_index=True, column_order=[
-        "ts", "table_name", "metric", "column_name", "value", "expected", "lower", "upper",
-        "severity", "reason", "label"])
+    st.dataframe(readable(anomalies, ANOMALY_LABELS), hide_index=True,
+                 column_config=headers(ANOMALY_LABELS))
     if unlabelled.empty:
         st.caption("Every anomaly in the period is labelled.")
     else:
@@ -125,10 +138,12 @@ st.subheader("Failed expectations")
 if expectations.empty:
     st.success("No failed expectations in the period.")
 else:
-    st.dataframe(expectations, hide_index=True)
+    st.dataframe(readable(expectations, EXPECTATION_LABELS), hide_index=True,
+                 column_config=headers(EXPECTATION_LABELS))
 
 st.subheader("Failed runs")
 if runs.empty:
     st.success("No failed runs in the period.")
 else:
-    st.dataframe(runs, hide_index=True)
+    st.dataframe(readable(runs, RUN_LABELS), hide_index=True,
+                 column_config=headers(RUN_LABELS))

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -274,3 +277,30 @@ class TestLifecycle:
 
         assert times.loc["customers", "Time to resolve"] == "3d (median of 1)"
         assert times.loc["orders", "Time to acknowledge"] == formatting.MISSING
+
+
+EPOCH = re.compile(r"^\d{9,}(\.\d+)?$")
+
+
+def displayed(element: Any) -> tuple[list[str], pd.DataFrame]:
+    """The column titles a person sees and the cells of those columns."""
+    config = json.loads(element.proto.columns or "{}")
+    order = list(element.proto.column_order) or list(element.value.columns)
+
+    def title(name: str) -> str:
+        found = config.get(name) or config.get(f"col:{name}") or {}
+        return found.get("label") or name
+
+    return [title(n) for n in order], element.value[order]
+
+
+class TestReadableTables:
+    def test_no_raw_names_none_or_epoch_numbers(self, page: AppTest):
+        tables = [displayed(e) for e in page.dataframe]
+
+        assert len(tables) >= 5  # open, resolved, response times, anomalies, expectations...
+        for titles, cells_shown in tables:
+            assert all("_" not in t and t[:1].isupper() for t in titles), titles
+            values = {str(v) for v in cells_shown.to_numpy().ravel()}
+            assert not {"None", "nan", "NaT", "null"} & values, titles
+            assert not [v for v in values if EPOCH.match(v)], titles
