@@ -1,6 +1,7 @@
 """A real browser on the real server: ``dq-monitor dashboard`` on 127.0.0.1, opened in
 headless Chromium (Debian's package) driven by Playwright. Screenshots go to
-``build/screenshots/`` and, for the docs, ``docs/img/dashboard_*.png``. Skips, saying why, where Chromium or Playwright is missing."""
+``build/screenshots/`` and, for the docs, ``docs/img/dashboard_*.png``. Skips, saying
+why, where Chromium or Playwright is missing."""
 
 from __future__ import annotations
 
