@@ -10,6 +10,7 @@ import streamlit as st
 from monitor import formatting
 from monitor.dashboard import cached, charts, health, lifecycle
 from monitor.dashboard.page import ago, page_context, period_picker, status_badge
+from monitor.dashboard.readable import titled
 from monitor.store import dashboard_table
 
 ctx = page_context()
@@ -99,10 +100,10 @@ with trends:
                             key=f"band:{metric}:{column}:{granularity}")
         if not anomalies.empty:
             st.subheader("Anomalies in the period")
-            st.dataframe(anomalies[["ts", "metric", "column_name", "value", "expected", "lower",
-                                    "upper", "severity", "reason"]].sort_values(
-                                        "ts", ascending=False),
-                         hide_index=True)
+            flagged_points = anomalies[["ts", "metric", "column_name", "value", "expected",
+                                        "lower", "upper", "severity", "reason"]].sort_values(
+                                            "ts", ascending=False)
+            st.dataframe(flagged_points, hide_index=True, column_config=titled(flagged_points))
 
 with completeness:
     filled = cached.completeness(ctx.url, name, since)
@@ -116,15 +117,14 @@ with schema:
     if changes.empty:
         st.info("No schema changes in the period.")
     else:
-        st.dataframe(changes, hide_index=True, column_config={
-            "ts": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm")})
+        st.dataframe(changes, hide_index=True, column_config=titled(changes))
 
 with profile:
     latest = cached.latest_profile(ctx.url, name)
     if latest.empty:
         st.info("No profile recorded yet.")
     else:
-        st.dataframe(latest, hide_index=True)
+        st.dataframe(latest, hide_index=True, column_config=titled(latest))
 
 with expectations:
     results = cached.expectation_history(ctx.url, name, since)
@@ -136,9 +136,9 @@ with expectations:
         failures = results[results["result"] != "pass"].sort_values("ts", ascending=False)
         st.caption(f"{len(results)} results, {len(failures)} failed or errored.")
         if not failures.empty:
-            st.dataframe(failures[["ts", "expectation", "severity", "result", "observed_value",
-                                   "unexpected_count", "error"]],
-                         hide_index=True)
+            failed = failures[["ts", "expectation", "severity", "result", "observed_value",
+                               "unexpected_count", "error"]]
+            st.dataframe(failed, hide_index=True, column_config=titled(failed))
 
 with gate:
     verdicts = cached.gate_history(ctx.url, name, since)
@@ -147,13 +147,13 @@ with gate:
         st.info("No gate verdicts or batches in the period (the gate is not used for this table).")
     else:
         st.subheader("Gate verdicts")
-        st.dataframe(verdicts, hide_index=True)
+        st.dataframe(verdicts, hide_index=True, column_config=titled(verdicts))
         quarantined = loaded[(loaded["rows_quarantined"].fillna(0) > 0)
                              | loaded["status"].isin(["blocked", "failed"])]
         st.subheader(f"Quarantined or blocked batches ({len(quarantined)})")
-        st.dataframe(quarantined, hide_index=True)
+        st.dataframe(quarantined, hide_index=True, column_config=titled(quarantined))
         with st.expander(f"All batches ({len(loaded)})"):
-            st.dataframe(loaded, hide_index=True)
+            st.dataframe(loaded, hide_index=True, column_config=titled(loaded))
 
 with incident_tab:
     every = cached.incidents_since(ctx.url, since)

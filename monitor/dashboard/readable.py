@@ -50,3 +50,35 @@ def headers(labels: Mapping[str, str]) -> dict[str, Any]:
     import streamlit as st
 
     return {name: st.column_config.TextColumn(title) for name, title in labels.items()}
+
+
+#: Titles of store columns that read badly when only their underscores are replaced.
+TITLES = {"ts": "When (UTC)", "table_name": "Table", "column_name": "Column",
+          "started_at": "Started (UTC)", "finished_at": "Finished (UTC)",
+          "verdict_id": "Verdict", "batch_id": "Batch", "observed_value": "Observed",
+          "unexpected_count": "Unexpected rows", "rows_in": "Rows in",
+          "rows_published": "Rows published", "rows_quarantined": "Rows quarantined",
+          "old_type": "Old type", "new_type": "New type", "source_file": "Source file",
+          "lower": "Lower bound", "upper": "Upper bound", "reason": "Why"}
+
+
+def title(name: str) -> str:
+    """``rows_quarantined`` -> ``Rows quarantined``; the known ones from ``TITLES``."""
+    return TITLES.get(name) or name.replace("_", " ").strip().capitalize() or name
+
+
+def titled(frame: pd.DataFrame) -> dict[str, Any]:
+    """Streamlit settings for every column of ``frame``: its title, times as
+    ``YYYY-MM-DD HH:mm`` and numbers with separators (the values stay as they are)."""
+    import streamlit as st
+
+    out: dict[str, Any] = {}
+    for name in frame.columns:
+        kind = frame[name].dtype
+        if pd.api.types.is_datetime64_any_dtype(kind):
+            out[name] = st.column_config.DatetimeColumn(title(name), format="YYYY-MM-DD HH:mm")
+        elif pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind):
+            out[name] = st.column_config.NumberColumn(title(name), format="localized")
+        else:
+            out[name] = st.column_config.TextColumn(title(name))
+    return out

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from monitor.dashboard.readable import headers, readable
+from monitor.dashboard.readable import headers, readable, titled
 
 
 class TestReadable:
@@ -39,3 +39,17 @@ class TestHeaders:
         config = headers({"ts": "When (UTC)"})
 
         assert config["ts"]["label"] == "When (UTC)"
+
+
+class TestTitled:
+    def test_titles_and_kinds(self) -> None:
+        raw = pd.DataFrame({"ts": [pd.Timestamp("2026-01-05")], "rows_quarantined": [12],
+                            "column_name": ["email"], "null_rate": [0.01]})
+
+        config = titled(raw)
+
+        assert {k: v["label"] for k, v in config.items()} == {
+            "ts": "When (UTC)", "rows_quarantined": "Rows quarantined",
+            "column_name": "Column", "null_rate": "Null rate"}
+        assert config["ts"]["type_config"]["type"] == "datetime"
+        assert config["rows_quarantined"]["type_config"]["type"] == "number"

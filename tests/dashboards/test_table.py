@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
@@ -289,3 +290,16 @@ class TestIncidentsTab:
         assert (shown["Time to acknowledge"], shown["Time to resolve"]) == (
             formatting.MISSING, formatting.MISSING)
         assert "No incidents in the period." in texts(at)
+
+
+class TestReadableHeaders:
+    @pytest.mark.parametrize("name", ["orders", "customers", "events"])
+    def test_no_table_shows_a_raw_column_name(self, table_page, name: str):
+        at = table_page(name)
+
+        for element in at.dataframe:
+            config = json.loads(element.proto.columns or "{}")
+            order = list(element.proto.column_order) or list(element.value.columns)
+            titles = [(config.get(n) or config.get(f"col:{n}") or {}).get("label") or n
+                      for n in order]
+            assert all("_" not in t and t[:1].isupper() for t in titles), titles
