@@ -1,13 +1,32 @@
 """Incidents & failures: open and recent incidents, anomalies, failed expectations and
-failed runs, with the dashboard's only actions (acknowledge, mute, mark as expected)."""
+failed runs, with the dashboard's only actions (acknowledge, resolve with a reason, mute,
+mark as expected)."""
 
 import pandas as pd
 import streamlit as st
 
 from monitor import formatting
-from monitor.dashboard import actions, cached
+from monitor.dashboard import actions, cached, lifecycle
 from monitor.dashboard.page import author, page_context, period_picker, when
+from monitor.dashboard.readable import headers, readable
 from monitor.store.dashboard import OPEN_INCIDENT
+
+INCIDENT_LABELS = {key: st.column_config.NumberColumn(label) if key == "occurrences"
+                   else st.column_config.TextColumn(label)
+                   for key, label in lifecycle.INCIDENT_COLUMNS.items()}
+
+ANOMALY_LABELS = {"ts": "When (UTC)", "table_name": "Table", "metric": "Metric",
+                  "column_name": "Column", "value": "Value", "expected": "Expected",
+                  "lower": "Lower bound", "upper": "Upper bound", "severity": "Severity",
+                  "reason": "Why", "label": "Label"}
+EXPECTATION_LABELS = {"ts": "When (UTC)", "table_name": "Table", "suite": "Suite",
+                      "expectation_type": "Expectation", "column_name": "Column",
+                      "severity": "Severity", "observed_value": "Observed",
+                      "unexpected_count": "Unexpected rows",
+                      "unexpected_percent": "Unexpected share (%)", "error": "Error"}
+RUN_LABELS = {"started_at": "Started (UTC)", "table_name": "Table", "kind": "Kind",
+              "status": "Status", "retries": "Retries", "error_kind": "Error kind",
+              "error": "Error", "run_id": "Run"}
 
 st.title("Incidents & failures")
 ctx = page_context()
@@ -46,9 +65,9 @@ st.subheader("Open incidents")
 if opened.empty:
     st.success("No open incidents.")
 else:
-    st.dataframe(opened, hide_index=True, column_order=[
-        "incident_id", "table_name", "severity", "status", "title", "opened_at", "last_seen_at",
-        "occurrences", "acknowledged_by", "muted_until"])
+    st.dataframe(lifecycle.incident_rows(opened), hide_index=True, column_order=[
+        "ref", "table_name", "check", "severity", "status", "title", "opened", "acknowledged",
+        "occurrences", "muted"], column_config=INCIDENT_LABELS)
     options = opened["incident_id"].astype(int).tolist()
     titles = dict(zip(options, opened["title"], strict=True))
     tables = dict(zip(options, opened["table_name"], strict=True))
@@ -65,18 +84,37 @@ else:
     if mute_all.button(f"Mute table {tables[chosen]}", key="mute_table", width="stretch"):
         act(actions.mute_table_for(cached.writer(ctx.url), tables[chosen], hours=hours,
                                    by=author(), reason=f"muted from the dashboard (#{chosen})"))
+    why, note, resolve = st.columns([1, 2, 1], vertical_alignment="bottom")
+    reason = why.selectbox(
+        "Resolution", list(actions.RESOLUTION_CHOICES), key="resolution",
+        format_func=lambda r: lifecycle.resolution_text(r).capitalize(),
+        help="Expected and false positive: the flagged points rejoin the detectors' "
+             "training. Fixed and no action needed: they stay out of it.")
+    remark = note.text_input("Note (optional)", key="resolution_note",
+                             placeholder="e.g. partner file reloaded")
+    if resolve.button("Resolve", key="resolve", type="primary", width="stretch"):
+        act(actions.resolve_incident(cached.writer(ctx.url), chosen, reason=reason,
+                                     by=author(), note=remark))
 
 recent = incidents[~is_open]
 with st.expander(f"Resolved in the period ({len(recent)})"):
-    st.dataframe(recent, hide_index=True)
+    st.dataframe(lifecycle.incident_rows(recent), hide_index=True, column_order=[
+        "ref", "table_name", "check", "severity", "title", "opened", "acknowledged",
+        "resolved", "resolution"], column_config=INCIDENT_LABELS)
+
+times = lifecycle.response_by_table(incidents, since=since)
+if not times.empty:
+    st.subheader("Response times")
+    st.caption("From opening to acknowledgement and to resolution, for the incidents opened "
+               "in the period.")
+    st.dataframe(times, hide_index=True)
 
 st.subheader("Anomalies")
 if anomalies.empty:
     st.success("No anomalies in the period.")
 else:
-    st.dataframe(anomalies, hide_index=True, column_order=[
-        "ts", "table_name", "metric", "column_name", "value", "expected", "lower", "upper",
-        "severity", "reason", "label"])
+    st.dataframe(readable(anomalies, ANOMALY_LABELS), hide_index=True,
+                 column_config=headers(ANOMALY_LABELS))
     if unlabelled.empty:
         st.caption("Every anomaly in the period is labelled.")
     else:
@@ -100,10 +138,12 @@ st.subheader("Failed expectations")
 if expectations.empty:
     st.success("No failed expectations in the period.")
 else:
-    st.dataframe(expectations, hide_index=True)
+    st.dataframe(readable(expectations, EXPECTATION_LABELS), hide_index=True,
+                 column_config=headers(EXPECTATION_LABELS))
 
 st.subheader("Failed runs")
 if runs.empty:
     st.success("No failed runs in the period.")
 else:
-    st.dataframe(runs, hide_index=True)
+    st.dataframe(readable(runs, RUN_LABELS), hide_index=True,
+                 column_config=headers(RUN_LABELS))

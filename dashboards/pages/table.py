@@ -1,5 +1,6 @@
 """Table page: one table's trends with their expected band, completeness, schema changes,
-latest profile, expectation results, gate verdicts and batches.
+latest profile, expectation results, gate verdicts and batches, and its incidents with the
+times people took to acknowledge and resolve them.
 
 Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>``.
 """
@@ -7,8 +8,9 @@ Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>`
 import streamlit as st
 
 from monitor import formatting
-from monitor.dashboard import cached, charts, health
+from monitor.dashboard import cached, charts, health, lifecycle
 from monitor.dashboard.page import ago, page_context, period_picker, status_badge
+from monitor.dashboard.readable import titled
 from monitor.store import dashboard_table
 
 ctx = page_context()
@@ -52,9 +54,9 @@ run_col.metric("Last run", ago(health.value(state, "last_started_at"), ctx.now),
                help=f"status: {health.value(state, 'last_status') or formatting.MISSING}")
 incident_col.metric("Open incidents", int(health.value(state, "open_incidents") or 0))
 
-trends, completeness, schema, profile, expectations, gate = st.tabs(
+trends, completeness, schema, profile, expectations, gate, incident_tab = st.tabs(
     ["Trends", "Completeness", "Schema changes", "Latest profile", "Expectations",
-     "Gate & batches"])
+     "Gate & batches", "Incidents"])
 
 with trends:
     band = cached.band(ctx.url, name, since)
@@ -98,10 +100,10 @@ with trends:
                             key=f"band:{metric}:{column}:{granularity}")
         if not anomalies.empty:
             st.subheader("Anomalies in the period")
-            st.dataframe(anomalies[["ts", "metric", "column_name", "value", "expected", "lower",
-                                    "upper", "severity", "reason"]].sort_values(
-                                        "ts", ascending=False),
-                         hide_index=True)
+            flagged_points = anomalies[["ts", "metric", "column_name", "value", "expected",
+                                        "lower", "upper", "severity", "reason"]].sort_values(
+                                            "ts", ascending=False)
+            st.dataframe(flagged_points, hide_index=True, column_config=titled(flagged_points))
 
 with completeness:
     filled = cached.completeness(ctx.url, name, since)
@@ -115,15 +117,14 @@ with schema:
     if changes.empty:
         st.info("No schema changes in the period.")
     else:
-        st.dataframe(changes, hide_index=True, column_config={
-            "ts": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm")})
+        st.dataframe(changes, hide_index=True, column_config=titled(changes))
 
 with profile:
     latest = cached.latest_profile(ctx.url, name)
     if latest.empty:
         st.info("No profile recorded yet.")
     else:
-        st.dataframe(latest, hide_index=True)
+        st.dataframe(latest, hide_index=True, column_config=titled(latest))
 
 with expectations:
     results = cached.expectation_history(ctx.url, name, since)
@@ -135,9 +136,9 @@ with expectations:
         failures = results[results["result"] != "pass"].sort_values("ts", ascending=False)
         st.caption(f"{len(results)} results, {len(failures)} failed or errored.")
         if not failures.empty:
-            st.dataframe(failures[["ts", "expectation", "severity", "result", "observed_value",
-                                   "unexpected_count", "error"]],
-                         hide_index=True)
+            failed = failures[["ts", "expectation", "severity", "result", "observed_value",
+                               "unexpected_count", "error"]]
+            st.dataframe(failed, hide_index=True, column_config=titled(failed))
 
 with gate:
     verdicts = cached.gate_history(ctx.url, name, since)
@@ -146,10 +147,33 @@ with gate:
         st.info("No gate verdicts or batches in the period (the gate is not used for this table).")
     else:
         st.subheader("Gate verdicts")
-        st.dataframe(verdicts, hide_index=True)
+        st.dataframe(verdicts, hide_index=True, column_config=titled(verdicts))
         quarantined = loaded[(loaded["rows_quarantined"].fillna(0) > 0)
                              | loaded["status"].isin(["blocked", "failed"])]
         st.subheader(f"Quarantined or blocked batches ({len(quarantined)})")
-        st.dataframe(quarantined, hide_index=True)
+        st.dataframe(quarantined, hide_index=True, column_config=titled(quarantined))
         with st.expander(f"All batches ({len(loaded)})"):
-            st.dataframe(loaded, hide_index=True)
+            st.dataframe(loaded, hide_index=True, column_config=titled(loaded))
+
+with incident_tab:
+    every = cached.incidents_since(ctx.url, since)
+    own = every[every["table_name"] == name]
+    times = lifecycle.response_times(own, since=since)
+    to_ack, to_resolve, count = st.columns(3)
+    to_ack.metric("Time to acknowledge", formatting.duration(times.to_acknowledge),
+                  help=f"Median from opening to acknowledgement, over the {times.acknowledged} "
+                       f"acknowledged incidents opened in the period")
+    to_resolve.metric("Time to resolve", formatting.duration(times.to_resolve),
+                      help=f"Median from opening to resolution, over the {times.resolved} "
+                           f"resolved incidents opened in the period")
+    count.metric("Incidents opened", times.opened, help="In the period")
+    if own.empty:
+        st.info("No incidents in the period.")
+    else:
+        st.dataframe(lifecycle.incident_rows(own), hide_index=True, column_order=[
+            "ref", "check", "severity", "status", "title", "opened", "acknowledged",
+            "resolved", "resolution"], column_config={
+                key: st.column_config.TextColumn(label)
+                for key, label in lifecycle.INCIDENT_COLUMNS.items() if key != "occurrences"})
+        st.caption("Act on them on the Incidents page, or with `dq-monitor incidents ack|"
+                   "resolve ID`.")

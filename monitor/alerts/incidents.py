@@ -158,6 +158,10 @@ def _failing(finding: Finding, current: Incident | None, run_id: str, now: dt.da
     return Change(incident, False, event)
 
 
+#: The resolution of an incident whose check passed again, and who resolved it.
+RECOVERED = "recovered"
+RESOLVER = "dq-monitor"
+
 #: Finding kinds whose passing finding is a fact (the change undone or accepted), not one
 #: quiet point of a noisy metric: it resolves at once and its reason is the resolution.
 FACT_KINDS = ("schema",)
@@ -174,7 +178,8 @@ def _passing(finding: Finding, current: Incident, run_id: str, now: dt.datetime,
         return Change(replace(current, ok_streak=streak, updated_at=now, details=details),
                       False, None)
     incident = replace(current, status="resolved", resolved_at=now, ok_streak=streak,
-                       updated_at=now, details=details)
+                       updated_at=now, details=details, resolved_by=RESOLVER,
+                       resolution=RECOVERED)
     quiet = table_muted or current.muted(now) or not current.announced
     return Change(incident, False, None if quiet else "resolved")
 

@@ -5,6 +5,7 @@
     dq-monitor alerts deliver                   # flush the outbox now
     dq-monitor incidents list                   # open and acknowledged incidents
     dq-monitor incidents ack 12                 # someone is on it: no more updates
+    dq-monitor incidents resolve 12 --reason false-positive --note "holiday sale"
     dq-monitor incidents mute 12 --for 4h
     dq-monitor mute orders --for 2h --reason "backfill"
     dq-monitor unmute orders
@@ -21,6 +22,7 @@ from rich.markup import escape
 
 from monitor import formatting
 from monitor.alerts import actions as incident_actions
+from monitor.alerts.check_names import incident_check_name
 from monitor.alerts.outbox import (
     OUTBOX_STATUSES,
     DeliveryReport,
@@ -29,8 +31,8 @@ from monitor.alerts.outbox import (
 )
 from monitor.cli.common import FORMAT_OPTION, CliState, console, emit_json, pass_state, render_table
 from monitor.config.durations import parse_duration
-from monitor.errors import ExitCode
-from monitor.store.incidents import STATUSES, list_incidents
+from monitor.errors import ExitCode, InputError
+from monitor.store.incidents import STATUSES, Incident, list_incidents
 from monitor.store.mutes import active_mutes
 from monitor.store.outbox import list_outbox
 from monitor.timeutil import iso, to_naive_utc
@@ -50,6 +52,36 @@ class DurationParam(click.ParamType):
 
 
 DURATION = DurationParam()
+
+
+class IncidentIdParam(click.ParamType):
+    """An incident's number as listed: ``12`` or ``#12``."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        try:
+            return incident_actions.incident_id_of(value)
+        except InputError as error:
+            self.fail(str(error), param, ctx)
+
+
+class ResolutionParam(click.ParamType):
+    """Why an incident is resolved: ``fixed``, ``expected``, ``false-positive``, ..."""
+
+    name = "|".join(incident_actions.RESOLUTIONS)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        try:
+            return incident_actions.resolution_reason(str(value))
+        except InputError as error:
+            self.fail(str(error), param, ctx)
+
+
+INCIDENT_ID = IncidentIdParam()
+RESOLUTION = ResolutionParam()
 LIMIT_OPTION = click.option("--limit", type=click.IntRange(1, 100_000), default=100,
                             show_default=True, help="Show at most this many, newest first.")
 
@@ -155,7 +187,24 @@ def alerts_retry(state: CliState, message_id: str | None, all_dead: bool, fmt: s
 # -- incidents ----------------------------------------------------------------------
 @click.group("incidents")
 def incidents_group() -> None:
-    """Incidents: list them, acknowledge them, mute them."""
+    """Incidents: list them, acknowledge, resolve or mute them."""
+
+
+def _status_text(incident: Incident) -> str:
+    """``acknowledged by ana``, ``resolved by ana: false positive``."""
+    if incident.status == "resolved":
+        why = incident_actions.RESOLUTION_TEXT.get(incident.resolution or "",
+                                                   incident.resolution or "")
+        by = f" by {incident.resolved_by}" if incident.resolved_by else ""
+        return f"resolved{by}" + (f": {why}" if why else "")
+    if incident.acknowledged_by:
+        return f"{incident.status} by {incident.acknowledged_by}"
+    return incident.status
+
+
+def _incident_json(incident: Incident) -> dict[str, Any]:
+    return _times({**incident.to_dict(), "ref": incident.ref,
+                   "check_name": incident_check_name(incident.check, incident.details)})
 
 
 @incidents_group.command("list")
@@ -172,20 +221,22 @@ def incidents_list(state: CliState, status: str, table: str | None, limit: int,
         found = list_incidents(conn, status=None if status == "all" else status, table=table,
                                limit=limit)
     if fmt == "json":
-        emit_json([_times(i.to_dict()) for i in found])
+        emit_json([_incident_json(i) for i in found])
         return
     if not found:
         console().print(f"no {'' if status == 'all' else status + ' '}incidents")
         return
     render_table("incidents", ("id", "table", "check", "status", "severity", "opened (UTC)",
                                "seen", "what", "muted until"),
-                 [(i.incident_id, i.table, i.check, i.status + (
-                     f" by {i.acknowledged_by}" if i.acknowledged_by else ""), i.severity,
-                   i.opened_at, i.occurrences, i.title, i.muted_until) for i in found])
+                 [(i.ref, i.table, incident_check_name(i.check, i.details), _status_text(i),
+                   i.severity, i.opened_at, i.occurrences, i.title, i.muted_until)
+                  for i in found],
+                 caption="`dq-monitor incidents ack ID` / `incidents resolve ID --reason "
+                         "...` act on one")
 
 
 @incidents_group.command("ack")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=INCIDENT_ID)
 @click.option("--by", help="Who is on it (default: your user name).")
 @pass_state
 def incidents_ack(state: CliState, incident_id: int, by: str | None) -> None:
@@ -195,8 +246,44 @@ def incidents_ack(state: CliState, incident_id: int, by: str | None) -> None:
                     f"check passes again")
 
 
+@incidents_group.command("resolve")
+@click.argument("incident_id", type=INCIDENT_ID)
+@click.option("--reason", type=RESOLUTION, required=True,
+              help="fixed: it was broken and is repaired; expected: a real change that is "
+                   "normal (a holiday); false-positive: nothing was wrong; no-action-needed: "
+                   "real but harmless. Expected and false-positive points rejoin the "
+                   "detectors' training, the others stay out of it.")
+@click.option("--by", help="Who resolves it (default: your user name).")
+@click.option("--note", help="A sentence for the record.")
+@FORMAT_OPTION
+@pass_state
+def incidents_resolve(state: CliState, incident_id: int, reason: str, by: str | None,
+                      note: str | None, fmt: str) -> None:
+    """Resolve an incident with a reason the detectors learn from."""
+    done = incident_actions.resolve(state.context().store, incident_id, reason=reason,
+                                    by=by or _user(), note=note)
+    if fmt == "json":
+        emit_json({**_incident_json(done.incident), "labelled": {
+            "label": done.label, "points": [iso(ts) for ts in done.points]}})
+        return
+    console().print(escape(_resolved_sentence(done)))
+
+
+def _resolved_sentence(done: incident_actions.Resolved) -> str:
+    incident = done.incident
+    text = (f"incident {incident.ref} ({incident.table}: "
+            f"{incident_check_name(incident.check, incident.details)}) resolved as "
+            f"{incident_actions.RESOLUTION_TEXT[incident.resolution or '']}")
+    if not done.points:
+        return text
+    count = f"{len(done.points)} point{'s' if len(done.points) != 1 else ''}"
+    if done.label == "expected":
+        return f"{text}; {count} marked expected: they rejoin the detectors' training"
+    return f"{text}; {count} kept out of the detectors' training"
+
+
 @incidents_group.command("mute")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=INCIDENT_ID)
 @click.option("--for", "duration", type=DURATION, required=True, help="For example 4h.")
 @pass_state
 def incidents_mute(state: CliState, incident_id: int, duration: float) -> None:

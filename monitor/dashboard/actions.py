@@ -1,4 +1,4 @@
-"""The dashboard's only writes: acknowledge, mute, mark as expected.
+"""The dashboard's only writes: acknowledge, resolve with a reason, mute, mark as expected.
 
 Each goes through the same API as the CLI (``monitor.alerts.actions``,
 ``monitor.detection.feedback``) on a writable store handle, and returns an ``Outcome``
@@ -20,7 +20,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from monitor import formatting
-from monitor.alerts.actions import acknowledge, mute_incident, mute_table
+from monitor.alerts.actions import (
+    RESOLUTION_TEXT,
+    RESOLUTIONS,
+    acknowledge,
+    mute_incident,
+    mute_table,
+    resolve,
+)
 from monitor.config.secrets import redact
 from monitor.detection.feedback import label_point
 from monitor.errors import MonitorError
@@ -29,6 +36,8 @@ from monitor.timeutil import to_naive_utc, utcnow
 
 #: Mute lengths offered by the incidents page, in hours.
 MUTE_HOURS = (1, 4, 24, 24 * 7)
+#: Resolutions offered by the incidents page, in the order shown.
+RESOLUTION_CHOICES = tuple(RESOLUTIONS)
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,25 @@ def acknowledge_incident(store: SqlMetricStore, incident_id: int, *, by: str | N
     except MonitorError as error:
         return _failed(error)
     return Outcome(True, f"Incident {incident_id} acknowledged by {by or 'unknown'}.")
+
+
+def resolve_incident(store: SqlMetricStore, incident_id: int, *, reason: str,
+                     by: str | None, note: str | None = None) -> Outcome:
+    """Resolve an incident with a reason; its anomalous points are labelled so that the
+    detectors learn from it (``monitor.alerts.actions.resolve``)."""
+    try:
+        done = resolve(store, incident_id, reason=reason, by=by, note=note or None)
+    except MonitorError as error:
+        return _failed(error)
+    why = RESOLUTION_TEXT[done.incident.resolution or reason]
+    text = f"Incident #{incident_id} resolved as {why} by {by or 'unknown'}."
+    if not done.points:
+        return Outcome(True, text)
+    count = f"{len(done.points)} point{'s' if len(done.points) != 1 else ''}"
+    if done.label == "expected":
+        return Outcome(True, f"{text} {count} marked as expected: they rejoin the detectors' "
+                             f"training.")
+    return Outcome(True, f"{text} {count} kept out of the detectors' training.")
 
 
 def mute_incident_for(store: SqlMetricStore, incident_id: int, *, hours: float,

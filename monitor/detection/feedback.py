@@ -2,7 +2,8 @@
 
 Expected points stop being anomalies and rejoin the detectors' training data;
 incident points stay out of it. The CLI (``dq-monitor feedback``) and the
-dashboard both write through ``label_point``.
+dashboard both write through ``label_point``; resolving an incident with a reason
+(``monitor.alerts.actions.resolve``) labels its flagged points the same way.
 
 >>> import datetime as dt
 >>> holiday = dt.datetime(2026, 9, 4, tzinfo=dt.UTC)

@@ -269,7 +269,8 @@ def incidents_since(store: SqlMetricStore, since: dt.datetime) -> pd.DataFrame:
     query = sa.select(
         i.c.incident_id, i.c.table_name, i.c.check_key, i.c.status, i.c.severity, i.c.title,
         i.c.opened_at, i.c.updated_at, i.c.last_seen_at, i.c.resolved_at, i.c.occurrences,
-        i.c.acknowledged_by, i.c.muted_until,
+        i.c.acknowledged_by, i.c.muted_until, i.c.acknowledged_at, i.c.resolved_by,
+        i.c.resolution, i.c.resolution_note, i.c.details_json,
     ).where(sa.or_(i.c.status.in_(OPEN_INCIDENT), i.c.updated_at >= to_naive_utc(since))
             ).order_by(i.c.opened_at.desc())
     return frame(store, query)

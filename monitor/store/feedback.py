@@ -9,7 +9,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from monitor.store.schema import feedback
+from monitor.store.schema import detections, feedback
 from monitor.store.sql_store import SqlMetricStore
 
 Label = Literal["expected", "incident"]
@@ -58,3 +58,15 @@ def list_labels(store: SqlMetricStore, table: str, metric: str | None = None,
         return [FeedbackLabel(r["table_name"], r["metric"], r["column_name"], r["granularity"],
                               r["ts"], r["label"], r["note"], r["author"])
                 for r in conn.execute(query).mappings()]
+
+
+def anomalous_points(conn: Connection, table: str, metric: str, column: str, *,
+                     start: dt.datetime, end: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The (granularity, time) of a series' points judged anomalous between two times
+    (inclusive, naive UTC): the points an incident's resolution labels."""
+    d = detections
+    return [(granularity, ts) for granularity, ts in conn.execute(
+        sa.select(d.c.granularity, d.c.ts).where(
+            d.c.table_name == table, d.c.metric == metric, d.c.column_name == column,
+            d.c.is_anomaly.is_(True), d.c.ts >= start, d.c.ts <= end)
+        .order_by(d.c.ts, d.c.granularity))]

@@ -1,7 +1,8 @@
 """Stored incidents (``dq_incidents``): what runs and people read and write about them.
 
 The run's functions take a ``Connection`` so they join the run's transaction;
-the people's (acknowledge, mute one incident) take the store and commit alone.
+the people's (acknowledge, mute one incident) take the store and commit alone, except
+``mark_resolved``, which joins the transaction that also labels the incident's points.
 """
 
 from __future__ import annotations
@@ -46,6 +47,21 @@ class Incident:
     last_notified_at: dt.datetime | None = None
     #: The latest failing finding, ``since``, ``last_run``, ``announced``, ``thread_of``.
     details: Mapping[str, Any] = field(default_factory=dict)
+    acknowledged_at: dt.datetime | None = None
+    resolved_by: str | None = None
+    #: Why it was resolved: fixed, expected, false-positive, no-action-needed, recovered.
+    resolution: str | None = None
+    resolution_note: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """The short name people type and read: ``#12``."""
+        return f"#{self.incident_id}"
+
+    @property
+    def kind(self) -> str | None:
+        """The kind of the check's finding (anomaly, expectation, schema, ...)."""
+        return (self.details.get("finding") or {}).get("kind")
 
     @property
     def announced(self) -> bool:
@@ -72,7 +88,9 @@ class Incident:
                 "resolved_at": self.resolved_at, "occurrences": self.occurrences,
                 "ok_streak": self.ok_streak, "acknowledged_by": self.acknowledged_by,
                 "muted_until": self.muted_until, "channel": self.channel,
-                "thread_ts": self.thread_ts, "since": self.since}
+                "thread_ts": self.thread_ts, "since": self.since,
+                "acknowledged_at": self.acknowledged_at, "resolved_by": self.resolved_by,
+                "resolution": self.resolution, "resolution_note": self.resolution_note}
 
 
 def _from_row(row: Mapping[str, Any]) -> Incident:
@@ -85,7 +103,9 @@ def _from_row(row: Mapping[str, Any]) -> Incident:
         occurrences=row["occurrences"] or 0, ok_streak=row["ok_streak"] or 0,
         acknowledged_by=row["acknowledged_by"], muted_until=row["muted_until"],
         channel=row["channel"], thread_ts=row["thread_ts"],
-        last_notified_at=row["last_notified_at"], details=details)
+        last_notified_at=row["last_notified_at"], details=details,
+        acknowledged_at=row["acknowledged_at"], resolved_by=row["resolved_by"],
+        resolution=row["resolution"], resolution_note=row["resolution_note"])
 
 
 def load_open(conn: Connection, table: str) -> dict[str, Incident]:
@@ -110,13 +130,16 @@ def save(conn: Connection, incident: Incident) -> Incident:
         "updated_at": incident.updated_at, "last_seen_at": incident.last_seen_at,
         "occurrences": incident.occurrences, "ok_streak": incident.ok_streak,
         "last_notified_at": incident.last_notified_at}
+    resolution = {"resolved_at": incident.resolved_at, "resolved_by": incident.resolved_by,
+                  "resolution": incident.resolution,
+                  "resolution_note": incident.resolution_note}
     if incident.incident_id is None:
         result = conn.execute(t.insert().values(
             table_name=incident.table, check_key=incident.check, status=incident.status,
-            opened_at=incident.opened_at, **values))
+            opened_at=incident.opened_at, **values, **resolution))
         return replace(incident, incident_id=int(result.inserted_primary_key[0]))
     if incident.status == "resolved":
-        values.update(status="resolved", resolved_at=incident.resolved_at)
+        values.update(status="resolved", **resolution)
     conn.execute(t.update().where(t.c.incident_id == incident.incident_id).values(**values))
     return incident
 
@@ -132,10 +155,13 @@ def set_thread(conn: Connection, incident_ids: Sequence[int], *, channel: str | 
 
 
 def list_incidents(conn: Connection, *, status: str | None = None, table: str | None = None,
-                   limit: int = 100) -> list[Incident]:
+                   limit: int = 100, opened_since: dt.datetime | None = None
+                   ) -> list[Incident]:
     """Incidents, newest first; ``status='active'`` means open or acknowledged."""
     t = incidents
     query = sa.select(t).order_by(t.c.incident_id.desc()).limit(limit)
+    if opened_since is not None:
+        query = query.where(t.c.opened_at >= opened_since)
     if status == "active":
         query = query.where(t.c.status.in_(OPEN_STATUSES))
     elif status:
@@ -145,17 +171,39 @@ def list_incidents(conn: Connection, *, status: str | None = None, table: str | 
     return [_from_row(row) for row in conn.execute(query).mappings()]
 
 
+def load_incident(conn: Connection, incident_id: int) -> Incident | None:
+    """One incident by its id, or None."""
+    row = conn.execute(sa.select(incidents).where(
+        incidents.c.incident_id == incident_id)).mappings().first()
+    return _from_row(row) if row is not None else None
+
+
 def mark_acknowledged(store: SqlMetricStore, incident_id: int, *, by: str,
                       now: dt.datetime) -> str | None:
-    """Acknowledge an incident unless it is resolved; its status before, None if unknown."""
+    """Acknowledge an incident unless it is resolved; its status before, None if unknown.
+
+    The first acknowledgement's time is kept (time to acknowledge); a later one by
+    someone else only changes who is on it.
+    """
     t = incidents
     with store.transaction() as conn:
         status = conn.execute(sa.select(t.c.status).where(
             t.c.incident_id == incident_id)).scalar()
         if status is not None and status != "resolved":
             conn.execute(t.update().where(t.c.incident_id == incident_id).values(
-                status="acknowledged", acknowledged_by=by, updated_at=now))
+                status="acknowledged", acknowledged_by=by, updated_at=now,
+                acknowledged_at=sa.func.coalesce(t.c.acknowledged_at, now)))
     return status
+
+
+def mark_resolved(conn: Connection, incident_id: int, *, reason: str, by: str,
+                  note: str | None, now: dt.datetime) -> bool:
+    """Resolve an open or acknowledged incident; False if it is not (any more) open."""
+    t = incidents
+    return bool(conn.execute(t.update().where(
+        t.c.incident_id == incident_id, t.c.status.in_(OPEN_STATUSES)).values(
+            status="resolved", resolved_at=now, updated_at=now, resolved_by=by,
+            resolution=reason, resolution_note=note)).rowcount)
 
 
 def set_incident_mute(store: SqlMetricStore, incident_id: int, *, until: dt.datetime,

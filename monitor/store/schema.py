@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from monitor.dialects import BINARY_TEXT_TABLE_OPTIONS, long_text, precise_time
 
 #: Bump when an existing table changes; add the step to ``MIGRATIONS``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -220,8 +220,17 @@ incidents = sa.Table(
     sa.Column("channel", sa.String(200)),
     sa.Column("thread_ts", sa.String(64)),  # Slack thread of the first message
     sa.Column("last_notified_at", precise_time()),
+    sa.Column("acknowledged_at", precise_time()),
+    sa.Column("resolved_by", sa.String(200)),  # who, or "dq-monitor" when the check recovered
+    # fixed | expected | false-positive | no-action-needed | recovered
+    sa.Column("resolution", sa.String(32)),
+    sa.Column("resolution_note", long_text()),
     sa.Index("ix_dq_incidents_open", "table_name", "check_key", "status"),
 )
+
+#: Version 3: the incident lifecycle (who acknowledged when, who resolved it and why).
+MIGRATIONS[3] = [add_column(incidents, name) for name in (
+    "acknowledged_at", "resolved_by", "resolution", "resolution_note")]
 
 outbox = sa.Table(
     "dq_outbox",

@@ -130,6 +130,8 @@ class TestPlanIncidents:
             "open", 1, "open", 2)
         assert (third.event, third.incident.status, third.incident.resolved_at) == (
             "resolved", "resolved", NOW + 2 * HOUR)
+        assert (third.incident.resolution, third.incident.resolved_by) == (
+            "recovered", "dq-monitor")
 
     def test_a_passing_schema_finding_resolves_at_once_with_its_reason(self) -> None:
         open_ = {"schema": incident("schema")}

@@ -13,6 +13,8 @@ import pytest
 from monitor.alerts.outbox import OutboxMessage, enqueue
 from monitor.cli import main
 from monitor.store import SqlMetricStore, open_store
+from monitor.store.detections import DetectionRow, replace_detections
+from monitor.store.feedback import list_labels
 from monitor.store.incidents import Incident, list_incidents, save
 from monitor.store.outbox import list_outbox
 from monitor.timeutil import to_naive_utc, utcnow
@@ -57,11 +59,12 @@ def queue(store: SqlMetricStore, *names: str) -> None:
                     now=now)
 
 
-def incident(store: SqlMetricStore, check: str = "volume:row_count") -> int:
+def incident(store: SqlMetricStore, check: str = "volume:row_count", **details: Any) -> int:
     now = to_naive_utc(utcnow()).replace(microsecond=0)
     with store.transaction() as conn:
         saved = save(conn, Incident(None, "orders", check, "open", "critical",
-                                    "orders: 412 rows, usually about 980", now, now, now))
+                                    "orders: 412 rows, usually about 980", now, now, now,
+                                    details=details))
     assert saved.incident_id is not None
     return saved.incident_id
 
@@ -168,7 +171,8 @@ class TestIncidents:
         as_json, jout, _ = cli(config, capsys, "incidents", "list", "--format", "json")
 
         assert (listed, acked, muted, as_json) == (0, 0, 0, 0)
-        assert "volume:row_count" in out
+        assert "rows" in out
+        assert "volume:row_count" not in out  # the check in words, not its key
         assert "orders: 412 rows, usually about 980" in out
         assert f"incident {first} acknowledged" in ack_out
         rows: dict[int, dict[str, Any]] = {r["incident_id"]: r for r in json.loads(jout)}
@@ -198,6 +202,113 @@ class TestIncidents:
         assert (code, out.strip()) == (0, "no resolved incidents")
         with store.connect() as conn:
             assert len(list_incidents(conn)) == 1
+
+
+class TestIncidentsResolve:
+    def test_resolve_with_reason_by_and_note(self, config: Path, store: SqlMetricStore,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+        first = incident(store)
+
+        code, out, _ = cli(config, capsys, "incidents", "resolve", f"#{first}", "--reason",
+                           "false-positive", "--by", "ana", "--note", "holiday sale")
+        listed, lout, _ = cli(config, capsys, "incidents", "list", "--status", "resolved")
+        _, jout, _ = cli(config, capsys, "incidents", "list", "--status", "all",
+                         "--format", "json")
+
+        (row,) = json.loads(jout)
+        assert (code, listed) == (0, 0)
+        assert f"incident #{first} (orders: rows) resolved as false positive" in out
+        assert "resolved by ana: false positive" in lout
+        assert (row["ref"], row["status"], row["resolved_by"], row["resolution"],
+                row["resolution_note"]) == (f"#{first}", "resolved", "ana", "false-positive",
+                                            "holiday sale")
+        assert row["resolved_at"].endswith("+00:00")
+
+    def test_resolving_an_anomaly_labels_its_points(self, config: Path, store: SqlMetricStore,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+        spike = dt.datetime(2026, 1, 5)
+        with store.transaction() as conn:
+            replace_detections(conn, "r1", [DetectionRow(
+                "orders", "null_rate", "email", "day", spike + dt.timedelta(days=d), 0.4, 0.0,
+                0.0, 0.01, 9.0, d < 2, "anomaly" if d < 2 else "ok", "up", "seasonal",
+                "warning", "null rate 40%") for d in range(3)])
+        first = incident(store, "null_rate:email", since=spike.isoformat(), finding={
+            "kind": "anomaly", "metric": "null_rate", "column": "email",
+            "at": (spike + dt.timedelta(days=2)).isoformat()})
+
+        code, out, _ = cli(config, capsys, "incidents", "resolve", str(first), "--reason",
+                           "fixed", "--format", "json")
+
+        result = json.loads(out)
+        assert code == 0
+        assert result["resolution"] == "fixed"
+        assert result["check_name"] == "null rate of email"
+        assert result["labelled"] == {"label": "incident", "points": [
+            "2026-01-05T00:00:00+00:00", "2026-01-06T00:00:00+00:00"]}
+        assert [(x.ts.day, x.label) for x in list_labels(store, "orders")] == [
+            (5, "incident"), (6, "incident")]
+
+    def test_the_sentence_says_what_the_detectors_learn(
+            self, config: Path, store: SqlMetricStore,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        spike = dt.datetime(2026, 1, 5)
+        with store.transaction() as conn:
+            replace_detections(conn, "r1", [DetectionRow(
+                "orders", "row_count", "", "day", spike, 9.0, 100.0, 80.0, 120.0, -9.0, True,
+                "anomaly", "down", "seasonal", "critical", "rows 9")])
+        first = incident(store, since=spike.isoformat(), finding={
+            "kind": "anomaly", "metric": "row_count", "column": None,
+            "at": spike.isoformat()})
+
+        code, out, _ = cli(config, capsys, "incidents", "resolve", str(first), "--reason",
+                           "expected")
+
+        assert code == 0
+        assert (f"incident #{first} (orders: rows) resolved as expected; 1 point marked "
+                f"expected: they rejoin the detectors' training") in " ".join(out.split())
+
+    def test_unknown_id_bad_id_and_bad_reason_exit_2(self, config: Path, store: SqlMetricStore,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+        first = incident(store)
+
+        unknown, _, err = cli(config, capsys, "incidents", "resolve", "99", "--reason", "fixed")
+        bad_id, _, err2 = cli(config, capsys, "incidents", "resolve", "suite:orders:e4339a",
+                              "--reason", "fixed")
+        bad_reason, _, err3 = cli(config, capsys, "incidents", "resolve", str(first),
+                                  "--reason", "maybe")
+        missing, _, err4 = cli(config, capsys, "incidents", "resolve", str(first))
+        cli(config, capsys, "incidents", "resolve", str(first), "--reason", "fixed")
+        again, _, err5 = cli(config, capsys, "incidents", "resolve", str(first), "--reason",
+                             "fixed")
+
+        assert (unknown, bad_id, bad_reason, missing, again) == (2, 2, 2, 2, 2)
+        assert "no incident with id 99; list them with `dq-monitor incidents list`" in err
+        assert "an incident id is a number such as 12 or #12" in err2
+        assert ("unknown resolution 'maybe'; choose one of fixed, expected, false-positive, "
+                "no-action-needed") in " ".join(err3.split())
+        assert "--reason" in err4
+        assert f"incident {first} is already resolved" in err5
+        with store.connect() as conn:
+            assert [i.resolution for i in list_incidents(conn)] == ["fixed"]
+
+    def test_list_names_an_expectation_by_what_it_checks(
+            self, config: Path, store: SqlMetricStore,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        incident(store, "suite:orders:e4339a0c5d1f9b2a", finding={
+            "kind": "expectation", "metric": "expect_column_values_to_not_be_null",
+            "column": "email"})
+
+        code, out, _ = cli(config, capsys, "incidents", "list")
+        _, jout, _ = cli(config, capsys, "incidents", "list", "--format", "json")
+
+        assert code == 0
+        assert "e4339a0c5d1f" not in out
+        assert "expectation:" in out
+        assert "(email)" in out
+        assert json.loads(jout)[0]["check_name"] == (
+            "expectation: column values to not be null (email)")
 
 
 class TestMute:

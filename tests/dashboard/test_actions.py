@@ -47,6 +47,32 @@ class TestAcknowledgeIncident:
         assert "no incident with id 99" in outcome.message
 
 
+class TestResolveIncident:
+    def test_writes_who_why_and_the_note(self, sqlite_store: SqlMetricStore, incident: int):
+        outcome = actions.resolve_incident(sqlite_store, incident, reason="expected",
+                                           by="ana", note="")
+
+        assert outcome == actions.Outcome(
+            True, f"Incident #{incident} resolved as expected by ana.")
+        row = one(sqlite_store, incidents)
+        assert (row["status"], row["resolved_by"], row["resolution"],
+                row["resolution_note"]) == ("resolved", "ana", "expected", None)
+
+    def test_bad_reason_and_resolved_incident_are_messages(
+            self, sqlite_store: SqlMetricStore, incident: int):
+        bad = actions.resolve_incident(sqlite_store, incident, reason="shrug", by="ana")
+        actions.resolve_incident(sqlite_store, incident, reason="fixed", by="ana")
+        again = actions.resolve_incident(sqlite_store, incident, reason="fixed", by="ana")
+
+        assert (bad.ok, again.ok) == (False, False)
+        assert "unknown resolution 'shrug'" in bad.message
+        assert f"incident {incident} is already resolved" in again.message
+
+    def test_every_choice_is_a_resolution(self) -> None:
+        assert actions.RESOLUTION_CHOICES == (
+            "fixed", "expected", "false-positive", "no-action-needed")
+
+
 class TestMuteIncidentFor:
     def test_until_now_plus_hours(self, sqlite_store: SqlMetricStore, now: dt.datetime,
                                   incident: int):

@@ -1,6 +1,7 @@
 """A real browser on the real server: ``dq-monitor dashboard`` on 127.0.0.1, opened in
 headless Chromium (Debian's package) driven by Playwright. Screenshots go to
-``build/screenshots/``. Skips, saying why, where Chromium or Playwright is missing."""
+``build/screenshots/`` and, for the docs, ``docs/img/dashboard_*.png``. Skips, saying
+why, where Chromium or Playwright is missing."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from tests.helpers.seed import seed_scenario, write_scenario_config
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+#: Screens the docs show (docs/dashboard.md), refreshed by this test.
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 WAIT_MS = 60_000
@@ -85,6 +88,8 @@ def visit(browser: Any, url: str, heading: str, content: str, shot: str) -> tupl
     page.wait_for_timeout(1500)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+    # The docs show every page as this test last saw it (docs/dashboard.md).
+    page.screenshot(path=str(DOCS_IMG / f"dashboard_{shot}"), full_page=True)
     return page, seconds
 
 
@@ -103,7 +108,7 @@ class TestInTheBrowser:
 
     def test_table_page_by_deep_link(self, browser: Any, dashboard: str):
         page, seconds = visit(browser, f"{dashboard}/table?table=orders", "orders",
-                              '[data-testid="stVegaLiteChart"]', "table_orders.png")
+                              '[data-testid="stVegaLiteChart"]', "table.png")
 
         assert page.locator(ERRORS).count() == 0
         assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 4
@@ -121,4 +126,28 @@ class TestInTheBrowser:
                         shot)
 
         assert page.locator(ERRORS).count() == 0
+        page.close()
+
+
+class TestIncidentLifecycleInTheBrowser:
+    def test_incidents_page_offers_resolve_with_a_reason(self, browser: Any, dashboard: str):
+        page, _ = visit(browser, f"{dashboard}/incidents", "Incidents & failures",
+                        '[data-testid="stMetric"]', "incidents.png")
+
+        assert page.locator(ERRORS).count() == 0
+        assert page.get_by_role("button", name="Resolve", exact=True).is_visible()
+        assert page.get_by_text("Response times", exact=True).is_visible()
+        page.close()
+
+    def test_table_incidents_tab_shows_response_times(self, browser: Any, dashboard: str):
+        page, _ = visit(browser, f"{dashboard}/table?table=customers", "customers",
+                        '[data-testid="stMetric"]', "table_customers.png")
+
+        page.get_by_role("tab", name="Incidents").click()
+        ttr = page.locator('[data-testid="stMetric"]', has_text="Time to resolve")
+        ttr.wait_for(timeout=WAIT_MS)
+
+        assert page.locator(ERRORS).count() == 0
+        assert "3d" in ttr.inner_text()
+        page.screenshot(path=str(DOCS_IMG / "dashboard_table_incidents.png"), full_page=True)
         page.close()

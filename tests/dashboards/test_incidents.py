@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from monitor import formatting
 from monitor.store.schema import feedback, incidents, mutes
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
@@ -97,6 +102,8 @@ class TestActions:
         page.button(key="mute_incident").click().run()
 
         until = incident_row(seeded_fresh, events)["muted_until"]
+        shown = frame_with(page, "ref", "muted").set_index("incident_id")
+        assert shown.loc[events, "muted"] == until.strftime("%Y-%m-%d %H:%M")
         assert before + dt.timedelta(hours=24) <= until
         assert until <= before + dt.timedelta(hours=24, minutes=5)
         assert "muted for 1d" in texts(page)
@@ -152,3 +159,148 @@ class TestActions:
 
         assert not page.exception
         assert f"incident {orders} is already resolved" in page.warning[0].value
+
+
+def resolved_frame(at: AppTest) -> pd.DataFrame:
+    """The "Resolved in the period" table, by incident id."""
+    (frame,) = [f.value for f in at.dataframe if "ref" in f.value
+                and set(f.value["status"]) == {"resolved"}]
+    return frame.set_index("incident_id")
+
+
+def cells(frame: pd.DataFrame) -> set[str]:
+    return {str(v) for v in frame.to_numpy().ravel()}
+
+
+class TestLifecycle:
+    def test_acknowledge_records_who_and_when(self, page: AppTest, seeded_fresh: SeededStore):
+        orders = seeded_fresh.scenario.incidents["orders"]
+
+        page.selectbox(key="incident").select(orders).run()
+        page.button(key="acknowledge").click().run()
+
+        row = incident_row(seeded_fresh, orders)
+        shown = frame_with(page, "ref", "acknowledged").set_index("incident_id")
+        waited = (row["acknowledged_at"] - row["opened_at"]).total_seconds()
+        assert row["opened_at"] < row["acknowledged_at"]
+        assert shown.loc[orders, "ref"] == f"#{orders}"
+        assert shown.loc[orders, "acknowledged"] == (
+            f"ana@example.com, {formatting.duration(waited)} after opening")
+
+    def test_resolve_as_false_positive_returns_the_point_to_training(
+            self, page: AppTest, seeded_fresh: SeededStore):
+        orders = seeded_fresh.scenario.incidents["orders"]
+        point = seeded_fresh.scenario.histories["orders"].points_at[-1]
+
+        page.selectbox(key="incident").select(orders).run()
+        page.selectbox(key="resolution").select("false-positive").run()
+        page.text_input(key="resolution_note").input("holiday sale").run()
+        page.button(key="resolve").click().run()
+
+        no_errors(page)
+        row = incident_row(seeded_fresh, orders)
+        assert (row["status"], row["resolution"], row["resolved_by"],
+                row["resolution_note"]) == ("resolved", "false-positive", "ana@example.com",
+                                            "holiday sale")
+        with seeded_fresh.store.engine.connect() as conn:
+            labels = conn.execute(sa.select(feedback).where(
+                feedback.c.author == "ana@example.com")).mappings().all()
+        assert [(r["table_name"], r["metric"], r["ts"], r["label"]) for r in labels] == [
+            ("orders", "row_count", point, "expected")]
+        assert (f"Incident #{orders} resolved as false positive by ana@example.com. 1 point "
+                f"marked as expected: they rejoin the detectors' training.") in texts(page)
+        counts = metric_values(page)
+        assert (counts["Open incidents"], counts["Anomalies to review"]) == (2, 1)
+        resolved = resolved_frame(page)
+        assert resolved.loc[orders, "resolution"] == "false positive – holiday sale"
+
+    def test_resolve_as_fixed_keeps_the_point_out(self, page: AppTest,
+                                                  seeded_fresh: SeededStore):
+        orders = seeded_fresh.scenario.incidents["orders"]
+
+        page.selectbox(key="incident").select(orders).run()
+        page.selectbox(key="resolution").select("fixed").run()
+        page.button(key="resolve").click().run()
+
+        with seeded_fresh.store.engine.connect() as conn:
+            labels = conn.execute(sa.select(feedback.c.label).where(
+                feedback.c.author == "ana@example.com")).scalars().all()
+        assert labels == ["incident"]
+        assert incident_row(seeded_fresh, orders)["resolution"] == "fixed"
+        assert "1 point kept out of the detectors' training" in texts(page)
+
+    def test_an_incident_without_points_is_resolved_without_labels(
+            self, page: AppTest, seeded_fresh: SeededStore):
+        inventory = seeded_fresh.scenario.incidents["inventory"]
+
+        page.selectbox(key="incident").select(inventory).run()
+        page.selectbox(key="resolution").select("no-action-needed").run()
+        page.button(key="resolve").click().run()
+
+        assert incident_row(seeded_fresh, inventory)["resolution"] == "no-action-needed"
+        assert (f"Incident #{inventory} resolved as no action needed by ana@example.com."
+                in texts(page))
+
+    def test_resolving_an_incident_resolved_elsewhere_is_a_message(
+            self, page: AppTest, seeded_fresh: SeededStore):
+        orders = seeded_fresh.scenario.incidents["orders"]
+        page.selectbox(key="incident").select(orders).run()
+        with seeded_fresh.store.engine.begin() as conn:  # the check recovered meanwhile
+            conn.execute(incidents.update().where(incidents.c.incident_id == orders)
+                         .values(status="resolved", resolution="recovered"))
+
+        page.button(key="resolve").click().run()
+
+        assert not page.exception
+        assert f"incident {orders} is already resolved" in page.warning[0].value
+        assert incident_row(seeded_fresh, orders)["resolution"] == "recovered"
+
+    def test_the_recovered_incident_says_so(self, page: AppTest, seeded_fresh: SeededStore):
+        customers = seeded_fresh.scenario.incidents["customers"]
+
+        resolved = resolved_frame(page)
+
+        assert resolved.loc[customers, "resolution"] == "recovered (the check passed again)"
+        assert resolved.loc[customers, "resolved"] == "dq-monitor, 3d after opening"
+        assert resolved.loc[customers, "check"] == "schema"
+
+    def test_incident_tables_show_no_none_or_raw_keys(self, page: AppTest):
+        shown = [f.value for f in page.dataframe if "ref" in f.value]
+
+        assert len(shown) == 2  # open, resolved
+        for frame in shown:
+            assert not {"None", "nan", "NaT"} & cells(frame)
+            assert not any(str(v).startswith("volume:") for v in frame["check"])
+
+    def test_response_times_per_table(self, page: AppTest, seeded_fresh: SeededStore):
+        times = frame_with(page, "Time to acknowledge", "Time to resolve").set_index("Table")
+
+        assert times.loc["customers", "Time to resolve"] == "3d (median of 1)"
+        assert times.loc["orders", "Time to acknowledge"] == formatting.MISSING
+
+
+EPOCH = re.compile(r"^\d{9,}(\.\d+)?$")
+
+
+def displayed(element: Any) -> tuple[list[str], pd.DataFrame]:
+    """The column titles a person sees and the cells of those columns."""
+    config = json.loads(element.proto.columns or "{}")
+    order = list(element.proto.column_order) or list(element.value.columns)
+
+    def title(name: str) -> str:
+        found = config.get(name) or config.get(f"col:{name}") or {}
+        return found.get("label") or name
+
+    return [title(n) for n in order], element.value[order]
+
+
+class TestReadableTables:
+    def test_no_raw_names_none_or_epoch_numbers(self, page: AppTest):
+        tables = [displayed(e) for e in page.dataframe]
+
+        assert len(tables) >= 5  # open, resolved, response times, anomalies, expectations...
+        for titles, cells_shown in tables:
+            assert all("_" not in t and t[:1].isupper() for t in titles), titles
+            values = {str(v) for v in cells_shown.to_numpy().ravel()}
+            assert not {"None", "nan", "NaT", "null"} & values, titles
+            assert not [v for v in values if EPOCH.match(v)], titles

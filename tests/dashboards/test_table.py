@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from monitor import formatting
 from monitor.alerts.blocks import table_link
+from monitor.store.schema import incidents
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
     app_on,
@@ -19,6 +23,7 @@ from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     no_errors,
     open_page,
     seeded,
+    seeded_fresh,
     texts,
 )
 from tests.helpers.seed import naive_now
@@ -231,3 +236,70 @@ class TestOtherTabs:
         assert verdicts["verdict"].value_counts().to_dict() == {"pass": 9, "blocked": 1}
         assert quarantined["rows_quarantined"].tolist() == [12]
         assert quarantined["status"].tolist() == ["blocked"]
+
+
+class TestIncidentsTab:
+    @pytest.fixture
+    def timed(self, seeded_fresh: SeededStore) -> SeededStore:
+        """orders: the open incident acknowledged 25 min after opening, and an older one
+        acknowledged after 35 min and resolved 3 h after opening."""
+        orders = seeded_fresh.scenario.incidents["orders"]
+        opened = seeded_fresh.scenario.now - dt.timedelta(days=2)
+        with seeded_fresh.store.engine.begin() as conn:
+            first = conn.execute(sa.select(incidents.c.opened_at).where(
+                incidents.c.incident_id == orders)).scalar_one()
+            conn.execute(incidents.update().where(incidents.c.incident_id == orders).values(
+                status="acknowledged", acknowledged_by="ana",
+                acknowledged_at=first + dt.timedelta(minutes=25)))
+            conn.execute(incidents.insert().values(
+                table_name="orders", check_key="null_rate:amount", status="resolved",
+                severity="warning", title="orders: null rate of amount 9%",
+                opened_at=opened, updated_at=opened + dt.timedelta(hours=3),
+                last_seen_at=opened, acknowledged_by="bob",
+                acknowledged_at=opened + dt.timedelta(minutes=35),
+                resolved_at=opened + dt.timedelta(hours=3), resolved_by="bob",
+                resolution="fixed", resolution_note="job rerun"))
+        return seeded_fresh
+
+    def test_times_to_acknowledge_and_resolve(self, timed: SeededStore,
+                                              monkeypatch: pytest.MonkeyPatch):
+        at = app_on(timed.config_path, monkeypatch, query={"table": "orders"}).run()
+
+        no_errors(at)
+        shown = {m.label: m.value for m in at.metric}
+        # medians by hand: acknowledged after 25 and 35 min; one resolved after 3 h
+        assert (shown["Time to acknowledge"], shown["Time to resolve"],
+                shown["Incidents opened"]) == ("30m", "3h", "2")
+
+    def test_the_table_incidents_with_who_and_why(self, timed: SeededStore,
+                                                  monkeypatch: pytest.MonkeyPatch):
+        at = app_on(timed.config_path, monkeypatch, query={"table": "orders"}).run()
+
+        rows = frame_with(at, "ref", "resolution").set_index("check")
+        assert set(rows["table_name"]) == {"orders"}
+        assert rows.loc["null rate of amount", "resolved"] == "bob, 3h after opening"
+        assert rows.loc["null rate of amount", "resolution"] == "fixed – job rerun"
+        assert rows.loc["rows", "acknowledged"] == "ana, 25m after opening"
+        assert not {"None", "nan", "NaT"} & {str(v) for v in rows.to_numpy().ravel()}
+
+    def test_without_incidents_the_times_are_missing(self, seeded: SeededStore,
+                                                     monkeypatch: pytest.MonkeyPatch):
+        at = app_on(seeded.config_path, monkeypatch, query={"table": "payments"}).run()
+
+        shown = {m.label: m.value for m in at.metric}
+        assert (shown["Time to acknowledge"], shown["Time to resolve"]) == (
+            formatting.MISSING, formatting.MISSING)
+        assert "No incidents in the period." in texts(at)
+
+
+class TestReadableHeaders:
+    @pytest.mark.parametrize("name", ["orders", "customers", "events"])
+    def test_no_table_shows_a_raw_column_name(self, table_page, name: str):
+        at = table_page(name)
+
+        for element in at.dataframe:
+            config = json.loads(element.proto.columns or "{}")
+            order = list(element.proto.column_order) or list(element.value.columns)
+            titles = [(config.get(n) or config.get(f"col:{n}") or {}).get("label") or n
+                      for n in order]
+            assert all("_" not in t and t[:1].isupper() for t in titles), titles

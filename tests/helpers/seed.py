@@ -88,16 +88,20 @@ class Seeder:
 
     def incident(self, table: str, check_key: str, *, opened_at: dt.datetime,
                  severity: str = "warning", status: str = "open", title: str | None = None,
-                 resolved_at: dt.datetime | None = None, occurrences: int = 1) -> int:
+                 resolved_at: dt.datetime | None = None, occurrences: int = 1,
+                 details: dict[str, Any] | None = None, **lifecycle: Any) -> int:
         incident_id = self.next_incident_id
         self.next_incident_id += 1
         last = resolved_at or opened_at
-        self.add(s.incidents, incident_id=incident_id, table_name=table, check_key=check_key,
-                 status=status, severity=severity, title=title or f"{table}: {check_key}",
-                 details_json=None, opened_at=opened_at, updated_at=last, last_seen_at=last,
-                 resolved_at=resolved_at, occurrences=occurrences, ok_streak=0,
-                 acknowledged_by=None, muted_until=None, channel="#data-alerts",
-                 thread_ts=None, last_notified_at=opened_at)
+        row = {"incident_id": incident_id, "table_name": table, "check_key": check_key,
+               "status": status, "severity": severity, "title": title or f"{table}: {check_key}",
+               "details_json": json.dumps(details) if details else None,
+               "opened_at": opened_at, "updated_at": last, "last_seen_at": last,
+               "resolved_at": resolved_at, "occurrences": occurrences, "ok_streak": 0,
+               "acknowledged_by": None, "muted_until": None, "channel": "#data-alerts",
+               "thread_ts": None, "last_notified_at": opened_at, "acknowledged_at": None,
+               "resolved_by": None, "resolution": None, "resolution_note": None}
+        self.add(s.incidents, **{**row, **lifecycle})
         return incident_id
 
     def expectation(self, table: str, ts: dt.datetime, expectation_type: str, *,
@@ -279,12 +283,18 @@ def seed_scenario(store: SqlMetricStore, now: dt.datetime | None = None) -> Scen
     incidents = {
         "orders": seeder.incident("orders", "volume:row_count", opened_at=last,
                                   severity="critical",
-                                  title="orders: rows 392, usually 980"),
+                                  title="orders: rows 392, usually 980", details={
+                                      "since": h["orders"].points_at[59].isoformat(),
+                                      "finding": {"kind": "anomaly", "metric": "row_count",
+                                                  "column": None,
+                                                  "reason": "rows 392, usually 980",
+                                                  "at": h["orders"].points_at[59].isoformat()}}),
         "events": seeder.incident("events", "null_rate:user_id", opened_at=last,
                                   title="events: null rate of user_id 25%, usually 1%"),
         "customers": seeder.incident("customers", "schema", opened_at=now - 6 * DAY,
                                      status="resolved", resolved_at=now - 3 * DAY,
-                                     title="customers: column status changed type"),
+                                     title="customers: column status changed type",
+                                     resolved_by="dq-monitor", resolution="recovered"),
         "inventory": seeder.incident("inventory", "run", opened_at=last, severity="critical",
                                      title="inventory: run failed: warehouse unreachable"),
     }

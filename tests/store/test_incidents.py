@@ -6,12 +6,16 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from monitor.store import SqlMetricStore
+import sqlalchemy as sa
+
+from monitor.store import SqlMetricStore, open_store, schema
 from monitor.store.incidents import (
     Incident,
     list_incidents,
+    load_incident,
     load_open,
     mark_acknowledged,
+    mark_resolved,
     open_count_by_severity,
     save,
     set_incident_mute,
@@ -45,6 +49,13 @@ class TestIncident:
     def test_to_dict_has_the_start(self) -> None:
         assert incident().to_dict()["since"] == (NOW - HOUR).replace(tzinfo=dt.UTC)
 
+    def test_ref_is_the_short_number_people_type(self) -> None:
+        assert stored_incident(incident_id=12).ref == "#12"
+
+    def test_kind_comes_from_the_finding(self) -> None:
+        assert incident(details={"finding": {"kind": "anomaly"}}).kind == "anomaly"
+        assert incident(details={}).kind is None
+
 
 class TestSave:
     def test_new_incidents_get_their_own_ids(self, store: SqlMetricStore) -> None:
@@ -75,6 +86,17 @@ class TestSave:
         with store.connect() as conn:
             (row,) = list_incidents(conn)
         assert (row.status, row.resolved_at) == ("resolved", NOW)
+
+    def test_resolving_writes_who_and_why(self, store: SqlMetricStore) -> None:
+        first = saved(store)
+        with store.transaction() as conn:
+            save(conn, replace(first, status="resolved", resolved_at=NOW,
+                               resolved_by="dq-monitor", resolution="recovered"))
+
+        with store.connect() as conn:
+            (row,) = list_incidents(conn)
+        assert (row.resolved_by, row.resolution, row.resolution_note) == (
+            "dq-monitor", "recovered", None)
 
 
 class TestLoadOpen:
@@ -126,6 +148,25 @@ class TestListIncidents:
         assert (active, resolved, orders) == ([c, a], [b], [b])
 
 
+class TestLoadIncident:
+    def test_by_id_or_none(self, store: SqlMetricStore) -> None:
+        first = saved(store)
+        assert first.incident_id is not None
+
+        with store.connect() as conn:
+            assert load_incident(conn, first.incident_id) == first
+            assert load_incident(conn, first.incident_id + 1) is None
+
+
+class TestListIncidentsOpenedSince:
+    def test_only_incidents_opened_since(self, store: SqlMetricStore) -> None:
+        saved(store, opened_at=NOW - 3 * HOUR)
+        recent = saved(store, opened_at=NOW)
+
+        with store.connect() as conn:
+            assert list_incidents(conn, opened_since=NOW - HOUR) == [recent]
+
+
 class TestMarkAcknowledged:
     def test_acknowledges_and_returns_the_status_before(self, store: SqlMetricStore) -> None:
         first = saved(store)
@@ -148,6 +189,83 @@ class TestMarkAcknowledged:
 
     def test_an_unknown_id_is_none(self, store: SqlMetricStore) -> None:
         assert mark_acknowledged(store, 99, by="ana", now=NOW) is None
+
+    def test_the_first_acknowledgement_time_is_kept(self, store: SqlMetricStore) -> None:
+        first = saved(store)
+        assert first.incident_id is not None
+
+        mark_acknowledged(store, first.incident_id, by="ana", now=NOW)
+        mark_acknowledged(store, first.incident_id, by="bob", now=NOW + HOUR)
+
+        with store.connect() as conn:
+            (row,) = list_incidents(conn)
+        assert (row.acknowledged_by, row.acknowledged_at, row.updated_at) == (
+            "bob", NOW, NOW + HOUR)
+
+
+class TestMarkResolved:
+    def test_resolves_an_acknowledged_incident_with_who_and_why(
+            self, store: SqlMetricStore) -> None:
+        first = saved(store)
+        assert first.incident_id is not None
+        mark_acknowledged(store, first.incident_id, by="ana", now=NOW)
+
+        with store.transaction() as conn:
+            done = mark_resolved(conn, first.incident_id, reason="false-positive",
+                                 by="ana", note="holiday sale", now=NOW + HOUR)
+
+        with store.connect() as conn:
+            (row,) = list_incidents(conn)
+        assert done
+        assert (row.status, row.resolved_at, row.resolved_by, row.resolution,
+                row.resolution_note, row.acknowledged_at) == (
+            "resolved", NOW + HOUR, "ana", "false-positive", "holiday sale", NOW)
+
+    def test_a_resolved_or_unknown_incident_is_false(self, store: SqlMetricStore) -> None:
+        first = saved(store, status="resolved", resolved_at=NOW, resolution="recovered")
+        assert first.incident_id is not None
+
+        with store.transaction() as conn:
+            again = mark_resolved(conn, first.incident_id, reason="fixed", by="ana",
+                                  note=None, now=NOW + HOUR)
+            unknown = mark_resolved(conn, 99, reason="fixed", by="ana", note=None, now=NOW)
+
+        with store.connect() as conn:
+            (row,) = list_incidents(conn)
+        assert (again, unknown) == (False, False)
+        assert (row.resolution, row.resolved_at) == ("recovered", NOW)
+
+
+class TestLifecycleColumnsMigration:
+    def test_a_version_2_store_gets_the_lifecycle_columns(self, store: SqlMetricStore) -> None:
+        # Arrange: the layout of version 2 (no lifecycle columns), with an incident in it
+        first = saved(store)
+        added = ("acknowledged_at", "resolved_by", "resolution", "resolution_note")
+        with store.transaction() as conn:
+            for name in added:
+                conn.execute(sa.text(f"ALTER TABLE dq_incidents DROP COLUMN {name}"))
+            conn.execute(schema.meta.update().values(value="2"))
+
+        # Act
+        upgraded = open_store(store.url)
+
+        # Assert
+        columns = {c["name"] for c in sa.inspect(upgraded.engine).get_columns("dq_incidents")}
+        with upgraded.connect() as conn:
+            (row,) = list_incidents(conn)
+        assert upgraded.schema_version() == schema.SCHEMA_VERSION
+        assert set(added) <= columns
+        assert (row.incident_id, row.resolution) == (first.incident_id, None)
+        upgraded.dispose()
+
+    def test_the_steps_can_run_twice(self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            for migration in schema.MIGRATIONS[3]:
+                migration(conn)
+                migration(conn)
+
+        columns = [c["name"] for c in sa.inspect(store.engine).get_columns("dq_incidents")]
+        assert columns.count("resolution") == 1
 
 
 class TestSetIncidentMute:

@@ -295,7 +295,7 @@ class TestOpenStore:
         # Assert
         columns = {c["name"] for c in sa.inspect(upgraded.engine).get_columns("dq_runs")}
         run = upgraded.run("orders@1")
-        assert upgraded.schema_version() == 2
+        assert upgraded.schema_version() == schema.SCHEMA_VERSION
         assert "heartbeat_at" in columns
         assert run is not None
         assert (run.status, run.row_count) == ("success", 7)
