@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from monitor.alerts.blocks import build_message
-from monitor.alerts.incidents import AlertPolicy, Change, alert_item, notified, plan_incidents
+from monitor.alerts.incidents import AlertPolicy, Change, incident_finding, notified, plan_incidents
 from monitor.alerts.outbox import CHANNEL_EVENTS, OutboxMessage, enqueue, flush_outbox, message_id
 from monitor.alerts.outbox import sent_since as _sent_since
 from monitor.config.models import MonitorConfig, TableConfig
@@ -120,7 +120,7 @@ def record_alerts(conn: Connection, config: MonitorConfig, table: str,
     queued = []
     for group, mid in planned:
         members = [incidents[i] for i in group.changes]
-        text, blocks = build_message(group.event, table, [alert_item(m) for m in members],
+        text, blocks = build_message(group.event, table, [incident_finding(m) for m in members],
                                      owners=owners, dashboard_url=config.dashboard_url)
         message = OutboxMessage(
             message_id=mid, table=table, event=group.event, text=text, blocks=blocks,
