@@ -33,7 +33,7 @@ from monitor.run.state import RunState
 from monitor.store.incidents import Incident, load_open, save
 from monitor.store.mutes import stored_mute_end
 from monitor.store.pending_findings import keep_pending_findings
-from monitor.timeutil import parse_time, to_naive_utc
+from monitor.timeutil import to_naive_utc
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def table_muted(conn: Connection, config: MonitorConfig, table: str, now: dt.dat
         return True
     configured = _table_config(config, table)
     if configured is not None and configured.mute_until:  # validated when the config loads
-        return to_naive_utc(parse_time(configured.mute_until)) > naive
+        return to_naive_utc(configured.mute_until) > naive
     return False
 
 
