@@ -146,14 +146,15 @@ class _Ingestion:
                             mode=self.mode, status=status, rows_in=self.batch.rows,
                             duration_seconds=time.perf_counter() - self.started, **kw)
 
-    def recorded(self) -> AbstractContextManager[RunEntry]:
-        """This ingestion's run; a failure leaves the batch ``failed`` and an error verdict."""
+    def recorded(self, *, published: bool = False) -> AbstractContextManager[RunEntry]:
+        """This ingestion's run; a failure leaves the batch ``failed`` and an error verdict
+        (unless the batch is ``published`` already and the run only catches up on it)."""
         def failed(conn: Connection, error: BaseException) -> None:
             self.write_batch(conn, "failed", gate=None, error=redact(str(error)))
             write_error(conn, self.table.name, error, at=self.at, batch_id=self.batch_id)
 
         return recorded_run(self.ctx.store, self.run_id, self.table.name, kind="ingest",
-                            as_of=self.at, on_failure=failed)
+                            as_of=self.at, on_failure=None if published else failed)
 
     def write_batch(self, conn: Connection, status: str, *, gate: GateResult | None,
                     published: int = 0, quarantined: int = 0,
@@ -184,7 +185,7 @@ class _Ingestion:
         if entry is None:
             return None
         # Published, but the store missed it (it failed after the commit): catch up.
-        with self.recorded() as run:
+        with self.recorded(published=True) as run:
             self.record(run, "published" if not entry["rows_quarantined"]
                         else "partially_published", gate=None,
                         published=int(entry["rows_published"] or 0),
