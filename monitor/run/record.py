@@ -124,8 +124,10 @@ class RunEntry:
                     error_kind=error_kind or type(error).__name__, store=store)
 
     def lost(self) -> None:
-        """Neither the store nor the spool took the run: nothing more can be written."""
-        self._refuse_second_finish("lost")
+        """Neither the store nor the spool kept the run: nothing more can be written.
+
+        Also after a commit to a spool file that was then thrown away.
+        """
         self.status = "lost"
 
     def _refuse_second_finish(self, status: str) -> None:

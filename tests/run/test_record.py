@@ -239,6 +239,20 @@ class TestRunEntry:
 
         assert store.run("r1").status == "running"
 
+    def test_a_run_kept_in_a_spool_that_failed_afterwards_is_lost(
+            self, store: SqlMetricStore, tmp_path: Path) -> None:
+        spool = open_store(f"sqlite:///{tmp_path / 'spool.db'}")
+        run = RunEntry(store, "r1", "orders", kind="profile", as_of=AS_OF)
+        try:
+            run.start(spool)
+            run.commit(store=spool)
+        finally:
+            spool.dispose()
+
+        run.lost()  # the spool file could not be kept
+
+        assert run.status == "lost"
+
     def test_seconds_count_from_the_start(self, store: SqlMetricStore) -> None:
         run = RunEntry(store, "r1", "orders", kind="profile", as_of=AS_OF)
 
