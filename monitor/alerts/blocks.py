@@ -1,15 +1,18 @@
 """Block Kit messages for incidents: what is wrong, in plain words, for whom, and where to look.
 
 One message per table and run: several problems of one table are one
-message with a section each. ``render_text`` turns blocks into the plain text Slack shows
-(the console notifier prints it). Numbers, times and durations come from
-``monitor.formatting``, so an alert reads like the CLI and the dashboard.
+message with a section each; an item is the incident's latest ``Finding`` with
+the incident's facts (``monitor.alerts.incidents.incident_finding``). ``render_text``
+turns blocks into the plain text Slack shows (the console notifier prints it). Numbers,
+times and durations come from ``monitor.formatting``, so an alert reads like the CLI and
+the dashboard.
 
 >>> import datetime as dt
->>> item = AlertItem(incident_id=7, check="volume:row_count", severity="critical",
-...                  reason="412 rows, usually about 980", metric="row_count",
-...                  observed=412, expected=980, lower=850, upper=1100,
-...                  since=dt.datetime(2026, 1, 5, 6))
+>>> item = Finding(table="orders", check="volume:row_count", kind="anomaly",
+...                severity="critical", failing=True, at=dt.datetime(2026, 1, 5, 6),
+...                reason="412 rows, usually about 980", metric="row_count", observed=412,
+...                expected=980, lower=850, upper=1100, since=dt.datetime(2026, 1, 5, 6),
+...                incident_id=7)
 >>> text, blocks = build_message("opened", "orders", [item], owners=["<@U012AB3CD>"],
 ...                              dashboard_url="http://localhost:8501")
 >>> text
@@ -20,16 +23,14 @@ Data quality alert: orders
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
 from monitor import formatting
-from monitor.run.findings import SEVERITY_ORDER
+from monitor.run.findings import SEVERITY_ORDER, Finding
 
 Event = Literal["opened", "update", "reminder", "resolved"]
 EVENTS: tuple[str, ...] = ("opened", "update", "reminder", "resolved")
@@ -46,27 +47,6 @@ _HEADERS = {"opened": ":rotating_light: Data quality alert: {table}",
             "resolved": ":white_check_mark: Resolved: {table}"}
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
-
-
-@dataclass(frozen=True)
-class AlertItem:
-    """One incident as a message shows it."""
-
-    incident_id: int | None
-    check: str
-    severity: str
-    reason: str
-    metric: str | None = None
-    column: str | None = None
-    observed: float | str | None = None
-    expected: float | None = None
-    lower: float | None = None
-    upper: float | None = None
-    since: dt.datetime | None = None
-    occurrences: int = 1
-    ok_runs: int = 0
-    #: Why it is resolved, when that is more than "passing runs" (a schema change undone).
-    resolution: str | None = None
 
 
 def escape(text: str) -> str:
@@ -104,12 +84,12 @@ def table_link(dashboard_url: str | None, table: str) -> str | None:
     return f"{dashboard_url.rstrip('/')}/?table={quote(table, safe='')}"
 
 
-def worst(items: Sequence[AlertItem]) -> str:
+def worst(items: Sequence[Finding]) -> str:
     return min((i.severity for i in items), key=lambda s: SEVERITY_ORDER.get(s, 9),
                default="info")
 
 
-def describe(item: AlertItem) -> str:
+def describe(item: Finding) -> str:
     """What is wrong with one check, in plain words (mrkdwn)."""
     lines = [f"{_EMOJI.get(item.severity, '')} *{item.severity}* · {escape(item.reason)}"]
     what = []
@@ -143,7 +123,7 @@ def describe(item: AlertItem) -> str:
     return "\n".join(lines)[:_SECTION_LIMIT]
 
 
-def _item_text(event: str, item: AlertItem) -> str:
+def _item_text(event: str, item: Finding) -> str:
     text = describe(item)
     if event == "update":
         text += f"\nStill failing: seen {item.occurrences} times."
@@ -158,7 +138,7 @@ def _item_text(event: str, item: AlertItem) -> str:
     return text[:_SECTION_LIMIT]
 
 
-def _summary(event: str, table: str, items: Sequence[AlertItem]) -> str:
+def _summary(event: str, table: str, items: Sequence[Finding]) -> str:
     count = len(items)
     noun = f"{count} problem{'s' if count != 1 else ''}"
     if event == "resolved":
@@ -166,7 +146,7 @@ def _summary(event: str, table: str, items: Sequence[AlertItem]) -> str:
     return f"*{noun}* on table `{escape(table)}` · worst severity *{worst(items)}*"
 
 
-def build_message(event: str, table: str, items: Sequence[AlertItem], *,
+def build_message(event: str, table: str, items: Sequence[Finding], *,
                   owners: Sequence[str] = (), dashboard_url: str | None = None
                   ) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and Block Kit blocks of one message about ``items`` of ``table``.
@@ -208,7 +188,7 @@ def build_message(event: str, table: str, items: Sequence[AlertItem], *,
     return _fallback(event, table, items, mentions, link), blocks
 
 
-def _fallback(event: str, table: str, items: Sequence[AlertItem], mentions: str,
+def _fallback(event: str, table: str, items: Sequence[Finding], mentions: str,
               link: str | None) -> str:
     """The ``text`` Slack shows in notifications and where blocks cannot be shown."""
     if len(items) == 1:

@@ -34,7 +34,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from monitor.alerts.blocks import AlertItem
 from monitor.config.models import AlertsConfig
 from monitor.run.findings import SEVERITY_ORDER, Finding
 from monitor.store.incidents import Incident
@@ -56,16 +55,21 @@ class AlertPolicy:
                    threads=alerts.slack is not None and bool(alerts.slack.bot_token))
 
 
-def alert_item(incident: Incident) -> AlertItem:
-    """The incident as a message shows it."""
+def incident_finding(incident: Incident) -> Finding:
+    """The incident as a message shows it: its latest finding, with the incident's facts."""
     found = incident.details.get("finding") or {}
-    return AlertItem(incident_id=incident.incident_id, check=incident.check,
-                     severity=incident.severity, reason=found.get("reason") or incident.title,
-                     metric=found.get("metric"), column=found.get("column"),
-                     observed=found.get("observed"), expected=found.get("expected"),
-                     lower=found.get("lower"), upper=found.get("upper"), since=incident.since,
-                     occurrences=incident.occurrences, ok_runs=incident.ok_streak,
-                     resolution=incident.details.get("resolution"))
+    at = found.get("at")
+    return Finding(table=incident.table, check=incident.check,
+                   kind=found.get("kind") or "run", severity=incident.severity,
+                   failing=incident.status != "resolved",
+                   at=dt.datetime.fromisoformat(at) if at else incident.last_seen_at,
+                   reason=found.get("reason") or incident.title,
+                   metric=found.get("metric"), column=found.get("column"),
+                   observed=found.get("observed"), expected=found.get("expected"),
+                   lower=found.get("lower"), upper=found.get("upper"),
+                   score=found.get("score"), since=incident.since,
+                   incident_id=incident.incident_id, occurrences=incident.occurrences,
+                   ok_runs=incident.ok_streak, resolution=incident.details.get("resolution"))
 
 
 @dataclass(frozen=True)

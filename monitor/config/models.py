@@ -12,6 +12,7 @@ every problem is reported at once with its key path and the file name.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +40,7 @@ from monitor.config.problems import (
     validation_problems,
 )
 from monitor.config.secrets import REGISTRY
+from monitor.detection.settings import DetectionConfig
 from monitor.detection.severity import SeveritySettings
 from monitor.dialects import file_url_prefixes
 from monitor.errors import ConfigError
@@ -105,13 +107,15 @@ class TableConfig(_Model):
     suites: list[str] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     columns: dict[str, ColumnConfig] = Field(default_factory=dict)
-    detection: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: ``detection:`` parsed at load: per metric kind (or ``kind.column``), the detector
+    #: settings to use instead of the defaults (``monitor.detection.settings``).
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
     #: Columns whose mean, stddev and distinct count are watched per bucket.
     distribution_columns: list[str] = Field(default_factory=list)
     #: The severity policy of this table (``monitor.detection.severity``).
     severity: SeveritySettings = Field(default_factory=SeveritySettings)
     slack_channel: str | None = None
-    mute_until: str | None = None
+    mute_until: dt.datetime | None = None  # aware UTC
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -119,7 +123,12 @@ class TableConfig(_Model):
     @classmethod
     def _mute_until_is_a_time(cls, value: Any) -> Any:
         # YAML reads an unquoted 2026-01-31T06:00:00Z as a datetime: accept both.
-        return None if value is None else parse_time(value).isoformat()
+        if value is None:
+            return None
+        if not isinstance(value, str | dt.datetime | dt.date):
+            raise ValueError(f"expected an ISO 8601 time such as 2026-01-31T06:00:00Z, "
+                             f"got {type(value).__name__}")
+        return parse_time(value)
 
     @model_validator(mode="after")
     def _bucket_needs_timestamp(self) -> TableConfig:
@@ -127,25 +136,21 @@ class TableConfig(_Model):
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
         return self
 
-    @field_validator("detection")
+    @field_validator("detection", mode="before")
     @classmethod
-    def _detection_settings(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def _detection_settings(cls, value: Any) -> DetectionConfig:
         """``detection:`` keys are a metric kind, or ``kind.column``; values are settings."""
-        from monitor.detection.settings import MetricKind, settings_for
-
-        problems: list[tuple[str, str]] = []
-        for key, overrides in value.items():
-            kind = str(key).split(".", 1)[0]
-            try:
-                settings_for(MetricKind.parse(kind), overrides, where=str(key))
-            except ConfigError as error:
-                found = error.details.get("problems") or [f"{key}: {error}"]
-                for problem in found:  # type: ignore[union-attr]
-                    path, _, message = str(problem).partition(": ")
-                    problems.append((path, message.removeprefix("Value error, ")))
-        if problems:
-            raise Problems(problems)
-        return value
+        if isinstance(value, DetectionConfig):
+            return value
+        try:
+            return DetectionConfig.parse(value)
+        except ConfigError as error:
+            found = error.details.get("problems") or [str(error)]
+            problems = []
+            for problem in found:  # type: ignore[union-attr]
+                path, _, message = str(problem).partition(": ")
+                problems.append((path, message.removeprefix("Value error, ")))
+            raise Problems(problems) from None
 
     @property
     def schema(self) -> str | None:  # type: ignore[override]

@@ -1,4 +1,9 @@
-"""How a detector judges one metric: typed settings and good defaults per metric kind."""
+"""How a detector judges one metric: typed settings and good defaults per metric kind.
+
+A table's ``detection:`` section is parsed once, when the config loads, into a
+``DetectionConfig``: one ``DetectionOverride`` per entry (``volume``, or a kind and one
+column, ``null_rate.email``), each holding the validated settings it sets.
+"""
 
 from __future__ import annotations
 
@@ -192,3 +197,93 @@ def settings_for(
     3.0
     """
     return defaults_for(kind).merged(overrides, where=where)
+
+
+class DetectionOverride(BaseModel):
+    """One ``detection:`` entry: the settings it sets, for a metric kind or one of its columns.
+
+    >>> entry = DetectionOverride.parse("null_rate.email", {"sensitivity": "high"})
+    >>> entry.kind, entry.column, entry.changes()
+    (<MetricKind.NULL_RATE: 'null_rate'>, 'email', {'sensitivity': 3.0})
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str  # as written in the config
+    kind: MetricKind
+    column: str | None = None
+    #: Validated; only the settings the entry names (``model_fields_set``) apply.
+    settings: DetectorSettings
+
+    @classmethod
+    def parse(cls, key: Any, raw: Any) -> DetectionOverride:
+        """Validate one entry; ConfigError (``details["problems"]``: ``key.setting: why``)."""
+        where = str(key)
+        name, _, column = where.partition(".")
+        try:
+            kind = MetricKind.parse(name)
+        except ConfigError as error:
+            raise ConfigError(f"{where}: {error}", details={"problems": [
+                f"{where}: {error}"]}) from None
+        settings = DetectorSettings.parse(raw, where=where) if isinstance(raw, Mapping) else None
+        if settings is None:
+            problem = f"{where}: expected a mapping of settings, got {type(raw).__name__}"
+            raise ConfigError(problem, details={"problems": [problem]})
+        return cls(key=where, kind=kind, column=column or None, settings=settings)
+
+    def changes(self) -> dict[str, Any]:
+        """The settings this entry sets, validated (presets already numbers)."""
+        return {name: getattr(self.settings, name) for name in DetectorSettings.model_fields
+                if name in self.settings.model_fields_set}
+
+
+class DetectionConfig(BaseModel):
+    """A table's ``detection:`` section, parsed: the entries in the order written.
+
+    >>> config = DetectionConfig.parse({"volume": {"sensitivity": "low"}})
+    >>> config.settings(MetricKind.VOLUME).sensitivity, config.settings("null_rate").sensitivity
+    (5.0, 4.0)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    entries: tuple[DetectionOverride, ...] = ()
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None) -> DetectionConfig:
+        """Validate every entry; one ConfigError lists all problems (``key.setting: why``)."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, Mapping):
+            problem = (f"expected a mapping of metric kinds to settings, got "
+                       f"{type(raw).__name__}")
+            raise ConfigError(problem, details={"problems": [f": {problem}"]})
+        entries, problems = [], []
+        for key, value in raw.items():
+            try:
+                entries.append(DetectionOverride.parse(key, value))
+            except ConfigError as error:
+                problems += error.details.get("problems") or [f"{key}: {error}"]  # type: ignore[operator]
+        if problems:
+            raise ConfigError("; ".join(map(str, problems)), details={"problems": problems})
+        return cls(entries=tuple(entries))
+
+    def overrides(self, kind: MetricKind | str, column: str = "") -> dict[str, Any]:
+        """What the entries set for ``kind``: ``<kind>`` entries, then ``<kind>.<column>``."""
+        kind = MetricKind.parse(kind)
+        general: dict[str, Any] = {}
+        specific: dict[str, Any] = {}
+        for entry in self.entries:
+            if entry.kind is not kind:
+                continue
+            if entry.column is None:
+                general.update(entry.changes())
+            elif entry.column == column:
+                specific.update(entry.changes())
+        return {**general, **specific}
+
+    def settings(self, kind: MetricKind | str, column: str = "", *,
+                 extra: Mapping[str, Any] | None = None) -> DetectorSettings:
+        """Defaults for ``kind`` with the entries on top (and ``extra`` under them)."""
+        changes = {**(extra or {}), **self.overrides(kind, column)}
+        return defaults_for(kind).model_copy(update=changes)

@@ -22,10 +22,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from monitor.config.models import TableConfig
-from monitor.detection import DetectorSettings, MetricKind, settings_for
+from monitor.detection import DetectorSettings, MetricKind
 from monitor.detection.seasonal import resolved_windows
 
 #: Seconds between points, to size the history a detector needs.
@@ -68,30 +67,14 @@ class Watch:
         return 3 * window
 
 
-def _overrides(table: TableConfig, kind: MetricKind, column: str) -> dict[str, Any]:
-    """``detection.<kind>`` with ``detection.<kind>.<column>`` on top."""
-    general: dict[str, Any] = {}
-    specific: dict[str, Any] = {}
-    for key, value in table.detection.items():
-        name, _, col = str(key).partition(".")
-        if MetricKind.parse(name) is not kind:
-            continue
-        if not col:
-            general.update(value)
-        elif col == column:
-            specific.update(value)
-    return {**general, **specific}
-
-
 def settings_of(table: TableConfig, kind: MetricKind, column: str = "") -> DetectorSettings:
     """Defaults for the kind, then the table's ``detection.<kind>``, then ``<kind>.<column>``."""
-    overrides = _overrides(table, kind, column)
-    if kind is MetricKind.NULL_RATE and "max_null_rate" not in overrides:
+    limit = None
+    if kind is MetricKind.NULL_RATE:
         column_limit = table.columns.get(column).max_null_rate if column in table.columns else None
         limit = column_limit if column_limit is not None else table.thresholds.max_null_rate
-        if limit is not None:
-            overrides["max_null_rate"] = limit
-    return settings_for(kind, overrides, where=f"table {table.name!r} detection")
+    extra = {"max_null_rate": limit} if limit is not None else None
+    return table.detection.settings(kind, column, extra=extra)
 
 
 def watches_for(table: TableConfig, columns: Sequence[str]) -> list[Watch]:

@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from monitor.config.models import MonitorConfig, TableConfig, load_config
 from monitor.config.secrets import redact
@@ -46,12 +45,16 @@ from monitor.gate.checks import GateCheck, blocking, freshness_check, suite_chec
 from monitor.gate.history import table_volume
 from monitor.metrics.profile import describe_table
 from monitor.run.context import MonitorContext
+from monitor.run.record import recorded_run
 from monitor.store import run_key
 from monitor.store.expectations import replace_results
 from monitor.store.verdicts import record_verdict
 from monitor.timeutil import as_utc, not_in_future
 from monitor.validation.suite_runner import TableValidation, validate_table
 from monitor.validation.suites import load_suites
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 __all__ = ["GateCheck", "GateFailed", "GateResult", "check"]
 
@@ -144,36 +147,23 @@ def decide(table: str, checks: Sequence[GateCheck], *, at: dt.datetime,
                       quarantine_rows=quarantine_rows, validation=validation)
 
 
-def record_result(ctx: MonitorContext, result: GateResult, *, started: float) -> None:
-    """Store the verdict, the gate's expectation results and finish its run, in one commit."""
-    with ctx.store.transaction() as conn:
-        if result.run_id and result.validation is not None:
-            replace_results(conn, result.run_id, result.table, result.at,
-                            result.validation.outcomes)
-        record_verdict(conn, verdict_id=result.verdict_id, table=result.table, ts=result.at,
-                       verdict=result.verdict, passed=result.passed,
-                       reason="; ".join(result.reasons) or None,
-                       checks=[c.to_dict() for c in result.checks], batch_id=result.batch_id)
-        if result.run_id:
-            ctx.store.finish_run(conn, result.run_id, status="success",
-                                 duration_seconds=time.perf_counter() - started)
+def write_result(conn: Connection, result: GateResult) -> None:
+    """Store the verdict and the gate's expectation results, in the caller's transaction."""
+    if result.run_id and result.validation is not None:
+        replace_results(conn, result.run_id, result.table, result.at,
+                        result.validation.outcomes)
+    record_verdict(conn, verdict_id=result.verdict_id, table=result.table, ts=result.at,
+                   verdict=result.verdict, passed=result.passed,
+                   reason="; ".join(result.reasons) or None,
+                   checks=[c.to_dict() for c in result.checks], batch_id=result.batch_id)
 
 
-def record_error(ctx: MonitorContext, table: str, error: BaseException, *, at: dt.datetime,
-                 run_id: str | None, batch_id: str | None = None, started: float) -> None:
-    """A gate that could not be evaluated leaves an ``error`` verdict (if the store answers)."""
-    message = redact(str(error))
-    try:
-        with ctx.store.transaction() as conn:
-            record_verdict(conn, verdict_id=verdict_id_for(table, batch_id or at.isoformat(
-                timespec="seconds")), table=table, ts=at, verdict="error", passed=False,
-                reason=message, checks=[], batch_id=batch_id)
-            if run_id:
-                ctx.store.finish_run(conn, run_id, status="failed", error=message,
-                                     error_kind=type(error).__name__,
-                                     duration_seconds=time.perf_counter() - started)
-    except MonitorError:
-        pass  # the store is down too: the caller's exception says what went wrong
+def write_error(conn: Connection, table: str, error: BaseException, *, at: dt.datetime,
+                batch_id: str | None = None) -> None:
+    """A gate that could not be evaluated leaves an ``error`` verdict (caller's transaction)."""
+    record_verdict(conn, verdict_id=verdict_id_for(table, batch_id or at.isoformat(
+        timespec="seconds")), table=table, ts=at, verdict="error", passed=False,
+        reason=redact(str(error)), checks=[], batch_id=batch_id)
 
 
 def open_context(config: MonitorConfig | str | Path | None = None,
@@ -208,10 +198,10 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
         not_in_future(as_of, ctx.now(), what=f"gate of {table_cfg.name!r}: as-of time")
     at = as_utc(as_of or ctx.now()).replace(microsecond=0)
     run_id = run_key(table_cfg.name, at, "gate") if record else None
-    started = time.perf_counter()
-    if run_id:
-        ctx.store.start_run(run_id, table_cfg.name, kind="gate", as_of=at)
-    try:
+    name = table_cfg.name
+    with recorded_run(lambda: ctx.store, run_id, name, kind="gate", as_of=at,
+                      on_failure=lambda conn, error: write_error(conn, name, error, at=at)
+                      ) as run:
         warehouse = ctx.warehouse_for(table_cfg)
         shape = describe_table(warehouse, table_cfg)
         loaded = load_suites(ctx.config, table_cfg, only=suites)
@@ -221,21 +211,17 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
                                     engine=settings.engine)
         volume = table_volume(warehouse, table_cfg, shape, ctx.store,
                               history_size=ctx.config.ingest.volume_history, at=at)
-    except MonitorError as error:
-        if record:
-            record_error(ctx, table_cfg.name, error, at=at, run_id=run_id, started=started)
-        raise
-    checks = [*suite_checks(validation.outcomes),
-              volume_check(volume.rows, volume.history,
-                           min_ratio=table_cfg.thresholds.min_batch_ratio, what=volume.what,
-                           batch=volume.batch),
-              freshness_check(volume.latest, at, table_cfg.thresholds.freshness_sla,
-                              column=table_cfg.timestamp_column)]
-    layers = (ctx.config.severity, table_cfg.severity)  # the severity policy's overrides
-    checks = [replace(c, severity=gate_severity(c.check, c.severity, *layers)) for c in checks]
-    result = decide(table_cfg.name, checks, at=at, run_id=run_id, validation=validation)
-    if record:
-        record_result(ctx, result, started=started)
+        checks = [*suite_checks(validation.outcomes),
+                  volume_check(volume.rows, volume.history,
+                               min_ratio=table_cfg.thresholds.min_batch_ratio,
+                               what=volume.what, batch=volume.batch),
+                  freshness_check(volume.latest, at, table_cfg.thresholds.freshness_sla,
+                                  column=table_cfg.timestamp_column)]
+        layers = (ctx.config.severity, table_cfg.severity)  # the severity policy's overrides
+        checks = [replace(c, severity=gate_severity(c.check, c.severity, *layers))
+                  for c in checks]
+        result = decide(name, checks, at=at, run_id=run_id, validation=validation)
+        run.commit(lambda conn: write_result(conn, result))
     if raise_on_failure:
         result.raise_for_failure()
     return result

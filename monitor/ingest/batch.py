@@ -32,15 +32,16 @@ import hashlib
 import json
 import logging
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from monitor.config.models import MonitorConfig, TableConfig
 from monitor.config.secrets import redact
-from monitor.errors import ExitCode, InputError, MonitorError
-from monitor.gate.verdict import GateResult, decide, open_context, record_error
+from monitor.errors import ExitCode, InputError
+from monitor.gate.verdict import GateResult, decide, open_context, write_error, write_result
 from monitor.ingest.files import BatchFile, read_batch_file
 from monitor.ingest.gate import gate_batch
 from monitor.ingest.publish import (
@@ -57,13 +58,15 @@ from monitor.ingest.schema import Drift, Prepared, prepare_batch
 from monitor.metrics.profile import describe_table
 from monitor.retry import RetryPolicy, call_with_retry
 from monitor.run.context import MonitorContext
+from monitor.run.record import RunEntry, recorded_run
 from monitor.store import run_key
 from monitor.store.batches import BatchRecord, find_batch, record_batch
-from monitor.store.expectations import replace_results
-from monitor.store.verdicts import record_verdict
 from monitor.timeutil import as_utc, to_naive_utc
 from monitor.validation.outcomes import jsonable
 from monitor.validation.suites import load_suites
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
@@ -143,29 +146,35 @@ class _Ingestion:
                             mode=self.mode, status=status, rows_in=self.batch.rows,
                             duration_seconds=time.perf_counter() - self.started, **kw)
 
-    def record(self, status: str, *, gate: GateResult | None, published: int = 0,
-               quarantined: int = 0, error: str | None = None) -> None:
+    def recorded(self, *, published: bool = False) -> AbstractContextManager[RunEntry]:
+        """This ingestion's run; a failure leaves the batch ``failed`` and an error verdict
+        (unless the batch is ``published`` already and the run only catches up on it)."""
+        def failed(conn: Connection, error: BaseException) -> None:
+            self.write_batch(conn, "failed", gate=None, error=redact(str(error)))
+            write_error(conn, self.table.name, error, at=self.at, batch_id=self.batch_id)
+
+        return recorded_run(self.ctx.store, self.run_id, self.table.name, kind="ingest",
+                            as_of=self.at, on_failure=None if published else failed)
+
+    def write_batch(self, conn: Connection, status: str, *, gate: GateResult | None,
+                    published: int = 0, quarantined: int = 0,
+                    error: str | None = None) -> None:
+        """The batch's lineage (and the gate's verdict and results), in the caller's commit."""
+        if gate is not None:
+            write_result(conn, gate)
+        record_batch(conn, BatchRecord(
+            batch_id=self.batch_id, table=self.table.name, source_file=str(self.batch.path),
+            content_hash=self.batch.content_hash, mode=self.mode, status=status,
+            started_at=self.at, rows_in=self.batch.rows, rows_published=published,
+            rows_quarantined=quarantined, verdict_id=gate.verdict_id if gate else None,
+            error=error, finished_at=to_naive_utc(as_utc(self.ctx.now()))))
+
+    def record(self, run: RunEntry, status: str, *, gate: GateResult | None,
+               published: int = 0, quarantined: int = 0) -> None:
         """Lineage, verdict, expectation results and the run, in one store commit."""
-        store = self.ctx.store
-        with store.transaction() as conn:
-            if gate is not None:
-                if gate.validation is not None:
-                    replace_results(conn, self.run_id, self.table.name, self.at,
-                                    gate.validation.outcomes)
-                record_verdict(conn, verdict_id=gate.verdict_id, table=self.table.name,
-                               ts=self.at, verdict=gate.verdict, passed=gate.passed,
-                               reason="; ".join(gate.reasons) or None,
-                               checks=[c.to_dict() for c in gate.checks],
-                               batch_id=self.batch_id)
-            record_batch(conn, BatchRecord(
-                batch_id=self.batch_id, table=self.table.name, source_file=str(self.batch.path),
-                content_hash=self.batch.content_hash, mode=self.mode, status=status,
-                started_at=self.at, rows_in=self.batch.rows, rows_published=published,
-                rows_quarantined=quarantined, verdict_id=gate.verdict_id if gate else None,
-                error=error, finished_at=to_naive_utc(as_utc(self.ctx.now()))))
-            store.finish_run(conn, self.run_id, status="success" if error is None else "failed",
-                             row_count=published, error=error,
-                             duration_seconds=time.perf_counter() - self.started)
+        run.commit(lambda conn: self.write_batch(conn, status, gate=gate, published=published,
+                                                 quarantined=quarantined),
+                   row_count=published)
 
     def already_published(self) -> IngestResult | None:
         """A duplicate per the store or the warehouse ledger (the ledger wins)."""
@@ -176,13 +185,14 @@ class _Ingestion:
         if entry is None:
             return None
         # Published, but the store missed it (it failed after the commit): catch up.
-        self.ctx.store.start_run(self.run_id, self.table.name, kind="ingest", as_of=self.at)
-        self.record("published" if not entry["rows_quarantined"] else "partially_published",
-                    gate=None, published=int(entry["rows_published"] or 0),
-                    quarantined=int(entry["rows_quarantined"] or 0))
+        with self.recorded(published=True) as run:
+            self.record(run, "published" if not entry["rows_quarantined"]
+                        else "partially_published", gate=None,
+                        published=int(entry["rows_published"] or 0),
+                        quarantined=int(entry["rows_quarantined"] or 0))
         return self.result("duplicate")
 
-    def run(self) -> IngestResult:
+    def run(self, run: RunEntry) -> IngestResult:
         target = describe_table(self.warehouse, self.table)
         fill = ({self.table.loaded_at_column: to_naive_utc(self.at)}
                 if self.table.loaded_at_column else {})
@@ -191,7 +201,7 @@ class _Ingestion:
         if prepared.drift.retyped or prepared.drift.not_null_missing:
             gate = decide(self.table.name, [*prepared.drift.checks()], at=self.at,
                           batch_id=self.batch_id, run_id=self.run_id)
-            self.record("blocked", gate=gate)
+            self.record(run, "blocked", gate=gate)
             return self.result("blocked", gate=gate, drift=prepared.drift)
         suites = load_suites(self.ctx.config, self.table, only=self.suites)
         staging = create_staging(self.warehouse, target,
@@ -215,10 +225,11 @@ class _Ingestion:
         finally:
             drop_staging(self.warehouse, staging)
         if done.duplicate:
+            run.commit(row_count=0)
             return self.result("duplicate")
         status = ("blocked" if not gate.passed else
                   "partially_published" if done.rows_quarantined else "published")
-        self.record(status, gate=gate, published=done.rows_published,
+        self.record(run, status, gate=gate, published=done.rows_published,
                     quarantined=done.rows_quarantined)
         return self.result(status, rows_published=done.rows_published,
                            rows_quarantined=done.rows_quarantined, gate=gate,
@@ -251,12 +262,8 @@ def ingest_file(path: str | Path, table: str | TableConfig, *,
         duplicate = job.already_published()
         if duplicate is not None:
             return duplicate
-        ctx.store.start_run(job.run_id, table_cfg.name, kind="ingest", as_of=job.at)
-        try:
-            return job.run()
-        except MonitorError as error:
-            _record_failure(job, error)
-            raise
+        with job.recorded() as run:
+            return job.run(run)
 
     result, _ = call_with_retry(attempt, policy, what=f"ingesting {batch.path.name} into "
                                                       f"{table_cfg.name!r}")
@@ -264,13 +271,3 @@ def ingest_file(path: str | Path, table: str | TableConfig, *,
              result.table, result.batch_id[:12], result.status, result.rows_in,
              result.rows_published, result.rows_quarantined)
     return result
-
-
-def _record_failure(job: _Ingestion, error: MonitorError) -> None:
-    message = redact(str(error))
-    try:
-        job.record("failed", gate=None, error=message)
-    except MonitorError:
-        return  # the store is down: the raised error tells the caller
-    record_error(job.ctx, job.table.name, error, at=job.at, run_id=None,
-                 batch_id=job.batch_id, started=job.started)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from monitor.alerts.blocks import build_message
-from monitor.alerts.incidents import AlertPolicy, Change, alert_item, notified, plan_incidents
+from monitor.alerts.incidents import AlertPolicy, Change, incident_finding, notified, plan_incidents
 from monitor.alerts.outbox import CHANNEL_EVENTS, OutboxMessage, enqueue, flush_outbox, message_id
 from monitor.alerts.outbox import sent_since as _sent_since
 from monitor.config.models import MonitorConfig, TableConfig
@@ -33,7 +33,7 @@ from monitor.run.state import RunState
 from monitor.store.incidents import Incident, load_open, save
 from monitor.store.mutes import stored_mute_end
 from monitor.store.pending_findings import keep_pending_findings
-from monitor.timeutil import parse_time, to_naive_utc
+from monitor.timeutil import to_naive_utc
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def table_muted(conn: Connection, config: MonitorConfig, table: str, now: dt.dat
         return True
     configured = _table_config(config, table)
     if configured is not None and configured.mute_until:  # validated when the config loads
-        return to_naive_utc(parse_time(configured.mute_until)) > naive
+        return to_naive_utc(configured.mute_until) > naive
     return False
 
 
@@ -120,7 +120,7 @@ def record_alerts(conn: Connection, config: MonitorConfig, table: str,
     queued = []
     for group, mid in planned:
         members = [incidents[i] for i in group.changes]
-        text, blocks = build_message(group.event, table, [alert_item(m) for m in members],
+        text, blocks = build_message(group.event, table, [incident_finding(m) for m in members],
                                      owners=owners, dashboard_url=config.dashboard_url)
         message = OutboxMessage(
             message_id=mid, table=table, event=group.event, text=text, blocks=blocks,

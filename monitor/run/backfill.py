@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from monitor.config.models import TableConfig
 from monitor.detection.watch import training_span, watches_for
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError
 from monitor.metrics.points import MetricPoint, points_from_buckets
 from monitor.metrics.profile import (
     BucketProfile,
@@ -34,6 +34,7 @@ from monitor.metrics.profile import (
 from monitor.run.collect import fill_from
 from monitor.run.context import MonitorContext
 from monitor.run.detect import judge, severity_layers
+from monitor.run.record import recorded_run
 from monitor.store import run_key
 from monitor.store.detections import replace_detections
 from monitor.timeutil import as_utc, bucket_width, floor_time, not_in_future
@@ -116,8 +117,7 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
     warehouse = ctx.warehouse_for(table)
     shape = describe_table(warehouse, table)
     run_id = run_key(table.name, end, kind="backfill")
-    ctx.store.start_run(run_id, table.name, kind="backfill", as_of=end)
-    try:
+    with recorded_run(ctx.store, run_id, table.name, kind="backfill", as_of=end) as run:
         buckets, points = _profile_range(ctx, table, shape, start, end, observed, progress)
         with ctx.store.transaction() as conn:
             ctx.store.replace_points(conn, run_id, points)
@@ -129,17 +129,8 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
                        since=start - training_span(watches),
                        severity=severity_layers(ctx, table))
         rows = [r for r in judged.rows if as_utc(r.ts) >= start]
-    except MonitorError as error:
-        with ctx.store.transaction() as conn:
-            ctx.store.finish_run(conn, run_id, status="failed", error=str(error),
-                                 error_kind=type(error).__name__,
-                                 duration_seconds=time.perf_counter() - started)
-        raise
-    with ctx.store.transaction() as conn:
-        replace_detections(conn, run_id, rows)
-        ctx.store.finish_run(conn, run_id, status="success",
-                             row_count=sum(b.row_count for b in buckets),
-                             duration_seconds=time.perf_counter() - started)
+        run.commit(lambda conn: replace_detections(conn, run_id, rows), status="success",
+                   row_count=sum(b.row_count for b in buckets))
     return BackfillResult(table=table.name, run_id=run_id, buckets=len(buckets),
                           points=len(points), detections=len(rows),
                           anomalies=sum(r.is_anomaly for r in rows),

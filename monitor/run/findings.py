@@ -4,6 +4,9 @@ Every check that judges a table (anomaly detectors, rules, expectation
 suites, schema comparison, gate, the run itself) reports a ``Finding`` per
 check it evaluated, failing or not, so the incident logic can open an
 incident on the first failure and resolve it after enough passing runs.
+A message about an incident shows the incident's latest finding, with the
+incident's own facts filled in (``incident_id``, ``occurrences``, ``ok_runs``,
+``resolution``; ``monitor.alerts.incidents.incident_finding``).
 
 >>> import datetime as dt
 >>> f = Finding(table="orders", check="volume:row_count", kind="anomaly", severity="critical",
@@ -21,6 +24,9 @@ from typing import Any, Literal
 Severity = Literal["critical", "warning", "info"]
 FindingKind = Literal["anomaly", "rule", "expectation", "schema", "gate", "run"]
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+#: The incident's facts on a finding, and their values while it has none.
+_INCIDENT_FACTS: dict[str, Any] = {"incident_id": None, "occurrences": 1, "ok_runs": 0,
+                                   "resolution": None}
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,13 @@ class Finding:
     upper: float | None = None
     score: float | None = None
     since: dt.datetime | None = None  # first time this problem was seen
+    # The incident this finding belongs to, when a message shows it (left out of to_dict
+    # while unset: a run's findings do not have them).
+    incident_id: int | None = None
+    occurrences: int = 1
+    ok_runs: int = 0
+    #: Why the incident is resolved, when that is more than "passing runs".
+    resolution: str | None = None
 
     @property
     def title(self) -> str:
@@ -49,6 +62,9 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        for key, unset in _INCIDENT_FACTS.items():
+            if out[key] == unset:
+                del out[key]
         for key in ("at", "since"):
             if out[key] is not None:
                 out[key] = out[key].isoformat()

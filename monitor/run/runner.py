@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -31,12 +30,15 @@ from monitor.run.alert import raise_alerts
 from monitor.run.collect import collect_metrics
 from monitor.run.context import MonitorContext
 from monitor.run.detect import detect_anomalies
+from monitor.run.record import RunEntry, recorded_run
 from monitor.run.state import RunResult, RunState
 from monitor.run.validate import validate_suites
 from monitor.store import RunRecord, SqlMetricStore, run_key
 from monitor.timeutil import as_utc, not_in_future, utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from monitor.run.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -53,19 +55,19 @@ def _error_kind(error: BaseException) -> str:
     return type(error).__name__
 
 
-def _commit(store: SqlMetricStore, state: RunState, started: float, *,
+def _commit(store: SqlMetricStore, state: RunState, run: RunEntry, *,
             spooled: bool = False, status: str = "success", error: str | None = None,
             error_kind: str | None = None) -> int:
     """Write every queued result and the run's status in one transaction."""
-    written = 0
-    with store.transaction() as conn:
+    def write(conn: Connection) -> int:
         written = store.replace_points(conn, state.run_id, state.points)
         for writer in state.writers_for(spooled=spooled):
             writer(conn)
-        store.finish_run(conn, state.run_id, status=status, row_count=state.row_count,
-                         error=error, error_kind=error_kind, retries=state.retries,
-                         duration_seconds=time.perf_counter() - started)
-    return written
+        return written
+
+    run.retries = state.retries
+    return run.commit(write, status=status, row_count=state.row_count, error=error,
+                      error_kind=error_kind, store=store) or 0
 
 
 def _kind(error: BaseException) -> str:
@@ -98,12 +100,11 @@ def _steps(ctx: MonitorContext, state: RunState, steps: Sequence[Step],
     return failed
 
 
-def _keep(spool: Spool, state: RunState, scheduled_at: dt.datetime | None,
+def _keep(spool: Spool, state: RunState, run: RunEntry,
           finish: Callable[[SqlMetricStore], int]) -> tuple[str, int]:
     """Write the run to the spool: ("spooled", n), or ("lost", 0), said loudly."""
     def write(store: SqlMetricStore) -> int:
-        store.start_run(state.run_id, state.table.name, kind="profile", as_of=state.as_of,
-                        trigger=state.trigger, scheduled_at=scheduled_at)
+        run.start(store)
         return finish(store)
 
     try:
@@ -116,7 +117,8 @@ def _keep(spool: Spool, state: RunState, scheduled_at: dt.datetime | None,
                              as_of=state.as_of, status="lost", started_at=now, finished_at=now,
                              error=f"metric store down and spool failed: {error}",
                              error_kind=type(error).__name__, retries=state.retries,
-                             trigger=state.trigger, scheduled_at=scheduled_at))
+                             trigger=state.trigger, scheduled_at=run.scheduled_at))
+        run.lost()
         return "lost", 0
 
 
@@ -156,58 +158,55 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
     as_of = as_utc(as_of or scheduled_at or ctx.now()).replace(microsecond=0)
     run_id = run_key(table.name, as_of)
     policy = policy or RetryPolicy(attempts=ctx.config.profiling.max_retries + 1)
-    started = time.perf_counter()
-    try:
-        claimed = ctx.store.start_run(run_id, table.name, kind="profile", as_of=as_of,
-                                      trigger=trigger, scheduled_at=scheduled_at, claim=once)
-    except StoreUnavailable as error:
-        if spool is None:
-            raise
-        log.warning("run %s starts without the metric store (%s); its result will be spooled",
-                    run_id, error)
-        claimed = True
-    if not claimed:
-        log.info("run %s skipped: this key already ran or is running", run_id)
-        return RunResult(table=table.name, run_id=run_id, status="skipped", as_of=as_of,
-                         duration_seconds=0.0)
-    state = RunState(table=table, run_id=run_id, as_of=as_of, trigger=trigger,
-                     explicit_as_of=explicit)
+    with recorded_run(lambda: ctx.store, run_id, table.name, kind="profile", as_of=as_of,
+                      trigger=trigger, scheduled_at=scheduled_at, claim=once,
+                      store_may_be_down=spool is not None) as run:
+        if not run.claimed:
+            log.info("run %s skipped: this key already ran or is running", run_id)
+            return RunResult(table=table.name, run_id=run_id, status="skipped", as_of=as_of,
+                             duration_seconds=0.0)
+        state = RunState(table=table, run_id=run_id, as_of=as_of, trigger=trigger,
+                         explicit_as_of=explicit)
+        try:
+            return _run(ctx, state, run, steps or STEPS, policy, spool)
+        except StoreError as error:
+            if spool is None or not is_transient(error):
+                raise
+            state.retries += getattr(error, "retries", 0)
+            return _failed(ctx, state, run, error, spool)
+        except MonitorError as error:
+            state.retries += getattr(error, "retries", 0)
+            return _failed(ctx, state, run, error, spool)
+
+
+def _run(ctx: MonitorContext, state: RunState, run: RunEntry, steps: Sequence[Step],
+         policy: RetryPolicy, spool: Spool | None) -> RunResult:
+    """The steps, the commit (or the spool), then the after-commit actions."""
     error: str | None = None
     kind: str | None = None
+    failed = _steps(ctx, state, steps, policy)
+    status = "partial" if failed else "success"
+    if failed:
+        error = redact("; ".join(f"{name} failed: {e}" for name, e in failed))
+        kind = _kind(failed[0][1])
     try:
-        failed = _steps(ctx, state, steps or STEPS, policy)
-        status = "partial" if failed else "success"
-        if failed:
-            error = redact("; ".join(f"{name} failed: {e}" for name, e in failed))
-            kind = _kind(failed[0][1])
-        try:
-            written = _commit(ctx.store, state, started, status=status, error=error,
-                              error_kind=kind)
-        except StoreUnavailable:
-            if spool is None:
-                raise
-            stored = status
-            status, written = _keep(spool, state, scheduled_at,
-                                    lambda store: _commit(store, state, started,
-                                                          spooled=True, status=stored,
-                                                          error=error, error_kind=kind))
-        for action in state.after_commit if status in ("success", "partial") else ():
-            try:
-                action()
-            except Exception:  # delivery problems are retried from the outbox later
-                log.exception("after-commit action of run %s failed", run_id)
-    except StoreError as error:
-        if spool is None or not is_transient(error):
+        written = _commit(ctx.store, state, run, status=status, error=error, error_kind=kind)
+    except StoreUnavailable:
+        if spool is None:
             raise
-        state.retries += getattr(error, "retries", 0)
-        return _failed(ctx, state, error, started, spool, scheduled_at)
-    except MonitorError as error:
-        state.retries += getattr(error, "retries", 0)
-        return _failed(ctx, state, error, started, spool, scheduled_at)
-    duration = time.perf_counter() - started
-    result = RunResult(table=table.name, run_id=run_id, status=status, as_of=as_of,
-                       duration_seconds=duration, row_count=state.row_count,
-                       error=error, error_kind=kind,
+        stored = status
+        status, written = _keep(spool, state, run,
+                                lambda store: _commit(store, state, run, spooled=True,
+                                                      status=stored, error=error,
+                                                      error_kind=kind))
+    for action in state.after_commit if status in ("success", "partial") else ():
+        try:
+            action()
+        except Exception:  # delivery problems are retried from the outbox later
+            log.exception("after-commit action of run %s failed", state.run_id)
+    result = RunResult(table=state.table.name, run_id=state.run_id, status=status,
+                       as_of=state.as_of, duration_seconds=run.seconds(),
+                       row_count=state.row_count, error=error, error_kind=kind,
                        retries=state.retries, points_written=written,
                        findings=dict(state.findings), found=tuple(state.found),
                        problems=tuple(state.problems))
@@ -215,16 +214,14 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
     return result
 
 
-def _failed(ctx: MonitorContext, state: RunState, error: MonitorError, started: float,
-            spool: Spool | None = None, scheduled_at: dt.datetime | None = None) -> RunResult:
+def _failed(ctx: MonitorContext, state: RunState, run: RunEntry, error: MonitorError,
+            spool: Spool | None = None) -> RunResult:
     message = redact(str(error))
     kind = _kind(error)
-    duration = time.perf_counter() - started
+    run.retries = state.retries
 
     def finish(store: SqlMetricStore) -> int:
-        with store.transaction() as conn:
-            store.finish_run(conn, state.run_id, status="failed", error=message,
-                             error_kind=kind, retries=state.retries, duration_seconds=duration)
+        run.fail(error, error_kind=kind, store=store)
         return 0
 
     status, problems = "failed", list(state.problems)
@@ -233,12 +230,12 @@ def _failed(ctx: MonitorContext, state: RunState, error: MonitorError, started: 
     except StoreUnavailable:
         if spool is None:
             raise
-        kept, _ = _keep(spool, state, scheduled_at, finish)
+        kept, _ = _keep(spool, state, run, finish)
         status = "failed" if kept == "spooled" else "lost"
         problems.append("the failure is recorded in the local spool until the store is back"
                         if kept == "spooled" else "the failure could not be recorded")
     result = RunResult(table=state.table.name, run_id=state.run_id, status=status,
-                       as_of=state.as_of, duration_seconds=duration, error=message,
+                       as_of=state.as_of, duration_seconds=run.seconds(), error=message,
                        error_kind=kind, retries=state.retries, problems=tuple(problems))
     _log(result)
     return result

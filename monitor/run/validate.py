@@ -16,12 +16,12 @@ still run, and the broken one is named (exit code 2).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Mapping, Sequence
 
 from monitor.config.models import TableConfig
 from monitor.run.context import MonitorContext
 from monitor.run.findings import Finding
+from monitor.run.record import recorded_run
 from monitor.run.state import RunState
 from monitor.store import run_key
 from monitor.store.expectations import replace_results
@@ -99,22 +99,10 @@ def validate_now(ctx: MonitorContext, table: TableConfig, *, suites: Sequence[st
     settings = ctx.config.validation
     stamp = as_utc(as_of or ctx.now()).replace(microsecond=0)
     run_id = run_key(table.name, stamp, "validate") if record else None
-    if run_id is not None:
-        ctx.store.start_run(run_id, table.name, kind="validate", as_of=stamp)
-    started = time.perf_counter()
-    try:
+    with recorded_run(lambda: ctx.store, run_id, table.name, kind="validate",
+                      as_of=stamp) as run:
         report = validate_table(warehouse, table, loaded, samples=settings.unexpected_samples,
                                 engine=settings.engine)
-    except Exception as error:
-        if run_id is not None:
-            with ctx.store.transaction() as conn:
-                ctx.store.finish_run(conn, run_id, status="failed", error=str(error),
-                                     error_kind=type(error).__name__,
-                                     duration_seconds=time.perf_counter() - started)
-        raise
-    if run_id is not None:
-        with ctx.store.transaction() as conn:
-            replace_results(conn, run_id, table.name, stamp, report.outcomes)
-            ctx.store.finish_run(conn, run_id, status="success",
-                                 duration_seconds=time.perf_counter() - started)
+        run.commit(lambda conn: replace_results(conn, run_id, table.name, stamp,
+                                                report.outcomes))
     return report, run_id

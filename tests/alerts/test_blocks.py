@@ -12,7 +12,6 @@ from slack_sdk.models.blocks import Block
 
 from monitor.alerts.blocks import (
     MAX_ITEMS,
-    AlertItem,
     build_message,
     describe,
     escape,
@@ -21,15 +20,24 @@ from monitor.alerts.blocks import (
     render_text,
     table_link,
 )
+from monitor.run.findings import Finding
 
 SINCE = dt.datetime(2026, 1, 5, 6, 0)
-ROWS = AlertItem(incident_id=7, check="volume:row_count", severity="critical",
-                 reason="412 rows, usually about 980", metric="row_count", observed=412,
-                 expected=980, lower=850, upper=1100, since=SINCE, occurrences=3)
-NULLS = AlertItem(incident_id=8, check="null_rate:user_id", severity="warning",
-                  reason="user_id is empty in 31% of rows", metric="null_rate",
-                  column="user_id", observed=0.31, expected=0.02, lower=0.0, upper=0.05,
-                  since=SINCE)
+
+
+def finding(**fields: Any) -> Finding:
+    """A failing finding of ``orders`` as an incident message shows it."""
+    return Finding(**{"table": "orders", "kind": "anomaly", "failing": True, "at": SINCE,
+                      **fields})
+
+
+ROWS = finding(incident_id=7, check="volume:row_count", severity="critical",
+               reason="412 rows, usually about 980", metric="row_count", observed=412,
+               expected=980, lower=850, upper=1100, since=SINCE, occurrences=3)
+NULLS = finding(incident_id=8, check="null_rate:user_id", severity="warning",
+                reason="user_id is empty in 31% of rows", metric="null_rate",
+                column="user_id", observed=0.31, expected=0.02, lower=0.0, upper=0.05,
+                since=SINCE)
 
 
 def assert_valid_block_kit(blocks: list[dict[str, Any]]) -> None:
@@ -83,8 +91,8 @@ class TestBuildMessage:
         assert text.startswith("[critical] orders: 2 problems: 412 rows")
 
     def test_more_problems_than_shown_are_counted(self) -> None:
-        items = [AlertItem(incident_id=i, check=f"c{i}", severity="warning",
-                           reason=f"problem {i}") for i in range(MAX_ITEMS + 5)]
+        items = [finding(incident_id=i, check=f"c{i}", severity="warning",
+                         reason=f"problem {i}") for i in range(MAX_ITEMS + 5)]
 
         _, blocks = build_message("opened", "orders", items)
 
@@ -109,8 +117,8 @@ class TestBuildMessage:
         assert "Still failing: seen 3 times." in texts(blocks)
 
     def test_a_resolution_says_after_how_many_passing_runs(self) -> None:
-        item = AlertItem(incident_id=7, check="c", severity="critical", reason="412 rows",
-                         ok_runs=2, since=SINCE)
+        item = finding(incident_id=7, check="c", severity="critical", reason="412 rows",
+                       ok_runs=2, since=SINCE)
 
         text, blocks = build_message("resolved", "orders", [item], dashboard_url="http://d/")
 
@@ -121,9 +129,9 @@ class TestBuildMessage:
         assert text == "Resolved: orders: 412 rows http://d/?table=orders"
 
     def test_a_resolution_with_a_reason_says_it_instead_of_back_to_normal(self) -> None:
-        item = AlertItem(incident_id=8, check="schema", severity="critical",
-                         reason="column 'phone' was removed (it was TEXT)", ok_runs=1,
-                         resolution="the change was accepted (acknowledged by ana)")
+        item = finding(incident_id=8, check="schema", severity="critical",
+                       reason="column 'phone' was removed (it was TEXT)", ok_runs=1,
+                       resolution="the change was accepted (acknowledged by ana)")
 
         _, blocks = build_message("resolved", "customers", [item])
 
@@ -145,8 +153,8 @@ class TestBuildMessage:
 
     @given(table=st.text(min_size=1, max_size=300), reason=st.text(min_size=1, max_size=4000))
     def test_any_names_make_a_valid_message(self, table: str, reason: str) -> None:
-        item = AlertItem(incident_id=1, check="c", severity="warning", reason=reason,
-                         column=reason[:50], observed=reason[:20])
+        item = finding(incident_id=1, check="c", severity="warning", reason=reason,
+                       column=reason[:50], observed=reason[:20])
 
         _, blocks = build_message("opened", table, [item], dashboard_url="http://d")
 
@@ -159,16 +167,16 @@ class TestBuildMessage:
 
 class TestDescribe:
     def test_a_problem_without_numbers_is_its_reason(self) -> None:
-        item = AlertItem(incident_id=None, check="schema", severity="info",
-                         reason="column email was dropped")
+        item = finding(incident_id=None, check="schema", severity="info",
+                       reason="column email was dropped")
 
         assert describe(item) == ":large_blue_circle: *info* · column email was dropped"
 
 
     def test_a_rule_finding_shows_no_band(self) -> None:
-        item = AlertItem(incident_id=None, check="rule:null_timestamps", severity="warning",
-                         reason="25 of 1,000 rows (2.5%) have no 'ts'", metric="null_count",
-                         column="ts", observed=25, upper=0.0)
+        item = finding(incident_id=None, check="rule:null_timestamps", severity="warning",
+                       reason="25 of 1,000 rows (2.5%) have no 'ts'", metric="null_count",
+                       column="ts", observed=25, upper=0.0)
 
         text = describe(item)
 
@@ -176,8 +184,8 @@ class TestDescribe:
         assert "Metric `null_count` of column `ts`: observed *25*" in text
 
     def test_a_one_sided_band_names_its_side(self) -> None:
-        item = AlertItem(incident_id=None, check="volume:row_count", severity="warning",
-                         reason="rows above the usual", observed=500, upper=1)
+        item = finding(incident_id=None, check="volume:row_count", severity="warning",
+                       reason="rows above the usual", observed=500, upper=1)
 
         assert "normal at most 1" in describe(item)
 
@@ -222,8 +230,8 @@ class TestNumbersInAlerts:
         assert "observed *31.0%*, expected *2.0%*, normal band 0.0% – 5.0%" in text
 
     def test_no_float_noise_and_an_open_band_side_is_said_in_words(self) -> None:
-        item = AlertItem(incident_id=1, check="c", severity="warning", reason="r",
-                         metric="mean", observed=1263.1067555555544, upper=1100.0)
+        item = finding(incident_id=1, check="c", severity="warning", reason="r",
+                       metric="mean", observed=1263.1067555555544, upper=1100.0)
 
         assert describe(item).endswith("observed *1,263.11*, normal at most 1,100")
 

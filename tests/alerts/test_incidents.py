@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from monitor.alerts.incidents import AlertPolicy, alert_item, notified, plan_incidents
+from monitor.alerts.incidents import AlertPolicy, incident_finding, notified, plan_incidents
 from monitor.config.models import AlertsConfig, SlackConfig
 from monitor.run.findings import Finding
 from monitor.store.incidents import Incident
@@ -141,7 +141,7 @@ class TestPlanIncidents:
         (change,) = plan_incidents([back], open_, run_id="r1", now=NOW, policy=WEBHOOK)
 
         assert (change.event, change.incident.status) == ("resolved", "resolved")
-        assert alert_item(change.incident).resolution == "the change is undone"
+        assert incident_finding(change.incident).resolution == "the change is undone"
 
     def test_a_failure_resets_the_passing_streak(self) -> None:
         current = incident(ok_streak=1)
@@ -181,17 +181,31 @@ class TestNotified:
         assert after.details["resolved_message"] == "m3"
 
 
-class TestAlertItem:
+class TestIncidentFinding:
     def test_the_message_shows_the_latest_finding_and_the_start(self) -> None:
         found = {"reason": "412 rows, usually 980", "observed": 412.0, "metric": "row_count"}
-        item = alert_item(incident(occurrences=3, details={"since": "2026-01-05T04:00:00",
-                                                           "finding": found}))
+        item = incident_finding(incident(occurrences=3, details={"since": "2026-01-05T04:00:00",
+                                                                 "finding": found}))
 
         assert (item.reason, item.observed, item.metric, item.occurrences) == (
             "412 rows, usually 980", 412.0, "row_count", 3)
         assert item.since == dt.datetime(2026, 1, 5, 4, tzinfo=dt.UTC)
 
+    def test_the_stored_finding_comes_back_with_the_incident_facts(self) -> None:
+        found = finding(metric="row_count", observed=412.0, expected=980.0, lower=850.0,
+                        upper=1100.0, score=6.5)
+        stored = incident(occurrences=4, ok_streak=1, details={
+            "finding": found.to_dict(), "since": "2026-01-05T04:00:00",
+            "resolution": "the change is undone"})
+
+        item = incident_finding(stored)
+
+        assert replace(item, since=None, incident_id=None, occurrences=1, ok_runs=0,
+                       resolution=None, failing=True) == found
+        assert (item.incident_id, item.occurrences, item.ok_runs, item.resolution) == (
+            stored.incident_id, 4, 1, "the change is undone")
+
     def test_without_a_finding_the_title_is_the_reason(self) -> None:
-        item = alert_item(incident(details={}))
+        item = incident_finding(incident(details={}))
 
         assert (item.reason, item.since) == ("orders: 412 rows", None)

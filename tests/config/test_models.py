@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -10,9 +13,21 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config.models import MonitorConfig, load_config, parse_config, resolve_relative_url
+from monitor.config.models import (
+    MonitorConfig,
+    TableConfig,
+    load_config,
+    parse_config,
+    resolve_relative_url,
+)
 from monitor.config.secrets import redact
-from monitor.errors import ConfigError
+from monitor.detection.settings import (
+    DetectionConfig,
+    DetectorSettings,
+    MetricKind,
+    settings_for,
+)
+from monitor.errors import ConfigError, ExitCode
 
 MINIMAL = """
 store: sqlite:///.dq-monitor/metrics.db
@@ -375,3 +390,98 @@ class TestSecretsInUrls:
         config = parse_config(raw, environ={"PG_HOST": "db.internal", "PG_DB": "ware_house"})
 
         assert config.warehouses["w"].url == "postgresql+psycopg://etl@db.internal:5432/ware_house"
+
+
+def table_file(tmp_path: Path, **table: object) -> Path:
+    """A config file with one table ``t`` (``table`` adds or replaces its keys)."""
+    return write(tmp_path, yaml.safe_dump(one_table(**table), sort_keys=False))
+
+
+#: Bad ``detection:`` sections: the key of the problem each one must name.
+KINDS = ("volume", "null_rate", "freshness", "arrival_delay", "distribution", "level", "rows",
+         "lag")
+UNKNOWN_KIND = st.from_regex(r"[a-z_]{1,12}", fullmatch=True).filter(lambda k: k not in KINDS)
+BAD_DETECTION = st.one_of(
+    UNKNOWN_KIND.map(lambda k: ({k: {"sensitivity": 3}}, k)),
+    st.from_regex(r"[a-z_]{1,12}", fullmatch=True).filter(
+        lambda k: k not in DetectorSettings.model_fields).map(
+        lambda k: ({"volume": {k: 1}}, f"volume.{k}")),
+    st.floats(max_value=0, allow_nan=False).map(
+        lambda v: ({"null_rate.email": {"sensitivity": v}}, "null_rate.email.sensitivity")),
+    st.sampled_from([[1], {"a": 1}, "sideways"]).flatmap(
+        lambda v: st.sampled_from(["direction", "min_change", "trend", "training_window"]).map(
+            lambda k: ({"volume": {k: v}}, f"volume.{k}"))),
+)
+
+
+class TestTableConfig:
+    def test_detection_is_parsed_once_at_load_into_typed_settings(self, tmp_path: Path) -> None:
+        raw = {"volume": {"sensitivity": "high"}, "null_rate.email": {"min_change": 0.05}}
+        path = table_file(tmp_path, detection=raw)
+
+        table = load_config(path).table("t")
+
+        assert isinstance(table.detection, DetectionConfig)
+        assert [(e.kind, e.column) for e in table.detection.entries] == [
+            (MetricKind.VOLUME, None), (MetricKind.NULL_RATE, "email")]
+        assert table.detection.settings("volume") == settings_for("volume", raw["volume"])
+        assert table.detection.settings("null_rate", "email").min_change == 0.05
+
+    def test_a_table_built_in_code_takes_a_mapping_or_the_parsed_section(self) -> None:
+        parsed = DetectionConfig.parse({"volume": {"sensitivity": 5}})
+
+        from_dict = TableConfig(name="t", warehouse="w", table="t",
+                                detection={"volume": {"sensitivity": 5}})
+        from_model = TableConfig(name="t", warehouse="w", table="t", detection=parsed)
+
+        assert from_dict.detection == from_model.detection == parsed
+
+    @settings(max_examples=60, deadline=None)
+    @given(case=BAD_DETECTION)
+    def test_bad_detection_names_the_file_and_the_key(self, case: tuple[dict, str]) -> None:
+        detection, key = case
+        with tempfile.TemporaryDirectory() as folder:
+            path = table_file(Path(folder), detection=detection)
+
+            with pytest.raises(ConfigError) as caught:
+                load_config(path)
+
+        text = str(caught.value)
+        assert text.startswith(f"{path}: 1 problem in the configuration")
+        assert f"tables[0].detection.{key} (table 't'): " in text
+        assert caught.value.exit_code == ExitCode.BAD_INPUT
+
+    @pytest.mark.parametrize(("written", "parsed"), [
+        ("2026-01-31T06:00:00Z", dt.datetime(2026, 1, 31, 6, tzinfo=dt.UTC)),
+        ("2026-01-31T07:00:00+01:00", dt.datetime(2026, 1, 31, 6, tzinfo=dt.UTC)),
+        (dt.date(2026, 1, 31), dt.datetime(2026, 1, 31, tzinfo=dt.UTC)),
+    ])
+    def test_mute_until_is_an_aware_time_from_the_load_on(self, tmp_path: Path, written: Any,
+                                                        parsed: dt.datetime) -> None:
+        path = table_file(tmp_path, mute_until=written)
+
+        assert load_config(path).table("t").mute_until == parsed
+
+    @settings(max_examples=60, deadline=None)
+    @given(value=st.one_of(
+        st.text(max_size=20).filter(lambda t: not _is_iso_time(t)),
+        st.integers(), st.lists(st.integers(), max_size=2), st.booleans()))
+    def test_a_bad_mute_until_names_the_file_and_the_key(self, value: Any) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = table_file(Path(folder), mute_until=value)
+
+            with pytest.raises(ConfigError) as caught:
+                load_config(path)
+
+        text = str(caught.value)
+        assert text.startswith(f"{path}: 1 problem in the configuration")
+        assert "tables[0].mute_until (table 't'): expected an ISO 8601 time" in text
+
+
+def _is_iso_time(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text.strip().removesuffix("Z").removesuffix("z"))
+    except ValueError:
+        return False
+    return True
+

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
+from monitor.config.secrets import REGISTRY
 from monitor.errors import InputError, MonitorError, WarehouseUnavailable
 from monitor.gate import verdict as gate
 from monitor.run.context import MonitorContext
@@ -203,6 +204,36 @@ class TestCouldNotEvaluate:
         ctx = _ctx(w, tmp_path, daily_orders(END, 3))
         with pytest.raises(MonitorError, match="no table named 'nope'"):
             gate.check("nope", context=ctx)
+
+
+class TestWriteResult:
+    def test_the_verdict_and_its_checks_are_written_in_the_callers_commit(self, store) -> None:
+        checks = [gate.GateCheck("volume", False, "critical", "12 rows, under 50%"),
+                  gate.GateCheck("freshness", True, "critical", "fresh")]
+        result = gate.decide("orders", checks, at=NOW, batch_id="b1", run_id="r1")
+
+        with store.transaction() as conn:
+            gate.write_result(conn, result)
+
+        [stored] = verdict_history(store, "orders")
+        assert (stored["verdict_id"], stored["verdict"], stored["passed"]) == (
+            result.verdict_id, "blocked", False)
+        assert (stored["batch_id"], stored["reason"]) == ("b1", "12 rows, under 50%")
+        assert [c["check"] for c in stored["checks"]] == ["volume", "freshness"]
+
+
+class TestWriteError:
+    def test_a_gate_that_could_not_be_evaluated_leaves_an_error_verdict(self, store) -> None:
+        REGISTRY.add("hunter2-secret")
+
+        with store.transaction() as conn:
+            gate.write_error(conn, "orders", WarehouseUnavailable(
+                "warehouse 'wh': password hunter2-secret refused"), at=NOW, batch_id="b1")
+
+        [stored] = verdict_history(store, "orders")
+        assert (stored["verdict"], stored["passed"], stored["checks"]) == ("error", False, [])
+        assert stored["reason"] == "warehouse 'wh': password *** refused"
+        assert stored["verdict_id"] == gate.verdict_id_for("orders", "b1")
 
 
 class TestGateResult:

@@ -395,7 +395,7 @@ class TestTableMuted:
             before = table_muted(conn, config, "orders", dt.datetime(2026, 1, 5, 5, 59))
             after = table_muted(conn, config, "orders", dt.datetime(2026, 1, 5, 6, 0))
 
-        assert config.table("orders").mute_until == "2026-01-05T06:00:00+00:00"
+        assert config.table("orders").mute_until == dt.datetime(2026, 1, 5, 6, tzinfo=dt.UTC)
         assert (before, after) == (True, False)
 
     def test_a_bad_time_is_a_config_error_naming_the_key(self, tmp_path: Path) -> None:
