@@ -1,8 +1,9 @@
-"""Aggregate states: the SQL aggregates that metrics are computed from.
+"""Aggregate states: the SQL aggregates that metrics and expectations are computed from.
 
-A state is a frozen value ``(kind, column)``; two metrics that need the same
-state share one aggregate in the scan (``count(col)`` feeds both null_count
-and null_rate). States are mergeable where the arithmetic allows it (counts,
+A state is a frozen value ``(kind, column)``; two metrics (or a metric and a
+pushed-down expectation) that need the same state share one aggregate in the
+scan (``count(col)`` feeds null_count, null_rate and ``not_be_null``). States
+are mergeable where the arithmetic allows it (counts,
 sums, min/max), which is what makes bucketed history combinable.
 """
 

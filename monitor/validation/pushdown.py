@@ -2,10 +2,13 @@
 
 The common GX expectation types (nulls, ranges, sets, regexes, lengths,
 uniqueness, min/max/mean/stdev/sum, row counts, distinct counts) compile
-into aggregates of ONE statement built with SQLAlchemy Core (identifiers
-quoted, values bound); identical aggregates are shared (one ``count(col)``
-serves every null check on ``col``). Uniqueness needs a grouped count,
-which rides in the same statement as a scalar subquery. Results follow
+into aggregate states (``monitor.metrics.states``) of ONE statement built with
+SQLAlchemy Core (identifiers quoted, values bound); identical states are
+shared (one ``count(col)`` serves every null check on ``col``, and the
+profile's null rate when a run's profile computes them: ``plan_expectations``).
+Distinct counts are ``count(DISTINCT col)`` aggregates of that statement; rows
+of duplicated values are counted apart, only when a uniqueness check fails.
+Results follow
 GX's own semantics (``mostly``, null handling, unexpected percent of the
 non-null rows), which the tests check against GX as the oracle.
 
