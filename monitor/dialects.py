@@ -10,7 +10,7 @@ values are bound as parameters.
 >>> capabilities_for("duckdb").approx_distinct
 'native'
 >>> capabilities_for("postgresql").approx_distinct
-'sketch'
+'planner_statistics'
 >>> capabilities_for_url("sqlite:///w.db").database_file("sqlite:///w.db")
 PosixPath('w.db')
 """
@@ -31,10 +31,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 Granularity = Literal["hour", "day"]
-# "sketch": no approximate aggregate, but the planner's statistics (PostgreSQL's
-# pg_stats n_distinct) give an estimate; the name is kept until profiling and
-# metrics/ rename it (to "planner_statistics") together with this literal.
-ApproxDistinct = Literal["native", "sketch", "none"]
+# "planner_statistics": no approximate aggregate, but the planner's statistics
+# (PostgreSQL's pg_stats n_distinct, kept by ANALYZE) give an estimate for free.
+ApproxDistinct = Literal["native", "planner_statistics", "none"]
 # How a connection is made read-only: a server session setting, a URI mode on
 # the file, or an argument of the driver's connect().
 ReadOnly = Literal["session", "uri", "connect_arg"]
@@ -347,7 +346,7 @@ _CAPABILITIES = {
     ),
     "postgresql": Capabilities(
         name="postgresql",
-        approx_distinct="sketch",
+        approx_distinct="planner_statistics",
         has_stddev=True,
         has_percentile=True,
         has_regex=True,

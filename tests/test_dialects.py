@@ -36,7 +36,7 @@ class TestCapabilitiesFor:
         sqlite_caps, duck, pg = (capabilities_for(n) for n in ("sqlite", "duckdb", "postgresql"))
 
         assert (sqlite_caps.approx_distinct, duck.approx_distinct, pg.approx_distinct) == (
-            "none", "native", "sketch")
+            "none", "native", "planner_statistics")
         assert (sqlite_caps.has_stddev, pg.server_statement_timeout) == (False, True)
         assert capabilities_for("mssql").name == "mssql"
 
@@ -391,7 +391,7 @@ class TestNoDialectNamesOutsideDialects:
     @pytest.mark.parametrize("source", [
         '"""Works on sqlite and duckdb: sqlite:///x.db"""',
         'ok = table.name == "sqlite_master"',
-        'ok = kind == "sketch"',
+        'ok = kind == "planner_statistics"',
         'caps = capabilities_for("duckdb")',
         'url = f"sqlite:///{path}"',
         'STORE = "sqlite:///.dq-monitor/metrics.db"',

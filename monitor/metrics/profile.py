@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ from monitor.metrics.definitions import (
     column_metrics,
     parse_db_time,
 )
-from monitor.metrics.scan import Scan, compile_scan
+from monitor.metrics.scan import Needs, Scan, compile_scan
 from monitor.metrics.states import State
 from monitor.timeutil import Granularity, as_utc, bucket_width, floor_time, iso, utcnow
 from monitor.warehouse import SqlWarehouse, TableShape
@@ -81,6 +81,9 @@ class Profile:
     timestamp_column: str | None = None
     duration_seconds: float = 0.0
     scans: int = 1
+    #: Values of the states asked for beside the metrics (``needs``), read from the
+    #: same scan: what a pushed-down suite judges its expectations from.
+    shared: Mapping[State, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape printed by ``dq-monitor profile --format json``."""
@@ -186,15 +189,20 @@ def resolve_distinct(mode: DistinctMode, warehouse: SqlWarehouse, *,
     kind = warehouse.capabilities.approx_distinct
     if kind == "native":
         return "approx"
-    if kind == "sketch" and not filtered:
+    if kind == "planner_statistics" and not filtered:
         return "catalog"
     return "exact"
 
 
 def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
                   as_of: dt.datetime | None = None, distinct: DistinctMode = "auto",
-                  shape: TableShape | None = None, filter_rows: bool = True) -> Profile:
+                  shape: TableShape | None = None, filter_rows: bool = True,
+                  needs: Needs | None = None) -> Profile:
     """Profile a whole table in one aggregate scan.
+
+    ``needs``: further states the same scan computes (``Profile.shared``), say a
+    suite's pushed-down expectations; they must be about every row, so rows are
+    not filtered then.
 
     With ``as_of`` and a timestamp column, only rows stamped at or before
     ``as_of`` (and those without one) are profiled (the table as it was then);
@@ -207,6 +215,7 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
     caps = warehouse.capabilities
     kinds = _kinds(shape, table)
     filtered = filter_rows and as_of is not None and table.timestamp_column is not None
+    assert not (needs and filtered), "states for others are about every row: do not filter"
     method = resolve_distinct(distinct, warehouse, filtered=filtered)
     catalog: dict[str, float] = {}
     if method == "catalog":
@@ -234,7 +243,7 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
             loaded = shape.table.c[table.loaded_at_column]
             where = sa.and_(where, sa.or_(loaded.is_(None),
                                           caps.before(loaded, as_utc(as_of) + _JUST_AFTER)))
-    scan = compile_scan(shape.table, kinds, metrics, caps, where=where)
+    scan = compile_scan(shape.table, kinds, metrics, caps, where=where, needs=needs)
     with warehouse.connect() as conn:
         row = warehouse.execute(conn, scan.statement,
                                 what=f"profile of {table.name!r} ({shape.qualified})"
@@ -262,7 +271,13 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
     return Profile(table=table.name, warehouse=warehouse.name, qualified_name=shape.qualified,
                    as_of=as_of_time, row_count=row_count, columns=columns,
                    freshness_seconds=freshness, latest_timestamp=latest,
-                   timestamp_column=ts_name, duration_seconds=time.perf_counter() - started)
+                   timestamp_column=ts_name, duration_seconds=time.perf_counter() - started,
+                   shared=_shared(scan, row, needs))
+
+
+def _shared(scan: Scan, row: sa.RowMapping, needs: Needs | None) -> dict[State, Any]:
+    states = scan.states(row)
+    return {state: states[state] for state in (needs.states if needs else ())}
 
 
 def _loaded_by(shape: TableShape, table: TableConfig, warehouse: SqlWarehouse,
@@ -301,6 +316,32 @@ def count_null_timestamps(warehouse: SqlWarehouse, table: TableConfig, shape: Ta
     with warehouse.connect() as conn:
         return int(warehouse.execute(conn, query, what=f"rows without {ts.name!r} in "
                                      f"{shape.qualified}").scalar() or 0)
+
+
+def null_timestamps_state(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape, *,
+                          visible_at: dt.datetime | None = None) -> Needs:
+    """The count of ``count_null_timestamps`` as a state of a table-level scan, for when
+    a scan of every row happens anyway (a suite's): it then costs no statement."""
+    assert table.timestamp_column
+    ts = shape.table.c[table.timestamp_column]
+    condition = ts.is_(None)
+    loaded = _loaded_by(shape, table, warehouse, visible_at)
+    if loaded is not None:
+        condition = sa.and_(condition, loaded)
+    state = State("count_where", table.timestamp_column, key="null_timestamps")
+    return Needs((state,), {state: sa.func.count(sa.case((condition, sa.literal_column("1"))))})
+
+
+def scan_states(warehouse: SqlWarehouse, shape: TableShape, table: TableConfig,
+                needs: Needs) -> dict[State, Any]:
+    """The states of ``needs`` over every row of the table, in one aggregate scan."""
+    scan = compile_scan(shape.table, _kinds(shape, table), [], warehouse.capabilities,
+                        needs=needs)
+    with warehouse.connect() as conn:
+        row = warehouse.execute(conn, scan.statement,
+                                what=f"table-level states of {table.name!r} "
+                                     f"({shape.qualified})").mappings().one()
+    return scan.states(row)
 
 
 def count_table_rows(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape, *,

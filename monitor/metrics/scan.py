@@ -5,12 +5,16 @@ the number of metrics sharing it. With a bucket, the same SELECT is grouped
 by the start of each hour or day, which computes the history of every bucket
 in one scan. On PostgreSQL, exact distinct counts are a branch apart in the
 same statement, so that the other aggregates run beside them.
+
+The same SELECT carries the states other consumers ask for (``Needs``: the
+pushed-down expectations of a suite), de-duplicated with the metrics' own:
+one ``count(col)`` serves the null rate and ``not_be_null``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +22,28 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.dialects import Capabilities, Granularity
 from monitor.metrics.definitions import Metric
-from monitor.metrics.states import State, build
+from monitor.metrics.states import State, build, canonical
 
 MetricKey = tuple[str | None, str]  # (column, metric name)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """States a consumer other than the profile wants from the same scan.
+
+    ``custom`` gives the aggregate of states no metric defines (``count_where``:
+    rows matching an expectation's condition).
+    """
+
+    states: tuple[State, ...] = ()
+    custom: Mapping[State, ColumnElement[Any]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.states)
+
+    def __add__(self, other: Needs) -> Needs:
+        return Needs(tuple(dict.fromkeys((*self.states, *other.states))),
+                     {**self.custom, **other.custom})
 
 
 @dataclass(frozen=True)
@@ -34,8 +57,12 @@ class Scan:
 
     def read(self, row: sa.RowMapping) -> dict[MetricKey, Any]:
         """Metric values from one result row."""
-        states = {state: row[label] for state, label in self.labels.items()}
+        states = self.states(row)
         return {(m.column, m.name): m.value(states) for m in self.metrics if m.states}
+
+    def states(self, row: sa.RowMapping) -> dict[State, Any]:
+        """Every state's value from one result row."""
+        return {state: row[label] for state, label in self.labels.items()}
 
 
 def unique_states(metrics: Iterable[Metric]) -> list[State]:
@@ -50,17 +77,24 @@ def unique_states(metrics: Iterable[Metric]) -> list[State]:
 def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metric],
                  caps: Capabilities, *, where: ColumnElement[bool] | None = None,
                  bucket: tuple[str, Granularity] | None = None,
-                 extra: dict[str, ColumnElement[Any]] | None = None) -> Scan:
-    """One SELECT computing every state of ``metrics`` (grouped by ``bucket`` if given).
+                 extra: dict[str, ColumnElement[Any]] | None = None,
+                 needs: Needs | None = None) -> Scan:
+    """One SELECT computing every state of ``metrics`` and ``needs`` (grouped by
+    ``bucket`` if given), each SQL aggregate once (see ``canonical``).
 
     ``extra`` adds further labelled aggregates (for example the latest load time).
     Where the dialect wants exact distinct counts apart (``distinct_apart``), an
     ungrouped scan is one statement of two aggregates (a UNION ALL) instead.
     """
-    states = unique_states(metrics)
-    labels = {state: f"s{i}" for i, state in enumerate(states)}
+    needs = needs or Needs()
+    wanted = list(dict.fromkeys([*unique_states(metrics), *needs.states]))
+    same = {state: canonical(state, kinds) for state in wanted}
+    states = list(dict.fromkeys(same.values()))
+    label_of = {state: f"s{i}" for i, state in enumerate(states)}
+    labels = {state: label_of[same[state]] for state in wanted}
     columns: list[ColumnElement[Any]] = [
-        build(state, table, kinds, caps).label(labels[state]) for state in states
+        (needs.custom[state] if state in needs.custom else build(state, table, kinds, caps)
+         ).label(label_of[state]) for state in states
     ]
     for label, expr in (extra or {}).items():
         columns.append(expr.label(label))

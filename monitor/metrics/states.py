@@ -1,8 +1,9 @@
-"""Aggregate states: the SQL aggregates that metrics are computed from.
+"""Aggregate states: the SQL aggregates that metrics and expectations are computed from.
 
-A state is a frozen value ``(kind, column)``; two metrics that need the same
-state share one aggregate in the scan (``count(col)`` feeds both null_count
-and null_rate). States are mergeable where the arithmetic allows it (counts,
+A state is a frozen value ``(kind, column)``; two metrics (or a metric and a
+pushed-down expectation) that need the same state share one aggregate in the
+scan (``count(col)`` feeds null_count, null_rate and ``not_be_null``). States
+are mergeable where the arithmetic allows it (counts,
 sums, min/max), which is what makes bucketed history combinable.
 """
 
@@ -32,7 +33,20 @@ StateKind = Literal[
     "inf_count",
     "min_length",
     "max_length",
+    # The raw column, as an expectation reads it (NaN and infinities included):
+    "raw_min",
+    "raw_max",
+    "raw_mean",
+    "raw_stddev",
+    "raw_shifted_sum",
+    "raw_shifted_sumsq",
+    "sum",
+    "count_where",     # rows matching a condition given by the plan (``key`` names it)
 ]
+
+#: Raw kinds that are the profile's own kind on columns that hold no NaN or infinity.
+_RAW = {"raw_min": "min", "raw_max": "max", "raw_mean": "mean", "raw_stddev": "stddev",
+        "raw_shifted_sum": "shifted_sum", "raw_shifted_sumsq": "shifted_sumsq"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,29 @@ class State:
 
     kind: StateKind
     column: str | None = None
+    #: Tells apart states of one kind and column whose expression the plan gives
+    #: (``count_where``: which condition).
+    key: str | None = None
+
+
+def canonical(state: State, kinds: dict[str, str]) -> State:
+    """The state computing the same SQL aggregate: on integer and decimal columns
+    (no NaN, no infinity) a raw state is the profile's own (``raw_min`` is ``min``)
+    and ``finite_count`` is ``non_null``; so a profile and an expectation share one
+    aggregate.
+
+    >>> canonical(State("raw_min", "qty"), {"qty": "integer"})
+    State(kind='min', column='qty', key=None)
+    >>> canonical(State("raw_min", "amount"), {"amount": "float"})
+    State(kind='raw_min', column='amount', key=None)
+    """
+    if state.column is None or kinds.get(state.column) not in ("integer", "decimal"):
+        return state
+    if state.kind in _RAW:
+        return State(_RAW[state.kind], state.column)  # type: ignore[arg-type]
+    if state.kind == "finite_count":
+        return State("non_null", state.column)
+    return state
 
 
 def _finite_value(col: ColumnElement[Any], kind: str, caps: Capabilities) -> ColumnElement[Any]:
@@ -107,4 +144,9 @@ def build(state: State, table: sa.Table, kinds: dict[str, str],
         return sa.func.sum(sa.case((is_nan, 1), else_=0))
     if state.kind == "inf_count":
         return sa.func.sum(sa.case((caps.is_infinite(col), 1), else_=0))
+    if state.kind in _RAW:  # a float column as it is (NaN and infinities included)
+        raw = State(_RAW[state.kind], state.column)  # type: ignore[arg-type]
+        return build(raw, table, {**kinds, state.column: "raw"}, caps)
+    if state.kind == "sum":
+        return sa.func.sum(col)
     raise AssertionError(f"unknown state {state.kind}")

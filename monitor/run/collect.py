@@ -8,6 +8,13 @@ buckets are stored; the open bucket still feeds row count and freshness.
 Rows whose timestamp is NULL fall in no bucket: they are counted into the
 table's row count and reported as a completeness finding (``rule:null_timestamps``).
 
+The states of the suite's pushed-down expectations ride in the same scan
+(``plan_suites``), so validating adds no scan: for a table without buckets the
+profile's SELECT computes them; for a bucketed table one aggregate over every
+row carries them and the count of rows without a timestamp, which then costs
+no statement of its own. An expectation whose SQL fails (a bad regex) fails
+that scan: the profile is then measured alone and the suite scans for itself.
+
 When the metric store does not answer, the run still measures: it profiles the
 last ``OUTAGE_BUCKETS`` buckets (at least the lookback) and counts the table's
 rows in the warehouse, and its points go to the spool like any other run's.
@@ -21,7 +28,7 @@ import logging
 import sqlalchemy as sa
 
 from monitor.config.models import TableConfig
-from monitor.errors import StoreUnavailable
+from monitor.errors import QueryFailed, StoreUnavailable
 from monitor.metrics.definitions import parse_db_time
 from monitor.metrics.points import SNAPSHOT, MetricPoint, points_from_buckets, points_from_profile
 from monitor.metrics.profile import (
@@ -31,13 +38,17 @@ from monitor.metrics.profile import (
     count_null_timestamps,
     count_table_rows,
     describe_table,
+    null_timestamps_state,
     profile_buckets,
     profile_table,
+    scan_states,
     with_empty_buckets,
 )
+from monitor.metrics.scan import Needs
 from monitor.run.context import MonitorContext
 from monitor.run.findings import Finding
 from monitor.run.state import RunState
+from monitor.run.validate import plan_suites
 from monitor.timeutil import as_utc, bucket_width, floor_time, to_naive_utc
 from monitor.warehouse import SqlWarehouse, TableShape
 
@@ -119,7 +130,7 @@ def null_timestamp_finding(table: TableConfig, nulls: int, rows: int,
 
 
 def _totals(ctx: MonitorContext, state: RunState, warehouse: SqlWarehouse, shape: TableShape,
-            start: dt.datetime | None, scanned: list[BucketProfile]
+            start: dt.datetime | None, scanned: list[BucketProfile], needs: Needs
             ) -> tuple[int, dt.datetime | None, int]:
     """(rows, newest timestamp, rows without a timestamp) of the table as of the run."""
     table = state.table
@@ -141,12 +152,30 @@ def _totals(ctx: MonitorContext, state: RunState, warehouse: SqlWarehouse, shape
                                    before=state.as_of)
         newest = max((t for t in (latest, counted.latest_timestamp) if t), default=None)
         return counted.rows, newest, counted.null_timestamps
-    nulls = count_null_timestamps(warehouse, table, shape, visible_at=state.as_of)
+    nulls = _null_timestamps(state, warehouse, shape, needs)
     return int(stored) + sum(b.row_count for b in scanned) + nulls, latest, nulls
 
 
+def _null_timestamps(state: RunState, warehouse: SqlWarehouse, shape: TableShape,
+                     needs: Needs) -> int:
+    """Rows without a timestamp: a count of their own, or one state of the table-level
+    scan the suite needs anyway (whose states the validate step then reads)."""
+    table = state.table
+    if needs:
+        nulls = null_timestamps_state(warehouse, table, shape, visible_at=state.as_of)
+        try:
+            values = scan_states(warehouse, shape, table, needs + nulls)
+        except QueryFailed as error:
+            log.info("table %s: the suite's states failed (%s); the suite scans alone",
+                     table.name, error)
+        else:
+            state.scanned = values
+            return int(values[nulls.states[0]] or 0)
+    return count_null_timestamps(warehouse, table, shape, visible_at=state.as_of)
+
+
 def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehouse,
-                     shape: TableShape) -> None:
+                     shape: TableShape, needs: Needs) -> None:
     table = state.table
     assert table.bucket
     try:
@@ -163,7 +192,7 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
                         distinct=ctx.config.distinct_for(table), shape=shape),
         granularity=table.bucket, start=filled, end=state.as_of)
     complete = [b for b in scanned if b.end <= state.as_of]
-    rows, latest, nulls = _totals(ctx, state, warehouse, shape, start, scanned)
+    rows, latest, nulls = _totals(ctx, state, warehouse, shape, start, scanned, needs)
     ts = to_naive_utc(state.as_of)
     column = table.timestamp_column or ""
     state.buckets = complete
@@ -191,11 +220,25 @@ def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
     columns = [(c.name, c.type_name) for c in shape.columns]
     state.write(lambda conn: ctx.store.replace_schema(conn, state.run_id, table.name,
                                                       state.as_of, columns))
+    state.scanned = {}
+    needs = plan_suites(ctx, state, warehouse, shape)
     if table.bucket:
-        _collect_buckets(ctx, state, warehouse, shape)
+        _collect_buckets(ctx, state, warehouse, shape, needs)
         return
-    profile: Profile = profile_table(warehouse, table, distinct=distinct, shape=shape,
-                                     as_of=state.as_of, filter_rows=state.explicit_as_of)
+    filtered = state.explicit_as_of and table.timestamp_column is not None
+    profile: Profile | None = None
+    if needs and not filtered:  # the suite judges every row: only an unfiltered scan serves it
+        try:
+            profile = profile_table(warehouse, table, distinct=distinct, shape=shape,
+                                    as_of=state.as_of, filter_rows=False, needs=needs)
+        except QueryFailed as error:
+            log.info("table %s: the suite's states failed (%s); the suite scans alone",
+                     table.name, error)
+        else:
+            state.scanned = dict(profile.shared)
+    if profile is None:
+        profile = profile_table(warehouse, table, distinct=distinct, shape=shape,
+                                as_of=state.as_of, filter_rows=state.explicit_as_of)
     state.profile = profile
     state.row_count = profile.row_count
     state.points += points_from_profile(profile)

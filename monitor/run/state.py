@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from monitor.config.models import TableConfig
 from monitor.metrics.points import MetricPoint
 from monitor.metrics.profile import BucketProfile, Profile
+from monitor.metrics.states import State
 from monitor.run.findings import Finding
 from monitor.warehouse import TableShape
 
@@ -36,6 +37,8 @@ class RunState:
     shape: TableShape | None = None
     profile: Profile | None = None
     buckets: list[BucketProfile] = field(default_factory=list)
+    #: State values a scan of every row read for the validate step (``plan_suites``).
+    scanned: dict[State, Any] = field(default_factory=dict)
     points: list[MetricPoint] = field(default_factory=list)
     writers: list[Writer] = field(default_factory=list)
     #: Replacement of writers[i] when the run is kept in the spool instead of the store.

@@ -1,6 +1,8 @@
 """The validate step of a run: check the table's suites, report findings, queue results.
 
-Runs after profiling (it reuses the reflected table). One ``Finding`` per
+Runs after profiling (it reuses the reflected table, and the states of the
+pushed-down expectations that the profile's scan computed, see ``plan_suites``:
+the suite then sends no scan of its own). One ``Finding`` per
 expectation, failing or passing, with the expectation's own severity and
 the check key ``suite:<suite>:<expectation key>``; the results join the
 run's single commit. Each configured suite is a ``run`` finding too
@@ -19,6 +21,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from monitor.config.models import TableConfig
+from monitor.metrics.scan import Needs
 from monitor.run.context import MonitorContext
 from monitor.run.findings import Finding
 from monitor.run.record import recorded_run
@@ -27,8 +30,9 @@ from monitor.store import run_key
 from monitor.store.expectations import replace_results
 from monitor.timeutil import as_utc
 from monitor.validation.outcomes import ExpectationOutcome
-from monitor.validation.suite_runner import TableValidation, validate_table
+from monitor.validation.suite_runner import TableValidation, suite_needs, validate_table
 from monitor.validation.suites import load_suites, read_table_suites
+from monitor.warehouse import SqlWarehouse, TableShape
 
 
 def finding_for(table: str, outcome: ExpectationOutcome, at: dt.datetime) -> Finding:
@@ -61,12 +65,28 @@ def suite_findings(table: str, loaded: Sequence[str], broken: Mapping[str, str],
               for name in loaded)]
 
 
+def _validates(ctx: MonitorContext, state: RunState) -> bool:
+    """Whether this run validates suites: the table has some, and the run is of now."""
+    return bool(state.table.suites) and not (
+        state.explicit_as_of and state.as_of < ctx.now() - dt.timedelta(hours=1))
+
+
+def plan_suites(ctx: MonitorContext, state: RunState, warehouse: SqlWarehouse,
+                shape: TableShape) -> Needs:
+    """The states the run's suites are judged from, for the profile's scan to compute
+    beside its metrics (none when this run validates no suite)."""
+    if not _validates(ctx, state):
+        return Needs()
+    suites, _ = read_table_suites(ctx.config, state.table)
+    return suite_needs(warehouse, shape, suites, engine=ctx.config.validation.engine)
+
+
 def validate_suites(ctx: MonitorContext, state: RunState) -> None:
     """Validate the configured suites of the run's table (nothing to do without suites)."""
     table = state.table
     if not table.suites:
         return
-    if state.explicit_as_of and state.as_of < ctx.now() - dt.timedelta(hours=1):
+    if not _validates(ctx, state):
         # Suites judge the table as it is now; stored at a past time they would lie.
         state.problems.append(f"suites not validated: the run is as of "
                               f"{state.as_of:%Y-%m-%d %H:%M} UTC, not now")
@@ -75,7 +95,8 @@ def validate_suites(ctx: MonitorContext, state: RunState) -> None:
     warehouse = ctx.warehouse_for(table)
     settings = ctx.config.validation
     report = validate_table(warehouse, table, suites, shape=state.shape,
-                            samples=settings.unexpected_samples, engine=settings.engine)
+                            samples=settings.unexpected_samples, engine=settings.engine,
+                            scanned=state.scanned)
     # After the validation, so that a retried attempt does not name a problem twice.
     state.problems += [f"suite {name!r} not validated: {why}" for name, why in broken.items()]
     state.found += suite_findings(table.name, [s.name for s in suites], broken, state.as_of)

@@ -2,10 +2,13 @@
 
 The common GX expectation types (nulls, ranges, sets, regexes, lengths,
 uniqueness, min/max/mean/stdev/sum, row counts, distinct counts) compile
-into aggregates of ONE statement built with SQLAlchemy Core (identifiers
-quoted, values bound); identical aggregates are shared (one ``count(col)``
-serves every null check on ``col``). Uniqueness needs a grouped count,
-which rides in the same statement as a scalar subquery. Results follow
+into aggregate states (``monitor.metrics.states``) of ONE statement built with
+SQLAlchemy Core (identifiers quoted, values bound); identical states are
+shared (one ``count(col)`` serves every null check on ``col``, and the
+profile's null rate when a run's profile computes them: ``plan_expectations``).
+Distinct counts are ``count(DISTINCT col)`` aggregates of that statement; rows
+of duplicated values are counted apart, only when a uniqueness check fails.
+Results follow
 GX's own semantics (``mostly``, null handling, unexpected percent of the
 non-null rows), which the tests check against GX as the oracle.
 
@@ -39,6 +42,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.dialects import Capabilities
 from monitor.errors import QueryFailed
+from monitor.metrics.scan import Needs, compile_scan
+from monitor.metrics.states import State
 from monitor.validation.outcomes import ExpectationOutcome
 from monitor.validation.pushdown_rules import unexpected_condition
 from monitor.validation.suites import ExpectationSpec
@@ -49,28 +54,31 @@ log = logging.getLogger(__name__)
 #: Map expectations judged against every row; the others only see non-null values.
 _ALL_ROWS = frozenset({"expect_column_values_to_not_be_null",
                        "expect_column_values_to_be_null"})
-_NUMERIC_AGGREGATES = {"expect_column_min_to_be_between": "min",
-                       "expect_column_max_to_be_between": "max",
-                       "expect_column_mean_to_be_between": "avg",
-                       "expect_column_stdev_to_be_between": "stddev",
+#: The state of each aggregate expectation: the raw column, as GX reads it (on columns
+#: that hold no NaN or infinity, the profile's own state; see ``canonical``).
+_NUMERIC_AGGREGATES = {"expect_column_min_to_be_between": "raw_min",
+                       "expect_column_max_to_be_between": "raw_max",
+                       "expect_column_mean_to_be_between": "raw_mean",
+                       "expect_column_stdev_to_be_between": "raw_stddev",
                        "expect_column_sum_to_be_between": "sum"}
 
 
-class _Scan:
-    """The aggregates of one SELECT, each once, under a short label."""
+class _Plan:
+    """The states the expectations of one table need, each once (shared by identity
+    with a profile's: ``State("non_null", col)`` is the profile's ``count(col)``)."""
 
-    def __init__(self, table: sa.Table) -> None:
-        self.table = table
-        self.exprs: dict[tuple[Any, ...], tuple[str, ColumnElement[Any]]] = {}
+    def __init__(self) -> None:
+        self.states: dict[State, None] = {}
+        self.custom: dict[State, ColumnElement[Any]] = {}
 
-    def add(self, key: tuple[Any, ...], build: Callable[[], ColumnElement[Any]]) -> str:
-        if key not in self.exprs:
-            label = f"a{len(self.exprs)}"
-            self.exprs[key] = (label, build().label(label))
-        return self.exprs[key][0]
+    def add(self, state: State, build: Callable[[], ColumnElement[Any]] | None = None) -> State:
+        self.states.setdefault(state, None)
+        if build is not None and state not in self.custom:
+            self.custom[state] = build()
+        return state
 
-    def statement(self) -> sa.Select[Any]:
-        return sa.select(*(expr for _, expr in self.exprs.values())).select_from(self.table)
+    def needs(self) -> Needs:
+        return Needs(tuple(self.states), dict(self.custom))
 
 
 def _dup_rows(table: sa.Table, column: ColumnElement[Any]) -> sa.Select[Any]:
@@ -79,14 +87,6 @@ def _dup_rows(table: sa.Table, column: ColumnElement[Any]) -> sa.Select[Any]:
               .where(column.is_not(None)).group_by(column)
               .having(sa.func.count() > 1).subquery("dq_dups"))
     return sa.select(sa.func.coalesce(sa.func.sum(counts.c.n), 0))
-
-
-def _grouped_distinct(table: sa.Table, column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """Distinct non-null values through a grouped count (a hash aggregate where the
-    values are few, as in the columns people bound the number of values of)."""
-    groups = (sa.select(column).select_from(table).where(column.is_not(None))
-              .group_by(column).subquery("dq_groups"))
-    return sa.select(sa.func.count()).select_from(groups).scalar_subquery()
 
 
 def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -118,21 +118,21 @@ def _between(value: Any, kw: Mapping[str, Any]) -> bool:
     return not (high is not None and (value >= high if kw.get("strict_max") else value > high))
 
 
-Reader = Callable[[Mapping[str, Any]], "ExpectationOutcome | _Duplicates"]
+Reader = Callable[[Mapping[State, Any]], "ExpectationOutcome | _Duplicates"]
 
 
 def _plan(spec: ExpectationSpec, shape: TableShape, column: str | None, kind: str,
-          scan: _Scan, caps: Capabilities) -> Reader:
-    """Register the aggregates ``spec`` needs; return how to judge it from the row."""
+          plan: _Plan, caps: Capabilities) -> Reader:
+    """Register the states ``spec`` needs; return how to judge it from their values."""
     table, kw = shape.table, spec.kwargs
-    rows = scan.add(("rows",), sa.func.count)
+    rows = plan.add(State("rows"))
     if spec.type == "expect_table_row_count_to_be_between":
         return lambda r: _judged(spec, int(r[rows] or 0), _between(int(r[rows] or 0), kw))
     if spec.type == "expect_table_row_count_to_equal":
         return lambda r: _judged(spec, int(r[rows] or 0), int(r[rows] or 0) == kw["value"])
     assert column is not None
     col = table.c[column]
-    non_null = scan.add(("non_null", column), lambda: sa.func.count(col))
+    non_null = plan.add(State("non_null", column))
     if spec.type == "expect_column_values_to_not_be_null":  # nulls = rows - non-null
         return lambda r: _map_outcome(spec, r[rows], r[non_null],
                                       int(r[rows] or 0) - int(r[non_null] or 0))
@@ -140,14 +140,17 @@ def _plan(spec: ExpectationSpec, shape: TableShape, column: str | None, kind: st
         return lambda r: _map_outcome(spec, r[rows], r[non_null], r[non_null])
     condition = unexpected_condition(spec, col, caps)
     if condition is not None:
-        bad = scan.add(("unexpected", spec.key), lambda: _count_where(condition))
+        bad = plan.add(State("count_where", column, key=spec.key),
+                       lambda: _count_where(condition))
         return lambda r: _map_outcome(spec, r[rows], r[non_null], r[bad])
+    # The exact distinct count of the profile (count(DISTINCT col), a branch apart on
+    # PostgreSQL): the same number as counting the groups of non-null values.
+    distinct = State("distinct", column)
     if spec.type == "expect_column_values_to_be_unique":
         # All distinct: nothing to count. Else a grouped count follows (see _Duplicates).
-        distinct = scan.add(("distinct", column), lambda: sa.select(
-            sa.func.count(sa.distinct(col))).select_from(table).scalar_subquery())
+        plan.add(distinct)
 
-        def unique(r: Mapping[str, Any]) -> ExpectationOutcome | _Duplicates:
+        def unique(r: Mapping[State, Any]) -> ExpectationOutcome | _Duplicates:
             if int(r[distinct] or 0) == int(r[non_null] or 0):
                 return _map_outcome(spec, r[rows], r[non_null], 0)
             return _Duplicates(spec, column, int(r[rows] or 0), int(r[non_null] or 0))
@@ -155,7 +158,7 @@ def _plan(spec: ExpectationSpec, shape: TableShape, column: str | None, kind: st
         return unique
     if spec.type in ("expect_column_unique_value_count_to_be_between",
                      "expect_column_proportion_of_unique_values_to_be_between"):
-        distinct = scan.add(("groups", column), lambda: _grouped_distinct(table, col))
+        plan.add(distinct)
         if spec.type == "expect_column_unique_value_count_to_be_between":
             return lambda r: _metric(spec, int(r[distinct] or 0))
         return lambda r: _metric(spec, (int(r[distinct] or 0) / int(r[non_null]))
@@ -163,29 +166,18 @@ def _plan(spec: ExpectationSpec, shape: TableShape, column: str | None, kind: st
     if spec.type == "expect_column_proportion_of_non_null_values_to_be_between":
         return lambda r: _metric(spec, int(r[non_null] or 0) / int(r[rows]) if r[rows] else 0)
     what = _NUMERIC_AGGREGATES[spec.type]
-    if what == "stddev":
-        return _stddev(spec, col, column, scan, caps, non_null)
-    fn = {"min": sa.func.min, "max": sa.func.max, "sum": sa.func.sum,
-          "avg": lambda c: sa.func.avg(sa.cast(c, sa.Double))}[what]
-    label = scan.add((what, column), lambda: fn(col))
+    if what == "raw_stddev" and not caps.has_stddev:
+        return _stddev(spec, column, plan, non_null)
+    label = plan.add(State(what, column))  # type: ignore[arg-type]
     return lambda r: _metric(spec, _float(r[label]))
 
 
-def _stddev(spec: ExpectationSpec, col: ColumnElement[Any], column: str, scan: _Scan,
-            caps: Capabilities, non_null: str) -> Reader:
-    """Sample standard deviation; from shifted sums where the dialect has no stddev_samp."""
-    if caps.has_stddev:
-        label = scan.add(("stddev", column), lambda: sa.func.stddev_samp(sa.cast(col, sa.Double)))
-        return lambda r: _metric(spec, _float(r[label]))
-    # Shifting by one value of the column keeps the sum of squares exact.
-    shift = sa.func.coalesce(
-        sa.select(sa.cast(col, sa.Double)).select_from(scan.table).where(col.is_not(None))
-        .limit(1).scalar_subquery(), 0.0)
-    s1 = scan.add(("ssum", column), lambda: sa.func.sum(sa.cast(col, sa.Double) - shift))
-    s2 = scan.add(("ssumsq", column), lambda: sa.func.sum(
-        (sa.cast(col, sa.Double) - shift) * (sa.cast(col, sa.Double) - shift)))
+def _stddev(spec: ExpectationSpec, column: str, plan: _Plan, non_null: State) -> Reader:
+    """Sample standard deviation from shifted sums, where the dialect has no stddev_samp."""
+    s1 = plan.add(State("raw_shifted_sum", column))
+    s2 = plan.add(State("raw_shifted_sumsq", column))
 
-    def read(r: Mapping[str, Any]) -> ExpectationOutcome:
+    def read(r: Mapping[State, Any]) -> ExpectationOutcome:
         n = int(r[non_null] or 0)
         if n < 2:
             return _metric(spec, None)
@@ -218,8 +210,30 @@ def _map_outcome(spec: ExpectationSpec, rows: Any, non_null: Any,
                               unexpected_count=bad, unexpected_percent=percent)
 
 
+def plan_expectations(shape: TableShape, expectations: Sequence[ExpectationSpec],
+                      caps: Capabilities) -> Needs:
+    """The states that judge ``expectations`` (each must pass ``supports``): what a
+    profile's scan computes beside its metrics so that the suite needs no scan."""
+    plan = _Plan()
+    _readers(shape, expectations, caps, plan)
+    return plan.needs()
+
+
+def _readers(shape: TableShape, expectations: Sequence[ExpectationSpec], caps: Capabilities,
+             plan: _Plan) -> list[Reader]:
+    return [_plan(spec, shape, spec.column, shape.column(spec.column).kind if spec.column
+                  else "", plan, caps) for spec in expectations]
+
+
 class PushdownValidator:
-    """Evaluates supported expectations in one aggregate SELECT per table."""
+    """Evaluates supported expectations in one aggregate SELECT per table.
+
+    ``scanned``: state values a scan of every row already read (a profile's, planned
+    with ``plan_expectations``); when they hold every state needed, no scan is sent.
+    """
+
+    def __init__(self, scanned: Mapping[State, Any] | None = None) -> None:
+        self.scanned: Mapping[State, Any] = scanned or {}
 
     def evaluate(self, warehouse: SqlWarehouse, shape: TableShape,
                  expectations: Sequence[ExpectationSpec], *, samples: int = 0,
@@ -228,7 +242,7 @@ class PushdownValidator:
         if not expectations:
             return []
         try:
-            outcomes = self._scan(warehouse, shape, expectations)
+            outcomes = self._scan(warehouse, shape, expectations, self.scanned)
         except QueryFailed as error:
             if len(expectations) == 1:
                 outcomes = [ExpectationOutcome(expectations[0], success=False,
@@ -243,18 +257,21 @@ class PushdownValidator:
         return outcomes
 
     def _scan(self, warehouse: SqlWarehouse, shape: TableShape,
-              expectations: Sequence[ExpectationSpec]) -> list[ExpectationOutcome]:
-        scan = _Scan(shape.table)
+              expectations: Sequence[ExpectationSpec],
+              scanned: Mapping[State, Any]) -> list[ExpectationOutcome]:
         caps = warehouse.capabilities
-        readers = []
-        for spec in expectations:
-            column = spec.column
-            kind = shape.column(column).kind if column else ""
-            readers.append(_plan(spec, shape, column, kind, scan, caps))
+        plan = _Plan()
+        readers = _readers(shape, expectations, caps, plan)
         with warehouse.connect() as conn:
-            row = warehouse.execute(conn, scan.statement(),
-                                    what=f"expectations on {shape.qualified}").mappings().one()
-            read = [reader(row) for reader in readers]
+            values = scanned
+            if not all(state in scanned for state in plan.states):
+                kinds = {c.name: c.kind for c in shape.columns}
+                scan = compile_scan(shape.table, kinds, [], caps, needs=plan.needs())
+                row = warehouse.execute(conn, scan.statement,
+                                        what=f"expectations on {shape.qualified}"
+                                        ).mappings().one()
+                values = scan.states(row)
+            read = [reader(values) for reader in readers]
             counted: dict[str, int] = {}
             for item in read:
                 if isinstance(item, _Duplicates) and item.column not in counted:

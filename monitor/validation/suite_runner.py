@@ -5,7 +5,8 @@ Each expectation goes to the cheapest evaluator that can judge it:
 1. a column it names does not exist: a failed expectation saying so (no query);
 2. schema expectations (column exists, column count, column set/list): the
    reflected table answers them (no query);
-3. common types: ``monitor.validation.pushdown``, all in one aggregate SELECT;
+3. common types: ``monitor.validation.pushdown``, all in one aggregate SELECT,
+   or none when a run's profile scan computed their states (``suite_needs``);
 4. everything else: Great Expectations (``monitor.validation.gx``).
 
 >>> from monitor.validation.suites import load_suites
@@ -18,19 +19,21 @@ Each expectation goes to the cheapest evaluator that can judge it:
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.config.models import TableConfig
+from monitor.metrics.scan import Needs
+from monitor.metrics.states import State
 from monitor.validation.outcomes import ExpectationOutcome, Validator
-from monitor.validation.pushdown import PushdownValidator
+from monitor.validation.pushdown import PushdownValidator, plan_expectations
 from monitor.validation.routing import EngineChoice, resolve_column, route
 from monitor.validation.suites import ExpectationSpec, Suite
 from monitor.warehouse import SqlWarehouse, TableShape
 
 __all__ = ["EngineChoice", "TableValidation", "evaluate_expectations", "resolve_column",
-           "schema_outcome", "validate_table"]
+           "schema_outcome", "suite_needs", "validate_table"]
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,14 @@ def _gx_validator() -> Validator:
 def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
                           expectations: Sequence[ExpectationSpec], *, samples: int = 0,
                           no_samples: Collection[str] = (), engine: EngineChoice = "auto",
-                          native: Validator | None = None, gx: Validator | None = None
+                          native: Validator | None = None, gx: Validator | None = None,
+                          scanned: Mapping[State, Any] | None = None
                           ) -> list[ExpectationOutcome]:
-    """One outcome per expectation, in the order given."""
+    """One outcome per expectation, in the order given.
+
+    ``scanned``: state values read by a scan of every row (see ``suite_needs``),
+    from which the pushed-down expectations are judged without a scan of their own.
+    """
     results: dict[int, ExpectationOutcome] = {}
     pushed: list[tuple[int, ExpectationSpec]] = []
     through_gx: list[tuple[int, ExpectationSpec]] = []
@@ -151,7 +159,7 @@ def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
             results[i] = schema_outcome(routed.spec, shape)
         else:
             (pushed if routed.evaluator == "sql" else through_gx).append((i, routed.spec))
-    for batch, validator in ((pushed, native or PushdownValidator()),
+    for batch, validator in ((pushed, native or PushdownValidator(scanned)),
                              (through_gx, gx if gx is not None or not through_gx
                               else _gx_validator())):
         if not batch:
@@ -166,18 +174,39 @@ def evaluate_expectations(warehouse: SqlWarehouse, shape: TableShape,
 
 def validate_table(warehouse: SqlWarehouse, table: TableConfig, suites: Sequence[Suite], *,
                    shape: TableShape | None = None, samples: int = 0,
-                   engine: EngineChoice = "auto") -> TableValidation:
+                   engine: EngineChoice = "auto",
+                   scanned: Mapping[State, Any] | None = None) -> TableValidation:
     """Validate ``table`` (or the reflected ``shape``, e.g. a staging table) against suites.
 
     ``samples`` unexpected values are kept per failed expectation, never for
-    columns tagged ``pii``.
+    columns tagged ``pii``. ``scanned``: see ``evaluate_expectations``.
     """
     started = time.perf_counter()
     shape = shape or warehouse.describe(table.table, table.schema)
     specs = [spec for suite in suites for spec in suite.expectations]
     pii = {resolve_column(shape, name) or name for name in table.pii_columns()}
     outcomes = evaluate_expectations(warehouse, shape, specs, samples=samples,
-                                     no_samples=pii, engine=engine)
+                                     no_samples=pii, engine=engine, scanned=scanned)
     return TableValidation(table=table.name, object=shape.qualified,
                            suites=tuple(s.name for s in suites), outcomes=tuple(outcomes),
                            duration_seconds=time.perf_counter() - started)
+
+
+def suite_needs(warehouse: SqlWarehouse, shape: TableShape, suites: Sequence[Suite], *,
+                engine: EngineChoice = "auto") -> Needs:
+    """The states the pushed-down expectations of ``suites`` are judged from: a scan
+    of every row computing them (a run's profile) leaves the suite no scan to send.
+
+    >>> from monitor.metrics.profile import describe_table
+    >>> from monitor.validation.suites import load_suites
+    >>> table = config.table("orders")
+    >>> needs = suite_needs(warehouse, describe_table(warehouse, table),
+    ...                     load_suites(config, table))
+    >>> sorted({state.kind for state in needs.states})
+    ['count_where', 'distinct', 'non_null', 'raw_mean', 'rows']
+    """
+    caps = warehouse.capabilities
+    pushed = [routed.spec for routed in (route(spec, shape, caps, engine)
+                                         for suite in suites for spec in suite.expectations)
+              if routed.evaluator == "sql"]
+    return plan_expectations(shape, pushed, caps) if pushed else Needs()

@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 
 from monitor.dialects import Capabilities, capabilities_for
 from monitor.errors import ConfigError, ObjectNotFound
-from monitor.metrics.profile import profile_buckets, profile_table, resolve_distinct
+from monitor.metrics.profile import (
+    count_null_timestamps,
+    profile_buckets,
+    profile_table,
+    resolve_distinct,
+)
 from tests.helpers.statements import record_statements
 from tests.helpers.warehouses import WarehouseUnderTest
 
@@ -290,6 +295,45 @@ class TestStatementsPerProfile:
 
         assert [b.start.day for b in buckets] == [2, 3, 4]
         assert log.summary() == {"catalog": 1, "session": 0, "scan": 3}, log.statements
+
+    def test_states_for_a_suite_ride_in_the_same_statement(self, orders: WarehouseUnderTest
+                                                          ) -> None:
+        from monitor.metrics.scan import Needs
+        from monitor.metrics.states import State
+
+        warehouse = orders.warehouse()
+        table = orders.table_config("orders", timestamp_column="created")
+        needs = Needs((State("rows"), State("distinct", "label"), State("sum", "amount")))
+
+        with record_statements(warehouse.engine) as log:
+            profile = profile_table(warehouse, table, distinct="auto", needs=needs)
+
+        assert log.count("scan") == 1, log.statements
+        labels = {r[0] for r in orders.execute("SELECT label FROM "
+                                                     f"{_qualified(orders, 'orders')}")}
+        assert profile.shared[State("distinct", "label")] == len(labels - {None})
+        assert profile.shared[State("rows")] == profile.row_count
+        assert set(profile.shared) == set(needs.states)
+
+    def test_a_table_level_scan_counts_rows_without_a_timestamp(
+            self, orders: WarehouseUnderTest) -> None:
+        from monitor.metrics.profile import null_timestamps_state, scan_states
+        from monitor.metrics.scan import Needs
+        from monitor.metrics.states import State
+
+        orders.execute(f"INSERT INTO {_qualified(orders, 'orders')} (id) VALUES (998), (999)")
+        warehouse = orders.warehouse()
+        table = orders.table_config("orders", timestamp_column="created", bucket="day")
+        shape = warehouse.describe("orders", orders.schema)
+        nulls = null_timestamps_state(warehouse, table, shape)
+
+        with record_statements(warehouse.engine) as log:
+            values = scan_states(warehouse, shape, table, Needs((State("rows"),)) + nulls)
+
+        assert log.count() == 1
+        assert values[nulls.states[0]] == count_null_timestamps(warehouse, table, shape) == 2
+        assert values[State("rows")] == len(orders.execute(
+            f"SELECT 1 FROM {_qualified(orders, 'orders')}"))
 
 
 GEN_KINDS = {"n": "int", "x": "float", "s": "text", "t": "ts"}

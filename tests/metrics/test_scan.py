@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 from monitor.dialects import Capabilities, capabilities_for
 from monitor.metrics.definitions import Metric, column_metrics
-from monitor.metrics.scan import compile_scan, unique_states
+from monitor.metrics.scan import Needs, compile_scan, unique_states
 from monitor.metrics.states import State
 from tests.helpers.warehouses import WarehouseUnderTest
 
@@ -174,3 +174,48 @@ class TestCompileScanPerDialect:
         assert sql == expected.read_text(encoding="utf-8")
         approximate = "approx" in sql.lower()
         assert approximate == (caps.approx_distinct == "native")
+class TestNeeds:
+    def test_adding_keeps_each_state_once(self) -> None:
+        condition = State("count_where", "a", key="k")
+        first = Needs((State("rows"), condition), {condition: sa.func.count()})
+
+        both = first + Needs((State("rows"), State("non_null", "a")))
+
+        assert both.states == (State("rows"), condition, State("non_null", "a"))
+        assert set(both.custom) == {condition}
+        assert not Needs()
+
+
+class TestCompileScanWithNeeds:
+    def test_the_needs_share_the_metrics_aggregates(self) -> None:
+        caps = capabilities_for("duckdb")
+        metrics = [Metric("row_count", None), *column_metrics("a", "integer", distinct="off",
+                                                              caps=caps)]
+        condition = State("count_where", "a", key="negative")
+        needs = Needs((State("rows"), State("non_null", "a"), State("raw_min", "a"),
+                       State("raw_stddev", "a"), condition),
+                      {condition: sa.func.count(sa.case((TABLE.c.a < 0, 1)))})
+
+        scan = compile_scan(TABLE, KINDS, metrics, caps, needs=needs)
+
+        sql = str(scan.statement.compile(compile_kwargs={"literal_binds": True}))
+        assert sql.count("count(t.a)") == 1  # null rate, finite count and the need
+        assert sql.count("min(t.a)") == 1
+        assert sql.count("stddev_samp") == 1
+        assert "CASE WHEN (t.a < 0)" in sql
+        assert scan.labels[State("raw_min", "a")] == scan.labels[State("min", "a")]
+
+    def test_states_reads_every_state_back(self, pg_warehouse: WarehouseUnderTest) -> None:
+        table = pg_warehouse.create_table("few", {"a": sa.Integer(), "b": sa.String(5)},
+                                          [{"a": i % 3, "b": None} for i in range(6)])
+        caps = capabilities_for("postgresql")
+        needs = Needs((State("rows"), State("distinct", "a"), State("non_null", "b"),
+                       State("raw_max", "a")))
+        scan = compile_scan(table, {"a": "integer", "b": "string"}, [], caps, needs=needs)
+
+        with pg_warehouse.engine.connect() as conn:
+            row = conn.execute(scan.statement).mappings().one()
+
+        assert scan.states(row) == {State("rows"): 6, State("distinct", "a"): 3,
+                                    State("non_null", "b"): 0, State("raw_max", "a"): 2}
+        assert "UNION ALL" in str(scan.statement.compile(pg_warehouse.engine))

@@ -141,6 +141,41 @@ class TestCollectMetrics:
         assert {p.granularity for p in state.points} == {"snapshot"}
 
 
+    def test_a_suite_whose_sql_fails_leaves_the_profile_and_scans_alone(
+            self, pg_warehouse: WarehouseUnderTest, tmp_path: Path) -> None:
+        # Arrange: an invalid regex fails the scan that carries the suite's states
+        from monitor.run.context import MonitorContext
+        from monitor.run.validate import validate_suites
+        from tests.helpers.gate import config_for, spec, suite_of
+        from tests.helpers.statements import record_statements
+
+        pg_warehouse.create_table("orders", {"id": sa.Integer(), "code": sa.String(10)},
+                                  [{"id": i, "code": f"c{i}"} for i in range(10)])
+        suite = suite_of("orders", [spec("column_values_to_match_regex", column="code",
+                                         regex="(["),
+                                    spec("column_values_to_not_be_null", column="id")])
+        config = config_for(pg_warehouse, tmp_path, [{"name": "orders", "table": "orders",
+                                                      "suites": ["orders"]}],
+                            suites={"orders": suite})
+        ctx = MonitorContext(config)
+        state = RunState(table=config.table("orders"), run_id="r",
+                         as_of=dt.datetime.now(dt.UTC))
+
+        # Act
+        with record_statements(ctx.warehouse_for(state.table).engine) as log:
+            collect_metrics(ctx, state)
+            validate_suites(ctx, state)
+
+        # Assert: profiled; the suite judged each expectation apart, as without the plan
+        assert state.row_count == 10
+        assert state.scanned == {}
+        found = {f.metric: f for f in state.found if f.kind == "expectation"}
+        assert found["expect_column_values_to_match_regex"].failing
+        assert not found["expect_column_values_to_not_be_null"].failing
+        # shared scan (fails), profile alone, suite (fails), then each expectation alone
+        assert log.count("scan") == 5, log.statements
+        ctx.store.dispose()
+
 class TestOutageStart:
     def test_a_safe_lookback_from_the_as_of_bucket(self, tmp_path: Path) -> None:
         ctx = make_context(tmp_path, warehouses={"w": "sqlite://"}, tables=[

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.validation.outcomes import ExpectationOutcome
-from monitor.validation.pushdown import PushdownValidator
+from monitor.validation.pushdown import PushdownValidator, plan_expectations
 from monitor.validation.pushdown_rules import NATIVE_KWARGS, supports
 from monitor.validation.suite_runner import evaluate_expectations
 from monitor.validation.suites import ExpectationSpec
@@ -269,6 +269,70 @@ class TestPushdownValidator:
         assert not out.success
         assert out.engine == "sql"
         assert "expectations on" in out.error
+
+    def test_judges_from_a_profile_scan_as_from_its_own(self, facts) -> None:
+        # Arrange: the states of every case, computed by a profile's scan
+        from monitor.config.models import TableConfig
+        from monitor.metrics.profile import profile_table
+        from tests.helpers.statements import record_statements
+
+        warehouse, shape, ours = facts
+        caps = warehouse.capabilities
+        native = [c for c in CASES if supports(
+            c, shape.column(c.column).kind if c.column else None, caps)]
+        table = TableConfig(name="facts", warehouse=warehouse.name, table="facts",
+                            schema=shape.schema)
+        profile = profile_table(warehouse, table, shape=shape,
+                                needs=plan_expectations(shape, native, caps))
+
+        # Act
+        with record_statements(warehouse.engine) as log:
+            out = PushdownValidator(profile.shared).evaluate(warehouse, shape, native)
+
+        # Assert: the outcomes checked against GX, and only the duplicates counted
+        assert out == [ours[c.index] for c in native]
+        assert log.count("scan") == 1, log.statements  # grp has duplicates to count
+
+
+class TestPlanExpectations:
+    def test_shares_one_state_between_expectations_and_with_a_profile(self) -> None:
+        from monitor.dialects import capabilities_for
+        from monitor.metrics.states import State
+        from monitor.warehouse import ColumnInfo
+
+        table = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer),
+                         sa.Column("x", sa.Double))
+        shape = TableShape(None, "t", table, (ColumnInfo("n", "INTEGER", "integer"),
+                                              ColumnInfo("x", "DOUBLE", "float")))
+        specs = [spec("column_values_to_not_be_null", column="n"),
+                 spec("column_proportion_of_non_null_values_to_be_between", column="n",
+                      min_value=0.5),
+                 spec("column_values_to_be_unique", column="n"),
+                 spec("column_unique_value_count_to_be_between", column="n", min_value=1),
+                 spec("column_min_to_be_between", column="x", min_value=0)]
+
+        needs = plan_expectations(shape, specs, capabilities_for("postgresql"))
+
+        # null rate and not_be_null read the profile's count(n); both distinct checks its
+        # exact distinct count; a float's min is the raw column's, as GX reads it.
+        assert needs.states == (State("rows"), State("non_null", "n"), State("distinct", "n"),
+                                State("non_null", "x"), State("raw_min", "x"))
+        assert needs.custom == {}
+
+    def test_a_row_condition_is_a_state_of_its_own(self) -> None:
+        from monitor.dialects import capabilities_for
+        from monitor.warehouse import ColumnInfo
+
+        table = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer))
+        shape = TableShape(None, "t", table, (ColumnInfo("n", "INTEGER", "integer"),))
+        between = spec("column_values_to_be_between", column="n", min_value=0)
+
+        needs = plan_expectations(shape, [between, between], capabilities_for("sqlite"))
+
+        [condition] = needs.custom
+        assert (condition.kind, condition.column, condition.key) == (
+            "count_where", "n", between.key)
+        assert len(needs.states) == 3  # rows, count(n), the condition
 
 
 # Times of day across January 2024, some null; dates of the same days.

@@ -8,7 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.config.models import TableConfig
-from monitor.validation.suite_runner import evaluate_expectations, resolve_column, validate_table
+from monitor.validation.suite_runner import (
+    evaluate_expectations,
+    resolve_column,
+    suite_needs,
+    validate_table,
+)
 from tests.helpers.gate import spec, suite_of
 from tests.helpers.warehouses import WarehouseUnderTest, sqlite_warehouse
 
@@ -211,3 +216,44 @@ def test_module_imports_no_gx() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parents[2], check=True)
     assert out.stdout.strip() == "False"
+
+
+class TestSuiteNeeds:
+    def test_plans_only_what_the_sql_pushdown_evaluates(self, sqlite_people) -> None:
+        from monitor.metrics.states import State
+
+        wh = sqlite_people.warehouse()
+        shape = wh.describe("people")
+        suite = suite_of("people", [
+            spec("column_values_to_not_be_null", column="email"),  # SQL, as the table spells it
+            spec("column_median_to_be_between", column="amount", min_value=0),  # GX
+            spec("table_column_count_to_equal", value=3),  # the schema answers it
+            spec("column_values_to_not_be_null", column="phone"),  # no such column
+        ])
+
+        needs = suite_needs(wh, shape, [suite])
+
+        assert needs.states == (State("rows"), State("non_null", "Email"))
+        assert not suite_needs(wh, shape, [suite], engine="gx")
+
+    def test_validating_from_the_scanned_states_sends_no_scan(self, table) -> None:
+        from monitor.metrics.profile import profile_table
+        from tests.helpers.statements import record_statements
+
+        wh = table.warehouse()
+        config = TableConfig(name="people", warehouse="wh", table="people",
+                             schema=table.schema)
+        shape = wh.describe("people", table.schema)
+        suite = suite_of("people", [
+            spec("column_values_to_not_be_null", column="Email"),
+            spec("column_values_to_be_unique", column="id"),
+            spec("column_mean_to_be_between", column="amount", min_value=25, max_value=26)])
+        profile = profile_table(wh, config, shape=shape, needs=suite_needs(wh, shape, [suite]))
+
+        with record_statements(wh.engine) as log:
+            report = validate_table(wh, config, [suite], shape=shape, scanned=profile.shared)
+
+        assert log.count("scan") == 0, log.statements
+        assert [o.success for o in report.outcomes] == [False, True, True]
+        assert report.outcomes[0].unexpected_count == sum(r["Email"] is None for r in ROWS)
+        assert report.outcomes[2].observed_value == 25.5
