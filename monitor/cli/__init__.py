@@ -52,7 +52,7 @@ COMMANDS = (
     LazyCommand("history", "monitor.cli.profiling", "history_cmd",
                 "Print the stored metric history of TABLE (the newest --limit points)."),
     LazyCommand("incidents", "monitor.cli.alerts", "incidents_group",
-                "Incidents: list them, acknowledge them, mute them."),
+                "Incidents: list them, acknowledge, resolve or mute them."),
     LazyCommand("ingest", "monitor.cli.gate", "ingest_cmd",
                 "Load FILE into a staging table, gate it, and publish it into TABLE if it passes."),
     LazyCommand("mute", "monitor.cli.alerts", "mute_cmd",

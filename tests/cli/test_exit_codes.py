@@ -282,6 +282,9 @@ CASES: tuple[Case, ...] = (
     Case("incidents mute", 2, static("incidents", "mute", "999", "--for", "1h")),
     Case("incidents mute", 2, static("incidents", "mute", "1", "--for", "1h"),
          store_down=True),
+    Case("incidents resolve", 2, static("incidents", "resolve", "999", "--reason", "fixed")),
+    Case("incidents resolve", 2, static("incidents", "resolve", "1", "--reason", "fixed"),
+         store_down=True),
     Case("mute", 0, static("mute", "orders", "--for", "1h")),
     Case("mute", 2, static("mute", "orders", "--for", "soon")),
     Case("mute", 2, static("mute", "orders", "--for", "1h"), store_down=True),
@@ -303,6 +306,7 @@ CASES: tuple[Case, ...] = (
 WALKED_ELSEWHERE = {
     ("incidents ack", 0): "TestEveryCommand::test_incident_ack_and_mute_exit_0",
     ("incidents mute", 0): "TestEveryCommand::test_incident_ack_and_mute_exit_0",
+    ("incidents resolve", 0): "TestEveryCommand::test_incident_ack_and_mute_exit_0",
     ("status", 0): "TestEveryCommand::test_status_exit_0_after_every_table_ran",
     ("serve", 0): "TestEveryCommand::test_serve_exits_0_on_sigterm",
     ("demo", 0): "tests/cli/test_demo.py::TestDemoCommand (8 s: 90 days replayed)",
@@ -392,8 +396,10 @@ class TestEveryCommand:
 
         acked = with_strict.cli("incidents", "ack", str(incident[0]), "--by", "ana")
         muted = with_strict.cli("incidents", "mute", str(incident[0]), "--for", "1h")
+        resolved = with_strict.cli("incidents", "resolve", str(incident[0]),
+                                   "--reason", "fixed", "--by", "ana")
 
-        assert (acked, muted) == (0, 0)
+        assert (acked, muted, resolved) == (0, 0, 0)
 
     def test_status_exit_0_after_every_table_ran(self, tmp_path: Path) -> None:
         wh = sqlite_warehouse(tmp_path)
