@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from monitor.alerts.check_names import check_name
 from monitor.cli.common import console, render_table
 from monitor.cli.dashboard import (
     DEFAULT_HOST,
@@ -46,7 +47,9 @@ def print_summary(report: DemoReport) -> None:
         render_table("alerts raised by today's run (sent to the console notifier; to Slack "
                      "when alerts.slack is configured)",
                      ("severity", "table", "check", "what is wrong"),
-                     [(f.severity, f.table, f.check, f.reason) for f in failing])
+                     [(f.severity, f.table,
+                       check_name(f.check, kind=f.kind, metric=f.metric, column=f.column),
+                       f.reason) for f in failing])
     else:
         out.print("today's run raised no alerts")
     ingest = report.ingestion
