@@ -66,6 +66,7 @@ class _Walk:
         unit: Unit,
         flagged: np.ndarray | None,
         rows: np.ndarray | None = None,
+        holidays: np.ndarray | None = None,
     ) -> None:
         size = len(series)
         step = series.step_seconds
@@ -84,7 +85,9 @@ class _Walk:
         self.values = forward(self.raw, settings.transform)
         self.finite = np.isfinite(self.values)
         self.outside = np.zeros(size, bool) if flagged is None else np.asarray(flagged, bool)
+        self.holidays = np.zeros(size, bool) if holidays is None else np.asarray(holidays, bool)
         self.train_ok = self.finite & ~series.excluded & (~self.outside | series.expected)
+        self.train_ok &= ~self.holidays | series.expected
         self.offsets = np.zeros(size)  # moves older training points to a newer level
         self.centers = np.full(size, np.nan)
         self.informative = np.zeros(size, dtype=bool)  # points that can show a shift
@@ -154,6 +157,8 @@ class _Walk:
             lo_t, hi_t = min(lo_t, low - k * scale), max(hi_t, high + k * scale)
         expected = float(backward(center, settings.transform))
         gap = max(settings.min_change, settings.min_relative_change * abs(expected))
+        if self.holidays[i]:
+            gap = max(gap, HOLIDAY_RELATIVE_CHANGE * abs(expected))
         lower = min(float(backward(lo_t, settings.transform)), expected - gap)
         upper = max(float(backward(hi_t, settings.transform)), expected + gap)
         lower, upper = self._sampling_floor(i, expected, lower, upper)
@@ -195,7 +200,9 @@ class _Walk:
         side = int(bands.side[i])
         # A bucket that is always the same (no loads at 3am) says nothing of shifts.
         steady = side == 0 and fitted_scale == 0
-        self.informative[i] = not (self.series.excluded[i] or self.outside[i] or steady)
+        self.informative[i] = not (
+            self.series.excluded[i] or self.outside[i] or steady or self.holidays[i]
+        )
         gap = max(settings.min_change, settings.min_relative_change * abs(bands.expected[i]))
         lean = side
         near = abs(self.raw[i] - bands.expected[i]) < gap
@@ -346,6 +353,10 @@ def binomial_band(rate: float, rows: float, k: float) -> tuple[float, float]:
 TAIL_QUANTILE = 0.9
 _NORMAL_TAIL = 1.6449
 MAX_TAIL = 2.0
+# On a public holiday (opt-in calendar) only changes beyond this share of the expected
+# value alarm: real daily counts dip 30-50% on Thanksgiving or Christmas; a broken load
+# (most rows missing, a doubled load) goes further.
+HOLIDAY_RELATIVE_CHANGE = 0.5
 # Null rates and hourly series: real storms and holidays are flagged so often (5-10% of
 # the days of a flight table's cancellations) that the points left unflagged no longer
 # show the tail. There the 95% quantile of *all* judged points' errors (a normal's is
@@ -398,13 +409,17 @@ def fit_bands(
     unit: Unit = Unit.NUMBER,
     flagged: np.ndarray | None = None,
     rows: np.ndarray | None = None,
+    holidays: np.ndarray | None = None,
 ) -> Bands:
     """Walk the series and fill expected value, band, score and verdict per point.
 
     ``flagged`` marks points other detectors (the rules) already flagged: they stay
-    out of training and out of level-shift runs.
+    out of training and out of level-shift runs. ``holidays`` marks points on public
+    holidays (see :mod:`monitor.detection.calendar`): only changes beyond
+    ``HOLIDAY_RELATIVE_CHANGE`` of the expected value alarm there, and they stay out of
+    training and level-shift runs.
     """
-    walk = _Walk(series, settings or DetectorSettings(), unit, flagged, rows)
+    walk = _Walk(series, settings or DetectorSettings(), unit, flagged, rows, holidays)
     for i in range(len(series)):
         walk.step(i)
     return walk.bands
@@ -418,6 +433,7 @@ def detect(
     label: str = "value",
     flagged: np.ndarray | None = None,
     rows: np.ndarray | None = None,
+    holidays: np.ndarray | None = None,
 ) -> list[Detection]:
     """Judge every point of ``series`` against a robust seasonal baseline of its past.
 
@@ -431,6 +447,6 @@ def detect(
     'rows 300 are 70% below the usual 999 on weekdays (band 969–1,030)'
     """
     settings = settings or DetectorSettings()
-    bands = fit_bands(series, settings, unit=unit, flagged=flagged, rows=rows)
+    bands = fit_bands(series, settings, unit=unit, flagged=flagged, rows=rows, holidays=holidays)
     _, min_history, _ = resolved_windows(settings, series.step_seconds)
     return explain(series, bands, label=label, unit=unit, detector=NAME, min_history=min_history)
