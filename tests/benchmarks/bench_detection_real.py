@@ -398,7 +398,9 @@ def main() -> None:
             timing[label] += seconds[label]
         lines += table(f"{half} half", scores, labels, n_series)
         if args.faults:
-            lines += ["", f"recall per fault kind, {half} half ({DQ}):", *by_fault(scores, DQ)]
+            for label in (name for name in (DQ, DQ_HOLIDAYS) if name in labels):
+                lines += ["", f"recall per fault kind, {half} half ({label}):"]
+                lines += by_fault(scores, label)
         lines.append("")
     cache.save()
     print("\n".join(lines))
