@@ -15,6 +15,11 @@ faults). Scoring, the same for all:
 - false-alarm episodes / series / 30 d are counted on the clean copies (the real series
   as they are, with their own holidays and spikes).
 
+Rows: dq-monitor with its defaults; dq-monitor with the opt-in US holiday calendar
+(``detect_metric(..., holidays="US")``; a data owner's setting, not a default: it is
+reported apart, and the series are US data but for Victoria's electricity demand and
+Seattle's weather); and the baselines.
+
 Baselines, each with the tested point outside its own window:
 - z-score: mean and standard deviation of the previous 14 days, |z| > 3 (Elementary's
   recommended setting; at least 7 training points; a zero deviation scores 0);
