@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from monitor.detection import rules, seasonal, timeliness
+from monitor.detection.calendar import holiday_mask
 from monitor.detection.combine import combine, flagged_mask
 from monitor.detection.result import Detection
 from monitor.detection.series import Series
@@ -60,6 +61,7 @@ def detect_metric(
     sla_seconds: float | None = None,
     label: str | None = None,
     rows: Sequence[float] | np.ndarray | None = None,
+    holidays: str | None = None,
 ) -> list[Detection]:
     """Judge every point of a metric's history, walk-forward, with the right detectors.
 
@@ -68,6 +70,10 @@ def detect_metric(
     upward. History-free rules (empty bucket, freshness or arrival SLA, maximum null
     rate) run first: a rule hit is an anomaly even while the learned detector is still
     learning, and its points stay out of training.
+
+    ``holidays`` names a public-holiday calendar (``"US"``; off by default): points on
+    and next to its holidays get a wider band and stay out of training (volume, null
+    rate and distribution metrics).
 
     >>> days = np.arange("2024-01-01", "2024-01-05", dtype="datetime64[D]")
     >>> out = detect_metric(Series(days, [1200.0, 1150.0, 1230.0, 0.0]), "volume")
@@ -91,5 +97,6 @@ where the last 3 buckets had 1,200 rows on median')
             label=label or LABEL_FOR_KIND[kind],
             flagged=flagged,
             rows=_rows_for(series, rows),
+            holidays=None if holidays is None else holiday_mask(series.timestamps, holidays),
         )
     return combine(primary, found)

@@ -183,3 +183,35 @@ class TestDefaultsOnRealShapes:
         flagged = _flagged(detect_metric(daily(values), "volume"))
 
         assert flagged == [20, 83]
+
+
+class TestDetectMetricHolidays:
+    def _thanksgiving_dip(self) -> Series:
+        days = np.arange("2013-09-02", "2013-12-09", dtype="datetime64[D]")  # from a Monday
+        rng = np.random.default_rng(12)
+        rows = np.where((np.arange(days.size) % 7) >= 5, 600.0, 1000.0)
+        rows = rows * rng.lognormal(0.0, 0.03, days.size)
+        thanksgiving = int(np.flatnonzero(days == np.datetime64("2013-11-28"))[0])
+        rows[thanksgiving] *= 0.55  # real flight counts dip ~45% on Thanksgiving
+        return Series(days, rows), thanksgiving
+
+    def test_a_holiday_dip_is_an_alarm_without_the_calendar(self):
+        series, thanksgiving = self._thanksgiving_dip()
+
+        assert thanksgiving in _flagged(detect_metric(series, "volume"))
+
+    def test_the_us_calendar_keeps_the_holiday_dip_quiet(self):
+        series, thanksgiving = self._thanksgiving_dip()
+
+        assert thanksgiving not in _flagged(detect_metric(series, "volume", holidays="US"))
+
+    def test_a_broken_load_on_a_holiday_still_alarms(self):
+        series, thanksgiving = self._thanksgiving_dip()
+        values = series.values.copy()
+        values[thanksgiving] = 0.1 * values[thanksgiving - 7]  # 90% of the rows missing
+
+        flagged = _flagged(
+            detect_metric(Series(series.timestamps, values), "volume", holidays="US")
+        )
+
+        assert thanksgiving in flagged

@@ -382,6 +382,29 @@ class TestTailFactor:
     def test_few_errors_say_nothing(self):
         assert tail_factor(np.full(10, 9.0), np.ones(10, bool)) == 1.0
 
+    def test_flagged_storms_widen_it_when_all_judged_points_are_passed(self):
+        # 90 quiet days with unit errors and 10 storm days 8 fitted sigmas out, all flagged.
+        scores = np.r_[np.tile([-1.0, 1.0], 45), np.full(10, 8.0)]
+        unflagged = np.r_[np.ones(90, bool), np.zeros(10, bool)]
+        judged = np.ones(100, bool)
+        # 95% quantile of |scores| (numpy's linear rule, by hand): 8.0, against 1.96.
+        expected = 8.0 / 1.95996
+
+        assert tail_factor(scores, unflagged) == 1.0
+        assert tail_factor(scores, unflagged, judged) == pytest.approx(expected, rel=1e-3)
+
+    def test_rare_flagged_faults_do_not_widen_it(self):
+        # 3 faults in 100 points stay above the 95% quantile of all judged points.
+        scores = np.r_[np.tile([-1.0, 1.0], 48) * 0.5, np.full(4, 20.0)]
+        judged = np.ones(100, bool)
+
+        assert tail_factor(scores, np.r_[np.ones(96, bool), np.zeros(4, bool)], judged) == 1.0
+
+    def test_the_widening_from_all_points_is_capped_at_six(self):
+        scores = np.r_[np.zeros(50), np.full(50, 100.0)]
+
+        assert tail_factor(scores, np.ones(100, bool) & (scores == 0), np.ones(100, bool)) == 6.0
+
 
 class TestRealDataBehaviours:
     def test_a_holiday_dip_in_history_does_not_disturb_later_weeks(self):
@@ -425,6 +448,19 @@ class TestRealDataBehaviours:
         detections = detect(Series(stamps, rows), VOLUME, unit=Unit.COUNT)
 
         assert _anomalies(detections) == []
+
+    def test_a_null_rate_with_frequent_storms_learns_to_tolerate_them(self):
+        rng = np.random.default_rng(11)
+        rate = np.clip(rng.normal(0.015, 0.003, 150), 0, 1)
+        storms = rng.choice(np.arange(10, 150), 12, replace=False)  # one day in twelve
+        rate[storms] = rng.uniform(0.03, 0.07, storms.size)  # a storm cancels 3-7% of flights
+        rate[140] = 0.6  # a broken load: most of the column null
+
+        flagged = _anomalies(detect(daily(rate), NULL_RATE, unit=Unit.FRACTION))
+
+        late_storms = [int(i) for i in storms if i >= 100]
+        assert 140 in flagged
+        assert not set(late_storms) & set(flagged)  # by then storms are the usual tail
 
     def test_an_85_percent_null_column_on_small_buckets_stays_inside_its_sampling_noise(self):
         rng = np.random.default_rng(7)
