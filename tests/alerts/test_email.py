@@ -51,7 +51,8 @@ class TestEmailNotifier:
                                                        "oncall@example.com"])]
         body = mail.get_content()
         assert "critical · orders: 412 rows" in body  # plain text: no :emoji: or *bold*
-        assert "*" not in body and ":red_circle:" not in body
+        assert "*" not in body
+        assert ":red_circle:" not in body
         assert delivery.channel == "email"
 
     def test_logs_in_when_a_username_is_set(self) -> None:

@@ -119,6 +119,7 @@ class TestSummary:
 
         cut = summary(OutgoingMessage(text=text + "\nsecond line"))
 
-        assert len(cut) <= SUMMARY_LIMIT and cut.endswith("orders…")
+        assert len(cut) <= SUMMARY_LIMIT
+        assert cut.endswith("orders…")
         assert summary(OutgoingMessage(text="", table="orders")) == (
             "data quality problem on table orders")
