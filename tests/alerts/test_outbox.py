@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monitor.alerts.console import ConsoleNotifier
+from monitor.alerts.incidents import AlertPolicy
 from monitor.alerts.notifier import Delivery, OutgoingMessage
 from monitor.alerts.outbox import (
     OutboxMessage,
     deliver_due,
     enqueue,
+    flush_outbox,
     message_id,
     requeue,
     sent_since,
@@ -25,10 +28,14 @@ from monitor.config.models import AlertsConfig, SlackConfig
 from monitor.config.secrets import REGISTRY
 from monitor.errors import InputError
 from monitor.retry import RetryPolicy
+from monitor.run.alert import record_alerts
+from monitor.run.context import MonitorContext
+from monitor.run.findings import Finding
 from monitor.store import SqlMetricStore
 from monitor.store.incidents import Incident, load_open, save
 from monitor.store.outbox import list_outbox, outbox_entry
 from monitor.store.schema import outbox
+from tests.helpers.contexts import make_config
 from tests.helpers.http_receiver import ROUTING_KEY, Receiver, running_receiver
 from tests.helpers.slack_server import TOKEN, SlackServer, running_slack_server
 
@@ -499,3 +506,48 @@ class TestRouting:
 
         assert deliver(sqlite_store, bot(slack)).delivered == ["a"]
         assert "notifier" not in row(sqlite_store, "a").payload
+
+
+class TestFlushOutbox:
+    def test_a_critical_run_pages_and_its_recovery_resolves_the_page(
+            self, tmp_path: Path, store: SqlMetricStore, slack: SlackServer,
+            receiver: Receiver) -> None:
+        config = make_config(
+            tmp_path, warehouses={"wh": "sqlite://"},
+            tables=[{"name": t, "warehouse": "wh", "table": t} for t in ("orders", "events")],
+            alerts={"slack": {"bot_token": TOKEN, "channel": "#data-alerts",
+                              "base_url": slack.base_url, "timeout": 0.3},
+                    "pagerduty": {"routing_key": ROUTING_KEY, "base_url": receiver.base_url,
+                                  "timeout": 0.3},
+                    "resolve_after_runs": 1, "routes": [CRITICAL_PAGES]})
+        ctx = MonitorContext(config, clock=lambda: NOW, store=store)
+        policy = AlertPolicy.from_config(config.alerts)
+
+        def record(run: str, found: list[Finding]) -> None:
+            with store.transaction() as conn:
+                for table in ("orders", "events"):
+                    record_alerts(conn, config, table, [f for f in found if f.table == table],
+                                  run_id=f"{run}", now=NOW, policy=policy)
+
+        def finding(table: str, severity: str, failing: bool = True) -> Finding:
+            return Finding(table=table, check="volume:row_count", kind="anomaly",
+                           severity=severity, failing=failing, at=NOW,
+                           reason="412 rows, usually about 980" if failing else "normal")
+
+        record("r1", [finding("orders", "critical"), finding("events", "warning")])
+        opened = flush_outbox(ctx)
+        record("r2", [finding("orders", "critical", False), finding("events", "warning", False)])
+        resolved = flush_outbox(ctx)
+
+        # Resolves go to PagerDuty whatever the severity (it ignores unknown dedup keys).
+        assert (len(opened.delivered), len(resolved.delivered)) == (2, 3)
+        (key,) = receiver.alerts
+        assert key.startswith("dq-monitor/orders/")
+        assert receiver.alerts[key] == "resolved"
+        events = receiver.accepted("/v2/enqueue")
+        assert sorted((e["event_action"], e["dedup_key"].split("/")[1]) for e in events) == [
+            ("resolve", "events"), ("resolve", "orders"), ("trigger", "orders")]
+        assert events[0]["payload"]["severity"] == "critical"
+        texts = slack.texts()
+        assert len(texts) == 2
+        assert all("events" in (t or "") for t in texts)  # orders' news went to PagerDuty
