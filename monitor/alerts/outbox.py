@@ -61,6 +61,7 @@ from monitor.store.outbox import (
     count_queued_since,
     dead_message_ids,
     due_entries,
+    incident_severities,
     insert_pending,
     make_pending,
     outbox_entry,
@@ -122,7 +123,9 @@ def enqueue(conn: Connection, message: OutboxMessage, *, now: dt.datetime) -> bo
     """
     payload = message.payload()
     if payload["severity"] is None:
-        payload["severity"] = worst_severity(conn, message.incident_ids)
+        severities = incident_severities(conn, message.incident_ids)
+        payload["severity"] = worst_severity(severities.values())
+        payload["severities"] = {str(k): v for k, v in severities.items()}
     return insert_pending(
         conn, message_id=message.message_id, table=message.table, event=message.event,
         incident_id=message.incident_ids[0] if message.incident_ids else None,
@@ -200,6 +203,27 @@ def _thread(conn: Connection, entry: OutboxEntry, notifier: Notifier
     return False, None, entry.channel
 
 
+def routes_of(alerts: AlertsConfig, entry: OutboxEntry) -> dict[str, list[int] | None]:
+    """Each notifier of a message and the incidents routed to it (None: all of them).
+
+    Incidents are routed on their own severities (kept when the message was
+    queued): in a message about a critical and a warning, PagerDuty is told of
+    the critical only, while Slack shows both.
+    """
+    severities = entry.payload.get("severities") or {}
+    ids = [int(i) for i in entry.payload.get("incident_ids") or []]
+    if not severities or not ids:
+        names = route_message(alerts, table=entry.table, event=entry.event,
+                              severity=entry.payload.get("severity"))
+        return dict.fromkeys(names)
+    routed: dict[str, list[int]] = {}
+    for incident_id in ids:
+        for name in route_message(alerts, table=entry.table, event=entry.event,
+                                  severity=severities.get(str(incident_id))):
+            routed.setdefault(name, []).append(incident_id)
+    return {name: None if got == ids else got for name, got in routed.items()}
+
+
 def _route(store: SqlMetricStore, entries: Sequence[OutboxEntry], alerts: AlertsConfig,
            ) -> list[str] | None:
     """Route the messages not routed yet; the ids of the copies it queued (None: none
@@ -208,10 +232,9 @@ def _route(store: SqlMetricStore, entries: Sequence[OutboxEntry], alerts: Alerts
     for entry in entries:
         if entry.payload.get("notifier"):
             continue
-        names = route_message(alerts, table=entry.table, event=entry.event,
-                              severity=entry.payload.get("severity"))
+        names = routes_of(alerts, entry)
         assign_notifiers(store, entry, names)
-        copies = (copies or []) + [copy_id(entry.message_id, name) for name in names[1:]]
+        copies = (copies or []) + [copy_id(entry.message_id, name) for name in list(names)[1:]]
     return copies
 
 
@@ -267,7 +290,8 @@ def deliver_due(store: SqlMetricStore, notifier: Notifier | Mapping[str, Notifie
             text=entry.text, blocks=entry.payload.get("blocks") or [], channel=channel,
             thread_ts=thread_ts, reply_broadcast=bool(entry.payload.get("reply_broadcast")),
             table=entry.table, event=entry.event, severity=entry.payload.get("severity"),
-            incident_ids=tuple(entry.payload.get("incident_ids") or ()))
+            incident_ids=tuple(entry.payload.get("routed_incidents")
+                               or entry.payload.get("incident_ids") or ()))
         try:
             delivery = target.send(message)
         except DeliveryRejected as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,31 +88,48 @@ def copy_id(message_id: str, notifier: str) -> str:
     return f"{message_id}{COPY_SEPARATOR}{notifier}"
 
 
-def worst_severity(conn: Connection, incident_ids: Sequence[int]) -> str | None:
-    """The worst severity among these incidents, None when there are none."""
+def incident_severities(conn: Connection, incident_ids: Sequence[int]) -> dict[int, str]:
+    """The severity of each of these incidents that is stored."""
     if not incident_ids:
-        return None
-    found = set(conn.execute(sa.select(incidents.c.severity).where(
-        incidents.c.incident_id.in_(list(incident_ids)))).scalars())
+        return {}
+    rows = conn.execute(sa.select(incidents.c.incident_id, incidents.c.severity).where(
+        incidents.c.incident_id.in_(list(incident_ids))))
+    return {int(incident_id): str(severity) for incident_id, severity in rows}
+
+
+def worst_severity(severities: Collection[str]) -> str | None:
+    """The worst of some severities (critical, warning, info), None for none.
+
+    >>> worst_severity(["info", "critical", "warning"]), worst_severity([])
+    ('critical', None)
+    """
+    found = set(severities)
     return next((s for s in _SEVERITY_ORDER if s in found), min(found) if found else None)
 
 
-def assign_notifiers(store: SqlMetricStore, entry: OutboxEntry, names: Sequence[str]) -> None:
+def assign_notifiers(store: SqlMetricStore, entry: OutboxEntry,
+                     names: Mapping[str, Sequence[int] | None]) -> None:
     """Give a message to its first notifier and queue a copy for each of the others.
 
-    Safe when two processes do it at once: the copies' ids are deterministic.
+    ``names`` maps each notifier to the incidents of the message routed to it
+    (None: all of them). Safe when two processes do it at once: the copies' ids
+    are deterministic.
     """
+    def payload(name: str) -> dict[str, Any]:
+        routed = names[name]
+        return {**entry.payload, "notifier": name,
+                "routed_incidents": None if routed is None else list(routed)}
+
     first, *others = names
     try:
         with store.transaction() as conn:
             conn.execute(outbox.update().where(outbox.c.message_id == entry.message_id).values(
-                payload_json=json.dumps({**entry.payload, "notifier": first})))
+                payload_json=json.dumps(payload(first))))
             for name in others:
                 insert_pending(conn, message_id=copy_id(entry.message_id, name),
                                table=entry.table, event=entry.event,
                                incident_id=entry.incident_id, channel=entry.channel,
-                               payload={**entry.payload, "notifier": name},
-                               now=entry.created_at)
+                               payload=payload(name), now=entry.created_at)
     except IntegrityError:
         pass  # another process routed it at the same moment
 

@@ -127,7 +127,7 @@ class TestEnqueue:
 
 
 class TestEnqueueSeverity:
-    def test_the_worst_severity_of_its_incidents_is_kept_for_routing(
+    def test_the_severities_of_its_incidents_are_kept_for_routing(
             self, store: SqlMetricStore) -> None:
         with store.transaction() as conn:
             ids = [save(conn, Incident(None, "orders", check, "open", severity, "t", NOW, NOW,
@@ -139,6 +139,8 @@ class TestEnqueueSeverity:
 
         assert [row(store, m).payload["severity"] for m in ("m1", "m2", "m3")] == [
             "critical", None, "info"]
+        assert row(store, "m1").payload["severities"] == {
+            str(i): s for i, s in zip(ids, ("info", "critical", "warning"), strict=True)}
 
 
 class TestSentSince:
@@ -431,6 +433,25 @@ class TestRouting:
         assert slack.texts() == ["text warn"]
         assert receiver.alerts == {"dq-monitor/events/3": "triggered"}
         assert sorted(e.message_id for e in list_outbox(store)) == ["crit", "warn"]  # no copies
+
+    def test_each_incident_is_routed_on_its_own_severity(
+            self, store: SqlMetricStore, slack: SlackServer, receiver: Receiver) -> None:
+        notifiers, alerts = routed(slack, receiver, CRITICAL_PAGES)
+        with store.transaction() as conn:
+            crit, warn = (save(conn, Incident(None, "events", check, "open", severity, "t", NOW,
+                                              NOW, NOW)).incident_id
+                          for check, severity in (("a", "critical"), ("b", "warning")))
+            assert crit is not None
+            assert warn is not None
+            enqueue(conn, msg("m1", table="events", incident_ids=(crit, warn)), now=NOW)
+
+        report = deliver(store, notifiers, routes=alerts)
+
+        assert report.delivered == ["m1", "m1@slack"]
+        assert receiver.alerts == {f"dq-monitor/events/{crit}": "triggered"}  # not the warning
+        assert slack.texts() == ["text m1"]  # Slack shows the whole message
+        assert row(store, "m1").payload["routed_incidents"] == [crit]
+        assert row(store, "m1@slack").payload["routed_incidents"] == [warn]
 
     def test_one_row_per_notifier_so_a_failing_one_neither_blocks_nor_loses_the_other(
             self, sqlite_store: SqlMetricStore, slack: SlackServer, receiver: Receiver
