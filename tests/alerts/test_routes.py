@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.alerts.routes import default_notifiers, matches, route_message
 from monitor.config.models import AlertsConfig, RouteMatch, parse_config
@@ -111,3 +113,25 @@ class TestRouteConfig:
 
         assert config.alerts.pagerduty is not None
         assert config.alerts.pagerduty.routing_key == "Zx81kQ0pLm2nVb7cRt5w"
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+                    st.lists(st.sampled_from(["critical", "slack", "orders*", "x"]), max_size=3))
+
+
+class TestRouteConfigBadInput:
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.dictionaries(
+        st.sampled_from(["match", "notify", "stop", "other"]),
+        st.one_of(_VALUES, st.dictionaries(st.sampled_from(["severity", "table", "event", "x"]),
+                                           _VALUES, max_size=3)), max_size=3), max_size=3))
+    def test_any_routes_are_accepted_or_a_config_error(self, routes: list[Any]) -> None:
+        raw = {"warehouses": {"w": "sqlite://"}, "alerts": {"slack": SLACK, "routes": routes}}
+
+        try:
+            config = parse_config(raw)
+        except ConfigError as error:
+            assert "alerts.routes" in str(error)
+        else:
+            for route in config.alerts.routes:
+                assert set(route.notify) <= {"slack", "console"}

@@ -74,6 +74,15 @@ class TestWebhookNotifier:
         with pytest.raises(DeliveryRejected, match="HTTP 404"):
             hook(receiver.base_url + "/hooks/gone").send(MESSAGE)
 
+    def test_failures_never_show_the_url(self, receiver: Receiver,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+        secret_path = "/hooks/Zr4TqW9vLx2Kp7Nm"
+        with pytest.raises(DeliveryRejected) as raised:
+            hook(receiver.base_url + secret_path).send(MESSAGE)
+
+        assert "Zr4TqW9vLx2Kp7Nm" not in str(raised.value)
+        assert "Zr4TqW9vLx2Kp7Nm" not in caplog.text
+
     def test_only_http_urls(self) -> None:
         with pytest.raises(DeliveryRejected, match="http"):
             hook("file:///etc/passwd").send(MESSAGE)
