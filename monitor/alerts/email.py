@@ -70,14 +70,24 @@ class EmailNotifier:
         mail.set_content(message_text(message) + "\n")
         return mail
 
+    def _tls(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()  # verifies the certificate and the host name
+        if self.config.ca_file:
+            context.load_verify_locations(cafile=self.config.ca_file)
+        return context
+
     def _connect(self) -> smtplib.SMTP:
         config = self.config
         if config.security == "ssl":
             return smtplib.SMTP_SSL(config.host, config.resolved_port, timeout=self.timeout,
-                                    context=ssl.create_default_context())
+                                    context=self._tls())
         smtp = smtplib.SMTP(config.host, config.resolved_port, timeout=self.timeout)
         if config.security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            try:
+                smtp.starttls(context=self._tls())
+            except BaseException:
+                smtp.close()
+                raise
         return smtp
 
     def send(self, message: OutgoingMessage) -> Delivery:

@@ -203,6 +203,8 @@ class EmailConfig(_Model):
     sender: str
     to: list[str] = Field(min_length=1)
     subject_prefix: str = "[dq-monitor]"
+    #: A CA bundle (PEM) to trust besides the system's, for a server with a private CA.
+    ca_file: str | None = None
     timeout: Seconds = 10.0
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,13 @@ from monitor.alerts.email import EmailNotifier, smtp_failure
 from monitor.alerts.notifier import DeliveryFailed, DeliveryRejected, Notifier, OutgoingMessage
 from monitor.config.models import EmailConfig
 from tests.helpers.protocols import protocol_mismatches
-from tests.helpers.smtp_server import PASSWORD, USER, SmtpServer, running_smtp_server
+from tests.helpers.smtp_server import (
+    PASSWORD,
+    USER,
+    SmtpServer,
+    running_smtp_server,
+    self_signed,
+)
 
 # The loopback server asks for a login over plain SMTP on purpose (no certificates in tests).
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -129,6 +136,27 @@ class TestEmailNotifier:
             silent.close()
 
         assert time.monotonic() - started < 3
+
+    def test_starttls_and_implicit_tls_with_a_trusted_certificate(self, tmp_path: Path
+                                                                  ) -> None:
+        cert, key = self_signed(tmp_path)
+        for security, implicit in (("starttls", False), ("ssl", True)):
+            with running_smtp_server(tls=(cert, key), implicit_tls=implicit,
+                                     require_login=True) as smtp:
+                mailer(smtp.port, security=security, ca_file=str(cert), username=USER,
+                       password=PASSWORD).send(MESSAGE)
+
+                assert len(smtp.mails) == 1, security
+                assert smtp.logins == [USER]
+
+    def test_an_untrusted_certificate_is_terminal(self, tmp_path: Path) -> None:
+        with running_smtp_server(tls=self_signed(tmp_path)) as smtp:
+            notifier = mailer(smtp.port, security="starttls")  # the system CAs only
+
+            with pytest.raises(DeliveryRejected, match="not trusted"):
+                notifier.send(MESSAGE)
+
+            assert smtp.mails == []
 
     def test_starttls_against_a_server_without_it_is_terminal(self, smtp: SmtpServer) -> None:
         with pytest.raises(DeliveryRejected, match="STARTTLS|security"):
