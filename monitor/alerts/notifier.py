@@ -1,6 +1,7 @@
 """The notifier protocol: one outgoing message in, one delivery (or a typed failure) out.
 
-Every way of telling people (Slack webhook, Slack bot, console/log) takes an
+Every way of telling people (Slack webhook, Slack bot, e-mail, PagerDuty, a JSON
+webhook, console/log) takes an
 ``OutgoingMessage`` and returns a ``Delivery``. Failures are exceptions with
 the retry markers of ``monitor.errors``: ``DeliveryFailed`` (transient: 429,
 5xx, timeout, connection error; may carry Retry-After) and ``DeliveryRejected``
@@ -29,6 +30,12 @@ class OutgoingMessage:
     channel: str | None = None  # a Slack channel; ignored by webhooks and the console
     thread_ts: str | None = None  # reply in this thread (bot token only)
     reply_broadcast: bool = False  # a thread reply that also shows in the channel
+    #: What the message is about, for notifiers that track incidents (PagerDuty) or
+    #: describe them as data (webhooks, e-mail subjects).
+    table: str | None = None
+    event: str | None = None  # opened | update | reminder | resolved
+    severity: str | None = None  # the worst severity of its incidents
+    incident_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,33 @@ def build_notifier(alerts: AlertsConfig) -> Notifier:
     from monitor.alerts.slack import SlackNotifier
 
     return SlackNotifier(alerts.slack)
+
+
+def build_notifiers(alerts: AlertsConfig) -> dict[str, Notifier]:
+    """Every configured notifier by its config name (``slack``, ``email``, ``pagerduty``,
+    ``webhook``), and ``console``, which routes may name and which is the default when
+    nothing else is configured."""
+    from monitor.alerts.console import ConsoleNotifier
+
+    notifiers: dict[str, Notifier] = {}
+    if alerts.slack is not None:
+        from monitor.alerts.slack import SlackNotifier
+
+        notifiers["slack"] = SlackNotifier(alerts.slack)
+    if alerts.email is not None:
+        from monitor.alerts.email import EmailNotifier
+
+        notifiers["email"] = EmailNotifier(alerts.email)
+    if alerts.pagerduty is not None:
+        from monitor.alerts.pagerduty import PagerDutyNotifier
+
+        notifiers["pagerduty"] = PagerDutyNotifier(alerts.pagerduty)
+    if alerts.webhook is not None:
+        from monitor.alerts.webhook import WebhookNotifier
+
+        notifiers["webhook"] = WebhookNotifier(alerts.webhook)
+    notifiers["console"] = ConsoleNotifier()
+    return notifiers
 
 
 def threads_available(alerts: AlertsConfig) -> bool:

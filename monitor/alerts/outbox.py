@@ -8,6 +8,12 @@ first (so two processes never send the same one), retries transient failures
 and moves a message to ``dead`` after ``alerts.max_attempts`` attempts or at
 once when Slack rejects it for good. ``requeue`` brings dead messages back.
 
+With several notifiers (``alerts.routes``), each message is routed when it is
+first due: it goes to its first notifier and a copy (``<id>@<notifier>``) is
+queued for each other one, so every notifier's delivery is retried, dead
+lettered and requeued on its own; a notifier that is down stops only its own
+messages of the pass.
+
 A thread reply waits until the message it replies to is delivered; if that
 one is dead, or went out through a webhook (no thread), the reply is posted
 on its own.
@@ -26,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +43,10 @@ from monitor.alerts.notifier import (
     DeliveryRejected,
     Notifier,
     OutgoingMessage,
-    build_notifier,
+    build_notifiers,
 )
+from monitor.alerts.routes import default_notifiers, route_message
+from monitor.config.models import AlertsConfig
 from monitor.config.secrets import redact, redact_values
 from monitor.errors import InputError
 from monitor.retry import RetryPolicy
@@ -47,15 +55,19 @@ from monitor.store import SqlMetricStore
 from monitor.store.incidents import set_thread
 from monitor.store.outbox import (
     OutboxEntry,
+    assign_notifiers,
     claim_entry,
+    copy_id,
     count_queued_since,
     dead_message_ids,
     due_entries,
+    incident_severities,
     insert_pending,
     make_pending,
     outbox_entry,
     record_delivered,
     record_failed_attempt,
+    worst_severity,
 )
 from monitor.timeutil import to_naive_utc
 
@@ -95,18 +107,29 @@ class OutboxMessage:
     incident_ids: tuple[int, ...] = ()
     thread_parent: str | None = None  # message_id of the message this one replies to
     reply_broadcast: bool = False
+    severity: str | None = None  # routes match on it; None: the worst of its incidents
 
     def payload(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks, "incident_ids": list(self.incident_ids),
-                "thread_parent": self.thread_parent, "reply_broadcast": self.reply_broadcast}
+                "thread_parent": self.thread_parent, "reply_broadcast": self.reply_broadcast,
+                "severity": self.severity}
 
 
 def enqueue(conn: Connection, message: OutboxMessage, *, now: dt.datetime) -> bool:
-    """Queue a message in the caller's transaction; False if its id is already queued."""
+    """Queue a message in the caller's transaction; False if its id is already queued.
+
+    The severity routes match on is the one its incidents have now (the caller saved
+    them in this transaction), not the one they have when it is delivered.
+    """
+    payload = message.payload()
+    if payload["severity"] is None:
+        severities = incident_severities(conn, message.incident_ids)
+        payload["severity"] = worst_severity(severities.values())
+        payload["severities"] = {str(k): v for k, v in severities.items()}
     return insert_pending(
         conn, message_id=message.message_id, table=message.table, event=message.event,
         incident_id=message.incident_ids[0] if message.incident_ids else None,
-        channel=message.channel, payload=redact_values(message.payload()), now=now)
+        channel=message.channel, payload=redact_values(payload), now=now)
 
 
 def sent_since(conn: Connection, since: dt.datetime) -> int:
@@ -155,13 +178,23 @@ def _claim(store: SqlMetricStore, entry: OutboxEntry, now: dt.datetime, lease: f
     """Reserve a message for this process (counting the attempt); False if someone else has."""
     return claim_entry(store, entry, until=now + dt.timedelta(seconds=lease))
 
+def _parent(conn: Connection, parent_id: str, notifier_name: str | None) -> OutboxEntry | None:
+    """The message a reply replies to, as sent by the reply's own notifier."""
+    parent = outbox_entry(conn, parent_id)
+    if parent is None or notifier_name is None:
+        return parent
+    if parent.payload.get("notifier") in (None, notifier_name):
+        return parent
+    return outbox_entry(conn, copy_id(parent_id, notifier_name))
+
+
 def _thread(conn: Connection, entry: OutboxEntry, notifier: Notifier
             ) -> tuple[bool, str | None, str | None]:
     """(wait?, thread_ts, channel) for a reply: wait while its parent is still pending."""
     parent_id = entry.payload.get("thread_parent")
     if not parent_id:
         return False, None, entry.channel
-    parent = outbox_entry(conn, parent_id)
+    parent = _parent(conn, parent_id, entry.payload.get("notifier"))
     if parent is not None and parent.status == "pending":
         return True, None, entry.channel
     if (parent is not None and parent.status == "delivered" and parent.response_ts
@@ -170,32 +203,97 @@ def _thread(conn: Connection, entry: OutboxEntry, notifier: Notifier
     return False, None, entry.channel
 
 
-def deliver_due(store: SqlMetricStore, notifier: Notifier, *, now: dt.datetime,
-                max_attempts: int, only: Collection[str] | None = None, limit: int = 500,
-                backoff: RetryPolicy = BACKOFF) -> DeliveryReport:
+def routes_of(alerts: AlertsConfig, entry: OutboxEntry) -> dict[str, list[int] | None]:
+    """Each notifier of a message and the incidents routed to it (None: all of them).
+
+    Incidents are routed on their own severities (kept when the message was
+    queued): in a message about a critical and a warning, PagerDuty is told of
+    the critical only, while Slack shows both.
+    """
+    severities = entry.payload.get("severities") or {}
+    ids = [int(i) for i in entry.payload.get("incident_ids") or []]
+    if not severities or not ids:
+        names = route_message(alerts, table=entry.table, event=entry.event,
+                              severity=entry.payload.get("severity"))
+        return dict.fromkeys(names)
+    routed: dict[str, list[int]] = {}
+    for incident_id in ids:
+        for name in route_message(alerts, table=entry.table, event=entry.event,
+                                  severity=severities.get(str(incident_id))):
+            routed.setdefault(name, []).append(incident_id)
+    return {name: None if got == ids else got for name, got in routed.items()}
+
+
+def _route(store: SqlMetricStore, entries: Sequence[OutboxEntry], alerts: AlertsConfig,
+           ) -> list[str] | None:
+    """Route the messages not routed yet; the ids of the copies it queued (None: none
+    needed routing)."""
+    copies: list[str] | None = None
+    for entry in entries:
+        if entry.payload.get("notifier"):
+            continue
+        names = routes_of(alerts, entry)
+        assign_notifiers(store, entry, names)
+        copies = (copies or []) + [copy_id(entry.message_id, name) for name in list(names)[1:]]
+    return copies
+
+
+def deliver_due(store: SqlMetricStore, notifier: Notifier | Mapping[str, Notifier], *,
+                now: dt.datetime, max_attempts: int, only: Collection[str] | None = None,
+                limit: int = 500, backoff: RetryPolicy = BACKOFF,
+                routes: AlertsConfig | None = None) -> DeliveryReport:
     """Send the pending messages that are due, oldest first.
 
-    The pass stops at the first transient failure (Slack is down or limiting
-    us; the next messages would fail the same way) and leaves the rest due.
+    ``notifier`` is one notifier for every message, or the notifiers by config
+    name; with ``routes`` (the alerts config) messages not routed yet are routed
+    first. A notifier's pass stops at its first transient failure (the receiver
+    is down or limiting us; its next messages would fail the same way) and
+    leaves the rest of its messages due; the other notifiers go on.
     """
     now = to_naive_utc(now)
     report = DeliveryReport()
     entries = due_entries(store, now=now, only=only, limit=limit)
-    lease = notifier.timeout + LEASE_MARGIN
+    notifiers = notifier if isinstance(notifier, Mapping) else None
+    default = None
+    if notifiers is not None and routes is not None:
+        default = default_notifiers(routes)[0]
+        copies = _route(store, entries, routes)
+        if copies is not None:  # the routed messages and their copies, in their order
+            entries = due_entries(store, now=now, limit=limit,
+                                  only=None if only is None else [*only, *copies])
+    stopped: set[str] = set()
     for entry in entries:
+        name = entry.payload.get("notifier") or default
+        if notifiers is None:
+            target: Notifier | None = notifier  # type: ignore[assignment]
+        else:
+            target = notifiers.get(name or "") or (
+                next(iter(notifiers.values())) if name is None else None)
+        if name in stopped:
+            continue
+        if target is None:
+            if _claim(store, entry, now, LEASE_MARGIN):
+                _fail(store, entry, entry.attempts + 1,
+                      f"notifier {name!r} is not configured (any more); configure "
+                      f"alerts.{name} and run `dq-monitor alerts retry`", dead=True, next_at=now)
+                report.dead.append(entry.message_id)
+            continue
         with store.connect() as conn:
-            wait, thread_ts, channel = _thread(conn, entry, notifier)
+            wait, thread_ts, channel = _thread(conn, entry, target)
         if wait:
             report.deferred.append(entry.message_id)
             continue
-        if not _claim(store, entry, now, lease):
+        if not _claim(store, entry, now, target.timeout + LEASE_MARGIN):
             continue
         attempt = entry.attempts + 1
-        message = OutgoingMessage(text=entry.text, blocks=entry.payload.get("blocks") or [],
-                                  channel=channel, thread_ts=thread_ts,
-                                  reply_broadcast=bool(entry.payload.get("reply_broadcast")))
+        message = OutgoingMessage(
+            text=entry.text, blocks=entry.payload.get("blocks") or [], channel=channel,
+            thread_ts=thread_ts, reply_broadcast=bool(entry.payload.get("reply_broadcast")),
+            table=entry.table, event=entry.event, severity=entry.payload.get("severity"),
+            incident_ids=tuple(entry.payload.get("routed_incidents")
+                               or entry.payload.get("incident_ids") or ()))
         try:
-            delivery = notifier.send(message)
+            delivery = target.send(message)
         except DeliveryRejected as error:
             _fail(store, entry, attempt, redact(str(error)), dead=True, next_at=now)
             report.dead.append(entry.message_id)
@@ -203,15 +301,18 @@ def deliver_due(store: SqlMetricStore, notifier: Notifier, *, now: dt.datetime,
         except Exception as error:
             # DeliveryFailed, or a bug in a notifier: count the attempt, retry later.
             if not isinstance(error, DeliveryFailed):
-                log.exception("notifier %s failed on alert %s", notifier.name, entry.message_id)
+                log.exception("notifier %s failed on alert %s", target.name, entry.message_id)
             retry_after = getattr(error, "retry_after", None)
             delay = max(backoff.delay(attempt), retry_after or 0.0)
             dead = attempt >= max_attempts
             _fail(store, entry, attempt, redact(str(error)) or type(error).__name__, dead=dead,
                   next_at=now + dt.timedelta(seconds=delay))
             (report.dead if dead else report.retrying).append(entry.message_id)
-            report.stopped = redact(str(error))
-            break
+            report.stopped = report.stopped or redact(str(error))
+            if notifiers is None:
+                break
+            stopped.add(name or "")
+            continue
         _delivered(store, entry, delivery.ts, delivery.channel, now)
         report.delivered.append(entry.message_id)
     return report
@@ -243,5 +344,9 @@ def flush_outbox(ctx: MonitorContext, *, notifier: Notifier | None = None,
                  only: Collection[str] | None = None) -> DeliveryReport:
     """Deliver every due alert with the configured notifier (after runs, by the service,
     and by ``dq-monitor alerts deliver``)."""
-    return deliver_due(ctx.store, notifier or build_notifier(ctx.config.alerts), now=ctx.now(),
-                       max_attempts=ctx.config.alerts.max_attempts, only=only)
+    alerts = ctx.config.alerts
+    if notifier is not None:
+        return deliver_due(ctx.store, notifier, now=ctx.now(), max_attempts=alerts.max_attempts,
+                           only=only)
+    return deliver_due(ctx.store, build_notifiers(alerts), now=ctx.now(), only=only,
+                       max_attempts=alerts.max_attempts, routes=alerts)

@@ -151,15 +151,21 @@ def alerts_deliver(state: CliState, fmt: str) -> None:
     _print_report(flush_outbox(state.context()), fmt)
 
 
-def _full_id(state: CliState, prefix: str) -> str:
-    matches = [e.message_id for e in list_outbox(state.context().store, limit=100_000)
-               if e.message_id.startswith(prefix)]
+def _full_id(state: CliState, given: str) -> str:
+    # A copy for another notifier is `<id>@<notifier>`: `PREFIX@pagerduty` names it,
+    # and a bare prefix names the message itself, not its copies.
+    prefix, _, notifier = given.partition("@")
+    ids = [e.message_id for e in list_outbox(state.context().store, limit=100_000)]
+    if given in ids:
+        return given
+    matches = [i for i in ids if i.partition("@")[0].startswith(prefix)
+               and i.partition("@")[2] == notifier]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise click.BadParameter(f"{prefix!r} matches {len(matches)} alerts; give more "
+        raise click.BadParameter(f"{given!r} matches {len(matches)} alerts; give more "
                                  f"characters", param_hint="ID")
-    return prefix  # requeue names it as unknown
+    return given  # requeue names it as unknown
 
 
 @alerts_group.command("retry")

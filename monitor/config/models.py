@@ -197,14 +197,115 @@ class SlackConfig(_Model):
         return self
 
 
+class EmailConfig(_Model):
+    """E-mail through an SMTP server (the standard library's smtplib)."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)  # 587, 465 (ssl) or 25 (none)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = None  # from ${ENV}
+    sender: str
+    to: list[str] = Field(min_length=1)
+    subject_prefix: str = "[dq-monitor]"
+    #: A CA bundle (PEM) to trust besides the system's, for a server with a private CA.
+    ca_file: str | None = None
+    timeout: Seconds = 10.0
+
+    @model_validator(mode="after")
+    def _login_needs_both(self) -> EmailConfig:
+        if bool(self.username) != bool(self.password):
+            raise ValueError("set both 'username' and 'password' (from ${ENV}), or neither")
+        return self
+
+    @property
+    def resolved_port(self) -> int:
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+class PagerDutyConfig(_Model):
+    """PagerDuty Events API v2: trigger on a new incident, resolve on recovery."""
+
+    routing_key: str  # the integration key, from ${ENV}
+    base_url: str = "https://events.pagerduty.com"
+    source: str = "dq-monitor"
+    #: Dedup keys are ``<prefix>/<table>/<incident id>``: one PagerDuty alert per incident.
+    dedup_prefix: str = "dq-monitor"
+    timeout: Seconds = 10.0
+
+
+class WebhookConfig(_Model):
+    """A generic JSON webhook (``format: teams`` posts a Microsoft Teams Adaptive Card)."""
+
+    url: str  # from ${ENV}: the URL is usually the secret
+    format: Literal["json", "teams"] = "json"
+    headers: dict[str, str] = Field(default_factory=dict)  # values from ${ENV}
+    timeout: Seconds = 10.0
+
+
+NotifierName = Literal["slack", "email", "pagerduty", "webhook", "console"]
+NOTIFIER_NAMES: tuple[str, ...] = ("slack", "email", "pagerduty", "webhook", "console")
+
+
+class RouteMatch(_Model):
+    """What a route matches: every given key must match (a list means any of them)."""
+
+    severity: list[Literal["critical", "warning", "info"]] | None = None
+    #: Table names or shell patterns (``orders*``) of the config's table names.
+    table: list[str] | None = None
+    event: list[Literal["opened", "update", "reminder", "resolved"]] | None = None
+
+    @field_validator("severity", "table", "event", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Route(_Model):
+    """Send the messages that ``match`` to the notifiers in ``notify``."""
+
+    match: RouteMatch = Field(default_factory=RouteMatch)
+    notify: list[NotifierName] = Field(min_length=1)
+    #: Stop at this route when it matches (otherwise later matching routes add notifiers).
+    stop: bool = False
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class AlertsConfig(_Model):
     """How incidents are raised, repeated, resolved and delivered."""
 
     slack: SlackConfig | None = None
+    email: EmailConfig | None = None
+    pagerduty: PagerDutyConfig | None = None
+    webhook: WebhookConfig | None = None
+    #: Which notifiers get which messages (``monitor.alerts.routes``); none: the default one.
+    routes: list[Route] = Field(default_factory=list)
     reminder_interval: Seconds = 4 * 3600.0
     resolve_after_runs: int = Field(default=2, ge=1, le=100)
     max_attempts: int = Field(default=5, ge=1, le=100)
     rate_limit_per_hour: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _routes_name_configured_notifiers(self) -> AlertsConfig:
+        configured = set(self.configured_notifiers())
+        problems = [
+            (f"routes[{i}].notify[{j}]",
+             f"notifier {name!r} is not configured (configured: "
+             f"{', '.join(sorted(configured))}; add an 'alerts.{name}' section)")
+            for i, route in enumerate(self.routes) for j, name in enumerate(route.notify)
+            if name not in configured]
+        if problems:
+            raise Problems(problems)
+        return self
+
+    def configured_notifiers(self) -> list[str]:
+        """Names of the notifiers this config sets up, and ``console`` (the log) always."""
+        return [n for n in ("slack", "email", "pagerduty", "webhook")
+                if getattr(self, n) is not None] + ["console"]
 
 
 class SchedulerConfig(_Model):

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from monitor.store.schema import outbox
+from monitor.store.schema import incidents, outbox
 from monitor.store.sql_store import SqlMetricStore
 from monitor.timeutil import to_naive_utc
 
@@ -77,11 +78,69 @@ def insert_pending(conn: Connection, *, message_id: str, table: str, event: str,
     return True
 
 
+#: Joins a message id and a notifier name into the id of that notifier's copy.
+COPY_SEPARATOR = "@"
+_SEVERITY_ORDER = ("critical", "warning", "info")
+
+
+def copy_id(message_id: str, notifier: str) -> str:
+    """The id of the copy of a message for another notifier (``<id>@pagerduty``)."""
+    return f"{message_id}{COPY_SEPARATOR}{notifier}"
+
+
+def incident_severities(conn: Connection, incident_ids: Sequence[int]) -> dict[int, str]:
+    """The severity of each of these incidents that is stored."""
+    if not incident_ids:
+        return {}
+    rows = conn.execute(sa.select(incidents.c.incident_id, incidents.c.severity).where(
+        incidents.c.incident_id.in_(list(incident_ids))))
+    return {int(incident_id): str(severity) for incident_id, severity in rows}
+
+
+def worst_severity(severities: Collection[str]) -> str | None:
+    """The worst of some severities (critical, warning, info), None for none.
+
+    >>> worst_severity(["info", "critical", "warning"]), worst_severity([])
+    ('critical', None)
+    """
+    found = set(severities)
+    return next((s for s in _SEVERITY_ORDER if s in found), min(found) if found else None)
+
+
+def assign_notifiers(store: SqlMetricStore, entry: OutboxEntry,
+                     names: Mapping[str, Sequence[int] | None]) -> None:
+    """Give a message to its first notifier and queue a copy for each of the others.
+
+    ``names`` maps each notifier to the incidents of the message routed to it
+    (None: all of them). Safe when two processes do it at once: the copies' ids
+    are deterministic.
+    """
+    def payload(name: str) -> dict[str, Any]:
+        routed = names[name]
+        return {**entry.payload, "notifier": name,
+                "routed_incidents": None if routed is None else list(routed)}
+
+    first, *others = names
+    try:
+        with store.transaction() as conn:
+            conn.execute(outbox.update().where(outbox.c.message_id == entry.message_id).values(
+                payload_json=json.dumps(payload(first))))
+            for name in others:
+                insert_pending(conn, message_id=copy_id(entry.message_id, name),
+                               table=entry.table, event=entry.event,
+                               incident_id=entry.incident_id, channel=entry.channel,
+                               payload=payload(name), now=entry.created_at)
+    except IntegrityError:
+        pass  # another process routed it at the same moment
+
+
 def count_queued_since(conn: Connection, since: dt.datetime, events: Sequence[str]) -> int:
-    """How many messages of these events were queued since a time."""
+    """How many messages of these events were queued since a time (copies not counted)."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
         outbox.c.created_at >= to_naive_utc(since),
-        outbox.c.event.in_(list(events)))).scalar_one())
+        outbox.c.event.in_(list(events)),
+        # A message sent to several notifiers counts once.
+        ~outbox.c.message_id.contains(COPY_SEPARATOR, autoescape=True))).scalar_one())
 
 
 def outbox_entry(conn: Connection, message_id: str) -> OutboxEntry | None:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from monitor.alerts.console import ConsoleNotifier
+from monitor.alerts.email import EmailNotifier
 from monitor.alerts.notifier import (
     DeliveryFailed,
     DeliveryRejected,
     Notifier,
     build_notifier,
+    build_notifiers,
     threads_available,
 )
+from monitor.alerts.pagerduty import PagerDutyNotifier
 from monitor.alerts.slack import SlackNotifier
-from monitor.config.models import AlertsConfig, SlackConfig
+from monitor.alerts.webhook import WebhookNotifier
+from monitor.config.models import (
+    AlertsConfig,
+    EmailConfig,
+    PagerDutyConfig,
+    SlackConfig,
+    WebhookConfig,
+)
 from monitor.errors import is_transient
 from tests.helpers.protocols import protocol_mismatches
 
@@ -38,6 +48,24 @@ class TestBuildNotifier:
             assert notifier.timeout == 10.0
 
 
+EMAIL = EmailConfig(host="smtp.invalid", sender="dq@example.com", to=["data@example.com"])
+PAGERDUTY = PagerDutyConfig(routing_key="R7kq2ZpL9wXv4TnM8cYb3HfJ6dGs1AeQ")
+WEBHOOK = WebhookConfig(url="https://hooks.invalid/Xq7ZjW2mRv9T", format="teams")
+
+
+class TestBuildNotifiers:
+    def test_every_configured_notifier_by_its_config_name_and_the_console(self) -> None:
+        alerts = AlertsConfig(slack=HOOK.slack, email=EMAIL, pagerduty=PAGERDUTY,
+                              webhook=WEBHOOK)
+
+        notifiers = build_notifiers(alerts)
+
+        assert {k: type(v) for k, v in notifiers.items()} == {
+            "slack": SlackNotifier, "email": EmailNotifier, "pagerduty": PagerDutyNotifier,
+            "webhook": WebhookNotifier, "console": ConsoleNotifier}
+        assert list(build_notifiers(AlertsConfig())) == ["console"]
+
+
 class TestThreadsAvailable:
     def test_only_a_bot_token_threads(self) -> None:
         assert [threads_available(a) for a in (AlertsConfig(), HOOK, BOT, BOTH)] == [
@@ -55,10 +83,14 @@ class TestDeliveryErrors:
 
 class TestNotifier:
     def test_every_notifier_is_true_to_the_protocol(self) -> None:
-        notifiers = [ConsoleNotifier(), SlackNotifier(BOT.slack), SlackNotifier(HOOK.slack)]  # type: ignore[arg-type]
+        notifiers = [ConsoleNotifier(), SlackNotifier(BOT.slack), SlackNotifier(HOOK.slack),  # type: ignore[arg-type]
+                     EmailNotifier(EMAIL), PagerDutyNotifier(PAGERDUTY),
+                     WebhookNotifier(WEBHOOK), WebhookNotifier(WebhookConfig(url="http://x/y"))]
 
         assert {n.name: protocol_mismatches(n, Notifier) for n in notifiers} == {
-            "console": [], "slack-bot": [], "slack-webhook": []}
+            "console": [], "slack-bot": [], "slack-webhook": [], "email": [], "pagerduty": [],
+            "teams-webhook": [], "webhook": []}
+        assert all(isinstance(n, Notifier) for n in notifiers)
 
     def test_a_notifier_that_drifted_is_caught(self) -> None:
         class Drifted:

@@ -5,28 +5,38 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from monitor.alerts.console import ConsoleNotifier
+from monitor.alerts.incidents import AlertPolicy
 from monitor.alerts.notifier import Delivery, OutgoingMessage
 from monitor.alerts.outbox import (
     OutboxMessage,
     deliver_due,
     enqueue,
+    flush_outbox,
     message_id,
     requeue,
     sent_since,
 )
+from monitor.alerts.pagerduty import PagerDutyNotifier
 from monitor.alerts.slack import SlackNotifier
-from monitor.config.models import SlackConfig
+from monitor.config.models import AlertsConfig, SlackConfig
 from monitor.config.secrets import REGISTRY
 from monitor.errors import InputError
 from monitor.retry import RetryPolicy
+from monitor.run.alert import record_alerts
+from monitor.run.context import MonitorContext
+from monitor.run.findings import Finding
 from monitor.store import SqlMetricStore
 from monitor.store.incidents import Incident, load_open, save
 from monitor.store.outbox import list_outbox, outbox_entry
 from monitor.store.schema import outbox
+from tests.helpers.contexts import make_config
+from tests.helpers.http_receiver import ROUTING_KEY, Receiver, running_receiver
 from tests.helpers.slack_server import TOKEN, SlackServer, running_slack_server
 
 NOW = dt.datetime(2026, 1, 5, 6, 0)
@@ -114,6 +124,23 @@ class TestEnqueue:
             raise RuntimeError("the run failed before its commit")
 
         assert list_outbox(store) == []
+
+
+class TestEnqueueSeverity:
+    def test_the_severities_of_its_incidents_are_kept_for_routing(
+            self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            ids = [save(conn, Incident(None, "orders", check, "open", severity, "t", NOW, NOW,
+                                       NOW)).incident_id for check, severity in
+                   (("a", "info"), ("b", "critical"), ("c", "warning"))]
+            enqueue(conn, msg("m1", incident_ids=tuple(i for i in ids if i)), now=NOW)
+            enqueue(conn, msg("m2"), now=NOW)
+            enqueue(conn, msg("m3", severity="info", incident_ids=(ids[1] or 0,)), now=NOW)
+
+        assert [row(store, m).payload["severity"] for m in ("m1", "m2", "m3")] == [
+            "critical", None, "info"]
+        assert row(store, "m1").payload["severities"] == {
+            str(i): s for i, s in zip(ids, ("info", "critical", "warning"), strict=True)}
 
 
 class TestSentSince:
@@ -364,3 +391,184 @@ class TestRequeue:
             requeue(sqlite_store, now=NOW)
         assert requeue(sqlite_store, now=NOW, all_dead=True) == []
         assert row(sqlite_store, "m1").status == "delivered"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as server:
+        yield server
+
+
+def routed(slack: SlackServer, receiver: Receiver, *routes: dict[str, Any]
+           ) -> tuple[dict[str, Any], AlertsConfig]:
+    """The notifiers by name and an alerts config with these routes."""
+    alerts = AlertsConfig.model_validate({
+        "slack": {"bot_token": TOKEN, "channel": "#data-alerts", "base_url": slack.base_url,
+                  "timeout": 0.3},
+        "pagerduty": {"routing_key": ROUTING_KEY, "base_url": receiver.base_url,
+                      "timeout": 0.3},
+        "routes": list(routes)})
+    assert alerts.slack is not None
+    assert alerts.pagerduty is not None
+    notifiers = {"slack": SlackNotifier(alerts.slack),
+                 "pagerduty": PagerDutyNotifier(alerts.pagerduty),
+                 "console": ConsoleNotifier()}
+    return notifiers, alerts
+
+
+CRITICAL_PAGES = {"match": {"severity": "critical"}, "notify": ["pagerduty"]}
+ORDERS_EVERYWHERE = {"match": {"table": "orders*"}, "notify": ["slack", "pagerduty"]}
+
+
+class TestRouting:
+    def test_a_critical_pages_and_a_warning_goes_to_slack(
+            self, store: SqlMetricStore, slack: SlackServer, receiver: Receiver) -> None:
+        notifiers, alerts = routed(slack, receiver, CRITICAL_PAGES)
+        queue(store, msg("crit", table="events", severity="critical", incident_ids=(3,)),
+              msg("warn", table="events", severity="warning", incident_ids=(4,)))
+
+        report = deliver(store, notifiers, routes=alerts)
+
+        assert report.delivered == ["crit", "warn"]
+        assert slack.texts() == ["text warn"]
+        assert receiver.alerts == {"dq-monitor/events/3": "triggered"}
+        assert sorted(e.message_id for e in list_outbox(store)) == ["crit", "warn"]  # no copies
+
+    def test_each_incident_is_routed_on_its_own_severity(
+            self, store: SqlMetricStore, slack: SlackServer, receiver: Receiver) -> None:
+        notifiers, alerts = routed(slack, receiver, CRITICAL_PAGES)
+        with store.transaction() as conn:
+            crit, warn = (save(conn, Incident(None, "events", check, "open", severity, "t", NOW,
+                                              NOW, NOW)).incident_id
+                          for check, severity in (("a", "critical"), ("b", "warning")))
+            assert crit is not None
+            assert warn is not None
+            enqueue(conn, msg("m1", table="events", incident_ids=(crit, warn)), now=NOW)
+
+        report = deliver(store, notifiers, routes=alerts)
+
+        assert report.delivered == ["m1", "m1@slack"]
+        assert receiver.alerts == {f"dq-monitor/events/{crit}": "triggered"}  # not the warning
+        assert slack.texts() == ["text m1"]  # Slack shows the whole message
+        assert row(store, "m1").payload["routed_incidents"] == [crit]
+        assert row(store, "m1@slack").payload["routed_incidents"] == [warn]
+
+    def test_one_row_per_notifier_so_a_failing_one_neither_blocks_nor_loses_the_other(
+            self, sqlite_store: SqlMetricStore, slack: SlackServer, receiver: Receiver
+    ) -> None:
+        notifiers, alerts = routed(slack, receiver, ORDERS_EVERYWHERE)
+        queue(sqlite_store, msg("a", severity="warning", incident_ids=(1,)),
+              msg("b", severity="warning", incident_ids=(2,)))
+        receiver.fail("500")
+
+        first = deliver(sqlite_store, notifiers, routes=alerts)
+        later = deliver(sqlite_store, notifiers, now=NOW + dt.timedelta(minutes=2),
+                        routes=alerts)
+
+        assert first.delivered == ["a", "b"]  # Slack: both, though PagerDuty is down
+        assert first.retrying == ["a@pagerduty"]
+        assert first.stopped is not None
+        assert "HTTP 500" in first.stopped
+        assert later.delivered == ["a@pagerduty", "b@pagerduty"]
+        assert slack.texts() == ["text a", "text b"]
+        assert receiver.alerts == {"dq-monitor/orders/1": "triggered",
+                                   "dq-monitor/orders/2": "triggered"}
+        assert row(sqlite_store, "a@pagerduty").attempts == 2
+        with sqlite_store.connect() as conn:
+            assert sent_since(conn, NOW - dt.timedelta(hours=1)) == 2  # copies count once
+
+    def test_a_dead_letter_of_one_notifier_leaves_the_others_delivered(
+            self, sqlite_store: SqlMetricStore, slack: SlackServer, receiver: Receiver
+    ) -> None:
+        notifiers, alerts = routed(slack, receiver, ORDERS_EVERYWHERE)
+        queue(sqlite_store, msg("a", severity="warning"))  # no incident: PagerDuty refuses
+
+        report = deliver(sqlite_store, notifiers, routes=alerts)
+
+        assert (report.delivered, report.dead) == (["a"], ["a@pagerduty"])
+        assert "no incident" in (row(sqlite_store, "a@pagerduty").last_error or "")
+        assert requeue(sqlite_store, now=NOW, all_dead=True) == ["a@pagerduty"]
+
+    def test_a_reply_joins_the_thread_of_its_own_notifiers_copy(
+            self, sqlite_store: SqlMetricStore, slack: SlackServer, receiver: Receiver
+    ) -> None:
+        notifiers, alerts = routed(slack, receiver, CRITICAL_PAGES, ORDERS_EVERYWHERE)
+        queue(sqlite_store, msg("parent", severity="critical", incident_ids=(1,)),
+              now=NOW - dt.timedelta(minutes=5))
+        queue(sqlite_store, msg("reply", event="resolved", severity="critical",
+                                incident_ids=(1,), thread_parent="parent"))
+
+        report = deliver(sqlite_store, notifiers, routes=alerts)
+
+        assert report.delivered == ["parent", "parent@slack", "reply", "reply@slack"]
+        parent, reply = slack.messages
+        assert (reply.thread_ts, reply.channel) == (parent.ts, parent.channel)
+        assert receiver.alerts == {"dq-monitor/orders/1": "resolved"}
+
+    def test_a_message_for_a_notifier_no_longer_configured_is_a_dead_letter(
+            self, sqlite_store: SqlMetricStore, slack: SlackServer, receiver: Receiver
+    ) -> None:
+        notifiers, alerts = routed(slack, receiver, CRITICAL_PAGES)
+        queue(sqlite_store, msg("a", severity="critical", incident_ids=(1,)))
+        receiver.fail("hang")
+        deliver(sqlite_store, notifiers, routes=alerts)  # routed to PagerDuty; times out
+        del notifiers["pagerduty"]
+
+        report = deliver(sqlite_store, notifiers, now=NOW + dt.timedelta(minutes=5),
+                         routes=alerts)
+
+        assert report.dead == ["a"]
+        assert "notifier 'pagerduty' is not configured" in (row(sqlite_store, "a").last_error
+                                                              or "")
+
+    def test_one_notifier_for_everything_ignores_routes(
+            self, sqlite_store: SqlMetricStore, slack: SlackServer) -> None:
+        queue(sqlite_store, msg("a", severity="critical", incident_ids=(1,)))
+
+        assert deliver(sqlite_store, bot(slack)).delivered == ["a"]
+        assert "notifier" not in row(sqlite_store, "a").payload
+
+
+class TestFlushOutbox:
+    def test_a_critical_run_pages_and_its_recovery_resolves_the_page(
+            self, tmp_path: Path, store: SqlMetricStore, slack: SlackServer,
+            receiver: Receiver) -> None:
+        config = make_config(
+            tmp_path, warehouses={"wh": "sqlite://"},
+            tables=[{"name": t, "warehouse": "wh", "table": t} for t in ("orders", "events")],
+            alerts={"slack": {"bot_token": TOKEN, "channel": "#data-alerts",
+                              "base_url": slack.base_url, "timeout": 0.3},
+                    "pagerduty": {"routing_key": ROUTING_KEY, "base_url": receiver.base_url,
+                                  "timeout": 0.3},
+                    "resolve_after_runs": 1, "routes": [CRITICAL_PAGES]})
+        ctx = MonitorContext(config, clock=lambda: NOW, store=store)
+        policy = AlertPolicy.from_config(config.alerts)
+
+        def record(run: str, found: list[Finding]) -> None:
+            with store.transaction() as conn:
+                for table in ("orders", "events"):
+                    record_alerts(conn, config, table, [f for f in found if f.table == table],
+                                  run_id=f"{run}", now=NOW, policy=policy)
+
+        def finding(table: str, severity: str, failing: bool = True) -> Finding:
+            return Finding(table=table, check="volume:row_count", kind="anomaly",
+                           severity=severity, failing=failing, at=NOW,
+                           reason="412 rows, usually about 980" if failing else "normal")
+
+        record("r1", [finding("orders", "critical"), finding("events", "warning")])
+        opened = flush_outbox(ctx)
+        record("r2", [finding("orders", "critical", False), finding("events", "warning", False)])
+        resolved = flush_outbox(ctx)
+
+        # Resolves go to PagerDuty whatever the severity (it ignores unknown dedup keys).
+        assert (len(opened.delivered), len(resolved.delivered)) == (2, 3)
+        (key,) = receiver.alerts
+        assert key.startswith("dq-monitor/orders/")
+        assert receiver.alerts[key] == "resolved"
+        events = receiver.accepted("/v2/enqueue")
+        assert sorted((e["event_action"], e["dedup_key"].split("/")[1]) for e in events) == [
+            ("resolve", "events"), ("resolve", "orders"), ("trigger", "orders")]
+        assert events[0]["payload"]["severity"] == "critical"
+        texts = slack.texts()
+        assert len(texts) == 2
+        assert all("events" in (t or "") for t in texts)  # orders' news went to PagerDuty

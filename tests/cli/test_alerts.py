@@ -157,6 +157,24 @@ class TestAlertsRetry:
         assert "'abc' matches 2 alerts" in err3
 
 
+    def test_a_prefix_names_the_message_and_prefix_at_notifier_its_copy(
+            self, config: Path, store: SqlMetricStore, slack: SlackServer,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        full = "f" * 40
+        queue(store, full, f"{full}@email")
+        slack.fail("500", times=2)
+        cli(config, capsys, "alerts", "deliver")
+        cli(config, capsys, "alerts", "deliver")  # one dead letter per pass
+
+        message, out, _ = cli(config, capsys, "alerts", "retry", "f" * 12)
+        copy, out2, _ = cli(config, capsys, "alerts", "retry", "f" * 12 + "@email")
+
+        assert (message, copy) == (0, 0)
+        assert "delivered 1" in out
+        assert "delivered 1" in out2
+        assert {e.status for e in list_outbox(store)} == {"delivered"}
+
+
 class TestIncidents:
     def test_list_ack_and_mute(self, config: Path, store: SqlMetricStore,
                                capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,18 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 from monitor.store import SqlMetricStore
+from monitor.store.incidents import Incident, save
 from monitor.store.outbox import (
+    assign_notifiers,
     claim_entry,
+    copy_id,
     count_by_status,
     count_queued_since,
     dead_message_ids,
     due_entries,
+    incident_severities,
     insert_pending,
     list_outbox,
     make_pending,
     outbox_entry,
     record_delivered,
     record_failed_attempt,
+    worst_severity,
 )
 
 NOW = dt.datetime(2026, 1, 5, 6)
@@ -171,3 +176,37 @@ class TestCountByStatus:
 
     def test_an_empty_outbox_has_no_status(self, store: SqlMetricStore) -> None:
         assert count_by_status(store) == {}
+
+
+class TestAssignNotifiers:
+    def test_the_message_keeps_the_first_and_copies_go_to_the_others_once(
+            self, store: SqlMetricStore) -> None:
+        queue(store, "m1")
+        with store.connect() as conn:
+            entry = outbox_entry(conn, "m1")
+        assert entry is not None
+
+        assign_notifiers(store, entry, {"pagerduty": [7], "slack": None})
+        assign_notifiers(store, entry, {"pagerduty": [7], "slack": None})  # a second process
+
+        ids = sorted(e.message_id for e in list_outbox(store))
+        assert ids == ["m1", copy_id("m1", "slack")] == ["m1", "m1@slack"]
+        with store.connect() as conn:
+            first, copy = outbox_entry(conn, "m1"), outbox_entry(conn, "m1@slack")
+            queued = count_queued_since(conn, NOW - MINUTE, ["opened"])
+        assert first is not None
+        assert copy is not None
+        assert (first.payload["notifier"], first.payload["routed_incidents"]) == ("pagerduty", [7])
+        assert (copy.payload["notifier"], copy.payload["routed_incidents"]) == ("slack", None)
+        assert (copy.created_at, copy.status, copy.text) == (first.created_at, "pending", "hi m1")
+        assert queued == 1  # a copy is not another message
+
+
+class TestIncidentSeverities:
+    def test_reads_the_stored_severities(self, store: SqlMetricStore) -> None:
+        with store.transaction() as conn:
+            a = save(conn, Incident(None, "orders", "a", "open", "warning", "t", NOW, NOW, NOW))
+            found = incident_severities(conn, [a.incident_id or 0, 999])
+
+        assert found == {a.incident_id: "warning"}
+        assert worst_severity(found.values()) == "warning"
