@@ -110,11 +110,10 @@ _Dumper.add_representer(list, lambda dumper, data: dumper.represent_sequence(
 
 
 def render_entries(proposals: Sequence[Proposal], indent: str = "  ") -> str:
-    """The entries as YAML list items, each under its reasons as comments."""
+    """The entries as YAML list items, each under its description and reasons as comments."""
     out = []
     for proposal in proposals:
-        notes = ([proposal.comment] if proposal.comment else []) + [
-            f"guessed {reason}" for reason in proposal.reasons]
+        notes = ([proposal.comment] if proposal.comment else []) + list(proposal.reasons)
         out += [f"{indent}# {line}\n" for note in notes for line in _one_line(note)]
         dumped = yaml.dump(proposal.entry, Dumper=_Dumper, sort_keys=False,
                            allow_unicode=True, default_flow_style=False, width=100)
