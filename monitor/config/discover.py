@@ -118,7 +118,7 @@ def volume(warehouse: SqlWarehouse, shape: TableShape, column: str,
         if loaded_at is not None:
             counts.append(sa.func.count(sa.distinct(shape.table.c[loaded_at])))
         row = warehouse.execute(conn, sa.select(*counts).select_from(shape.table)
-                                .where(col >= cutoff), what=what).one()
+                                .where(col > cutoff), what=what).one()
     span = _as_datetime(newest) - _as_datetime(cutoff)
     days = max(span.total_seconds() / 86_400, 1.0)
     return int(row[0]) / days, (int(row[1]) / days if loaded_at is not None else None)
