@@ -10,8 +10,7 @@ The guesses are rules a reader can check, and each entry says which rule chose:
   least 24 distinct load times a day (a table loaded nightly is judged daily, or each hour
   would look empty until the next load); else ``day``. A date column is daily.
 
->>> from monitor.errors import ObjectNotFound
-from monitor.warehouse import ColumnInfo
+>>> from monitor.warehouse import ColumnInfo
 >>> guess_timestamp([ColumnInfo("id", "INTEGER", "integer"),
 ...                  ColumnInfo("created_at", "TIMESTAMP", "timestamp"),
 ...                  ColumnInfo("loaded_at", "TIMESTAMP", "timestamp")])
