@@ -6,11 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.config.dbt import from_manifest, manifest_version, read_manifest
 from monitor.errors import ConfigError
 
 MANIFEST = Path(__file__).parents[1] / "data" / "dbt" / "manifest.json"
+V12 = "https://schemas.getdbt.com/dbt/manifest/v12.json"
+#: The keys the reader looks at, so that random documents reach its every branch.
+KEYS = ("resource_type", "name", "schema", "alias", "identifier", "config", "meta", "tags",
+        "enabled", "materialized", "group", "owner", "owners", "columns", "pii",
+        "loaded_at_field", "freshness", "error_after", "warn_after", "count", "period",
+        "source_meta", "description", "dq_monitor", "timestamp_column", "bucket", "email",
+        "model", "source", "hour")
 
 
 class TestReadManifest:
@@ -87,3 +96,29 @@ class TestFromManifest:
         assert events.entry["owners"] == ["@web-analytics", "@data-eng"]
         assert events.entry["thresholds"] == {"freshness_sla": "1d"}
         assert events.comment == "Click stream of the shop's web site."
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+                     | st.sampled_from(KEYS),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4), max_leaves=12)
+
+
+class TestBadInput:
+    @settings(max_examples=200, deadline=None)
+    @given(nodes=st.dictionaries(st.text(max_size=5), _JSON, max_size=3),
+           sources=st.dictionaries(st.text(max_size=5), _JSON, max_size=3),
+           groups=_JSON)
+    def test_any_manifest_gives_entries_or_a_config_error(
+            self, tmp_path_factory: pytest.TempPathFactory, nodes: dict[str, object],
+            sources: dict[str, object], groups: object) -> None:
+        path = tmp_path_factory.mktemp("m") / "manifest.json"
+        path.write_text(json.dumps({"metadata": {"dbt_schema_version": V12}, "nodes": nodes,
+                                    "sources": sources, "groups": groups}))
+
+        try:
+            proposals, _ = from_manifest(path, "wh")
+        except ConfigError as error:
+            assert str(error).startswith(f"{path}: ")
+        else:
+            assert all(isinstance(p.entry["table"], str) for p in proposals)
