@@ -108,7 +108,8 @@ def init_cmd(state: CliState, discover_from: str | None, schema: str | None,
         click.echo(f"nothing to add to {path}")
         return
     click.echo(diff, nl=False)
+    count = f"{len(plan.new)} {'entry' if len(plan.new) == 1 else 'entries'}"
     if write:
-        click.echo(f"wrote {len(plan.new)} entries at the end of the tables: list of {path}")
+        click.echo(f"wrote {count} at the end of the tables: list of {path}")
     else:
-        click.echo(f"not written: pass --write to add these {len(plan.new)} entries to {path}")
+        click.echo(f"not written: pass --write to add {count} to {path}")

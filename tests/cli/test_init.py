@@ -56,7 +56,7 @@ class TestInitDiscover:
         assert sample_config.read_text() == before
         assert "already configured, skipped: orders (orders)" in out
         assert "+  - name: events" in out
-        assert "not written: pass --write to add these 2 entries" in out
+        assert "not written: pass --write to add 2 entries" in out
 
     def test_written_entries_load_and_run(
             self, sample_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,10 +125,17 @@ class TestInitDiscover:
         assert code == 2
         assert "schema 'nope' does not exist" in capsys.readouterr().err
 
-    def test_one_source_at_a_time(self, sample_config: Path) -> None:
-        assert main(["--config", str(sample_config), "init"]) == 2
-        assert main(["--config", str(sample_config), "init", "--discover", "sample",
-                     "--from-dbt", str(MANIFEST)]) == 2
+    @pytest.mark.parametrize(("args", "message"), [
+        ([], "pass either --discover WAREHOUSE or --from-dbt MANIFEST"),
+        (["--discover", "sample", "--from-dbt", "m.json"], "pass either"),
+        (["--from-dbt", "m.json", "--schema", "s"], "--schema goes with --discover"),
+        (["--discover", "sample", "--warehouse", "w"], "--warehouse goes with --from-dbt"),
+    ])
+    def test_options_that_do_not_go_together_exit_2(
+            self, sample_config: Path, args: list[str], message: str,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["--config", str(sample_config), "init", *args]) == 2
+        assert message in capsys.readouterr().err
 
 
 class TestInitFromDbt:
@@ -157,6 +164,16 @@ class TestInitFromDbt:
         assert config.table("events").thresholds.freshness_sla == 86_400
         assert "  # Click stream of the shop's web site." in sample_config.read_text()
         assert set(_run_all(sample_config, capsys).values()) == {("success", None)}
+
+    def test_with_two_warehouses_the_warehouse_must_be_named(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        config = write_config(tmp_path, warehouses={"a": "sqlite:///a.db",
+                                                    "b": "sqlite:///b.db"}, tables=[])
+
+        code = main(["--config", str(config), "init", "--from-dbt", str(MANIFEST)])
+
+        assert code == 2
+        assert "with --warehouse (configured: a, b)" in capsys.readouterr().err
 
     @pytest.mark.parametrize(("content", "message"), [
         (None, "dbt manifest not found"),
