@@ -78,7 +78,7 @@ def init_cmd(state: CliState, discover_from: str | None, schema: str | None,
     proposals: list[Proposal]
     if discover_from is not None:
         wh = _warehouse(state, discover_from, "--discover")
-        proposals = discover(wh, schema)
+        proposals, left_out = discover(wh, schema)
         default = default_schema(wh)
     else:
         from monitor.config.dbt import from_manifest

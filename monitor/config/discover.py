@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitor.config.onboarding import Proposal
-from monitor.errors import ObjectNotFound
+from monitor.errors import ObjectNotFound, TerminalError
 from monitor.warehouse import ColumnInfo, ColumnKind, SqlWarehouse, TableShape, classify
 
 #: Rows a day from which a table is bucketed by hour: 50 rows in an average hour, enough
@@ -174,11 +174,18 @@ def propose_table(warehouse: SqlWarehouse, table: str, schema: str | None) -> Pr
     return Proposal(entry, tuple(reasons))
 
 
-def discover(warehouse: SqlWarehouse, schema: str | None = None) -> list[Proposal]:
-    """A proposal for every table and view of the warehouse's ``schema``.
+def discover(warehouse: SqlWarehouse, schema: str | None = None
+             ) -> tuple[list[Proposal], list[str]]:
+    """(a proposal for every table and view of ``schema``, those left out with why).
 
-    An unknown schema is an ObjectNotFound naming it; a warehouse that cannot be reached
-    is a WarehouseUnavailable (both exit 2 from the command).
+    A table or view that cannot be read (a view over a dropped table, no permission) is
+    left out and the rest goes on; an unknown schema is an ObjectNotFound naming it, and a
+    warehouse that cannot be reached a WarehouseUnavailable (both exit 2 from the command).
     """
-    return [propose_table(warehouse, name, schema)
-            for name in table_and_view_names(warehouse, schema)]
+    proposals, left_out = [], []
+    for name in table_and_view_names(warehouse, schema):
+        try:
+            proposals.append(propose_table(warehouse, name, schema))
+        except TerminalError as error:
+            left_out.append(f"{f'{schema}.' if schema else ''}{name} ({error})")
+    return proposals, left_out

@@ -100,7 +100,7 @@ class TestVolume:
 
 class TestDiscover:
     def test_the_sample_warehouse(self, sample: Path) -> None:
-        proposals = {p.name: p for p in discover(_sample_warehouse(sample))}
+        proposals = {p.name: p for p in discover(_sample_warehouse(sample))[0]}
 
         assert sorted(proposals) == ["customers", "events", "orders"]
         assert proposals["orders"].entry == {
@@ -126,7 +126,7 @@ class TestDiscover:
                              f"cast(clicked_at as date) as day, count(*) as n from "
                              f"{pg_warehouse.qualified('clicks')} group by 1")
 
-        found = {p.name: p for p in discover(pg_warehouse.warehouse(), pg_warehouse.schema)}
+        found = {p.name: p for p in discover(pg_warehouse.warehouse(), pg_warehouse.schema)[0]}
 
         assert sorted(found) == ["clicks", "countries", "daily"]
         assert found["clicks"].entry == {
@@ -136,6 +136,21 @@ class TestDiscover:
         assert "timestamp_column" not in found["countries"].entry
         assert found["daily"].entry["bucket"] == "day"
         assert found["daily"].reasons[1] == "day: the timestamp column is a date"
+
+    def test_a_view_that_cannot_be_read_is_left_out_and_the_rest_goes_on(
+            self, tmp_path: Path) -> None:
+        path = tmp_path / "w.db"
+        with sqlite3.connect(path) as conn:
+            conn.executescript("create table gone (at timestamp); create table kept (at "
+                               "timestamp); create view broken as select at from gone; "
+                               "drop table gone;")
+
+        proposals, left_out = discover(_sample_warehouse(path))
+
+        assert [p.name for p in proposals] == ["kept"]
+        assert len(left_out) == 1
+        assert left_out[0].startswith("broken (")
+        assert "no such table" in left_out[0]
 
     def test_an_unknown_schema_is_named(self, pg_warehouse: WarehouseUnderTest) -> None:
         with pytest.raises(ObjectNotFound, match="schema 'no_such_schema' does not exist"):
