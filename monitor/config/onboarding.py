@@ -172,7 +172,8 @@ def _block_end(lines: list[str], start: int) -> int:
     end = len(lines)
     for i in range(start + 1, len(lines)):
         line = lines[i]
-        if line.strip() and not line[0].isspace() and not line.startswith("#"):
+        # A list may start at column 0 under its key (as yaml.safe_dump writes it).
+        if line.strip() and not line[0].isspace() and not line.startswith(("#", "-")):
             end = i
             break
     while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):

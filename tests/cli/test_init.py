@@ -165,6 +165,38 @@ class TestInitFromDbt:
         assert "  # Click stream of the shop's web site." in sample_config.read_text()
         assert set(_run_all(sample_config, capsys).values()) == {("success", None)}
 
+    def test_a_project_built_into_postgresql(
+            self, pg_warehouse: WarehouseUnderTest, tmp_path: Path,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        # Arrange: the manifest's relations in a schema of their own
+        manifest = json.loads(MANIFEST.read_text())
+        for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
+            node["schema"] = pg_warehouse.schema
+        path = tmp_path / "manifest.json"
+        path.write_text(json.dumps(manifest))
+        day = dt.datetime(2026, 11, 30, 1, 0)
+        stamped = {"id": sa.Integer(), "loaded_at": sa.DateTime()}
+        for table in ("orders", "events", "fct_orders"):
+            pg_warehouse.create_table(table, stamped, [{"id": 1, "loaded_at": day}])
+        pg_warehouse.create_table("dim_customers", {
+            "customer_id": sa.Integer(), "email": sa.String(50), "full_name": sa.String(50),
+            "signup_at": sa.DateTime()}, [{"customer_id": 1, "email": "a@example.com",
+                                            "full_name": "A", "signup_at": day}])
+        config = write_config(tmp_path, warehouses={"pg": pg_warehouse.url}, tables=[
+            {"name": "orders", "warehouse": "pg", "table": "orders",
+             "schema": pg_warehouse.schema}])
+
+        # Act
+        code = main(["--config", str(config), "init", "--from-dbt", str(path), "--write"])
+
+        # Assert
+        tables = {t.name: t for t in load_config(config).tables}
+        assert code == 0
+        assert sorted(tables) == ["dim_customers", "events", "fct_orders", "orders"]
+        assert tables["events"].schema == pg_warehouse.schema
+        assert tables["events"].timestamp_column == "loaded_at"
+        assert set(_run_all(config, capsys).values()) == {("success", None)}
+
     def test_with_two_warehouses_the_warehouse_must_be_named(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         config = write_config(tmp_path, warehouses={"a": "sqlite:///a.db",

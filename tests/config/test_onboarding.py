@@ -91,6 +91,16 @@ class TestInsertEntries:
         assert text.splitlines()[:4] == ["  # Events.", "  # One per click.",
                                          "  # at: the only timestamp column", "  - name: e"]
 
+    def test_a_list_at_column_0_as_yaml_dump_writes_it(self) -> None:
+        text = yaml.safe_dump({"warehouses": {"w": "sqlite://"}, "tables": [
+            {"name": "a", "warehouse": "w", "table": "a"}], "default_schedule": "every 1h"},
+            sort_keys=False)
+
+        new = insert_entries(text, [_proposal("b")])
+
+        assert "\n- name: b\n  warehouse: w\n" in new
+        assert [t["name"] for t in yaml.safe_load(new)["tables"]] == ["a", "b"]
+
     def test_a_file_without_tables_gets_a_block(self, tmp_path: Path) -> None:
         text = "warehouses:\n  w: sqlite:///w.db\n"
 
