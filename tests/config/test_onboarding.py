@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,17 @@ default_schedule: every 1h
 
 def _proposal(name: str, **entry: object) -> Proposal:
     return Proposal({"name": name, "warehouse": "w", "table": name, **entry}, ("why",))
+
+
+def _indent_tables(text: str) -> str:
+    out, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if line[:1].isalpha():
+            inside = line.startswith("tables:")
+        elif inside:
+            line = f"  {line}"
+        out.append(line)
+    return "".join(out)
 
 
 class TestPlanOnboarding:
@@ -130,6 +142,33 @@ class TestInsertEntries:
         new = insert_entries(CONFIG, [_proposal(n) for n in names])
 
         assert [t["name"] for t in yaml.safe_load(new)["tables"]] == ["orders", *names]
+
+
+    @settings(max_examples=60, deadline=None)
+    @given(existing=st.integers(0, 3), position=st.integers(0, 2),
+           indent=st.sampled_from([2, 4]), comments=st.booleans(),
+           hand_indented=st.booleans())
+    def test_any_layout_keeps_every_key_and_adds_the_entries_last(
+            self, existing: int, position: int, indent: int, comments: bool,
+            hand_indented: bool) -> None:
+        keys: list[tuple[str, object]] = [("store", "sqlite:///m.db"),
+                                          ("warehouses", {"w": {"url": "sqlite://"}})]
+        tables = [{"name": f"t{i}", "warehouse": "w", "table": f"t{i}"}
+                  for i in range(existing)]
+        keys.insert(position, ("tables", tables))
+        text = yaml.safe_dump(dict(keys), sort_keys=False, indent=indent)
+        if hand_indented:  # "  - name:" under the key, as people write it
+            text = _indent_tables(text)
+        if comments:
+            text = re.sub(r"(?m)^(\w)", r"# about the next key\n\1", text)
+        original = yaml.safe_load(text)
+
+        new = yaml.safe_load(insert_entries(text, [_proposal("x"), _proposal("y")]))
+
+        assert new["tables"] == [*original["tables"], _proposal("x").entry,
+                                 _proposal("y").entry]
+        assert {k: v for k, v in new.items() if k != "tables"} == \
+            {k: v for k, v in original.items() if k != "tables"}
 
 
 class TestConfigDiff:
