@@ -91,12 +91,14 @@ def init_cmd(state: CliState, discover_from: str | None, schema: str | None,
     plan = plan_onboarding(config, proposals, default_schema=default)
     path = Path(config.source)
     try:
-        old = path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as file:  # keep its line ends
+            old = file.read()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the config file: {error}") from None
     new = insert_entries(old, plan.new, source=str(path))
     if write and plan.new:
-        path.write_text(new, encoding="utf-8")
+        with path.open("w", encoding="utf-8", newline="") as file:
+            file.write(new)
     diff = config_diff(old, new, str(path))
     if fmt == "json":
         emit_json({"config": str(path), "written": bool(write and plan.new),

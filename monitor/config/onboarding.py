@@ -159,6 +159,8 @@ def insert_entries(text: str, proposals: Sequence[Proposal], *, source: str = "<
         raise ConfigError(f"{source}: 'tables:' is written in flow style ([...] on one line);"
                           " write it as a block list to let `init --write` add entries")
     result = "".join(new)
+    if lines and lines[0].endswith("\r\n"):  # a file written on Windows stays CRLF
+        result = re.sub(r"(?<!\r)\n", "\r\n", result)
     _check(text, result, proposals, source)
     return result
 

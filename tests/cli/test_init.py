@@ -71,6 +71,15 @@ class TestInitDiscover:
         assert _run_all(sample_config, capsys) == {
             t: ("success", None) for t in ("orders", "customers", "events")}
 
+    def test_a_windows_file_keeps_its_line_ends(self, sample_config: Path) -> None:
+        sample_config.write_bytes(sample_config.read_bytes().replace(b"\n", b"\r\n"))
+
+        main(["--config", str(sample_config), "init", "--discover", "sample", "--write"])
+
+        written = sample_config.read_bytes()
+        assert written.count(b"\n") == written.count(b"\r\n")
+        assert len(load_config(sample_config).tables) == 3
+
     def test_a_second_init_has_nothing_to_add(
             self, sample_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
         main(["--config", str(sample_config), "init", "--discover", "sample", "--write"])

@@ -113,6 +113,14 @@ class TestInsertEntries:
         assert "\n- name: b\n  warehouse: w\n" in new
         assert [t["name"] for t in yaml.safe_load(new)["tables"]] == ["a", "b"]
 
+    def test_a_windows_file_keeps_its_line_ends(self) -> None:
+        text = CONFIG.replace("\n", "\r\n")
+
+        new = insert_entries(text, [_proposal("events")])
+
+        assert new.count("\n") == new.count("\r\n")
+        assert new.replace("\r\n", "\n") == insert_entries(CONFIG, [_proposal("events")])
+
     def test_a_file_without_tables_gets_a_block(self, tmp_path: Path) -> None:
         text = "warehouses:\n  w: sqlite:///w.db\n"
 
