@@ -6,7 +6,7 @@ and source: its relation (schema and alias or identifier), ``description``, ``ta
 (``meta.owner`` or ``meta.owners``, and the owner of the model's ``group``), columns
 tagged ``pii``, and for sources ``loaded_at_field`` (the timestamp column) and the
 ``freshness`` ``error_after`` (else ``warn_after``) as ``thresholds.freshness_sla``.
-A model may name its timestamp column and bucket in ``meta.dq_monitor``. Ephemeral and
+A model may name its timestamp column and bucket in ``meta.dq-monitor``. Ephemeral and
 disabled models have no table and are left out.
 """
 
@@ -116,7 +116,7 @@ def _entry(name: str, warehouse: str, schema: str, table: str, meta: Mapping[str
            tags: list[str], owners: list[str], pii: Mapping[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": name, "warehouse": warehouse, "table": table,
                              "schema": schema}
-    settings = _mapping(meta.get("dq_monitor"))
+    settings = _mapping(meta.get("dq-monitor"))
     for key in ("timestamp_column", "loaded_at_column", "bucket"):
         if isinstance(settings.get(key), str):
             entry[key] = settings[key]
@@ -155,11 +155,11 @@ def model_proposals(manifest: Mapping[str, Any], warehouse: str, source: str
                        _pii_columns(node))
         reasons = [f"from model {unique_id}"]
         if "timestamp_column" in entry:
-            reasons.append(f"{entry['timestamp_column']}: meta.dq_monitor.timestamp_column")
+            reasons.append(f"{entry['timestamp_column']}: meta.dq-monitor.timestamp_column")
         if "bucket" in entry:
             reasons.append(f"{entry['bucket']}: "
-                           + ("meta.dq_monitor.bucket" if "bucket" in _mapping(
-                               meta.get("dq_monitor")) else "the default"))
+                           + ("meta.dq-monitor.bucket" if "bucket" in _mapping(
+                               meta.get("dq-monitor")) else "the default"))
         proposals.append(Proposal(entry, tuple(reasons), node.get("description") or None))
     return proposals, left_out
 

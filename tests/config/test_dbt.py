@@ -18,7 +18,7 @@ V12 = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 KEYS = ("resource_type", "name", "schema", "alias", "identifier", "config", "meta", "tags",
         "enabled", "materialized", "group", "owner", "owners", "columns", "pii",
         "loaded_at_field", "freshness", "error_after", "warn_after", "count", "period",
-        "source_meta", "description", "dq_monitor", "timestamp_column", "bucket", "email",
+        "source_meta", "description", "dq-monitor", "timestamp_column", "bucket", "email",
         "model", "source", "hour")
 
 
