@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import yaml
 
 from monitor.cli.common import FORMAT_OPTION, CliState, emit_json, pass_state
+from monitor.config.models import parse_config
 from monitor.config.onboarding import Plan, Proposal, config_diff, insert_entries, plan_onboarding
 from monitor.errors import ConfigError, MonitorError
 
@@ -96,6 +98,9 @@ def init_cmd(state: CliState, discover_from: str | None, schema: str | None,
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the config file: {error}") from None
     new = insert_entries(old, plan.new, source=str(path))
+    # What is written must load: a bad value from a manifest (bucket: minute) stops here.
+    parse_config(yaml.safe_load(new), source=f"{path} with the new entries",
+                 base_dir=path.resolve().parent)
     if write and plan.new:
         with path.open("w", encoding="utf-8", newline="") as file:
             file.write(new)

@@ -68,6 +68,10 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -99,7 +103,8 @@ def _freshness(freshness: Mapping[str, Any]) -> tuple[str | None, str | None]:
     for key in ("error_after", "warn_after"):
         rule = _mapping(freshness.get(key))
         count, period = rule.get("count"), rule.get("period")
-        if isinstance(count, int) and count > 0 and period in _PERIODS:
+        if isinstance(count, int) and count > 0 and isinstance(period, str) and \
+                period in _PERIODS:
             return f"{count}{_PERIODS[period]}", key
     return None, None
 
@@ -134,8 +139,9 @@ def _entry(name: str, warehouse: str, schema: str, table: str, meta: Mapping[str
 def model_proposals(manifest: Mapping[str, Any], warehouse: str, source: str
                     ) -> tuple[list[Proposal], list[str]]:
     """(proposals, left-out models with why) for the manifest's models."""
-    groups = {g.get("name"): _mapping(g.get("owner"))
-              for g in _mapping(manifest.get("groups")).values() if isinstance(g, Mapping)}
+    groups = {g["name"]: _mapping(g.get("owner"))
+              for g in _mapping(manifest.get("groups")).values()
+              if isinstance(g, Mapping) and isinstance(g.get("name"), str)}
     proposals, left_out = [], []
     for unique_id, node in _mapping(manifest.get("nodes")).items():
         node = _mapping(node)
@@ -149,9 +155,10 @@ def model_proposals(manifest: Mapping[str, Any], warehouse: str, source: str
         _require(node, unique_id, "nodes", ("name", "schema"), source)
         meta = {**_mapping(node.get("meta")), **_mapping(config.get("meta"))}
         tags = _strings(node.get("tags")) + _strings(config.get("tags"))
-        owners = _owners(meta, groups.get(node.get("group") or config.get("group"), {}))
+        group = node.get("group") or config.get("group")
+        owners = _owners(meta, groups.get(group, {}) if isinstance(group, str) else {})
         entry = _entry(node["name"], warehouse, node["schema"],
-                       node.get("alias") or node["name"], meta, tags, owners,
+                       _text(node.get("alias")) or node["name"], meta, tags, owners,
                        _pii_columns(node))
         reasons = [f"from model {unique_id}"]
         if "timestamp_column" in entry:
@@ -160,7 +167,7 @@ def model_proposals(manifest: Mapping[str, Any], warehouse: str, source: str
             reasons.append(f"{entry['bucket']}: "
                            + ("meta.dq-monitor.bucket" if "bucket" in _mapping(
                                meta.get("dq-monitor")) else "the default"))
-        proposals.append(Proposal(entry, tuple(reasons), node.get("description") or None))
+        proposals.append(Proposal(entry, tuple(reasons), _text(node.get("description"))))
     return proposals, left_out
 
 
@@ -179,7 +186,7 @@ def source_proposals(manifest: Mapping[str, Any], warehouse: str, source: str
                 **_mapping(_mapping(node.get("config")).get("meta"))}
         tags = _strings(node.get("tags"))
         entry = _entry(node["name"], warehouse, node["schema"],
-                       node.get("identifier") or node["name"], meta, tags,
+                       _text(node.get("identifier")) or node["name"], meta, tags,
                        _owners(meta, {}), _pii_columns(node))
         reasons = [f"from source {unique_id}"]
         loaded_at = node.get("loaded_at_field")
@@ -191,7 +198,7 @@ def source_proposals(manifest: Mapping[str, Any], warehouse: str, source: str
         if sla and entry.get("timestamp_column"):
             entry["thresholds"] = {"freshness_sla": sla}
             reasons.append(f"freshness_sla {sla}: the source's freshness.{rule}")
-        description = node.get("description") or node.get("source_description") or None
+        description = _text(node.get("description")) or _text(node.get("source_description"))
         proposals.append(Proposal(_ordered(entry), tuple(reasons), description))
     return proposals
 

@@ -206,6 +206,25 @@ class TestInitFromDbt:
         assert tables["events"].timestamp_column == "loaded_at"
         assert set(_run_all(config, capsys).values()) == {("success", None)}
 
+    def test_entries_that_would_not_load_are_not_written(
+            self, sample_config: Path, tmp_path: Path,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        manifest = json.loads(MANIFEST.read_text())
+        manifest["nodes"]["model.shop.dim_customers"]["config"]["meta"]["dq-monitor"][
+            "bucket"] = "minute"
+        path = tmp_path / "manifest.json"
+        path.write_text(json.dumps(manifest))
+        before = sample_config.read_text()
+
+        code = main(["--config", str(sample_config), "init", "--from-dbt", str(path),
+                     "--write"])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "with the new entries: 1 problem" in err
+        assert "tables[1].bucket (table 'dim_customers')" in err
+        assert sample_config.read_text() == before
+
     def test_with_two_warehouses_the_warehouse_must_be_named(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         config = write_config(tmp_path, warehouses={"a": "sqlite:///a.db",

@@ -105,6 +105,22 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_siz
 
 
 class TestBadInput:
+    def test_wrong_types_in_a_model_and_a_source_are_ignored(self, tmp_path: Path) -> None:
+        manifest = json.loads(MANIFEST.read_text())
+        model = manifest["nodes"]["model.shop.fct_orders"]
+        model.update(alias=["x"], group=["finance"], description={"a": 1})
+        manifest["sources"]["source.shop.raw_shop.orders"]["freshness"] = {
+            "error_after": {"count": 2, "period": ["hour"]}}
+        path = tmp_path / "manifest.json"
+        path.write_text(json.dumps(manifest))
+
+        found = {p.name: p for p in from_manifest(path, "wh")[0]}
+
+        assert found["fct_orders"].entry["table"] == "fct_orders"
+        assert "owners" not in found["fct_orders"].entry
+        assert found["fct_orders"].comment is None
+        assert "thresholds" not in found["orders"].entry
+
     @settings(max_examples=200, deadline=None)
     @given(nodes=st.dictionaries(st.text(max_size=5), _JSON, max_size=3),
            sources=st.dictionaries(st.text(max_size=5), _JSON, max_size=3),
