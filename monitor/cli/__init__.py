@@ -55,6 +55,9 @@ COMMANDS = (
                 "Incidents: list them, acknowledge, resolve or mute them."),
     LazyCommand("ingest", "monitor.cli.gate", "ingest_cmd",
                 "Load FILE into a staging table, gate it, and publish it into TABLE if it passes."),
+    LazyCommand("init", "monitor.cli.init", "init_cmd",
+                "Write config entries for a warehouse's tables or a dbt project's models and "
+                "sources."),
     LazyCommand("mute", "monitor.cli.alerts", "mute_cmd",
                 "Silence every alert of TABLE for a while (replaces an earlier mute)."),
     LazyCommand("mutes", "monitor.cli.alerts", "mutes_cmd", "List the tables muted now."),
