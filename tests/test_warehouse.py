@@ -166,7 +166,7 @@ class TestCreateEngine:
         assert shown == "24d"
 
     def test_a_mariadb_session_has_the_timeout_utc_and_read_only(self) -> None:
-        from monitor.config_fields import MAX_TIMEOUT
+        from monitor.config.fields import MAX_TIMEOUT
 
         from tests.helpers import mariadb
 

@@ -3,7 +3,7 @@
 >>> store = SqlMetricStore("sqlite:///:memory:")
 >>> store.ensure_schema()
 >>> store.schema_version()
-2
+3
 """
 
 from __future__ import annotations
