@@ -167,7 +167,6 @@ class TestCreateEngine:
 
     def test_a_mariadb_session_has_the_timeout_utc_and_read_only(self) -> None:
         from monitor.config.fields import MAX_TIMEOUT
-
         from tests.helpers import mariadb
 
         mariadb.require_mariadb()
