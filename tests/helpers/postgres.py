@@ -2,56 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 import sqlalchemy as sa
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-URL_VAR = "DQ_TEST_POSTGRES_URL"
-REQUIRE_VAR = "DQ_REQUIRE_POSTGRES"
+from tests.helpers.servers import Server
 
-_reachable: tuple[bool, str] | None = None
-
-
-def base_url() -> str:
-    return os.environ.get(URL_VAR, DEFAULT_URL)
-
-
-def reachable() -> tuple[bool, str]:
-    """(True, '') when the server answers, else (False, reason); checked once per session."""
-    global _reachable
-    if _reachable is None:
-        engine = sa.create_engine(base_url(), connect_args={"connect_timeout": 3})
-        try:
-            with engine.connect() as conn:
-                conn.execute(sa.text("select 1"))
-            _reachable = (True, "")
-        except sa.exc.SQLAlchemyError as error:
-            first = str(error.orig or error).strip().splitlines()[0]
-            _reachable = (False, f"PostgreSQL not reachable at {base_url()} ({first}); "
-                                 f"set {URL_VAR} to point the tests at a server")
-        finally:
-            engine.dispose()
-    return _reachable
-
-
-def require_postgres() -> None:
-    """Skip the calling test without PostgreSQL; fail instead when CI requires it."""
-    ok, reason = reachable()
-    if ok:
-        return
-    if os.environ.get(REQUIRE_VAR) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_VAR}=1 makes this a failure)")
-    pytest.skip(reason)
-
-
-def url_for_database(name: str) -> str:
-    return sa.engine.make_url(base_url()).set(database=name).render_as_string(
-        hide_password=False)
+POSTGRES = Server("PostgreSQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                  url_var="DQ_TEST_POSTGRES_URL", require_var="DQ_REQUIRE_POSTGRES")
+DEFAULT_URL = POSTGRES.default_url
+URL_VAR = POSTGRES.url_var
+REQUIRE_VAR = POSTGRES.require_var
+base_url = POSTGRES.base_url
+reachable = POSTGRES.reachable
+require_postgres = POSTGRES.require
+url_for_database = POSTGRES.url_for_database
 
 
 @contextmanager
