@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.helpers.loopback import serving
+
 ROUTING_KEY = "R7kq2ZpL9wXv4TnM8cYb3HfJ6dGs1AeQ"  # random, 32 characters as a real one
 HOOK_PATH = "/hooks/Xq7ZjW2mRv9TcPfLb3"
 FAILURES = ("429", "500", "hang")
@@ -174,17 +176,5 @@ class _Handler(BaseHTTPRequestHandler):
 def running_receiver(hang_seconds: float = 10.0) -> Iterator[Receiver]:
     """Start the receiver on a free port of 127.0.0.1; stop it after."""
     receiver = Receiver(hang_seconds)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.receiver = receiver  # type: ignore[attr-defined]
-    receiver.httpd = httpd
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler, receiver, "receiver", receiver._release):
         yield receiver
-    finally:
-        receiver._release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)

@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.helpers.loopback import serving
+
 TOKEN = "xoxb-1111-2222-Zq8vLw3nRt5k"  # random: fragments of it are masked too
 WEBHOOK_PATH = "/services/T0LOOP/B0LOOP/Xq7ZjW2mRv9TcPfL"  # random, as a real one is
 FAILURES = ("429", "500", "hang", "reset")
@@ -228,17 +230,5 @@ class _Handler(BaseHTTPRequestHandler):
 def running_slack_server(hang_seconds: float = 10.0) -> Iterator[SlackServer]:
     """Start the server on a free port of 127.0.0.1; stop it (releasing hung requests) after."""
     slack = SlackServer(hang_seconds)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.slack = slack  # type: ignore[attr-defined]
-    slack.httpd = httpd
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler, slack, "slack", slack._release):
         yield slack
-    finally:
-        slack._release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
