@@ -124,6 +124,16 @@ def database_down(url: str) -> Iterator[Callable[[], None]]:
         admin.dispose()
 
 
+def table_entry(wh: WarehouseUnderTest, name: str, schedule: str | None = None) -> dict:
+    """A config entry for table ``name`` of ``wh``, in its schema, on ``schedule``."""
+    entry: dict[str, Any] = {"name": name, "warehouse": "wh", "table": name}
+    if wh.schema:
+        entry["schema"] = wh.schema
+    if schedule:
+        entry["schedule"] = schedule
+    return entry
+
+
 def write_config(path: Path, config: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path

@@ -27,6 +27,7 @@ from tests.helpers.serve import (
     backends_running,
     make_slow_view,
     make_table,
+    table_entry,
     terminate_backend,
     wait_for,
     write_config,
@@ -172,11 +173,6 @@ class TestAdvisoryLock:
         assert down is False
 
 
-def entry(wh: WarehouseUnderTest, name: str, schedule: str) -> dict:
-    return {"name": name, "warehouse": "wh", "table": name, "schema": wh.schema,
-            "schedule": schedule}
-
-
 def owner(process: ServeProcess) -> str:
     return f"{HOST}:{process.pid}"
 
@@ -193,8 +189,8 @@ class TestTwoReplicas:
         with temporary_database("dq_store") as url:
             path = write_config(tmp_path / "monitor.yaml", {
                 "store": url, "warehouses": {"wh": {"url": pg_warehouse.url}},
-                "tables": [entry(pg_warehouse, "slow", "every 2s"),
-                           entry(pg_warehouse, "fast", "every 1s")],
+                "tables": [table_entry(pg_warehouse, "slow", "every 2s"),
+                           table_entry(pg_warehouse, "fast", "every 1s")],
                 "scheduler": {"shutdown_grace": "10s"}})
             store = open_store(url)
             try:

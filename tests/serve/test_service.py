@@ -31,6 +31,7 @@ from tests.helpers.serve import (
     backends_running,
     make_slow_view,
     make_table,
+    table_entry,
     terminate_backend,
     wait_for,
     write_config,
@@ -38,15 +39,6 @@ from tests.helpers.serve import (
 from tests.helpers.warehouses import WarehouseUnderTest
 
 UTC = dt.UTC
-
-
-def table_entry(wh: WarehouseUnderTest, name: str, schedule: str | None = None) -> dict:
-    entry: dict[str, Any] = {"name": name, "warehouse": "wh", "table": name}
-    if wh.schema:
-        entry["schema"] = wh.schema
-    if schedule:
-        entry["schedule"] = schedule
-    return entry
 
 
 def config_dict(store_url: str, wh: WarehouseUnderTest, tables: list[dict], *,
