@@ -16,6 +16,7 @@ sides and compared in Python. The rows fetched are the rows moved.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +33,7 @@ def split(span: Range, parts: int) -> list[Range]:
     width = high - low
     parts = max(1, min(parts, width))
     edges = [low + (width * i) // parts for i in range(parts + 1)]
-    return [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _chunks(items: Sequence[Range], size: int) -> list[Sequence[Range]]:

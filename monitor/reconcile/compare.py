@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from monitor.metrics.definitions import parse_db_time
@@ -28,10 +27,10 @@ def close(source: float | None, target: float | None, tolerance: float) -> bool:
     return abs(source - target) <= allowed
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any) -> float | None:  # Decimal from PostgreSQL, int from SQLite
     if value is None:
         return None
-    return float(value) if isinstance(value, Decimal | int | float) else float(value)
+    return float(value)
 
 
 def _by_bucket(plan: SidePlan) -> dict[dt.datetime | None, tuple[int, list[float | None]]]:

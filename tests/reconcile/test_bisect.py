@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -21,9 +22,12 @@ class TestDiffKeys:
         found = diff_keys(*_plans(pair))
 
         missing, extra, changed = oracle_keys(source, target)
-        assert set(found.missing) == missing and found.missing_count == len(missing)
-        assert set(found.extra) == extra and found.extra_count == len(extra)
-        assert set(found.changed) == changed and found.changed_count == len(changed)
+        assert set(found.missing) == missing
+        assert found.missing_count == len(missing)
+        assert set(found.extra) == extra
+        assert found.extra_count == len(extra)
+        assert set(found.changed) == changed
+        assert found.changed_count == len(changed)
         assert found.rows_moved < len(source) / 5
 
     def test_identical_tables_move_no_rows(self, pair: Pair) -> None:
@@ -60,6 +64,7 @@ class TestDiffKeys:
 class TestSplit:
     def test_covers_the_span_without_gaps(self) -> None:
         parts = split((10, 1_000), 16)
-        assert parts[0][0] == 10 and parts[-1][1] == 1_000
-        assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+        assert parts[0][0] == 10
+        assert parts[-1][1] == 1_000
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
         assert len(parts) == 16

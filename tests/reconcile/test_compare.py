@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from monitor.reconcile.compare import close, compare_buckets, totals
-from monitor.reconcile.plan import side_plan
+from monitor.reconcile.plan import SidePlan, side_plan
 from tests.reconcile.conftest import Pair, drifted, oracle_buckets, orders_frame
 
 
-def _plans(pair: Pair, **overrides: object):  # noqa: ANN202
+def _plans(pair: Pair, **overrides: object) -> tuple[SidePlan, SidePlan]:
     ctx = pair.context(**overrides)
     entry = ctx.config.reconciliation("orders_mart")
     return (side_plan("source", entry.source, entry, ctx.warehouse("src")),
@@ -42,7 +42,9 @@ class TestCompareBuckets:
 
         found = compare_buckets(*_plans(pair, bucket=None, timestamp_column=None))
 
-        assert len(found) == 1 and found[0].bucket is None and found[0].matched
+        assert len(found) == 1
+        assert found[0].bucket is None
+        assert found[0].matched
         assert totals(found) == (500, 500)
 
 
