@@ -64,7 +64,7 @@ def add_staging(directory: Path, config_path: Path, day: dt.date) -> Incident:
 
 def check_reconcile(ctx: MonitorContext, incident: Incident) -> tuple[bool, str, Finding]:
     """This morning's reconcile run: (caught, what it said, its finding)."""
-    result = reconcile_now(ctx, NAME, deliver=False)
+    result = reconcile_now(ctx, NAME)  # alerted (console) like the run before it
     keys = result.keys
     caught = keys is not None and keys.missing_count == DROPPED and not result.matched
     moved = (f" ({keys.rows_moved:,} of {keys.table_rows:,} rows moved to find them)"

@@ -106,7 +106,7 @@ def diff_keys(source: SidePlan, target: SidePlan) -> KeyDiff:
                 to_fetch.append(span)
             else:
                 following += split(span, entry.fanout)
-        pending = following
+        pending = sorted(following)
     missing: list[tuple[Any, ...]] = []
     extra: list[tuple[Any, ...]] = []
     changed: list[tuple[Any, ...]] = []

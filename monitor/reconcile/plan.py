@@ -107,10 +107,12 @@ class SidePlan:
 
     def fingerprints(self, ranges: Sequence[Range]) -> sa.Select[Any]:
         """Per key range: rows, sum of key hashes, and per summed column its non-null
-        count, sum and hash-weighted sum. One grouped query for all the ranges."""
+        count, sum and hash-weighted sum. One grouped query for all the ranges
+        (sorted, disjoint); only rows inside them are read and hashed."""
         key = self.first_key()
-        segment = sa.case(*((sa.and_(key >= lo, key < hi), i)
-                            for i, (lo, hi) in enumerate(ranges)), else_=-1).label("segment")
+        # Rows are filtered to the ranges, so the first range ending above a key holds it.
+        segment = sa.case(*((key < hi, i) for i, (_, hi) in enumerate(ranges)),
+                          else_=-1).label("segment")
         hashed = self.key_hash()
         weight = hashed % WEIGHTS + 1
         columns: list[sa.ColumnElement[Any]] = [
@@ -120,18 +122,34 @@ class SidePlan:
             columns += [sa.func.count(value).label(f"n_{i}"),
                         sa.func.sum(value).label(f"s_{i}"),
                         sa.func.sum(value * weight).label(f"w_{i}")]
-        low = min(lo for lo, _ in ranges)
-        high = max(hi for _, hi in ranges)
         return (sa.select(*columns).select_from(self.shape.table)
-                .where(key >= low, key < high).group_by(segment))
+                .where(self.within(ranges)).group_by(segment))
+
+    def within(self, ranges: Sequence[Range]) -> sa.ColumnElement[bool]:
+        """Keys inside the ranges, neighbouring ranges merged into one condition."""
+        key = self.first_key()
+        return sa.or_(*(sa.and_(key >= lo, key < hi) for lo, hi in merged(ranges)))
 
     def rows(self, ranges: Sequence[Range]) -> sa.Select[Any]:
         """The keys and scaled values of the rows in the ranges: what a diff moves."""
-        key = self.first_key()
         columns = [self.col(k).label(f"k_{i}") for i, k in enumerate(self.entry.key)]
         columns += [self.scaled(c).label(f"v_{i}") for i, c in enumerate(self.entry.sums)]
-        return sa.select(*columns).select_from(self.shape.table).where(
-            sa.or_(*(sa.and_(key >= lo, key < hi) for lo, hi in ranges)))
+        return sa.select(*columns).select_from(self.shape.table).where(self.within(ranges))
+
+
+def merged(ranges: Sequence[Range]) -> list[Range]:
+    """Sorted ranges with touching neighbours joined.
+
+    >>> merged([(0, 5), (5, 9), (12, 20)])
+    [(0, 9), (12, 20)]
+    """
+    out: list[Range] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def side_plan(label: str, side: ReconcileSide, entry: ReconcileConfig,
