@@ -65,6 +65,9 @@ COMMANDS = (
                 "Profile TABLE now (one scan) and print it; nothing is stored."),
     LazyCommand("quarantine", "monitor.cli.gate", "quarantine_cmd",
                 "Rows held in TABLE's quarantine, with the reasons."),
+    LazyCommand("reconcile", "monitor.cli.reconcile", "reconcile_cmd",
+                "Compare the reconcile entry NAME's source and target: counts, sums, missing "
+                "keys."),
     LazyCommand("run", "monitor.cli.profiling", "run_cmd",
                 "Profile, validate, detect and alert; store the results."),
     LazyCommand("sample", "monitor.cli.sample", "sample_cmd",

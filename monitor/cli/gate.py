@@ -43,13 +43,16 @@ def print_gate(result: GateResult) -> None:
 @click.command("gate")
 @click.option("--table", "table", required=True, help="The configured table to gate.")
 @click.option("--suite", "suites", multiple=True, help="Only this suite (repeatable).")
+@click.option("--reconcile", "reconcile", multiple=True, metavar="NAME",
+              help="Also block when this reconcile entry's tables differ (repeatable).")
 @click.option("--no-store", is_flag=True, help="Do not record the verdict.")
 @FORMAT_OPTION
 @pass_state
-def gate_cmd(state: CliState, table: str, suites: tuple[str, ...], no_store: bool,
-             fmt: str) -> None:
+def gate_cmd(state: CliState, table: str, suites: tuple[str, ...], reconcile: tuple[str, ...],
+             no_store: bool, fmt: str) -> None:
     """Gate TABLE: suites, volume of its newest batch, freshness. Exit 0 pass, 1 blocked."""
-    result = check(table, context=state.context(), suites=suites or None, record=not no_store)
+    result = check(table, context=state.context(), suites=suites or None, record=not no_store,
+                   reconcile=reconcile)
     if fmt == "json":
         emit_json(result.to_dict())
     else:

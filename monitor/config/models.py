@@ -165,6 +165,55 @@ class TableConfig(_Model):
         return {name for name, col in self.columns.items() if "pii" in col.tags}
 
 
+class ReconcileSide(_Model):
+    """One side of a reconciliation: a table in a configured warehouse."""
+
+    warehouse: str
+    table: str = Field(min_length=1)
+    schema_: str | None = Field(default=None, alias="schema")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def schema(self) -> str | None:  # type: ignore[override]
+        return self.schema_
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.warehouse}:{self.schema_ + '.' if self.schema_ else ''}{self.table}"
+
+
+class ReconcileConfig(_Model):
+    """A ``reconcile:`` entry: a source and a target table that must hold the same rows
+    (``monitor.reconcile``; docs/reconcile.md)."""
+
+    name: str = Field(min_length=1)
+    source: ReconcileSide
+    target: ReconcileSide
+    timestamp_column: str | None = None
+    bucket: Literal["hour", "day"] | None = None
+    #: Numeric columns summed per bucket, and compared per key (changed rows).
+    sums: list[str] = Field(default_factory=list)
+    #: Key columns (integers): with a key, missing, extra and changed keys are found.
+    key: list[str] = Field(default_factory=list)
+    #: Relative difference of a count or a sum that still matches (0.001 = 0.1%).
+    tolerance: float = Field(default=0.0, ge=0, le=1)
+    #: Decimals at which summed values are compared per key.
+    decimals: int = Field(default=2, ge=0, le=6)
+    #: A key range with at most this many rows (either side) is fetched and diffed.
+    fetch_threshold: int = Field(default=64, ge=1, le=100_000)
+    #: Sub-ranges a differing key range is split into.
+    fanout: int = Field(default=16, ge=2, le=256)
+    #: Keys of each kind (missing, extra, changed) kept as a sample.
+    samples: int = Field(default=10, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _bucket_needs_timestamp(self) -> ReconcileConfig:
+        if self.bucket and not self.timestamp_column:
+            raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
+        return self
+
+
 class ValidationConfig(_Model):
     """How expectation suites are evaluated and what their results keep."""
 
@@ -326,6 +375,7 @@ class MonitorConfig(_Model):
     store: str = "sqlite:///.dq-monitor/metrics.db"
     warehouses: dict[str, WarehouseConfig]
     tables: list[TableConfig] = Field(default_factory=list)
+    reconcile: list[ReconcileConfig] = Field(default_factory=list)
     profiling: ProfilingConfig = Field(default_factory=ProfilingConfig)
     expectations_dir: str | None = None
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
@@ -352,6 +402,18 @@ class MonitorConfig(_Model):
     def _references(self) -> MonitorConfig:
         problems = reference_problems([(t.name, t.warehouse) for t in self.tables],
                                       self.warehouses)
+        known = ", ".join(sorted(self.warehouses)) or "none"
+        seen: set[str] = set()
+        for i, entry in enumerate(self.reconcile):
+            for side in ("source", "target"):
+                name = getattr(entry, side).warehouse
+                if name not in self.warehouses:
+                    problems.append((f"reconcile[{i}].{side}.warehouse",
+                                     f"unknown warehouse {name!r} (defined: {known})"))
+            if entry.name in seen:
+                problems.append((f"reconcile[{i}].name",
+                                 f"duplicate reconcile name {entry.name!r}"))
+            seen.add(entry.name)
         if problems:
             raise Problems(problems)
         return self
@@ -363,6 +425,15 @@ class MonitorConfig(_Model):
                 return table
         known = ", ".join(t.name for t in self.tables) or "none"
         raise ConfigError(f"{self.source}: no table named {name!r} (configured: {known})")
+
+    def reconciliation(self, name: str) -> ReconcileConfig:
+        """The ``reconcile:`` entry called ``name``; ConfigError listing the known names."""
+        for entry in self.reconcile:
+            if entry.name == name:
+                return entry
+        known = ", ".join(e.name for e in self.reconcile) or "none"
+        raise ConfigError(f"{self.source}: no reconcile entry named {name!r} "
+                          f"(configured: {known})")
 
     def schedule_for(self, table: TableConfig) -> Schedule:
         return table.schedule or self.default_schedule

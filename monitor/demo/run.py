@@ -26,6 +26,7 @@ from pathlib import Path
 
 from monitor.config.models import MonitorConfig, load_config
 from monitor.demo.batches import sample_batches_for
+from monitor.demo.reconcile import add_staging, check_reconcile
 from monitor.demo.sample import Incident, SampleManifest, build_sample_warehouse
 from monitor.ingest.batch import ingest_file
 from monitor.run.collect import collect_metrics
@@ -249,6 +250,7 @@ def run_demo(directory: Path, *, now: dt.datetime | None = None,
     started = utcnow()
     today = demo_clock(now or started)
     config_path, manifest = prepare_demo(directory, end=today.date() - dt.timedelta(days=1))
+    lost_orders = add_staging(directory, config_path, manifest.end)  # monitor/demo/reconcile.py
     config: MonitorConfig = load_config(config_path)
     ctx = MonitorContext(config)
     report = DemoReport(directory=directory, config_path=config_path, manifest=manifest)
@@ -273,9 +275,12 @@ def run_demo(directory: Path, *, now: dt.datetime | None = None,
     for table in config.tables:
         report.results.append(run_table(ctx, table, trigger="demo"))
     report.findings = [f for r in report.results for f in r.found]
+    caught, said, finding = check_reconcile(ctx, lost_orders)
+    report.findings.append(finding)
     report.ingestion = _ingest_batches(ctx, directory, today)
     anomalies = list_detections(ctx.store, limit=100_000)
     report.checks = [_check(i, anomalies, report.findings) for i in manifest.incidents]
+    report.checks.append(IncidentCheck(lost_orders, caught, said))
     report.false_alarms = [a for a in anomalies if not _is_injected(a, manifest.incidents)]
     ctx.store.dispose()
     dispose_engines()

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from monitor.config.models import MonitorConfig, TableConfig, load_config
+from monitor.config.models import MonitorConfig, ReconcileConfig, TableConfig, load_config
 from monitor.config.secrets import redact
 from monitor.detection.severity import gate_severity
 from monitor.errors import ExitCode, MonitorError
@@ -166,6 +166,16 @@ def write_error(conn: Connection, table: str, error: BaseException, *, at: dt.da
         reason=redact(str(error)), checks=[], batch_id=batch_id)
 
 
+def reconcile_check(ctx: MonitorContext, entry: ReconcileConfig,
+                    at: dt.datetime) -> GateCheck:
+    """A ``reconcile:`` entry as a gate check: blocks when source and target differ."""
+    from monitor.reconcile.run import reconcile as compare
+
+    result = compare(ctx, entry, at=at)
+    return GateCheck(f"reconcile:{entry.name}", result.matched, "critical",
+                     f"reconcile {entry.name}: {result.reason}")
+
+
 def open_context(config: MonitorConfig | str | Path | None = None,
                  context: MonitorContext | None = None) -> MonitorContext:
     """A context from an existing one, a config object, a config path, or the default file."""
@@ -179,12 +189,15 @@ def open_context(config: MonitorConfig | str | Path | None = None,
 def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None = None,
           context: MonitorContext | None = None, suites: Sequence[str] | None = None,
           raise_on_failure: bool = False, record: bool = True,
-          as_of: dt.datetime | None = None) -> GateResult:
+          as_of: dt.datetime | None = None, reconcile: Sequence[str] = ()) -> GateResult:
     """Gate ``table`` as it is now: its suites, its newest batch's volume, its freshness.
 
     For a bucketed table the batch is the newest complete bucket: the one still
     filling at ``as_of`` (default now) is left out, so a gate in front of a build
     works on a live table.
+
+    ``reconcile`` names ``reconcile:`` entries whose source and target must match: a
+    mismatch is a critical check (``reconcile:NAME``) that blocks.
 
     Raises ``GateFailed`` when blocked and ``raise_on_failure`` is set, and a
     ``MonitorError`` when the gate cannot be evaluated.
@@ -199,6 +212,7 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
     at = as_utc(as_of or ctx.now()).replace(microsecond=0)
     run_id = run_key(table_cfg.name, at, "gate") if record else None
     name = table_cfg.name
+    entries = [ctx.config.reconciliation(n) for n in reconcile]  # ConfigError before the run
     with recorded_run(lambda: ctx.store, run_id, name, kind="gate", as_of=at,
                       on_failure=lambda conn, error: write_error(conn, name, error, at=at)
                       ) as run:
@@ -216,7 +230,8 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
                                min_ratio=table_cfg.thresholds.min_batch_ratio,
                                what=volume.what, batch=volume.batch),
                   freshness_check(volume.latest, at, table_cfg.thresholds.freshness_sla,
-                                  column=table_cfg.timestamp_column)]
+                                  column=table_cfg.timestamp_column),
+                  *(reconcile_check(ctx, entry, at) for entry in entries)]
         layers = (ctx.config.severity, table_cfg.severity)  # the severity policy's overrides
         checks = [replace(c, severity=gate_severity(c.check, c.severity, *layers))
                   for c in checks]

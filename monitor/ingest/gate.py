@@ -39,6 +39,7 @@ from monitor.gate.verdict import GateResult, decide
 from monitor.ingest.keys import key_checks, target_keys
 from monitor.ingest.publish import RowFailure
 from monitor.ingest.schema import Prepared
+from monitor.ingest.scope import candidate_view, split_suites
 from monitor.run.context import MonitorContext
 from monitor.validation.outcomes import ExpectationOutcome
 from monitor.validation.pushdown_rules import supports, unexpected_condition
@@ -93,8 +94,15 @@ def gate_batch(ctx: MonitorContext, table: TableConfig, target: TableShape,
     """Judge the staged batch (see the module docstring)."""
     warehouse = ctx.warehouse_for(table)
     settings = ctx.config.validation
-    validation = validate_table(warehouse, table, suites, shape=staging,
+    batch_suites, table_suites = split_suites(suites)  # monitor/ingest/scope.py
+    validation = validate_table(warehouse, table, batch_suites, shape=staging,
                                 samples=settings.unexpected_samples, engine=settings.engine)
+    table_outcomes: Sequence[ExpectationOutcome] = ()
+    if table_suites:
+        with candidate_view(warehouse, target, staging) as candidate:
+            table_outcomes = validate_table(
+                warehouse, table, table_suites, shape=candidate,
+                samples=settings.unexpected_samples, engine=settings.engine).outcomes
     pii = table.pii_columns()
     keys, key_failures = key_checks(warehouse, target, staging,
                                     target_keys(warehouse, target, suites), pii=pii)
@@ -117,7 +125,8 @@ def gate_batch(ctx: MonitorContext, table: TableConfig, target: TableShape,
     latest = (newest_timestamp(warehouse, staging, ts)
               if ts and any(c.name == ts for c in staging.columns) else None)
     checks = [*prepared.drift.checks(), rows_check(prepared),
-              *suite_checks(validation.outcomes, row_level), *keys,
+              *suite_checks(validation.outcomes, row_level), *suite_checks(table_outcomes),
+              *keys,
               volume_check(volume.rows, volume.history,
                            min_ratio=table.thresholds.min_batch_ratio, what=volume.what),
               freshness_check(latest, at, table.thresholds.freshness_sla, column=ts)]

@@ -90,6 +90,9 @@ class World:
             {"order_id": i, "amount": float(i), "created_at": now - dt.timedelta(hours=3 * i)}
             for i in range(1, 41)])
         self.wh.create_table("landing", types)
+        self.wh.create_table("orders_short", types, [
+            {"order_id": i, "amount": float(i), "created_at": now - dt.timedelta(hours=3 * i)}
+            for i in range(2, 41)])
         folder = self.root / "expectations"
         folder.mkdir(parents=True, exist_ok=True)
         suites = {"orders_ok": [spec("column_values_to_not_be_null", column="order_id")],
@@ -114,8 +117,17 @@ class World:
         for table in tables:
             table.setdefault("warehouse", "wh")
         sample = f"sqlite:///{self.root / 'sample' / 'sample.db'}"
+        side = {"warehouse": "wh", "table": "orders", **schema}
+        reconcile = [
+            {"name": "same", "source": side, "target": side, "key": ["order_id"],
+             "sums": ["amount"]},
+            {"name": "differ", "source": side, "target": {**side, "table": "orders_short"},
+             "key": ["order_id"], "sums": ["amount"]},
+            {"name": "unreachable", "source": side,
+             "target": {"warehouse": "down", "table": "orders"}},
+        ]
         base = {"warehouses": {"wh": self.wh.url, "down": DOWN, "sample": sample},
-                "tables": tables, "alerts": {"slack": {
+                "tables": tables, "reconcile": reconcile, "alerts": {"slack": {
                     "webhook_url": self.slack.webhook_url, "timeout": 0.5},
                     "max_attempts": 1}}
         self.config = self._write("monitor.yaml", {
@@ -217,6 +229,15 @@ CASES: tuple[Case, ...] = (
     Case("gate", 2, static("gate", "--table", "nosuite"), warehouse=True),
     Case("gate", 2, static("gate", "--table", "remote"), warehouse=True),
     Case("gate", 2, static("gate", "--table", "orders"), store_down=True, warehouse=True),
+    Case("gate", 0, static("gate", "--table", "plain", "--reconcile", "same"), warehouse=True),
+    Case("gate", 1, static("gate", "--table", "plain", "--reconcile", "differ"),
+         warehouse=True),
+    Case("gate", 2, static("gate", "--table", "plain", "--reconcile", "nope"), warehouse=True),
+    Case("reconcile", 0, static("reconcile", "same"), warehouse=True),
+    Case("reconcile", 1, static("reconcile", "differ"), warehouse=True),
+    Case("reconcile", 2, static("reconcile", "nope"), warehouse=True),
+    Case("reconcile", 2, static("reconcile", "unreachable"), warehouse=True),
+    Case("reconcile", 2, static("reconcile", "same"), store_down=True, warehouse=True),
     Case("ingest", 0, lambda w: ["ingest", str(w.root / "good.csv"), "--into", "landing"],
          warehouse=True),
     Case("ingest", 1, lambda w: ["ingest", str(w.root / "bad.csv"), "--into", "landing"],

@@ -182,6 +182,37 @@ class TestCheck:
         assert verdict_history(ctx.store, "orders") == []
 
 
+class TestReconcileCheck:
+    def test_a_reconcile_entry_whose_tables_differ_blocks_the_gate(self, wh, tmp_path) -> None:
+        rows = daily_orders(END, 35)
+        wh.create_table("orders", ORDER_TYPES, rows)
+        wh.create_table("orders_copy", ORDER_TYPES, rows[:-3])
+        side = {"warehouse": wh.name, "table": "orders",
+                **({"schema": wh.schema} if wh.schema else {})}
+        entries = [{"name": "same", "source": side, "target": side, "key": ["order_id"]},
+                   {"name": "copy", "source": side, "target": {**side, "table": "orders_copy"},
+                    "key": ["order_id"], "sums": ["amount"]}]
+        config = config_for(wh, tmp_path, [dict(TABLE)], suites={"orders": SUITE},
+                            reconcile=entries)
+        ctx = MonitorContext(config, clock=lambda: NOW)
+
+        matched = gate.check("orders", context=ctx, reconcile=["same"], record=False)
+        blocked = gate.check("orders", context=ctx, reconcile=["copy"], record=False)
+
+        assert matched.passed
+        assert not blocked.passed
+        [check] = [c for c in blocked.blocking if c.check == "reconcile:copy"]
+        missing = sorted(r["order_id"] for r in rows[-3:])
+        assert f"3 keys missing in the target (first: {', '.join(map(str, missing))})" in (
+            check.reason)
+
+    def test_an_unknown_entry_is_a_config_error(self, wh, tmp_path) -> None:
+        ctx = _ctx(wh, tmp_path, daily_orders(END, 35))
+
+        with pytest.raises(MonitorError, match="no reconcile entry named 'nope'"):
+            gate.check("orders", context=ctx, reconcile=["nope"])
+
+
 class TestCouldNotEvaluate:
     def test_a_dead_warehouse_raises_and_leaves_an_error_verdict(self, tmp_path) -> None:
         w = sqlite_warehouse(tmp_path)
