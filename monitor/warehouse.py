@@ -333,6 +333,11 @@ class SqlWarehouse:
 
     def _missing_table_message(self, table: str, schema: str | None) -> str:
         where = f"{schema}.{table}" if schema else table
+        from monitor.lake import source_problem  # lake imports this module's users
+
+        problem = source_problem(self.engine, table) if schema is None else None
+        if problem:
+            return f"warehouse {self.name!r}: table {where!r}: {problem}"
         try:
             names = self.table_names(schema)
         except MonitorError:

@@ -16,7 +16,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 import yaml
@@ -40,6 +40,7 @@ from monitor.config.problems import (
     validation_problems,
 )
 from monitor.config.secrets import REGISTRY
+from monitor.config.sources import TableSource
 from monitor.detection.settings import DetectionConfig
 from monitor.detection.severity import SeveritySettings
 from monitor.dialects import file_url_prefixes
@@ -94,7 +95,8 @@ class TableConfig(_Model):
 
     name: str = Field(min_length=1)
     warehouse: str
-    table: str = Field(min_length=1)
+    #: A table (or view) name, or files read as a table (``monitor.config.sources``).
+    table: Annotated[str, Field(min_length=1)] | TableSource
     schema_: str | None = Field(default=None, alias="schema")
     timestamp_column: str | None = None
     loaded_at_column: str | None = None
@@ -136,6 +138,13 @@ class TableConfig(_Model):
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
         return self
 
+    @model_validator(mode="after")
+    def _files_have_no_schema(self) -> TableConfig:
+        if isinstance(self.table, TableSource) and self.schema_:
+            raise ValueError("'schema' does not apply to a 'table' read from files "
+                             "('table: {path: ...}'): leave it out")
+        return self
+
     @field_validator("detection", mode="before")
     @classmethod
     def _detection_settings(cls, value: Any) -> DetectionConfig:
@@ -157,8 +166,15 @@ class TableConfig(_Model):
         return self.schema_
 
     @property
+    def relation(self) -> str:
+        """The name queries use: the table's, or for files the view named after ``name``."""
+        return self.name if isinstance(self.table, TableSource) else self.table
+
+    @property
     def qualified(self) -> str:
-        """``schema.table`` as written in the config, for messages."""
+        """``schema.table`` (or the files' path) as written in the config, for messages."""
+        if isinstance(self.table, TableSource):
+            return self.table.path
         return f"{self.schema_}.{self.table}" if self.schema_ else self.table
 
     def pii_columns(self) -> set[str]:
