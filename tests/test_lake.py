@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
+import yaml
 
-from monitor.config.models import parse_config
+from monitor import gate
+
+from monitor.config.models import load_config, parse_config
+from monitor.demo.run import DEMO_CONFIG, bundled_suites
+from monitor.demo.sample import build_sample_warehouse
 from monitor.config.sources import TableSource
 from monitor.errors import ConfigError, ObjectNotFound
 from monitor.lake import attach_sources, partition_filter, reader_sql, sql_string
 from monitor.metrics.profile import describe_table, profile_buckets, profile_table
+from monitor.run.collect import collect_metrics
 from monitor.run.context import MonitorContext
+from monitor.run.runner import run_table
 from monitor.warehouse import SqlWarehouse
 
 UTC = dt.UTC
@@ -147,6 +155,68 @@ class TestAttachSources:
         # Act / Assert
         with pytest.raises(ConfigError, match="table 'orders'.*reads files through DuckDB"):
             attach_sources(warehouse, config.tables)
+
+
+def demo_as_parquet(tmp_path: Path) -> tuple[Path, dict[str, pd.DataFrame]]:
+    """The demo's config and tables, the tables as Parquet (orders hive-partitioned)."""
+    sample = tmp_path / "sample.db"
+    build_sample_warehouse(sample, days=21, end=dt.date(2026, 11, 20))
+    times = {"orders": ["created_at", "loaded_at"], "events": ["occurred_at", "loaded_at"],
+             "customers": ["signup_at"]}
+    frames = {}
+    with sqlite3.connect(sample) as conn:
+        for name, columns in times.items():
+            frame = pd.read_sql(f"SELECT * FROM {name}", conn)  # noqa: S608  (our names)
+            for column in columns:
+                frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+            frames[name] = frame
+    write_hive(frames["orders"].rename(columns={"created_at": "ts"}), tmp_path / "orders")
+    frames["orders"] = frames["orders"].rename(columns={"created_at": "ts"})
+    for name in ("events", "customers"):
+        pq.write_table(pa.Table.from_pandas(frames[name], preserve_index=False),
+                       tmp_path / f"{name}.parquet")
+    raw = yaml.safe_load(DEMO_CONFIG)
+    raw["warehouses"] = {"lake": "duckdb:///:memory:"}
+    raw["expectations_dir"] = str(bundled_suites())
+    for table in raw["tables"]:
+        table["warehouse"] = "lake"
+        table["table"] = {"path": f"{table['name']}.parquet"}
+    orders = raw["tables"][0]
+    orders.update(table={"path": "orders/**/*.parquet", "hive_partitioning": True},
+                  timestamp_column="ts")
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path, frames
+
+
+class TestDemoOnParquet:
+    def test_nightly_runs_store_what_pandas_counts(self, tmp_path: Path) -> None:
+        # Arrange: five nightly runs, then this morning's run with every step and a gate.
+        path, frames = demo_as_parquet(tmp_path)
+        config = load_config(path)
+        ctx = MonitorContext(config)
+        nights = [dt.datetime(2026, 11, d, 6, tzinfo=UTC) for d in range(16, 21)]
+
+        # Act
+        for as_of in nights:
+            for table in config.tables:
+                run_table(ctx, table, as_of=as_of, steps=[collect_metrics])
+        today = dt.datetime(2026, 11, 21, 6, tzinfo=UTC)
+        results = [run_table(ctx, t, as_of=today) for t in config.tables]
+        verdict = gate.check("orders", context=ctx, as_of=today, record=False)
+
+        # Assert: per-day volumes of orders equal pandas' counts of loaded rows.
+        assert [r.status for r in results] == ["success"] * 3, [r.error for r in results]
+        stored = {p.ts.date(): p.value for p in ctx.store.points(
+            "orders", metric="row_count", granularity="day")}
+        orders = frames["orders"]
+        visible = orders[orders["loaded_at"] <= pd.Timestamp("2026-11-21 06:00")]
+        expected = visible.groupby(visible["ts"].dt.date).size()
+        assert stored == {day: float(n) for day, n in expected.items()}
+        assert verdict.verdict in ("pass", "blocked")
+        checks = {c.check: c for c in verdict.checks}
+        assert {"volume", "freshness"} <= set(checks)
+        assert any(name.startswith("suite:orders:") for name in checks), sorted(checks)
 
 
 class TestPartitionFilter:
