@@ -16,11 +16,10 @@ import sqlalchemy as sa
 import yaml
 
 from monitor import gate
-
 from monitor.config.models import load_config, parse_config
+from monitor.config.sources import TableSource
 from monitor.demo.run import DEMO_CONFIG, bundled_suites
 from monitor.demo.sample import build_sample_warehouse
-from monitor.config.sources import TableSource
 from monitor.errors import ConfigError, ObjectNotFound
 from monitor.lake import attach_sources, partition_filter, reader_sql, sql_string
 from monitor.metrics.profile import describe_table, profile_buckets, profile_table
@@ -166,7 +165,7 @@ def demo_as_parquet(tmp_path: Path) -> tuple[Path, dict[str, pd.DataFrame]]:
     frames = {}
     with sqlite3.connect(sample) as conn:
         for name, columns in times.items():
-            frame = pd.read_sql(f"SELECT * FROM {name}", conn)  # noqa: S608  (our names)
+            frame = pd.read_sql(f"SELECT * FROM {name}", conn)
             for column in columns:
                 frame[column] = pd.to_datetime(frame[column], format="ISO8601")
             frames[name] = frame
