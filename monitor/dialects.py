@@ -112,6 +112,11 @@ class Capabilities:
     #: is set, where dq-monitor does not use them yet.
     quantile_function: str | None = None
     timeout_setting: str | None = None
+    #: Reads Parquet/CSV/JSON files as tables (``table: {path: ...}``, ``monitor.lake``).
+    reads_files: bool = False
+    #: Where the engine keeps row counts and change times of a table, read without a
+    #: scan (``monitor.metrics.metadata``): a query kind there; None: it keeps none.
+    table_metadata: str | None = None
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -343,6 +348,7 @@ _CAPABILITIES = {
         reflection="information_schema",
         gx_unsupported=_GX_DUCKDB,
         title="DuckDB",
+        reads_files=True,
     ),
     "postgresql": Capabilities(
         name="postgresql",
@@ -363,6 +369,7 @@ _CAPABILITIES = {
         upsert_statement=_on_conflict(postgresql.insert),
         gx_data_source="add_postgres",
         title="PostgreSQL",
+        table_metadata="pg_stat",
     ),
 }
 
@@ -391,6 +398,7 @@ _CAPABILITIES["mariadb"] = Capabilities(
     driver_module="pymysql",
     gx_unsupported="not tested with Great Expectations",
     title="MariaDB",
+    table_metadata="information_schema_tables",
 )
 # MySQL 8 speaks the same SQL; tests run on MariaDB only (docs/engines.md).
 _CAPABILITIES["mysql"] = replace(
@@ -426,7 +434,8 @@ _CLOUD = {
         has_regex=True,  # REGEXP_LIKE
         server_statement_timeout=True,
         timeout_setting="ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = n",
-        floats_hold_nan=True, timestamps_are_text=False, server=True),
+        floats_hold_nan=True, timestamps_are_text=False, server=True,
+        table_metadata="information_schema_row_count"),
     "bigquery": Capabilities(
         name="bigquery", title="BigQuery", compiled_only=True,
         approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
@@ -435,7 +444,7 @@ _CLOUD = {
         server_statement_timeout=False,
         timeout_setting="the job's job_timeout_ms (a client setting, no SQL)",
         floats_hold_nan=True, nan_function="is_nan", timestamps_are_text=False,
-        _bucket_fn=_bigquery_bucket, server=True),
+        _bucket_fn=_bigquery_bucket, server=True, table_metadata="dataset_tables"),
     "trino": Capabilities(
         name="trino", title="Trino", compiled_only=True,
         approx_distinct="native", _approx_distinct_fn=sa.func.approx_distinct,

@@ -72,7 +72,7 @@ def attach_sources(warehouse: SqlWarehouse, tables: Iterable[TableConfig]) -> No
                if t.warehouse == warehouse.name and isinstance(t.table, TableSource)}
     if not sources:
         return
-    if warehouse.capabilities.name != "duckdb":
+    if not warehouse.capabilities.reads_files:
         name = next(iter(sources))
         raise ConfigError(f"table {name!r}: 'table: {{path: ...}}' reads files through "
                           f"DuckDB; warehouse {warehouse.name!r} is "
