@@ -114,6 +114,9 @@ class TableConfig(_Model):
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     #: Columns whose mean, stddev and distinct count are watched per bucket.
     distribution_columns: list[str] = Field(default_factory=list)
+    #: Row count and change time from the engine's catalog, no scan (``monitor.metrics.
+    #: metadata``): ``true`` adds them to each run, ``only`` makes them the whole run.
+    metadata: bool | Literal["only"] = False
     #: The severity policy of this table (``monitor.detection.severity``).
     severity: SeveritySettings = Field(default_factory=SeveritySettings)
     slack_channel: str | None = None

@@ -47,6 +47,7 @@ from monitor.metrics.profile import (
 from monitor.metrics.scan import Needs
 from monitor.run.context import MonitorContext
 from monitor.run.findings import Finding
+from monitor.run.metadata import collect_metadata
 from monitor.run.state import RunState
 from monitor.run.validate import plan_suites
 from monitor.timeutil import as_utc, bucket_width, floor_time, to_naive_utc
@@ -213,6 +214,10 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
 def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
     """Profile the table (incrementally when bucketed) and queue the points."""
     table = state.table
+    if table.metadata:
+        collect_metadata(ctx, state)  # one catalog query, no scan
+        if table.metadata == "only":
+            return
     warehouse = ctx.warehouse_for(table)
     distinct = ctx.config.distinct_for(table)
     shape = describe_table(warehouse, table)
