@@ -117,6 +117,10 @@ class Capabilities:
     #: Where the engine keeps row counts and change times of a table, read without a
     #: scan (``monitor.metrics.metadata``): a query kind there; None: it keeps none.
     table_metadata: str | None = None
+    #: Statements that make the next statements of a connection read-only (custom SQL
+    #: metrics), and those that undo it afterwards; none: a rolled-back transaction only.
+    read_only_begin: tuple[str, ...] = ()
+    read_only_end: tuple[str, ...] = ()
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -326,6 +330,8 @@ _CAPABILITIES = {
         upsert_statement=_on_conflict(sqlite.insert),
         gx_data_source="add_sqlite",
         title="SQLite",
+        read_only_begin=("PRAGMA query_only = ON",),
+        read_only_end=("PRAGMA query_only = OFF",),
     ),
     "duckdb": Capabilities(
         name="duckdb",
@@ -370,6 +376,7 @@ _CAPABILITIES = {
         gx_data_source="add_postgres",
         title="PostgreSQL",
         table_metadata="pg_stat",
+        read_only_begin=("SET TRANSACTION READ ONLY",),
     ),
 }
 
@@ -399,6 +406,8 @@ _CAPABILITIES["mariadb"] = Capabilities(
     gx_unsupported="not tested with Great Expectations",
     title="MariaDB",
     table_metadata="information_schema_tables",
+    # Before the transaction begins (it begins with the next statement): that one is read-only.
+    read_only_begin=("SET TRANSACTION READ ONLY",),
 )
 # MySQL 8 speaks the same SQL; tests run on MariaDB only (docs/engines.md).
 _CAPABILITIES["mysql"] = replace(

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.config.custom_metrics import CustomMetric
 from monitor.config.durations import Schedule, parse_schedule
 from monitor.config.fields import Problems, ScheduleField, Seconds, Timeout, url_field
 from monitor.config.problems import (
@@ -117,6 +118,8 @@ class TableConfig(_Model):
     #: Row count and change time from the engine's catalog, no scan (``monitor.metrics.
     #: metadata``): ``true`` adds them to each run, ``only`` makes them the whole run.
     metadata: bool | Literal["only"] = False
+    #: Metrics computed by SQL of the user's own (``monitor.config.custom_metrics``).
+    metrics: list[CustomMetric] = Field(default_factory=list)
     #: The severity policy of this table (``monitor.detection.severity``).
     severity: SeveritySettings = Field(default_factory=SeveritySettings)
     slack_channel: str | None = None
@@ -139,6 +142,21 @@ class TableConfig(_Model):
     def _bucket_needs_timestamp(self) -> TableConfig:
         if self.bucket and not self.timestamp_column:
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
+        return self
+
+    @model_validator(mode="after")
+    def _custom_metrics(self) -> TableConfig:
+        problems = []
+        seen: set[str] = set()
+        for i, metric in enumerate(self.metrics):
+            if metric.name in seen:
+                problems.append((f"metrics[{i}].name", f"{metric.name!r} is defined twice"))
+            seen.add(metric.name)
+            if metric.uses_bucket_filter and not self.timestamp_column:
+                problems.append((f"metrics[{i}].sql", "{bucket_filter} needs "
+                                 "'timestamp_column' (the column it filters on)"))
+        if problems:
+            raise Problems(problems)
         return self
 
     @model_validator(mode="after")

@@ -105,6 +105,8 @@ def watches_for(table: TableConfig, columns: Sequence[str]) -> list[Watch]:
     if table.bucket and table.loaded_at_column:
         add("arrival_delay_seconds", "", table.bucket, MetricKind.ARRIVAL_DELAY,
             "arrival delay", table.thresholds.arrival_sla)
+    for custom in table.metrics:  # custom SQL metrics (monitor.metrics.custom), both ways
+        add(custom.metric, "", grain, MetricKind.DISTRIBUTION, f"{custom.name} (custom SQL)")
     for column in table.distribution_columns:
         if column not in columns:
             continue

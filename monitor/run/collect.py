@@ -46,6 +46,7 @@ from monitor.metrics.profile import (
 )
 from monitor.metrics.scan import Needs
 from monitor.run.context import MonitorContext
+from monitor.run.custom import collect_custom_metrics
 from monitor.run.findings import Finding
 from monitor.run.metadata import collect_metadata
 from monitor.run.state import RunState
@@ -229,6 +230,7 @@ def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
     needs = plan_suites(ctx, state, warehouse, shape)
     if table.bucket:
         _collect_buckets(ctx, state, warehouse, shape, needs)
+        collect_custom_metrics(ctx, state)  # custom SQL metrics, after the profile
         return
     filtered = state.explicit_as_of and table.timestamp_column is not None
     profile: Profile | None = None
@@ -247,3 +249,4 @@ def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
     state.profile = profile
     state.row_count = profile.row_count
     state.points += points_from_profile(profile)
+    collect_custom_metrics(ctx, state)
