@@ -99,15 +99,15 @@ def run_custom_metric(warehouse: SqlWarehouse, table: TableConfig, metric: Custo
             try:
                 for setting in caps.read_only_begin:
                     conn.exec_driver_sql(setting)
-                result = warehouse.execute(conn, statement, what=what)
+                result = warehouse.execute(conn, statement, what=f"{what}: the SQL failed")
                 columns = [str(c).lower() for c in list(result.keys())]
                 rows = result.all()
             finally:
                 conn.rollback()  # whatever the SQL did, it is not kept
                 for setting in caps.read_only_end:
                     conn.exec_driver_sql(setting)
-    except MonitorError as error:
-        return CustomResult(metric, error=f"{what}: the SQL failed: {error}")
+    except MonitorError as error:  # named by ``what`` already
+        return CustomResult(metric, error=str(error))
     except sa.exc.SQLAlchemyError as error:  # a read-only setting refused
         return CustomResult(metric, error=f"{what}: {error}".splitlines()[0])
     return _read(metric, what, columns, rows, granularity)
