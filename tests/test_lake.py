@@ -182,7 +182,9 @@ def demo_as_parquet(tmp_path: Path) -> tuple[Path, dict[str, pd.DataFrame]]:
         table["table"] = {"path": f"{table['name']}.parquet"}
     orders = raw["tables"][0]
     orders.update(table={"path": "orders/**/*.parquet", "hive_partitioning": True},
-                  timestamp_column="ts")
+                  timestamp_column="ts",
+                  metrics=[{"name": "refund_share", "sql": "select avg(case when status = "
+                            "'refunded' then 1.0 else 0 end) from orders where {bucket_filter}"}])
     path = tmp_path / "monitor.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path, frames
@@ -212,6 +214,10 @@ class TestDemoOnParquet:
         visible = orders[orders["loaded_at"] <= pd.Timestamp("2026-11-21 06:00")]
         expected = visible.groupby(visible["ts"].dt.date).size()
         assert stored == {day: float(n) for day, n in expected.items()}
+        shares = {p.ts.date(): p.value for p in ctx.store.points(
+            "orders", metric="custom_refund_share", granularity="day")}
+        refunded = (visible["status"] == "refunded").groupby(visible["ts"].dt.date).mean()
+        assert shares == {day: pytest.approx(v) for day, v in refunded.items()}
         assert verdict.verdict in ("pass", "blocked")
         checks = {c.check: c for c in verdict.checks}
         assert {"volume", "freshness"} <= set(checks)
