@@ -112,6 +112,15 @@ class Capabilities:
     #: is set, where dq-monitor does not use them yet.
     quantile_function: str | None = None
     timeout_setting: str | None = None
+    #: Reads Parquet/CSV/JSON files as tables (``table: {path: ...}``, ``monitor.lake``).
+    reads_files: bool = False
+    #: Where the engine keeps row counts and change times of a table, read without a
+    #: scan (``monitor.metrics.metadata``): a query kind there; None: it keeps none.
+    table_metadata: str | None = None
+    #: Statements that make the next statements of a connection read-only (custom SQL
+    #: metrics), and those that undo it afterwards; none: a rolled-back transaction only.
+    read_only_begin: tuple[str, ...] = ()
+    read_only_end: tuple[str, ...] = ()
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -321,6 +330,8 @@ _CAPABILITIES = {
         upsert_statement=_on_conflict(sqlite.insert),
         gx_data_source="add_sqlite",
         title="SQLite",
+        read_only_begin=("PRAGMA query_only = ON",),
+        read_only_end=("PRAGMA query_only = OFF",),
     ),
     "duckdb": Capabilities(
         name="duckdb",
@@ -343,6 +354,7 @@ _CAPABILITIES = {
         reflection="information_schema",
         gx_unsupported=_GX_DUCKDB,
         title="DuckDB",
+        reads_files=True,
     ),
     "postgresql": Capabilities(
         name="postgresql",
@@ -363,6 +375,8 @@ _CAPABILITIES = {
         upsert_statement=_on_conflict(postgresql.insert),
         gx_data_source="add_postgres",
         title="PostgreSQL",
+        table_metadata="pg_stat",
+        read_only_begin=("SET TRANSACTION READ ONLY",),
     ),
 }
 
@@ -391,6 +405,9 @@ _CAPABILITIES["mariadb"] = Capabilities(
     driver_module="pymysql",
     gx_unsupported="not tested with Great Expectations",
     title="MariaDB",
+    table_metadata="information_schema_tables",
+    # Before the transaction begins (it begins with the next statement): that one is read-only.
+    read_only_begin=("SET TRANSACTION READ ONLY",),
 )
 # MySQL 8 speaks the same SQL; tests run on MariaDB only (docs/engines.md).
 _CAPABILITIES["mysql"] = replace(
@@ -426,7 +443,8 @@ _CLOUD = {
         has_regex=True,  # REGEXP_LIKE
         server_statement_timeout=True,
         timeout_setting="ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = n",
-        floats_hold_nan=True, timestamps_are_text=False, server=True),
+        floats_hold_nan=True, timestamps_are_text=False, server=True,
+        table_metadata="information_schema_row_count"),
     "bigquery": Capabilities(
         name="bigquery", title="BigQuery", compiled_only=True,
         approx_distinct="native", _approx_distinct_fn=sa.func.approx_count_distinct,
@@ -435,7 +453,7 @@ _CLOUD = {
         server_statement_timeout=False,
         timeout_setting="the job's job_timeout_ms (a client setting, no SQL)",
         floats_hold_nan=True, nan_function="is_nan", timestamps_are_text=False,
-        _bucket_fn=_bigquery_bucket, server=True),
+        _bucket_fn=_bigquery_bucket, server=True, table_metadata="dataset_tables"),
     "trino": Capabilities(
         name="trino", title="Trino", compiled_only=True,
         approx_distinct="native", _approx_distinct_fn=sa.func.approx_distinct,

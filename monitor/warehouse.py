@@ -31,6 +31,7 @@ from monitor.errors import (
     WarehouseError,
     WarehouseUnavailable,
 )
+from monitor.lake import source_problem
 
 log = logging.getLogger(__name__)
 
@@ -333,6 +334,9 @@ class SqlWarehouse:
 
     def _missing_table_message(self, table: str, schema: str | None) -> str:
         where = f"{schema}.{table}" if schema else table
+        problem = source_problem(self.engine, table) if schema is None else None
+        if problem:
+            return f"warehouse {self.name!r}: table {where!r}: {problem}"
         try:
             names = self.table_names(schema)
         except MonitorError:

@@ -11,6 +11,7 @@ from monitor import formatting
 from monitor.dashboard import cached, charts, health, lifecycle
 from monitor.dashboard.page import ago, page_context, period_picker, status_badge
 from monitor.dashboard.readable import titled
+from monitor.metrics.custom import metric_label
 from monitor.store import dashboard_table
 
 ctx = page_context()
@@ -76,7 +77,7 @@ with trends:
             metric, column, granularity = key
             where = f" of {column}" if column else ""
             per = "per run" if granularity == "snapshot" else f"per {granularity}"
-            return f"{metric}{where} ({per})"
+            return f"{metric_label(metric)}{where} ({per})"
 
         flagged = {tuple(k) for k in band.loc[band["is_anomaly"],
                                               ["metric", "column_name", "granularity"]]

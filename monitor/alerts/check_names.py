@@ -20,7 +20,10 @@ from typing import Any
 #: Metrics whose name reads badly as is.
 _METRIC_WORDS = {"row_count": "rows", "freshness_seconds": "data age",
                  "arrival_delay_seconds": "arrival delay", "null_rate": "null rate",
-                 "distinct_count": "distinct count"}
+                 "distinct_count": "distinct count",
+                 # From the catalog, not a scan (monitor.metrics.metadata): said as estimates.
+                 "row_count_estimate": "rows (catalog estimate)",
+                 "modified_age_estimate_seconds": "time since last change (catalog estimate)"}
 _HASH = re.compile(r"[0-9a-f]{12,}")
 
 
@@ -53,7 +56,10 @@ def check_name(check: str, *, kind: str | None = None, metric: str | None = None
 
 #: Keys that name their check without a finding (incidents stored without one).
 _KEY_WORDS = {"volume:row_count": "rows", "freshness": "data age",
-              "arrival_delay": "arrival delay", "schema": "schema", "run": "run"}
+              "arrival_delay": "arrival delay", "schema": "schema", "run": "run",
+              "metadata:row_count_estimate": "rows (catalog estimate)",
+              "metadata:modified_age_estimate_seconds":
+                  "time since last change (catalog estimate)"}
 
 
 def _from_key(check: str) -> str:

@@ -16,7 +16,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 import yaml
@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.config.custom_metrics import CustomMetric
 from monitor.config.durations import Schedule, parse_schedule
 from monitor.config.fields import Problems, ScheduleField, Seconds, Timeout, url_field
 from monitor.config.problems import (
@@ -40,6 +41,7 @@ from monitor.config.problems import (
     validation_problems,
 )
 from monitor.config.secrets import REGISTRY
+from monitor.config.sources import TableSource
 from monitor.detection.settings import DetectionConfig
 from monitor.detection.severity import SeveritySettings
 from monitor.dialects import file_url_prefixes
@@ -94,7 +96,8 @@ class TableConfig(_Model):
 
     name: str = Field(min_length=1)
     warehouse: str
-    table: str = Field(min_length=1)
+    #: A table (or view) name, or files read as a table (``monitor.config.sources``).
+    table: Annotated[str, Field(min_length=1)] | TableSource
     schema_: str | None = Field(default=None, alias="schema")
     timestamp_column: str | None = None
     loaded_at_column: str | None = None
@@ -112,6 +115,11 @@ class TableConfig(_Model):
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     #: Columns whose mean, stddev and distinct count are watched per bucket.
     distribution_columns: list[str] = Field(default_factory=list)
+    #: Row count and change time from the engine's catalog, no scan (``monitor.metrics.
+    #: metadata``): ``true`` adds them to each run, ``only`` makes them the whole run.
+    metadata: bool | Literal["only"] = False
+    #: Metrics computed by SQL of the user's own (``monitor.config.custom_metrics``).
+    metrics: list[CustomMetric] = Field(default_factory=list)
     #: The severity policy of this table (``monitor.detection.severity``).
     severity: SeveritySettings = Field(default_factory=SeveritySettings)
     slack_channel: str | None = None
@@ -136,6 +144,28 @@ class TableConfig(_Model):
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
         return self
 
+    @model_validator(mode="after")
+    def _custom_metrics(self) -> TableConfig:
+        problems = []
+        seen: set[str] = set()
+        for i, metric in enumerate(self.metrics):
+            if metric.name in seen:
+                problems.append((f"metrics[{i}].name", f"{metric.name!r} is defined twice"))
+            seen.add(metric.name)
+            if metric.uses_bucket_filter and not self.timestamp_column:
+                problems.append((f"metrics[{i}].sql", "{bucket_filter} needs "
+                                 "'timestamp_column' (the column it filters on)"))
+        if problems:
+            raise Problems(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _files_have_no_schema(self) -> TableConfig:
+        if isinstance(self.table, TableSource) and self.schema_:
+            raise ValueError("'schema' does not apply to a 'table' read from files "
+                             "('table: {path: ...}'): leave it out")
+        return self
+
     @field_validator("detection", mode="before")
     @classmethod
     def _detection_settings(cls, value: Any) -> DetectionConfig:
@@ -157,8 +187,15 @@ class TableConfig(_Model):
         return self.schema_
 
     @property
+    def relation(self) -> str:
+        """The name queries use: the table's, or for files the view named after ``name``."""
+        return self.name if isinstance(self.table, TableSource) else self.table
+
+    @property
     def qualified(self) -> str:
-        """``schema.table`` as written in the config, for messages."""
+        """``schema.table`` (or the files' path) as written in the config, for messages."""
+        if isinstance(self.table, TableSource):
+            return self.table.path
         return f"{self.schema_}.{self.table}" if self.schema_ else self.table
 
     def pii_columns(self) -> set[str]:

@@ -68,7 +68,7 @@ def plan_onboarding(config: MonitorConfig, proposals: Iterable[Proposal], *,
     def key(warehouse: str, schema: str | None, table: str) -> tuple[str, str | None, str]:
         return warehouse, schema or default_schema, table
 
-    configured = {key(t.warehouse, t.schema, t.table): t.name for t in config.tables}
+    configured = {key(t.warehouse, t.schema, t.relation): t.name for t in config.tables}
     taken = {t.name for t in config.tables}
     plan = Plan()
     for proposal in proposals:

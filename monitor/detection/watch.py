@@ -55,6 +55,8 @@ class Watch:
         """Stable key of the check, for incidents (``volume:row_count``, ``null_rate:email``)."""
         if self.metric == "row_count":
             return "volume:row_count"
+        if self.metric.endswith(("_estimate", "_estimate_seconds")):
+            return f"metadata:{self.metric}"  # beside the scanned checks of the same kind
         if self.kind is MetricKind.FRESHNESS or self.kind is MetricKind.ARRIVAL_DELAY:
             return self.kind.value
         return f"{self.metric}:{self.column}" if self.column else self.metric
@@ -87,7 +89,14 @@ def watches_for(table: TableConfig, columns: Sequence[str]) -> list[Watch]:
         out.append(Watch(table.name, metric, column, granularity, kind,
                          settings_of(table, kind, column), sla, label))
 
-    add("row_count", "", grain, MetricKind.VOLUME, "rows")
+    if table.metadata != "only":
+        add("row_count", "", grain, MetricKind.VOLUME, "rows")
+    if table.metadata:  # the catalog's numbers (monitor.metrics.metadata), named estimates
+        add("row_count_estimate", "", "snapshot", MetricKind.VOLUME,
+            "rows (estimate from the catalog)")
+        add("modified_age_estimate_seconds", "", "snapshot", MetricKind.FRESHNESS,
+            "time since the last change (estimate from the catalog)",
+            table.thresholds.freshness_sla)
     for column in columns:
         add("null_rate", column, grain, MetricKind.NULL_RATE, f"null rate of {column}")
     if table.timestamp_column:
@@ -96,6 +105,8 @@ def watches_for(table: TableConfig, columns: Sequence[str]) -> list[Watch]:
     if table.bucket and table.loaded_at_column:
         add("arrival_delay_seconds", "", table.bucket, MetricKind.ARRIVAL_DELAY,
             "arrival delay", table.thresholds.arrival_sla)
+    for custom in table.metrics:  # custom SQL metrics (monitor.metrics.custom), both ways
+        add(custom.metric, "", grain, MetricKind.DISTRIBUTION, f"{custom.name} (custom SQL)")
     for column in table.distribution_columns:
         if column not in columns:
             continue

@@ -205,7 +205,7 @@ class _Ingestion:
             return self.result("blocked", gate=gate, drift=prepared.drift)
         suites = load_suites(self.ctx.config, self.table, only=self.suites)
         staging = create_staging(self.warehouse, target,
-                                 staging_name(self.table.table, self.batch_id),
+                                 staging_name(self.table.relation, self.batch_id),
                                  list(prepared.frame.columns))
         try:
             good = [i for i in range(self.batch.rows) if i not in prepared.row_errors]

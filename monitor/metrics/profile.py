@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from monitor.config.models import DistinctMode, TableConfig
 from monitor.errors import ConfigError, ObjectNotFound
+from monitor.lake import partition_filter
 from monitor.metrics.definitions import (
     INTERNAL_METRICS,
     METRIC_ORDER,
@@ -137,7 +138,7 @@ def _jsonable(value: Any) -> Any:
 
 def describe_table(warehouse: SqlWarehouse, table: TableConfig) -> TableShape:
     """Reflect the configured table and check the configured time columns."""
-    shape = warehouse.describe(table.table, table.schema)
+    shape = warehouse.describe(table.relation, table.schema)
     for key in ("timestamp_column", "loaded_at_column"):
         name = getattr(table, key)
         if not name:
@@ -400,6 +401,7 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
     # Rows loaded after ``visible_at`` were not in the table yet: a late load is late.
     loaded = _loaded_by(shape, table, warehouse, visible_at if visible_at is not None else end)
     visible = [] if loaded is None else [loaded]
+    visible += partition_filter(table, shape, start)  # hive partitions: read recent files only
     extra = {"_dq_latest": sa.func.max(caps.timestamp(ts))}
     if table.loaded_at_column:
         extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))

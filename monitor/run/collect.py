@@ -46,7 +46,9 @@ from monitor.metrics.profile import (
 )
 from monitor.metrics.scan import Needs
 from monitor.run.context import MonitorContext
+from monitor.run.custom import collect_custom_metrics
 from monitor.run.findings import Finding
+from monitor.run.metadata import collect_metadata
 from monitor.run.state import RunState
 from monitor.run.validate import plan_suites
 from monitor.timeutil import as_utc, bucket_width, floor_time, to_naive_utc
@@ -213,6 +215,10 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
 def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
     """Profile the table (incrementally when bucketed) and queue the points."""
     table = state.table
+    if table.metadata:
+        collect_metadata(ctx, state)  # one catalog query, no scan
+        if table.metadata == "only":
+            return
     warehouse = ctx.warehouse_for(table)
     distinct = ctx.config.distinct_for(table)
     shape = describe_table(warehouse, table)
@@ -224,6 +230,7 @@ def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
     needs = plan_suites(ctx, state, warehouse, shape)
     if table.bucket:
         _collect_buckets(ctx, state, warehouse, shape, needs)
+        collect_custom_metrics(ctx, state)  # custom SQL metrics, after the profile
         return
     filtered = state.explicit_as_of and table.timestamp_column is not None
     profile: Profile | None = None
@@ -242,3 +249,4 @@ def collect_metrics(ctx: MonitorContext, state: RunState) -> None:
     state.profile = profile
     state.row_count = profile.row_count
     state.points += points_from_profile(profile)
+    collect_custom_metrics(ctx, state)

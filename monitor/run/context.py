@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from monitor.config.models import MonitorConfig, TableConfig
 from monitor.errors import ConfigError
+from monitor.lake import attach_sources
 from monitor.timeutil import utcnow
 from monitor.warehouse import SqlWarehouse
 
@@ -52,7 +53,9 @@ class MonitorContext:
             except KeyError:
                 raise ConfigError(f"{self.config.source}: unknown warehouse {name!r}") from None
             cfg = cfg.model_copy(update={"url": self.config.resolve_url(cfg.url)})
-            self._warehouses[name] = SqlWarehouse(name, cfg)
+            warehouse = SqlWarehouse(name, cfg)
+            attach_sources(warehouse, self.config.tables)  # views of file tables
+            self._warehouses[name] = warehouse
         return self._warehouses[name]
 
     def warehouse_for(self, table: TableConfig) -> SqlWarehouse:

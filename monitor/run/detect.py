@@ -202,18 +202,18 @@ def row_count_rule(table: TableConfig, points: Sequence[MetricPoint],
 def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
     """Runner step: judge this run's new points and the schema; queue the verdicts."""
     table = state.table
-    if state.shape is None:
+    if state.shape is None and table.metadata != "only":
         return
-    columns = [c.name for c in state.shape.columns]
+    columns = [c.name for c in state.shape.columns] if state.shape else []
     watches = watches_for(table, columns)
     layers = severity_layers(ctx, table)
     try:
         judgement = judge(ctx.store, table.name, watches, as_of=as_utc(state.as_of),
                           pending=state.points, severity=layers)
-        schema = schema_finding(ctx.store, table.name, state.as_of,
-                                [(c.name, c.type_name) for c in state.shape.columns],
-                                open_incident=open_schema_incident(ctx.store, table.name),
-                                severity=layers)
+        schema = None if state.shape is None else schema_finding(
+            ctx.store, table.name, state.as_of,
+            [(c.name, c.type_name) for c in state.shape.columns],
+            open_incident=open_schema_incident(ctx.store, table.name), severity=layers)
     except StoreUnavailable as error:
         # The history is out of reach: keep the profile (it may go to the spool) and let
         # the next run judge these points, which will then have no verdict yet.

@@ -86,6 +86,10 @@ def validate_suites(ctx: MonitorContext, state: RunState) -> None:
     table = state.table
     if not table.suites:
         return
+    if table.metadata == "only":
+        state.problems.append("suites not validated: the table is watched through its "
+                              "metadata only ('metadata: only')")
+        return
     if not _validates(ctx, state):
         # Suites judge the table as it is now; stored at a past time they would lie.
         state.problems.append(f"suites not validated: the run is as of "

@@ -21,6 +21,8 @@ class TestCheckName:
         ("schema", {"kind": "schema"}, "schema"),
         ("rule:min_row_count", {"kind": "rule", "metric": "row_count"}, "min row count"),
         ("suite:orders", {"kind": "run"}, "suite orders"),
+        ("metadata:row_count_estimate", {"kind": "anomaly", "metric": "row_count_estimate"},
+         "rows (catalog estimate)"),
     ])
     def test_names(self, check: str, fields: dict, name: str) -> None:
         assert check_name(check, **fields) == name
@@ -32,7 +34,9 @@ class TestCheckName:
         ("volume:row_count", "rows"), ("null_rate:amount", "null rate of amount"),
         ("distinct_count:sku", "distinct count of sku"), ("freshness", "data age"),
         ("suite:orders:e4339a0c5d1f9b2a", "expectation e4339a0c of suite orders"),
-        ("suite:orders", "suite orders"), ("run", "run")])
+        ("suite:orders", "suite orders"), ("run", "run"),
+        ("metadata:modified_age_estimate_seconds",
+         "time since last change (catalog estimate)")])
     def test_without_a_finding_the_key_is_read(self, check: str, name: str) -> None:
         assert check_name(check) == name
 

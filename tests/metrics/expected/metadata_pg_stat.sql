@@ -1,0 +1,3 @@
+SELECT coalesce(pg_catalog.pg_stat_user_tables.n_live_tup, greatest(pg_catalog.pg_class.reltuples, %(greatest_1)s::INTEGER)) AS row_count, NULL AS modified_epoch, pg_catalog.pg_stat_user_tables.n_tup_ins + pg_catalog.pg_stat_user_tables.n_tup_upd + pg_catalog.pg_stat_user_tables.n_tup_del AS changes 
+FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace LEFT OUTER JOIN pg_catalog.pg_stat_user_tables ON pg_catalog.pg_stat_user_tables.relid = pg_catalog.pg_class.oid 
+WHERE pg_catalog.pg_class.relname = %(relname_1)s::VARCHAR AND pg_catalog.pg_namespace.nspname = %(param_1)s::VARCHAR
