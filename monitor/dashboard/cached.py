@@ -13,7 +13,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from monitor.dashboard import source
+from monitor.dashboard import arrivals, source
 from monitor.store import SqlMetricStore, dashboard, dashboard_table
 
 #: How long a query result is reused (seconds): runs land every few minutes at most.
@@ -118,3 +118,8 @@ def gate_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
 @_cached
 def batch_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
     return dashboard_table.batch_history(table, store=reader(url), since=since)
+
+
+@_cached
+def rows_per_day(url: str, since: dt.datetime, tables: tuple[str, ...]) -> pd.DataFrame:
+    return arrivals.rows_per_day(reader(url), since, list(tables))
