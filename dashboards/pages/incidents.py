@@ -71,13 +71,25 @@ else:
     options = opened["incident_id"].astype(int).tolist()
     titles = dict(zip(options, opened["title"], strict=True))
     tables = dict(zip(options, opened["table_name"], strict=True))
+    # A Slack link opens ?incident=ID&action=acknowledge|resolve: that incident, selected.
+    linked = st.query_params.get("incident", "")
+    wanted = int(linked) if linked.isdigit() else None
+    asked = st.query_params.get("action") if wanted in options else None
+    if linked and wanted not in options:
+        st.info(f"Incident #{linked} is not open any more (or does not exist): see the "
+                f"resolved ones below.")
     pick, length = st.columns([3, 1])
     chosen = pick.selectbox("Incident", options, key="incident",
+                            index=options.index(wanted) if wanted in options else 0,
                             format_func=lambda i: f"#{i} {titles[i]}")
+    if asked in ("acknowledge", "resolve") and chosen == wanted:
+        st.info(f"From your alert: {'acknowledge' if asked == 'acknowledge' else 'resolve'} "
+                f"incident #{wanted} ({titles[wanted]}) with the button below.")
     hours = length.selectbox("Mute for", list(actions.MUTE_HOURS), index=1, key="mute_hours",
                              format_func=lambda h: formatting.duration(h * 3600))
     ack, mute_one, mute_all = st.columns(3)
-    if ack.button("Acknowledge", key="acknowledge", width="stretch"):
+    if ack.button("Acknowledge", key="acknowledge", width="stretch",
+                  type="primary" if asked == "acknowledge" else "secondary"):
         act(actions.acknowledge_incident(cached.writer(ctx.url), chosen, by=author()))
     if mute_one.button("Mute this incident", key="mute_incident", width="stretch"):
         act(actions.mute_incident_for(cached.writer(ctx.url), chosen, hours=hours))
@@ -92,7 +104,8 @@ else:
              "training. Fixed and no action needed: they stay out of it.")
     remark = note.text_input("Note (optional)", key="resolution_note",
                              placeholder="e.g. partner file reloaded")
-    if resolve.button("Resolve", key="resolve", type="primary", width="stretch"):
+    if resolve.button("Resolve", key="resolve", width="stretch",
+                      type="secondary" if asked == "acknowledge" else "primary"):
         act(actions.resolve_incident(cached.writer(ctx.url), chosen, reason=reason,
                                      by=author(), note=remark))
 

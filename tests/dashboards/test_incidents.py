@@ -304,3 +304,27 @@ class TestReadableTables:
             values = {str(v) for v in cells_shown.to_numpy().ravel()}
             assert not {"None", "nan", "NaT", "null"} & values, titles
             assert not [v for v in values if EPOCH.match(v)], titles
+
+
+class TestLinkedIncident:
+    def test_a_slack_link_selects_the_incident_and_offers_its_action(
+            self, seeded_fresh: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        wanted = seeded_fresh.scenario.incidents["events"]
+        at = app_on(seeded_fresh.config_path, monkeypatch).run()
+
+        at = open_page(at, "incidents", incident=str(wanted), action="resolve")
+
+        no_errors(at)
+        assert at.selectbox(key="incident").value == wanted
+        assert f"resolve incident #{wanted}" in texts(at)
+        assert at.button(key="resolve").proto.type == "primary"
+
+    def test_a_link_to_an_incident_no_longer_open_says_so(
+            self, seeded_fresh: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        gone = seeded_fresh.scenario.incidents["customers"]  # resolved
+        at = app_on(seeded_fresh.config_path, monkeypatch).run()
+
+        at = open_page(at, "incidents", incident=str(gone), action="acknowledge")
+
+        no_errors(at)
+        assert f"Incident #{gone} is not open any more" in texts(at)
