@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from monitor.dashboard.links import TABLE_PAGE
+from monitor.dashboard.links import INCIDENTS_PAGE, TABLE_PAGE
 
 st.set_page_config(page_title="dq-monitor", page_icon="📊", layout="wide")
 
@@ -17,13 +17,17 @@ overview = st.Page(PAGES / "overview.py", title="Overview", icon=":material/dash
                    url_path="overview", default=True)
 table = st.Page(PAGES / "table.py", title="Table", icon=":material/table_chart:",
                 url_path=TABLE_PAGE)
+incidents = st.Page(PAGES / "incidents.py", title="Incidents & failures",
+                    icon=":material/warning:", url_path=INCIDENTS_PAGE)
 current = st.navigation([
-    overview, table,
-    st.Page(PAGES / "incidents.py", title="Incidents & failures", icon=":material/warning:",
-            url_path="incidents"),
+    overview, table, incidents,
     st.Page(PAGES / "runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),
 ])
-# The root with ?table=NAME (a link without the page path) opens that table's page.
+# Links point at the root (see monitor.dashboard.links): ?table=NAME opens that table's
+# page, ?page=incidents&incident=ID that incident.
+if current is overview and st.query_params.get("page") == INCIDENTS_PAGE:
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != "page"}
+    st.switch_page(incidents, query_params=params)
 if current is overview and "table" in st.query_params:
     st.switch_page(table, query_params=st.query_params.to_dict())
 current.run()

@@ -4,7 +4,8 @@ column's own normal, schema changes, latest profile, expectation results, ingest
 (apart: never counted as the table's failures), and its incidents with the times people
 took to acknowledge and resolve them.
 
-Deep link (as Slack messages send it): ``/table?table=<name>&days=<7|30|90|365>``.
+Deep link (as Slack messages send it): ``/?table=<name>&days=<7|30|90|365>`` (the root
+opens this page; ``/table?table=<name>`` works too).
 """
 
 import json

@@ -96,8 +96,8 @@ def incident_buttons(dashboard_url: str | None, items: Sequence[Finding]
     >>> item = Finding(table="t", check="c", kind="anomaly", severity="warning",
     ...                failing=True, at=None, reason="r", incident_id=7)
     >>> [(b["text"]["text"], b["url"]) for b in incident_buttons("http://d/", [item])]
-    [('Acknowledge #7', 'http://d/incidents?incident=7&action=acknowledge'), \
-('Resolve #7', 'http://d/incidents?incident=7&action=resolve')]
+    [('Acknowledge #7', 'http://d/?page=incidents&incident=7&action=acknowledge'), \
+('Resolve #7', 'http://d/?page=incidents&incident=7&action=resolve')]
     """
     if not dashboard_url:
         return []

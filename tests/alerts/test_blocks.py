@@ -156,8 +156,8 @@ class TestBuildMessage:
         buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
         assert [(b["text"]["text"], b["url"]) for b in buttons] == [
             ("Open dashboard", "http://d/?table=orders"),
-            ("Acknowledge #7", "http://d/incidents?incident=7&action=acknowledge"),
-            ("Resolve #7", "http://d/incidents?incident=7&action=resolve")]
+            ("Acknowledge #7", "http://d/?page=incidents&incident=7&action=acknowledge"),
+            ("Resolve #7", "http://d/?page=incidents&incident=7&action=resolve")]
         assert len({b["action_id"] for b in buttons}) == 3
 
     def test_a_resolved_notice_offers_no_incident_actions(self) -> None:

@@ -101,7 +101,7 @@ class TestInTheBrowser:
         assert page.locator(ERRORS).count() == 0
         assert page.get_by_role("heading", name="Needs attention").is_visible()
         attention = page.get_by_role("link", name="inventory", exact=True).first
-        assert attention.get_attribute("href").endswith("table?table=inventory")
+        assert attention.get_attribute("href").endswith("./?table=inventory")
         assert page.locator('[data-testid="stMetric"]').count() == 5
         print(f"overview: content after {seconds:.2f} s")
         page.close()

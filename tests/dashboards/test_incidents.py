@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from monitor import formatting
+from monitor.dashboard.links import incident_url
 from monitor.store.schema import feedback, incidents, mutes
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
@@ -328,3 +330,16 @@ class TestLinkedIncident:
 
         no_errors(at)
         assert f"Incident #{gone} is not open any more" in texts(at)
+
+    def test_the_root_link_slack_sends_opens_the_incident(
+            self, seeded_fresh: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        wanted = seeded_fresh.scenario.incidents["orders"]
+        query = parse_qs(urlsplit(incident_url("http://h", wanted, action="acknowledge")).query)
+
+        at = app_on(seeded_fresh.config_path, monkeypatch,
+                    query={k: v[0] for k, v in query.items()}).run()
+
+        no_errors(at)
+        assert [t.value for t in at.title] == ["Incidents & failures"]
+        assert at.selectbox(key="incident").value == wanted
+        assert at.button(key="acknowledge").proto.type == "primary"

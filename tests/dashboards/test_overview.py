@@ -106,11 +106,11 @@ class TestOverviewPage:
         assert next(h.value for h in app.subheader) == "What is broken"
         items = [line for line in app.markdown[0].value.splitlines() if line.startswith("- ")]
         # the two critical incidents (opened together: by name), each in its own words
-        assert ("**[inventory](table?table=inventory): run failed: warehouse unreachable**"
+        assert ("**[inventory](./?table=inventory): run failed: warehouse unreachable**"
                 in items[0])
-        assert "**[orders](table?table=orders): rows 392, usually 980**" in items[1]
+        assert "**[orders](./?table=orders): rows 392, usually 980**" in items[1]
         for name in ("inventory", "orders", "returns", "sessions", "events"):
-            assert f"[{name}](table?table={name})" in shown
+            assert f"[{name}](./?table={name})" in shown
         assert "owner @data-eng" in shown
         assert "since 1h" in shown
         assert "[payments]" not in shown
@@ -119,7 +119,7 @@ class TestOverviewPage:
     def test_each_row_links_to_its_table_page(self, app: AppTest):
         frame = frame_with(app, "status", "link")
 
-        assert frame["link"].tolist() == [f"table?table={n}" for n in EXPECTED_ORDER]
+        assert frame["link"].tolist() == [f"./?table={n}" for n in EXPECTED_ORDER]
 
 
 class TestOverviewFilters:
