@@ -19,7 +19,7 @@ table = st.Page(PAGES / "table.py", title="Table", icon=":material/table_chart:"
                 url_path=TABLE_PAGE)
 incidents = st.Page(PAGES / "incidents.py", title="Incidents & failures",
                     icon=":material/warning:", url_path=INCIDENTS_PAGE)
-current = st.navigation([
+current = st.navigation(position="top", pages=[
     overview, table, incidents,
     st.Page(PAGES / "runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),
 ])

@@ -53,7 +53,7 @@ else:
         facts = [f"since {row.since}" if row.since != formatting.MISSING else "",
                  f"owner {row.owners}" if row.owners != formatting.MISSING else "no owner set",
                  f"acknowledged by {row.acknowledged_by}" if row.acknowledged_by else ""]
-        ref = (f" · [#{row.incident_id}]({incident_url(None, row.incident_id)})"
+        ref = (f" · [#{int(row.incident_id)}]({incident_url(None, int(row.incident_id))})"
                if row.incident_id is not None and pd.notna(row.incident_id) else "")
         lines.append(f"- {status_badge(row.status)} **[{row.table}]({table_url(None, row.table)})"
                      f": {row.sentence}**  \n  {' · '.join(f for f in facts if f)}{ref}")
@@ -65,27 +65,29 @@ st.subheader("All tables")
 st.caption(f"{len(shown)} of {len(frame)} tables, most urgent first. Times in UTC; "
            f"data refreshes every {cached.CACHE_TTL_SECONDS} s "
            f"(as of {when(ctx.now)}).")
-display = shown.assign(link=shown["table"].map(lambda name: table_url(None, name)))
+display = shown.assign(link=shown["table"].map(lambda name: table_url(None, name)),
+                       data_age=shown["data_age"].fillna(formatting.MISSING),
+                       last_run_text=shown["last_run"].map(when),
+                       owners=shown["owners"].replace("", formatting.MISSING))
 st.dataframe(
     style_status(display),
     hide_index=True,
     width="stretch",
-    column_order=["status", "link", "reason", "trend", "data_age", "last_run", "owners",
+    column_order=["status", "link", "reason", "trend", "data_age", "last_run_text", "owners",
                   "open_incidents"],
     column_config={
         "status": st.column_config.TextColumn("Status", width="small"),
         "link": st.column_config.LinkColumn("Table", display_text=r"table=([^&]+)",
                                             width="small"),
-        "reason": st.column_config.TextColumn("Why", width="large"),
+        "reason": st.column_config.TextColumn("Why", width="medium"),
         "trend": st.column_config.BarChartColumn(
             "Rows per day, 30 days", width="medium", color="#4c78a8",
             help="Rows that arrived each day (a partial load shows as a short bar)"),
         "data_age": st.column_config.TextColumn("Data age", help="Age of the newest row",
                                                 width="small"),
-        "last_run": st.column_config.DatetimeColumn("Last run (UTC)", format="YYYY-MM-DD HH:mm",
-                                                    width="small"),
-        "owners": st.column_config.TextColumn("Owners", width="small"),
-        "open_incidents": st.column_config.NumberColumn("Open incidents", width="small"),
+        "last_run_text": st.column_config.TextColumn("Last run", help="UTC"),
+        "owners": st.column_config.TextColumn("Owners"),
+        "open_incidents": st.column_config.NumberColumn("Incidents", help="Open incidents"),
     },
 )
 if ctx.check.runs == 1:
