@@ -4,13 +4,23 @@ Run by hand: ``streamlit run dashboards/app.py -- --config config/monitor.yaml``
 The pages read the metric store only (read-only, cached briefly); see docs/dashboard.md.
 """
 
+import sys
 from pathlib import Path
 
 import streamlit as st
 
 from monitor.dashboard.links import INCIDENTS_PAGE, TABLE_PAGE
+from monitor.dashboard.source import login_required
 
 st.set_page_config(page_title="dq-monitor", page_icon="📊", layout="wide")
+
+# `dq-monitor dashboard --login`: Streamlit's OIDC login ([auth] in .streamlit/secrets.toml)
+# before any page; the signed-in e-mail is recorded with what people do.
+if login_required(sys.argv[1:]) and not st.user.is_logged_in:
+    st.title("dq-monitor")
+    st.write("Log in to see the data health of your tables.")
+    st.button("Log in", on_click=st.login, type="primary")
+    st.stop()
 
 PAGES = Path(__file__).parent / "pages"
 overview = st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",
