@@ -100,7 +100,8 @@ def band_chart(series: pd.DataFrame, *, title: str, metric: str | None = None,
                alt.Tooltip("value_text:N", title="value"),
                alt.Tooltip("expected_text:N", title="expected"),
                alt.Tooltip("band_text:N", title="normal band")]
-    base = alt.Chart(data).encode(x=_time_axis())
+    # The layers share the top-level data: Altair converts one frame, not one per layer.
+    base = alt.Chart().encode(x=_time_axis())
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
         y=alt.Y("lower_shown:Q", title=unit, scale=alt.Scale(zero=False),
                 axis=alt.Axis(format=fmt)), y2="upper_shown:Q")
@@ -116,7 +117,8 @@ def band_chart(series: pd.DataFrame, *, title: str, metric: str | None = None,
                         scale=alt.Scale(domain=list(MARK_COLORS),
                                         range=list(MARK_COLORS.values()))),
         tooltip=[*tooltip, *(alt.Tooltip(f"{c}:N", title=t) for c, t in extra if c in marked)])
-    return alt.layer(band, expected, observed, points).properties(title=title, height=height)
+    return alt.layer(band, expected, observed, points, data=data).properties(
+        title=title, height=height)
 
 
 def _plain(values: pd.Series) -> list[float | None]:

@@ -55,7 +55,7 @@ class TestBandChart:
 
         assert points["ts"].tolist() == [DAYS[2], DAYS[4]]
         assert points["mark"].tolist() == ["anomaly", "marked expected"]
-        assert len(chart.layer[2].data) == 5
+        assert len(chart.data) == 5
 
     def test_colours_are_red_and_green(self):
         spec = charts.band_chart(band_frame(anomalies=(2,)), title="t").to_dict()
@@ -92,7 +92,7 @@ class TestUnitOf:
 
         chart = charts.band_chart(frame, title="data age", metric="freshness_seconds")
 
-        data = chart.layer[2].data
+        data = chart.data
         assert data["value_shown"].tolist() == [2.0, 2.5, 3.0, 3.5, 4.0]
         assert data["value_text"].tolist() == ["2h", "2h 30m", "3h", "3h 30m", "4h"]
         assert data["band_text"].iloc[0] == "1h – 5h"
