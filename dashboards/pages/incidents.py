@@ -48,7 +48,13 @@ def act(outcome: actions.Outcome) -> None:
 
 incidents = cached.incidents_since(ctx.url, since)
 anomalies = cached.anomalies_since(ctx.url, since)
-expectations = cached.failed_expectations(ctx.url, since)
+failed_checks = cached.failed_expectations(ctx.url, since)
+# Checks of incoming batches (gate, ingest runs) are the gate doing its job: shown apart,
+# never counted as the tables' expectation failures.
+kinds = dict(zip(cached.runs_since(ctx.url, since)["run_id"],
+                 cached.runs_since(ctx.url, since)["kind"], strict=True))
+of_batch = failed_checks["run_id"].map(kinds).isin(["gate", "ingest"])
+expectations, batch_failures = failed_checks[~of_batch], failed_checks[of_batch]
 runs = cached.failed_runs(ctx.url, since)
 is_open = incidents["status"].isin(OPEN_INCIDENT)
 opened = incidents[is_open]
@@ -153,6 +159,11 @@ if expectations.empty:
 else:
     st.dataframe(readable(expectations, EXPECTATION_LABELS), hide_index=True,
                  column_config=headers(EXPECTATION_LABELS))
+if not batch_failures.empty:
+    with st.expander(f"Checks of incoming batches that failed ({len(batch_failures)}): "
+                     f"the gate held those batches back"):
+        st.dataframe(readable(batch_failures, EXPECTATION_LABELS), hide_index=True,
+                     column_config=headers(EXPECTATION_LABELS))
 
 st.subheader("Failed runs")
 if runs.empty:

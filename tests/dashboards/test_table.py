@@ -348,3 +348,35 @@ class TestReadableHeaders:
             titles = [(config.get(n) or config.get(f"col:{n}") or {}).get("label") or n
                       for n in order]
             assert all("_" not in t and t[:1].isupper() for t in titles), titles
+
+
+class TestIngestBatchesApart:
+    @pytest.fixture
+    def with_a_blocked_batch(self, seeded_fresh: SeededStore) -> SeededStore:
+        """customers: an ingest run an hour ago whose batch failed a critical check."""
+        from tests.helpers.seed import Seeder
+
+        at = seeded_fresh.scenario.now - dt.timedelta(minutes=50)  # after the last run
+        seeder = Seeder()
+        run_id = seeder.run("customers", at, kind="ingest", status="success")
+        seeder.expectation("customers", at, "expect_column_values_to_not_be_null",
+                           run_id=run_id, column="email", severity="critical", success=False,
+                           suite="customers_batch")
+        seeder.write(seeded_fresh.store)
+        return seeded_fresh
+
+    def test_a_failed_batch_check_is_on_the_batches_tab_not_among_the_tables_failures(
+            self, with_a_blocked_batch: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        at = app_on(with_a_blocked_batch.config_path, monkeypatch,
+                    query={"table": "customers"}).run()
+
+        no_errors(at)
+        assert {m.label: m.value for m in at.metric}["Health"] == "ok"
+        assert "Nothing is wrong now" in texts(at)
+        assert not [e for e in tab(at, "Expectations").dataframe
+                    if "expectation" in e.value.columns]
+        batches = [e.value for e in tab(at, "Ingest batches").dataframe
+                   if "expectation" in e.value.columns]
+        assert batches[0]["expectation"].tolist() == [
+            "customers_batch: column values to not be null (email)"]
+        assert batches[0]["severity"].tolist() == ["critical"]
