@@ -8,6 +8,7 @@ import streamlit as st
 from monitor import formatting
 from monitor.dashboard import actions, cached, lifecycle
 from monitor.dashboard.page import author, page_context, period_picker, when
+from monitor.dashboard.profile import metric_title
 from monitor.dashboard.readable import headers, readable
 from monitor.store.dashboard import OPEN_INCIDENT
 
@@ -132,7 +133,12 @@ st.subheader("Anomalies")
 if anomalies.empty:
     st.success("No anomalies in the period.")
 else:
-    st.dataframe(readable(anomalies, ANOMALY_LABELS), hide_index=True,
+    shown = anomalies.assign(
+        metric=anomalies["metric"].map(metric_title),
+        **{column: [formatting.measure(None if pd.isna(v) else v, m)
+                    for v, m in zip(anomalies[column], anomalies["metric"], strict=True)]
+           for column in ("value", "expected", "lower", "upper")})
+    st.dataframe(readable(shown, ANOMALY_LABELS), hide_index=True,
                  column_config=headers(ANOMALY_LABELS))
     if unlabelled.empty:
         st.caption("Every anomaly in the period is labelled.")
