@@ -8,6 +8,7 @@ import streamlit as st
 from monitor import formatting
 from monitor.dashboard import actions, cached, lifecycle
 from monitor.dashboard.page import author, page_context, period_picker, when
+from monitor.dashboard.profile import metric_title
 from monitor.dashboard.readable import headers, readable
 from monitor.store.dashboard import OPEN_INCIDENT
 
@@ -48,7 +49,13 @@ def act(outcome: actions.Outcome) -> None:
 
 incidents = cached.incidents_since(ctx.url, since)
 anomalies = cached.anomalies_since(ctx.url, since)
-expectations = cached.failed_expectations(ctx.url, since)
+failed_checks = cached.failed_expectations(ctx.url, since)
+# Checks of incoming batches (gate, ingest runs) are the gate doing its job: shown apart,
+# never counted as the tables' expectation failures.
+kinds = dict(zip(cached.runs_since(ctx.url, since)["run_id"],
+                 cached.runs_since(ctx.url, since)["kind"], strict=True))
+of_batch = failed_checks["run_id"].map(kinds).isin(["gate", "ingest"])
+expectations, batch_failures = failed_checks[~of_batch], failed_checks[of_batch]
 runs = cached.failed_runs(ctx.url, since)
 is_open = incidents["status"].isin(OPEN_INCIDENT)
 opened = incidents[is_open]
@@ -71,13 +78,25 @@ else:
     options = opened["incident_id"].astype(int).tolist()
     titles = dict(zip(options, opened["title"], strict=True))
     tables = dict(zip(options, opened["table_name"], strict=True))
+    # A Slack link opens ?incident=ID&action=acknowledge|resolve: that incident, selected.
+    linked = st.query_params.get("incident", "")
+    wanted = int(linked) if linked.isdigit() else None
+    asked = st.query_params.get("action") if wanted in options else None
+    if linked and wanted not in options:
+        st.info(f"Incident #{linked} is not open any more (or does not exist): see the "
+                f"resolved ones below.")
     pick, length = st.columns([3, 1])
     chosen = pick.selectbox("Incident", options, key="incident",
+                            index=options.index(wanted) if wanted in options else 0,
                             format_func=lambda i: f"#{i} {titles[i]}")
+    if asked in ("acknowledge", "resolve") and chosen == wanted:
+        st.info(f"From your alert: {'acknowledge' if asked == 'acknowledge' else 'resolve'} "
+                f"incident #{wanted} ({titles[wanted]}) with the button below.")
     hours = length.selectbox("Mute for", list(actions.MUTE_HOURS), index=1, key="mute_hours",
                              format_func=lambda h: formatting.duration(h * 3600))
     ack, mute_one, mute_all = st.columns(3)
-    if ack.button("Acknowledge", key="acknowledge", width="stretch"):
+    if ack.button("Acknowledge", key="acknowledge", width="stretch",
+                  type="primary" if asked == "acknowledge" else "secondary"):
         act(actions.acknowledge_incident(cached.writer(ctx.url), chosen, by=author()))
     if mute_one.button("Mute this incident", key="mute_incident", width="stretch"):
         act(actions.mute_incident_for(cached.writer(ctx.url), chosen, hours=hours))
@@ -92,7 +111,8 @@ else:
              "training. Fixed and no action needed: they stay out of it.")
     remark = note.text_input("Note (optional)", key="resolution_note",
                              placeholder="e.g. partner file reloaded")
-    if resolve.button("Resolve", key="resolve", type="primary", width="stretch"):
+    if resolve.button("Resolve", key="resolve", width="stretch",
+                      type="secondary" if asked == "acknowledge" else "primary"):
         act(actions.resolve_incident(cached.writer(ctx.url), chosen, reason=reason,
                                      by=author(), note=remark))
 
@@ -113,7 +133,12 @@ st.subheader("Anomalies")
 if anomalies.empty:
     st.success("No anomalies in the period.")
 else:
-    st.dataframe(readable(anomalies, ANOMALY_LABELS), hide_index=True,
+    shown = anomalies.assign(
+        metric=anomalies["metric"].map(metric_title),
+        **{column: [formatting.measure(None if pd.isna(v) else v, m)
+                    for v, m in zip(anomalies[column], anomalies["metric"], strict=True)]
+           for column in ("value", "expected", "lower", "upper")})
+    st.dataframe(readable(shown, ANOMALY_LABELS), hide_index=True,
                  column_config=headers(ANOMALY_LABELS))
     if unlabelled.empty:
         st.caption("Every anomaly in the period is labelled.")
@@ -140,6 +165,11 @@ if expectations.empty:
 else:
     st.dataframe(readable(expectations, EXPECTATION_LABELS), hide_index=True,
                  column_config=headers(EXPECTATION_LABELS))
+if not batch_failures.empty:
+    with st.expander(f"Checks of incoming batches that failed ({len(batch_failures)}): "
+                     f"the gate held those batches back"):
+        st.dataframe(readable(batch_failures, EXPECTATION_LABELS), hide_index=True,
+                     column_config=headers(EXPECTATION_LABELS))
 
 st.subheader("Failed runs")
 if runs.empty:

@@ -1,11 +1,14 @@
-"""Overview: every monitored table with its health, most urgent first."""
+"""Overview: what is broken, worst first, in the incidents' own words; then every
+monitored table with its health and the rows that arrived per day."""
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
-from monitor.dashboard import cached, health
-from monitor.dashboard.links import table_url
+from monitor import formatting
+from monitor.dashboard import broken, cached, health
+from monitor.dashboard.links import incident_url, table_url
 from monitor.dashboard.page import (
     day_start,
     page_context,
@@ -22,8 +25,8 @@ if not ctx.table_names:
     st.stop()
 
 latest = cached.latest_state(ctx.url, ctx.table_names, ctx.now.date())
-trends = cached.row_count_trends(ctx.url, day_start(ctx.now) - dt.timedelta(days=30),
-                                 ctx.table_names)
+trends = cached.rows_per_day(ctx.url, day_start(ctx.now) - dt.timedelta(days=30),
+                            ctx.table_names)
 frame = health.overview(ctx.config, latest, trends, ctx.now)
 
 counts = health.status_counts(frame)
@@ -39,38 +42,52 @@ chosen_statuses = right.multiselect("Status", list(health.STATUSES), key="status
 shown = health.filter_overview(frame, owners=chosen_owners, tags=chosen_tags,
                                statuses=chosen_statuses)
 
-attention = shown[shown["status"].isin(["failing", "stale", "warning"])]
-if not attention.empty:
-    st.subheader("Needs attention")
-    lines = [f"- {status_badge(row.status)} **[{row.table}]({table_url(None, row.table)})**: "
-             f"{row.reason}" for row in attention.head(8).itertuples()]
-    more = len(attention) - 8
-    st.markdown("\n".join(lines) + (f"\n\n…and {more} more below." if more > 0 else ""))
+items = broken.problems(shown, cached.incidents_since(ctx.url, day_start(ctx.now)), ctx.now)
+SHOWN_ITEMS = 10
+if items.empty:
+    st.success("Nothing is broken: every shown table passes its checks.")
+else:
+    st.subheader("What is broken")
+    lines = []
+    for row in items.head(SHOWN_ITEMS).itertuples():
+        facts = [f"since {row.since}" if row.since != formatting.MISSING else "",
+                 f"owner {row.owners}" if row.owners != formatting.MISSING else "no owner set",
+                 f"acknowledged by {row.acknowledged_by}" if row.acknowledged_by else ""]
+        ref = (f" · [#{int(row.incident_id)}]({incident_url(None, int(row.incident_id))})"
+               if row.incident_id is not None and pd.notna(row.incident_id) else "")
+        lines.append(f"- {status_badge(row.status)} **[{row.table}]({table_url(None, row.table)})"
+                     f": {row.sentence}**  \n  {' · '.join(f for f in facts if f)}{ref}")
+    more = len(items) - SHOWN_ITEMS
+    st.markdown("\n".join(lines) + (f"\n\n…and {more} more in the table below."
+                                    if more > 0 else ""))
 
 st.subheader("All tables")
 st.caption(f"{len(shown)} of {len(frame)} tables, most urgent first. Times in UTC; "
            f"data refreshes every {cached.CACHE_TTL_SECONDS} s "
            f"(as of {when(ctx.now)}).")
-display = shown.assign(link=shown["table"].map(lambda name: table_url(None, name)))
+display = shown.assign(link=shown["table"].map(lambda name: table_url(None, name)),
+                       data_age=shown["data_age"].fillna(formatting.MISSING),
+                       last_run_text=shown["last_run"].map(when),
+                       owners=shown["owners"].replace("", formatting.MISSING))
 st.dataframe(
     style_status(display),
     hide_index=True,
-    column_order=["status", "link", "reason", "last_run", "last_run_status", "data_age",
-                  "row_count", "trend", "open_incidents", "owners", "tags", "muted_until"],
+    width="stretch",
+    column_order=["status", "link", "reason", "trend", "data_age", "last_run_text", "owners",
+                  "open_incidents"],
     column_config={
         "status": st.column_config.TextColumn("Status", width="small"),
-        "link": st.column_config.LinkColumn("Table", display_text=r"table=([^&]+)"),
-        "reason": st.column_config.TextColumn("Why", width="large"),
-        "last_run": st.column_config.DatetimeColumn("Last run", format="YYYY-MM-DD HH:mm"),
-        "last_run_status": st.column_config.TextColumn("Run status"),
-        "data_age": st.column_config.TextColumn("Data age", help="Age of the newest row"),
-        "row_count": st.column_config.NumberColumn("Rows", format="localized"),
-        "trend": st.column_config.LineChartColumn("Rows, 30 days", color="#4c78a8"),
-        "open_incidents": st.column_config.NumberColumn("Open incidents"),
+        "link": st.column_config.LinkColumn("Table", display_text=r"table=([^&]+)",
+                                            width="small"),
+        "reason": st.column_config.TextColumn("Why", width="medium"),
+        "trend": st.column_config.BarChartColumn(
+            "Rows per day, 30 days", width="medium", color="#4c78a8",
+            help="Rows that arrived each day (a partial load shows as a short bar)"),
+        "data_age": st.column_config.TextColumn("Data age", help="Age of the newest row",
+                                                width="small"),
+        "last_run_text": st.column_config.TextColumn("Last run", help="UTC"),
         "owners": st.column_config.TextColumn("Owners"),
-        "tags": st.column_config.TextColumn("Tags"),
-        "muted_until": st.column_config.DatetimeColumn("Muted until",
-                                                       format="YYYY-MM-DD HH:mm"),
+        "open_incidents": st.column_config.NumberColumn("Incidents", help="Open incidents"),
     },
 )
 if ctx.check.runs == 1:

@@ -1,11 +1,21 @@
 """Runs: the monitor's own health: durations, failures, retries and scheduler lag."""
 
+import pandas as pd
 import streamlit as st
 
 from monitor import formatting
 from monitor.dashboard import cached, charts
 from monitor.dashboard.page import page_context, period_picker
+from monitor.dashboard.readable import headers, readable
 from monitor.store.dashboard import FAILED_RUN
+
+PER_TABLE_LABELS = {"table_name": "Table", "runs": "Runs", "failed": "Failed",
+                    "retries": "Retries", "mean_duration": "Mean duration",
+                    "max_duration": "Longest", "max_lag": "Longest scheduler lag",
+                    "last_run": "Last run (UTC)"}
+FAILED_LABELS = {"started_at": "Started (UTC)", "table_name": "Table", "kind": "Kind",
+                 "status": "Status", "retries": "Retries", "error_kind": "Error kind",
+                 "error": "Error"}
 
 st.title("Runs")
 ctx = page_context()
@@ -48,18 +58,21 @@ else:
 st.subheader("Per table")
 per_table = runs.assign(failed=failed).groupby("table_name").agg(
     runs=("run_id", "count"), failed=("failed", "sum"), retries=("retries", "sum"),
-    mean_duration_s=("duration_seconds", "mean"), max_duration_s=("duration_seconds", "max"),
-    max_lag_s=("lag_seconds", "max"), last_run=("started_at", "max"),
-).round({"mean_duration_s": 1}).reset_index().sort_values(["failed", "table_name"],
-                                                          ascending=[False, True])
-st.dataframe(per_table, hide_index=True)
+    mean_duration=("duration_seconds", "mean"), max_duration=("duration_seconds", "max"),
+    max_lag=("lag_seconds", "max"), last_run=("started_at", "max"),
+).reset_index().sort_values(["failed", "table_name"], ascending=[False, True])
+for column in ("mean_duration", "max_duration", "max_lag"):
+    per_table[column] = [formatting.duration(None if pd.isna(v) else v)
+                         for v in per_table[column]]
+st.dataframe(readable(per_table, PER_TABLE_LABELS), hide_index=True, width="stretch",
+             column_config=headers(PER_TABLE_LABELS))
 
 st.subheader("Failed runs")
 if not failed.any():
     st.success("No failed runs in the period.")
 else:
-    st.dataframe(runs[failed].sort_values("started_at", ascending=False)[
-        ["started_at", "table_name", "kind", "status", "retries", "error_kind", "error"]],
-        hide_index=True)
+    shown = runs[failed].sort_values("started_at", ascending=False)
+    st.dataframe(readable(shown, FAILED_LABELS), hide_index=True, width="stretch",
+                 column_config=headers(FAILED_LABELS))
     kinds = runs[failed]["error_kind"].fillna("unknown").value_counts()
     st.caption("By error kind: " + ", ".join(f"{k} {v}" for k, v in kinds.items()))

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from monitor import formatting
+from monitor.dashboard.links import incident_url
 from monitor.run.findings import SEVERITY_ORDER, Finding
 
 Event = Literal["opened", "update", "reminder", "resolved"]
@@ -45,6 +46,9 @@ _EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:",
 _HEADERS = {"opened": ":rotating_light: Data quality alert: {table}",
             "reminder": ":bell: Still failing: {table}",
             "resolved": ":white_check_mark: Resolved: {table}"}
+#: Incidents of one message that get their own acknowledge and resolve links (Slack
+#: allows 25 elements an actions block).
+MAX_ACTION_INCIDENTS = 5
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
 
@@ -82,6 +86,30 @@ def table_link(dashboard_url: str | None, table: str) -> str | None:
     if not dashboard_url:
         return None
     return f"{dashboard_url.rstrip('/')}/?table={quote(table, safe='')}"
+
+
+def incident_buttons(dashboard_url: str | None, items: Sequence[Finding]
+                     ) -> list[dict[str, Any]]:
+    """Acknowledge and resolve links of each incident (its view on the dashboard's
+    incidents page, the action offered first), for the first ``MAX_ACTION_INCIDENTS``.
+
+    >>> item = Finding(table="t", check="c", kind="anomaly", severity="warning",
+    ...                failing=True, at=None, reason="r", incident_id=7)
+    >>> [(b["text"]["text"], b["url"]) for b in incident_buttons("http://d/", [item])]
+    [('Acknowledge #7', 'http://d/?page=incidents&incident=7&action=acknowledge'), \
+('Resolve #7', 'http://d/?page=incidents&incident=7&action=resolve')]
+    """
+    if not dashboard_url:
+        return []
+    ids = [i.incident_id for i in items if i.incident_id is not None]
+    out = []
+    for number in list(dict.fromkeys(ids))[:MAX_ACTION_INCIDENTS]:
+        for action, label in (("acknowledge", "Acknowledge"), ("resolve", "Resolve")):
+            out.append({"type": "button",
+                        "text": {"type": "plain_text", "text": f"{label} #{number}"},
+                        "url": incident_url(dashboard_url, number, action=action),
+                        "action_id": f"{action}_{number}"})
+    return out
 
 
 def worst(items: Sequence[Finding]) -> str:
@@ -182,9 +210,11 @@ def build_message(event: str, table: str, items: Sequence[Finding], *,
             {"type": "mrkdwn", "text": " ".join(context)[:_SECTION_LIMIT]}]})
     link = table_link(dashboard_url, table)
     if link and event != "update" and len(link) <= _URL_LIMIT:
-        blocks.append({"type": "actions", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Open dashboard"},
-             "url": link, "action_id": "open_dashboard"}]})
+        buttons = [{"type": "button", "text": {"type": "plain_text", "text": "Open dashboard"},
+                    "url": link, "action_id": "open_dashboard"}]
+        if event != "resolved":
+            buttons += incident_buttons(dashboard_url, items)
+        blocks.append({"type": "actions", "elements": buttons})
     return _fallback(event, table, items, mentions, link), blocks
 
 

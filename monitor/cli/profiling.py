@@ -39,6 +39,7 @@ def print_profile(profile: Profile) -> None:
              f"{profile.as_of:%Y-%m-%d %H:%M:%S} UTC: "
              f"{formatting.number(profile.row_count)} rows{fresh}")
     rows = []
+    estimated = False
     for col in profile.columns.values():
         m = col.metrics
         rate = m.get("null_rate")
@@ -49,11 +50,12 @@ def print_profile(profile: Profile) -> None:
         distinct = m.get("distinct_count")
         if distinct is not None and col.distinct_method in ("approx", "catalog"):
             distinct = f"~{formatting.number(distinct)}"
+            estimated = True
         rows.append((col.name, col.type_name, m.get("null_count"),
                      formatting.percent(rate), distinct, m.get("min"),
                      m.get("max"), m.get("mean"), m.get("stddev"), length))
-    caption = (f"profiled in {formatting.duration(profile.duration_seconds)}; "
-               "~ marks estimated distinct counts")
+    caption = f"profiled in {formatting.duration(profile.duration_seconds)}" + (
+        "; ~ marks estimated distinct counts" if estimated else "")
     render_table(title, _PROFILE_COLUMNS, rows, caption=caption)
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from monitor.dashboard import source
+from monitor.dashboard import arrivals, checks, profile, source
 from monitor.store import SqlMetricStore, dashboard, dashboard_table
 
 #: How long a query result is reused (seconds): runs land every few minutes at most.
@@ -118,3 +118,26 @@ def gate_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
 @_cached
 def batch_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
     return dashboard_table.batch_history(table, store=reader(url), since=since)
+
+
+@_cached
+def rows_per_day(url: str, since: dt.datetime, tables: tuple[str, ...]) -> pd.DataFrame:
+    return arrivals.rows_per_day(reader(url), since, list(tables))
+
+
+@_cached
+def table_expectations(url: str, table: str, since: dt.datetime
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the table's own expectation results, its incoming batches' results)."""
+    return checks.expectation_history(table, store=reader(url), since=since)
+
+
+@_cached
+def readable_profile(url: str, table: str) -> pd.DataFrame:
+    return profile.readable_profile(profile.latest_long(table, store=reader(url)))
+
+
+@_cached
+def current_schema(url: str, table: str, now: dt.datetime) -> pd.DataFrame:
+    """The newest schema snapshot (column, type) before ``now``."""
+    return dashboard_table.schema_history(table, store=reader(url), since=now)

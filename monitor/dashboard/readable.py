@@ -82,3 +82,16 @@ def titled(frame: pd.DataFrame) -> dict[str, Any]:
         else:
             out[name] = st.column_config.TextColumn(title(name))
     return out
+
+
+def series_label(metric: str, column: str, granularity: str) -> str:
+    """A watched series in words: ``Rows per day``, ``Null rate of email, per run``.
+
+    >>> series_label("row_count", "", "day"), series_label("null_rate", "email", "snapshot")
+    ('Rows per day', 'Null rate of email, per run')
+    """
+    from monitor.dashboard.profile import metric_title
+
+    per = "per run" if granularity == "snapshot" else f"per {granularity}"
+    where = f" of {column}," if column else ""
+    return f"{metric_title(metric)}{where} {per}"

@@ -44,13 +44,28 @@ class StoreCheck:
         return self.state == "ready"
 
 
+def _arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config", default=None)
+    parser.add_argument("--login", action="store_true")
+    known, _ = parser.parse_known_args(list(argv))
+    return known
+
+
 def config_path(argv: Sequence[str]) -> str | None:
     """``--config FILE`` from the script arguments (``streamlit run app.py -- --config F``);
     None leaves the choice to ``load_config`` ($DQ_MONITOR_CONFIG, then the default)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--config", default=None)
-    known, _ = parser.parse_known_args(list(argv))
-    return known.config
+    return _arguments(argv).config
+
+
+def login_required(argv: Sequence[str]) -> bool:
+    """``--login`` among the script arguments (``dq-monitor dashboard --login``): every page
+    asks for Streamlit's OIDC login first.
+
+    >>> login_required(["--config", "m.yaml", "--login"]), login_required([])
+    (True, False)
+    """
+    return bool(_arguments(argv).login)
 
 
 def reader(url: str) -> SqlMetricStore:

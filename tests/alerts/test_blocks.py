@@ -146,6 +146,29 @@ class TestBuildMessage:
         assert "<!here>" in text
         assert "Seen 3 times so far." in texts(blocks)
 
+    def test_an_open_incident_links_to_acknowledge_and_resolve_it_on_the_dashboard(
+            self) -> None:
+        item = finding(incident_id=7, check="volume:row_count", severity="critical",
+                       reason="412 rows, usually about 980")
+
+        _, blocks = build_message("opened", "orders", [item], dashboard_url="http://d/")
+
+        buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+        assert [(b["text"]["text"], b["url"]) for b in buttons] == [
+            ("Open dashboard", "http://d/?table=orders"),
+            ("Acknowledge #7", "http://d/?page=incidents&incident=7&action=acknowledge"),
+            ("Resolve #7", "http://d/?page=incidents&incident=7&action=resolve")]
+        assert len({b["action_id"] for b in buttons}) == 3
+
+    def test_a_resolved_notice_offers_no_incident_actions(self) -> None:
+        item = finding(incident_id=7, check="c", severity="critical", reason="412 rows",
+                       ok_runs=2)
+
+        _, blocks = build_message("resolved", "orders", [item], dashboard_url="http://d/")
+
+        buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+        assert [b["text"]["text"] for b in buttons] == ["Open dashboard"]
+
     def test_without_a_dashboard_url_there_is_no_button(self) -> None:
         _, blocks = build_message("opened", "orders", [ROWS])
 

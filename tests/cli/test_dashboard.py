@@ -91,3 +91,33 @@ class TestDashboardCommand:
     def test_port_out_of_range(self, capsys: pytest.CaptureFixture[str]):
         assert main(["dashboard", "--port", "70000"]) == 2
         assert "70000" in capsys.readouterr().err
+
+
+class TestBasePathAndLogin:
+    def test_a_base_path_becomes_server_base_url_path(self, tmp_path: Path):
+        command = streamlit_command(Path("app.py"), config_path=tmp_path / "m.yaml",
+                                    port=8600, host="127.0.0.1", base_path="/dq/")
+
+        assert command[command.index("--server.baseUrlPath") + 1] == "dq"
+        assert command[-3:] == ["--", "--config", str(tmp_path / "m.yaml")]
+
+    def test_login_is_passed_to_the_app(self, tmp_path: Path):
+        command = streamlit_command(Path("app.py"), config_path=tmp_path / "m.yaml",
+                                    port=8600, host="127.0.0.1", login=True)
+
+        assert command[-4:] == ["--", "--config", str(tmp_path / "m.yaml"), "--login"]
+        assert "--server.baseUrlPath" not in command
+
+    def test_login_without_its_requirements_exits_2_saying_what_is_missing(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]):
+        config = write_scenario_config(tmp_path / "monitor.yaml",
+                                       f"sqlite:///{tmp_path / 'm.db'}")
+        monkeypatch.chdir(tmp_path)  # no .streamlit/secrets.toml here
+        monkeypatch.setenv("HOME", str(tmp_path))
+
+        code = main(["--config", str(config), "dashboard", "--login"])
+
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "Authlib" in err or "[auth]" in err

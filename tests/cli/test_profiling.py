@@ -50,6 +50,16 @@ class TestProfileCommand:
         assert out["columns"]["note"]["min_length"] == 2
         assert out["columns"]["created"]["max"].startswith("2026-05-06T13:00:00")
 
+    def test_exact_distinct_counts_print_no_estimate_footer(
+            self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code = main(["--config", str(config), "profile", "orders", "--distinct", "exact"])
+
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "profiled in" in out
+        assert "~ marks estimated" not in out
+        assert "~" not in out
+
     def test_as_of_counts_rows_without_a_timestamp_as_run_does(
             self, warehouse: WarehouseUnderTest, tmp_path: Path,
             capsys: pytest.CaptureFixture[str]) -> None:

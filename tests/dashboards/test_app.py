@@ -98,7 +98,8 @@ class TestOneRun:
         no_errors(at)
         frame = frame_with(at, "status", "reason")
         assert frame["status"].tolist() == ["learning"]
-        assert frame["trend"].tolist() == [[1000.0]]
+        # one snapshot: no day-to-day growth yet, so no rows-per-day bar
+        assert [list(t) for t in frame["trend"]] == [[]]
         assert "Only one run is recorded so far" in texts(at)
 
     def test_table_page_explains_the_single_point(self, config: Path,
@@ -107,7 +108,7 @@ class TestOneRun:
 
         no_errors(at)
         assert "Only one point per metric so far" in texts(at)
-        assert len(charts(at)["row_count (per run)"]["datasets"][0]) == 1
+        assert len(charts(at)["Rows per run"]["datasets"][0]) == 1
 
     def test_incidents_and_runs_pages_render(self, config: Path,
                                              monkeypatch: pytest.MonkeyPatch):
@@ -171,5 +172,5 @@ class TestOnPostgreSQL:
         assert dict(zip(frame["table"], frame["status"], strict=True)) == {
             name: status for name, (_, _, status) in SCENARIO_TABLES.items()}
         no_errors(table)
-        assert charts(table)["row_count (per day)"]["datasets"][1]["mark"].tolist() == [
+        assert charts(table)["Rows per day"]["datasets"][1]["mark"].tolist() == [
             "anomaly"]

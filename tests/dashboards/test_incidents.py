@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from monitor import formatting
+from monitor.dashboard.links import incident_url
 from monitor.store.schema import feedback, incidents, mutes
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
@@ -304,3 +306,40 @@ class TestReadableTables:
             values = {str(v) for v in cells_shown.to_numpy().ravel()}
             assert not {"None", "nan", "NaT", "null"} & values, titles
             assert not [v for v in values if EPOCH.match(v)], titles
+
+
+class TestLinkedIncident:
+    def test_a_slack_link_selects_the_incident_and_offers_its_action(
+            self, seeded_fresh: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        wanted = seeded_fresh.scenario.incidents["events"]
+        at = app_on(seeded_fresh.config_path, monkeypatch).run()
+
+        at = open_page(at, "incidents", incident=str(wanted), action="resolve")
+
+        no_errors(at)
+        assert at.selectbox(key="incident").value == wanted
+        assert f"resolve incident #{wanted}" in texts(at)
+        assert at.button(key="resolve").proto.type == "primary"
+
+    def test_a_link_to_an_incident_no_longer_open_says_so(
+            self, seeded_fresh: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        gone = seeded_fresh.scenario.incidents["customers"]  # resolved
+        at = app_on(seeded_fresh.config_path, monkeypatch).run()
+
+        at = open_page(at, "incidents", incident=str(gone), action="acknowledge")
+
+        no_errors(at)
+        assert f"Incident #{gone} is not open any more" in texts(at)
+
+    def test_the_root_link_slack_sends_opens_the_incident(
+            self, seeded_fresh: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        wanted = seeded_fresh.scenario.incidents["orders"]
+        query = parse_qs(urlsplit(incident_url("http://h", wanted, action="acknowledge")).query)
+
+        at = app_on(seeded_fresh.config_path, monkeypatch,
+                    query={k: v[0] for k, v in query.items()}).run()
+
+        no_errors(at)
+        assert [t.value for t in at.title] == ["Incidents & failures"]
+        assert at.selectbox(key="incident").value == wanted
+        assert at.button(key="acknowledge").proto.type == "primary"

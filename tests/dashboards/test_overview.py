@@ -68,33 +68,58 @@ class TestOverviewPage:
         assert frame.loc["orders", "last_run"] == runs["orders"]
         assert pd.isna(frame.loc["returns", "last_run"])
 
-    def test_row_count_sparkline_is_the_last_snapshot_of_each_day(
+    def test_sparkline_of_a_bucketed_table_is_its_rows_per_day_bucket(
             self, app: AppTest, seeded: SeededStore):
         since = seeded.scenario.now.replace(hour=0, minute=0, second=0) - dt.timedelta(days=30)
         points = seeded.rows("dq_metrics")
         orders = points[(points["table_name"] == "orders") & (points["metric"] == "row_count")
-                        & (points["granularity"] == "snapshot") & (points["ts"] >= since)]
-        expected = orders.sort_values("ts").groupby(orders["ts"].dt.date)["value"].last()
+                        & (points["granularity"] == "day") & (points["ts"] >= since)]
+        expected = orders.sort_values("ts")["value"].tolist()
 
         trend = table_frame(app).set_index("table").loc["orders", "trend"]
 
-        assert list(trend) == expected.tolist()
-        assert len(trend) in (30, 31)
+        assert list(trend) == expected
+        # the partial load: 40 % of the usual rows shows as a dip
+        assert trend[-1] < 0.5 * sorted(trend)[len(trend) // 2]
 
-    def test_needs_attention_lists_the_urgent_tables(self, app: AppTest):
+    def test_sparkline_of_a_snapshot_table_is_its_daily_growth(
+            self, app: AppTest, seeded: SeededStore):
+        start = seeded.scenario.now.replace(hour=0, minute=0, second=0)
+        points = seeded.rows("dq_metrics")
+        customers = points[(points["table_name"] == "customers")
+                           & (points["metric"] == "row_count")
+                           & (points["granularity"] == "snapshot")
+                           & (points["ts"] >= start - dt.timedelta(days=31))]
+        daily = customers.sort_values("ts").groupby(customers["ts"].dt.date)["value"].last()
+        expected = daily.diff().dropna()
+        expected = expected[[d >= (start - dt.timedelta(days=30)).date()
+                             for d in expected.index]]
+
+        trend = table_frame(app).set_index("table").loc["customers", "trend"]
+
+        assert list(trend) == expected.tolist()
+        assert all(30 <= v <= 50 for v in trend)  # about 40 rows a day, not a running total
+
+    def test_what_is_broken_comes_first_in_the_incidents_own_words(self, app: AppTest):
         shown = texts(app)
 
-        assert "Needs attention" in [h.value for h in app.subheader]
+        assert next(h.value for h in app.subheader) == "What is broken"
+        items = [line for line in app.markdown[0].value.splitlines() if line.startswith("- ")]
+        # the two critical incidents (opened together: by name), each in its own words
+        assert ("**[inventory](./?table=inventory): run failed: warehouse unreachable**"
+                in items[0])
+        assert "**[orders](./?table=orders): rows 392, usually 980**" in items[1]
         for name in ("inventory", "orders", "returns", "sessions", "events"):
-            assert f"[{name}](table?table={name})" in shown
-        assert ":red-badge[:material/error: failing] **[inventory]" in shown
+            assert f"[{name}](./?table={name})" in shown
+        assert "owner @data-eng" in shown
+        assert "since 1h" in shown
         assert "[payments]" not in shown
         assert "[customers]" not in shown
 
     def test_each_row_links_to_its_table_page(self, app: AppTest):
         frame = frame_with(app, "status", "link")
 
-        assert frame["link"].tolist() == [f"table?table={n}" for n in EXPECTED_ORDER]
+        assert frame["link"].tolist() == [f"./?table={n}" for n in EXPECTED_ORDER]
 
 
 class TestOverviewFilters:

@@ -51,12 +51,13 @@ class TestRunsPage:
             runs=("run_id", "count"), retries=("retries", "sum"),
             max_duration_s=("duration_seconds", "max"))
 
-        table = frame_with(page, "runs", "failed", "max_lag_s").set_index("table_name")
+        table = frame_with(page, "runs", "failed", "max_lag").set_index("table_name")
 
         assert table.index[0] == "inventory"  # the one with a failure comes first
-        assert table["runs"].to_dict() == expected["runs"].to_dict()
-        assert table["retries"].to_dict() == expected["retries"].to_dict()
-        assert table["max_duration_s"].to_dict() == expected["max_duration_s"].to_dict()
+        assert table["runs"].to_dict() == {k: str(v) for k, v in expected["runs"].items()}
+        assert table["retries"].to_dict() == {k: str(v) for k, v in expected["retries"].items()}
+        assert table["max_duration"].to_dict() == {
+            k: formatting.duration(v) for k, v in expected["max_duration_s"].items()}
 
     def test_duration_and_lag_charts(self, page: AppTest, seeded: SeededStore):
         shown = charts(page)

@@ -28,6 +28,8 @@ from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
 )
 from tests.helpers.seed import naive_now
 
+COMPLETENESS = "Null rate by column, against each column's own normal"
+
 
 @pytest.fixture
 def table_page(seeded: SeededStore, monkeypatch: pytest.MonkeyPatch):
@@ -104,15 +106,15 @@ class TestTrendCharts:
     def test_one_chart_per_watched_metric(self, table_page):
         at = table_page("orders")
 
-        titles = [t for t in charts(at) if "(per " in t]
-        assert titles == ["row_count (per day)", "null_rate of amount (per day)",
-                          "null_rate of customer_id (per day)", "null_rate of id (per day)"]
+        titles = [t for t in charts(at) if " per " in t]
+        assert titles == ["Rows per day", "Null rate of amount, per day",
+                          "Null rate of customer_id, per day", "Null rate of id, per day"]
 
     def test_band_is_the_seeded_expected_range(self, table_page, seeded: SeededStore):
         at = table_page("orders")
         expected = seeded_band(seeded, "orders", "row_count")
 
-        chart = charts(at)["row_count (per day)"]
+        chart = charts(at)["Rows per day"]
         line = chart["datasets"][0].sort_values("ts").reset_index(drop=True)
 
         assert [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
@@ -127,7 +129,7 @@ class TestTrendCharts:
         seeded_rows = seeded_band(seeded, "orders", "row_count")
         anomaly = seeded_rows[seeded_rows["is_anomaly"]]
 
-        marked = charts(at)["row_count (per day)"]["datasets"][1]
+        marked = charts(at)["Rows per day"]["datasets"][1]
 
         assert marked["mark"].tolist() == ["anomaly"]
         assert as_naive(marked["ts"]) == list(anomaly["ts"])
@@ -140,8 +142,8 @@ class TestTrendCharts:
         at = table_page("events", days="90")
         spike = seeded.scenario.histories["events"].points_at[30]
 
-        marked = charts(at)["row_count (per day)"]["datasets"][1]
-        user_id = charts(at)["null_rate of user_id (per day)"]["datasets"][1]
+        marked = charts(at)["Rows per day"]["datasets"][1]
+        user_id = charts(at)["Null rate of user_id, per day"]["datasets"][1]
 
         assert marked["mark"].tolist() == ["marked expected"]
         assert as_naive(marked["ts"]) == [spike]
@@ -153,7 +155,7 @@ class TestTrendCharts:
 
         at.selectbox(key="days").select(7).run()
 
-        line = charts(at)["row_count (per day)"]["datasets"][0]
+        line = charts(at)["Rows per day"]["datasets"][0]
         assert len(line) == len(seeded_band(seeded, "orders", "row_count", days=7))
         assert len(line) in (6, 7, 8)  # 7 days; one less when seeded just before midnight
 
@@ -162,7 +164,7 @@ class TestTrendCharts:
 
         at.multiselect(key="metrics").set_value([("row_count", "", "day")]).run()
 
-        assert [t for t in charts(at) if "(per " in t] == ["row_count (per day)"]
+        assert [t for t in charts(at) if " per " in t] == ["Rows per day"]
 
     def test_table_without_history_says_so(self, table_page):
         at = table_page("returns")
@@ -173,17 +175,57 @@ class TestTrendCharts:
         assert "No profile recorded yet." in texts(at)
 
 
-class TestOtherTabs:
-    def test_completeness_heatmap_shows_the_null_spike(self, table_page):
+def tab(at: AppTest, label: str):
+    return next(t for t in at.tabs if t.label == label)
+
+
+class TestWhatIsWrongNow:
+    def test_the_failing_table_opens_on_its_incident_and_failed_check(self, table_page):
+        at = table_page("orders")
+
+        no_errors(at)
+        assert at.subheader[0].value == "What is wrong now"
+        sentences = [m.value for m in at.main.markdown if m.value.startswith(":")]
+        assert "**rows 392, usually 980**" in sentences[1]  # [0] is the health line
+        assert "critical · since 1h" in sentences[1]
+        first_chart = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+        assert first_chart["title"] == "Rows per day"
+        failed = frame_with(at, "expectation", "result")
+        assert failed["expectation"].tolist() == [
+            "orders_suite: column values to not be null (customer_id)"]
+        assert failed["severity"].tolist() == ["critical"]
+
+    def test_a_table_without_problems_says_so(self, table_page):
+        at = table_page("customers")
+
+        assert "Nothing is wrong now: all checks pass." in texts(at)
+
+    def test_chart_axes_are_in_the_metrics_unit(self, table_page):
         at = table_page("events")
 
-        data = charts(at)["Completeness by column"]["datasets"][0]
+        rate = charts(at)["Null rate of user_id, per day"]["spec"]["layer"][0]["encoding"]
+        rows = charts(at)["Rows per day"]["spec"]["layer"][0]["encoding"]
+
+        assert rate["y"]["axis"]["format"] == ".1~%"
+        assert rows["y"]["axis"]["format"] == ",.0f"
+        assert rows["y"]["title"] == "rows"
+
+
+class TestOtherTabs:
+    def test_completeness_is_judged_against_each_columns_own_normal(self, table_page):
+        at = table_page("events")
+
+        data = charts(at)[COMPLETENESS]["datasets"][0]
         user_id = data[data["column_name"] == "user_id"].sort_values("day")
+        others = data[data["column_name"] != "user_id"]
 
         assert set(data["column_name"]) == {"id", "user_id", "kind"}
-        assert user_id["completeness"].iloc[-1] == pytest.approx(0.75)
-        assert user_id["completeness"].iloc[:-1].tolist() == pytest.approx(
-            [0.99] * (len(user_id) - 1))
+        # the spike (25 % against the usual 1 %) is far above that column's normal
+        assert user_id["null_rate"].iloc[-1] == pytest.approx(0.25)
+        assert user_id["class"].iloc[-1] == "far more nulls than usual"
+        assert set(user_id["class"].iloc[:-1]) == {"usual"}
+        assert set(others["class"]) == {"usual"}
+        assert set(user_id["usual_text"]) == {"1.0%"}
 
     def test_schema_change_log(self, table_page, seeded: SeededStore):
         at = table_page("customers")
@@ -191,12 +233,12 @@ class TestOtherTabs:
 
         changes = frame_with(at, "change", "column", "old_type")
 
-        shown = changes[["change", "column", "old_type", "new_type"]].fillna("-")
+        shown = changes[["change", "column", "old_type", "new_type"]]
         assert shown.values.tolist() == [
             ["type changed", "status", "TEXT", "VARCHAR(20)"],
-            ["added", "phone", "-", "TEXT"],
+            ["added", "phone", formatting.MISSING, "TEXT"],
         ]
-        assert list(changes["ts"]) == [runs[55], runs[50]]
+        assert list(changes["ts"]) == [f"{runs[55]:%Y-%m-%d %H:%M}", f"{runs[50]:%Y-%m-%d %H:%M}"]
 
     def test_latest_profile(self, table_page, seeded: SeededStore):
         at = table_page("customers")
@@ -206,9 +248,12 @@ class TestOtherTabs:
                          & (metrics["metric"] == "row_count")]["value"].iloc[-1]
 
         table_row = profile[profile["column"] == "(table)"].iloc[0]
-        assert table_row["row_count"] == newest
+        assert table_row["row_count"] == f"{int(newest):,}"
+        assert table_row["freshness_seconds"] == "30m"  # 1,800 s as a duration
         assert set(profile["column"]) == {"(table)", "id", "email", "status", "phone"}
-        assert profile.loc[profile["column"] == "phone", "null_rate"].iloc[0] == 0.01
+        assert profile.loc[profile["column"] == "phone", "null_rate"].iloc[0] == "1.0%"
+        cells = {str(v) for v in profile.to_numpy().ravel()}
+        assert not {"None", "nan", "NaT"} & cells
 
     def test_expectation_history(self, table_page, seeded: SeededStore):
         at = table_page("orders")
@@ -216,15 +261,15 @@ class TestOtherTabs:
         failed = results[~results["success"]]
 
         heatmap = charts(at)["Expectation results"]["datasets"][0]
-        failures = frame_with(at, "expectation", "result")
+        failures = tab(at, "Expectations").dataframe[0].value
 
         assert len(heatmap) == 20  # two expectations, ten days
         assert (heatmap["result"] == "fail").sum() == 2
         assert len(failures) == len(failed) == 2
         assert failures["expectation"].tolist() == [
-            "orders_suite: column_values_to_not_be_null (customer_id)",
-            "orders_suite: column_values_to_be_between (amount)"]
-        assert "20 results, 2 failed or errored." in texts(at)
+            "orders_suite: column values to not be null (customer_id)",
+            "orders_suite: column values to be between (amount)"]
+        assert "20 results, 2 failed or errored" in texts(at)
 
     def test_gate_verdicts_and_quarantined_batches(self, table_page, seeded: SeededStore):
         at = table_page("customers")
@@ -234,7 +279,7 @@ class TestOtherTabs:
 
         assert len(verdicts) == 10
         assert verdicts["verdict"].value_counts().to_dict() == {"pass": 9, "blocked": 1}
-        assert quarantined["rows_quarantined"].tolist() == [12]
+        assert quarantined["rows_quarantined"].tolist() == ["12"]
         assert quarantined["status"].tolist() == ["blocked"]
 
 
@@ -303,3 +348,35 @@ class TestReadableHeaders:
             titles = [(config.get(n) or config.get(f"col:{n}") or {}).get("label") or n
                       for n in order]
             assert all("_" not in t and t[:1].isupper() for t in titles), titles
+
+
+class TestIngestBatchesApart:
+    @pytest.fixture
+    def with_a_blocked_batch(self, seeded_fresh: SeededStore) -> SeededStore:
+        """customers: an ingest run an hour ago whose batch failed a critical check."""
+        from tests.helpers.seed import Seeder
+
+        at = seeded_fresh.scenario.now - dt.timedelta(minutes=50)  # after the last run
+        seeder = Seeder()
+        run_id = seeder.run("customers", at, kind="ingest", status="success")
+        seeder.expectation("customers", at, "expect_column_values_to_not_be_null",
+                           run_id=run_id, column="email", severity="critical", success=False,
+                           suite="customers_batch")
+        seeder.write(seeded_fresh.store)
+        return seeded_fresh
+
+    def test_a_failed_batch_check_is_on_the_batches_tab_not_among_the_tables_failures(
+            self, with_a_blocked_batch: SeededStore, monkeypatch: pytest.MonkeyPatch):
+        at = app_on(with_a_blocked_batch.config_path, monkeypatch,
+                    query={"table": "customers"}).run()
+
+        no_errors(at)
+        assert {m.label: m.value for m in at.metric}["Health"] == "ok"
+        assert "Nothing is wrong now" in texts(at)
+        assert not [e for e in tab(at, "Expectations").dataframe
+                    if "expectation" in e.value.columns]
+        batches = [e.value for e in tab(at, "Ingest batches").dataframe
+                   if "expectation" in e.value.columns]
+        assert batches[0]["expectation"].tolist() == [
+            "customers_batch: column values to not be null (email)"]
+        assert batches[0]["severity"].tolist() == ["critical"]

@@ -155,10 +155,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_dashboard(config_path: Path, log_path: Path, *, timeout: float = 90.0
-                     ) -> Iterator[str]:
+def served_dashboard(config_path: Path, log_path: Path, *, timeout: float = 90.0,
+                     base_path: str = "") -> Iterator[str]:
     """Run ``dq-monitor --config C dashboard --port P`` on 127.0.0.1 and yield its URL once
-    Streamlit answers its health check; stop its process group afterwards."""
+    Streamlit answers its health check; stop its process group afterwards. With
+    ``base_path`` it serves under that prefix (the URL yielded includes it)."""
     import os
     import signal
     import subprocess
@@ -169,11 +170,13 @@ def served_dashboard(config_path: Path, log_path: Path, *, timeout: float = 90.0
     port = free_port()
     script = Path(sys.executable).with_name("dq-monitor")
     command = ([str(script)] if script.exists() else [sys.executable, "-m", "monitor"]) + [
-        "--config", str(config_path), "dashboard", "--host", "127.0.0.1", "--port", str(port)]
+        "--config", str(config_path), "dashboard", "--host", "127.0.0.1", "--port", str(port),
+        *(["--base-path", base_path] if base_path else [])]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    prefix = f"/{base_path.strip('/')}" if base_path.strip("/") else ""
+    url = f"http://127.0.0.1:{port}{prefix}"
     try:
         deadline = time.monotonic() + timeout
         while True:
