@@ -144,7 +144,7 @@ class TestDetect:
         values[[70, 71]] *= 0.5  # a two-day partial load on Monday and Tuesday of week 11
         values[84] *= 0.5  # the same fault two weeks later, still inside the training window
 
-        detections = detect(daily(values), FLOORED)
+        detections = detect(daily(values), FLOORED.merged({"precedent": False}))
 
         assert _anomalies(detections) == [70, 71, 84]
         assert detections[77].expected == _same_weekpart_median(values, 77, skip={70, 71})
@@ -171,7 +171,9 @@ class TestDetect:
 
         detections = detect(daily(values), FLOORED)
 
-        assert _anomalies(detections) == saturdays[:3].tolist()
+        # The third Saturday moved no further than the second: a precedent, not alerted.
+        assert _anomalies(detections) == saturdays[:2].tolist()
+        assert "moved as far this way" in detections[saturdays[2]].reason
         assert "re-learned" in detections[saturdays[2]].reason
         assert detections[saturdays[5]].expected == pytest.approx(values[saturdays[4]], rel=0.1)
 
@@ -473,3 +475,26 @@ class TestRealDataBehaviours:
         assert _anomalies(without) == []
         sd = np.sqrt(0.85 * 0.15 / rows[-1])  # binomial noise of the last bucket
         assert with_rows.upper[-1] - with_rows.expected[-1] >= NULL_RATE.sensitivity * sd * 0.99
+
+    def test_storms_like_an_earlier_one_are_not_alerted_but_a_bigger_fault_is(self):
+        rng = np.random.default_rng(3)
+        delay = np.round(rng.normal(12.0, 1.0, 120), 2)  # a mean delay in minutes
+        delay[[40, 61, 83]] = [40.0, 35.0, 38.0]  # storms: the first is the largest
+        delay[100] = 60.0  # a broken load: far beyond any storm
+
+        detections = detect(daily(delay), defaults_for("distribution"))
+
+        assert _anomalies(detections) == [40, 100]
+        assert "moved as far this way" in detections[61].reason
+        assert "moved as far this way" in detections[83].reason
+
+    def test_storm_alerts_come_back_without_the_precedent_setting(self):
+        rng = np.random.default_rng(3)
+        delay = np.round(rng.normal(12.0, 1.0, 120), 2)
+        delay[[40, 61, 83]] = [40.0, 35.0, 38.0]
+
+        settings = defaults_for("distribution").merged({"precedent": False})
+        detections = detect(daily(delay), settings)
+
+        assert _anomalies(detections) == [40, 61, 83]
+
