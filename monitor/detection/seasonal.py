@@ -85,7 +85,9 @@ class _Walk:
         self.rows = None if rows is None else np.asarray(rows, dtype=float)
         self.errors = np.full(size, np.nan)  # one-step errors in fitted sigmas
         self.tail = 1.0  # calibration of the band to the series' real one-step errors
-        self.calibrate_on_all = cadence(step) == "subdaily"
+        # Null rates' storms: the precedent rule takes them when on, else the calibration.
+        fraction = unit is Unit.FRACTION and not settings.precedent
+        self.calibrate_on_all = fraction or cadence(step) == "subdaily"
         self.values = forward(self.raw, settings.transform)
         self.finite = np.isfinite(self.values)
         self.outside = np.zeros(size, bool) if flagged is None else np.asarray(flagged, bool)

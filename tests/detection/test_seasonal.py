@@ -139,12 +139,26 @@ class TestDetect:
         assert after[40].expected == before[40].expected
         assert after[40].is_anomaly
 
+    def test_with_precedent_a_repeat_is_held_unless_the_first_is_labeled(self):
+        values = weekly_rows(16, seed=0)
+        values[[64, 78]] *= 0.45  # the same partial load twice, two weeks apart
+        incident = np.zeros(values.size, dtype=bool)
+        incident[64] = True  # the first one labeled an incident: no precedent
+        settings = VOLUME.merged({"precedent": True})
+
+        unlabeled = detect(daily(values), settings, unit=Unit.COUNT)
+        labeled = detect(daily(values, excluded=incident), settings, unit=Unit.COUNT)
+
+        assert _anomalies(unlabeled) == [64]
+        assert "moved as far this way" in unlabeled[78].reason
+        assert _anomalies(labeled) == [64, 78]
+
     def test_a_past_incident_does_not_hide_the_next_one(self):
         values = weekly_rows(14, seed=5)
         values[[70, 71]] *= 0.5  # a two-day partial load on Monday and Tuesday of week 11
         values[84] *= 0.5  # the same fault two weeks later, still inside the training window
 
-        detections = detect(daily(values), FLOORED.merged({"precedent": False}))
+        detections = detect(daily(values), FLOORED)
 
         assert _anomalies(detections) == [70, 71, 84]
         assert detections[77].expected == _same_weekpart_median(values, 77, skip={70, 71})
@@ -171,9 +185,7 @@ class TestDetect:
 
         detections = detect(daily(values), FLOORED)
 
-        # The third Saturday moved no further than the second: a precedent, not alerted.
-        assert _anomalies(detections) == saturdays[:2].tolist()
-        assert "moved as far this way" in detections[saturdays[2]].reason
+        assert _anomalies(detections) == saturdays[:3].tolist()
         assert "re-learned" in detections[saturdays[2]].reason
         assert detections[saturdays[5]].expected == pytest.approx(values[saturdays[4]], rel=0.1)
 
@@ -482,19 +494,19 @@ class TestRealDataBehaviours:
         delay[[40, 61, 83]] = [40.0, 35.0, 38.0]  # storms: the first is the largest
         delay[100] = 60.0  # a broken load: far beyond any storm
 
-        detections = detect(daily(delay), defaults_for("distribution"))
+        settings = defaults_for("distribution").merged({"precedent": True})
+        detections = detect(daily(delay), settings)
 
         assert _anomalies(detections) == [40, 100]
         assert "moved as far this way" in detections[61].reason
         assert "moved as far this way" in detections[83].reason
 
-    def test_storm_alerts_come_back_without_the_precedent_setting(self):
+    def test_by_default_every_storm_alerts(self):
         rng = np.random.default_rng(3)
         delay = np.round(rng.normal(12.0, 1.0, 120), 2)
         delay[[40, 61, 83]] = [40.0, 35.0, 38.0]
 
-        settings = defaults_for("distribution").merged({"precedent": False})
-        detections = detect(daily(delay), settings)
+        detections = detect(daily(delay), defaults_for("distribution"))
 
         assert _anomalies(detections) == [40, 61, 83]
 
