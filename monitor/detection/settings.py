@@ -88,6 +88,11 @@ class DetectorSettings(BaseModel):
     )
     max_null_rate: float | None = Field(None, ge=0, le=1, description="absolute null-rate limit")
     zero_rows_rule: bool = Field(True, description="alert on empty buckets that usually have rows")
+    precedent: bool = Field(
+        False,
+        description="hold back an alert when the series moved as far the same way within "
+        "its training window (opt-in)",
+    )
 
     @field_validator("sensitivity", mode="before")
     @classmethod

@@ -18,7 +18,8 @@ faults). Scoring, the same for all:
 Rows: dq-monitor with its defaults; dq-monitor with the opt-in US holiday calendar
 (``detect_metric(..., holidays="US")``; a data owner's setting, not a default: it is
 reported apart, and the series are US data but for Victoria's electricity demand and
-Seattle's weather); and the baselines.
+Seattle's weather); dq-monitor with the opt-in precedent rule (``precedent: true``, see
+``monitor/detection/precedent.py``); and the baselines.
 
 Baselines, each with the tested point outside its own window:
 - z-score: mean and standard deviation of the previous 14 days, |z| > 3 (Elementary's
@@ -64,6 +65,7 @@ from tests.benchmarks.real_cases import (
 
 DQ = "dq-monitor"
 DQ_HOLIDAYS = "dq-monitor + US holidays (opt-in)"
+DQ_PRECEDENT = "dq-monitor + precedent (opt-in)"
 
 
 def _gate(case: Case, z: np.ndarray) -> np.ndarray:
@@ -93,6 +95,17 @@ def ours_with_holidays(case: Case) -> np.ndarray:
     knowledge; the benchmark's series are US data but for Victoria's electricity)."""
     series = Series(case.timestamps, case.values)
     found = detect_metric(series, DETECTOR_KIND[case.kind], rows=case.rows, holidays="US")
+    return flagged_mask(found)
+
+
+def ours_with_precedent(case: Case) -> np.ndarray:
+    """dq-monitor with the opt-in precedent rule (``precedent: true``): an alert is held
+    back when the series moved as far the same way within its training window."""
+    from monitor.detection.settings import defaults_for
+
+    kind = DETECTOR_KIND[case.kind]
+    settings = defaults_for(kind).merged({"precedent": True})
+    found = detect_metric(Series(case.timestamps, case.values), kind, settings, rows=case.rows)
     return flagged_mask(found)
 
 
@@ -223,6 +236,7 @@ def holt_winters(case: Case) -> np.ndarray:
 DETECTORS: dict[str, Callable[[Case], np.ndarray]] = {
     DQ: ours,
     DQ_HOLIDAYS: ours_with_holidays,
+    DQ_PRECEDENT: ours_with_precedent,
     "z-score 14 d": zscore,
     "z-score 14 d, seasonal": zscore_seasonal,
     "Deequ OnlineNormal": online_normal,
@@ -304,7 +318,7 @@ class Cache:
             self.data = pickle.loads(path.read_bytes())
 
     def flags(self, label: str, case: Case, detector: Callable[[Case], np.ndarray]) -> np.ndarray:
-        if self.path is None or label in (DQ, DQ_HOLIDAYS):
+        if self.path is None or label in (DQ, DQ_HOLIDAYS, DQ_PRECEDENT):
             return detector(case)
         key = label + hashlib.sha1(case.values.tobytes() + case.name.encode()).hexdigest()
         if key not in self.data:
@@ -355,7 +369,7 @@ def table(title: str, scores: dict, labels: list[str], n_series: dict[str, int])
 
 
 def _line(name: str, label: str, score: Score) -> str:
-    bold = label in (DQ, DQ_HOLIDAYS)
+    bold = label in (DQ, DQ_HOLIDAYS, DQ_PRECEDENT)
     cells = [
         f"{score.recall:.2f}",
         f"{score.precision:.2f}",
@@ -403,7 +417,7 @@ def main() -> None:
             timing[label] += seconds[label]
         lines += table(f"{half} half", scores, labels, n_series)
         if args.faults:
-            for label in (name for name in (DQ, DQ_HOLIDAYS) if name in labels):
+            for label in (name for name in (DQ, DQ_HOLIDAYS, DQ_PRECEDENT) if name in labels):
                 lines += ["", f"recall per fault kind, {half} half ({label}):"]
                 lines += by_fault(scores, label)
         lines.append("")

@@ -139,6 +139,20 @@ class TestDetect:
         assert after[40].expected == before[40].expected
         assert after[40].is_anomaly
 
+    def test_with_precedent_a_repeat_is_held_unless_the_first_is_labeled(self):
+        values = weekly_rows(16, seed=0)
+        values[[64, 78]] *= 0.45  # the same partial load twice, two weeks apart
+        incident = np.zeros(values.size, dtype=bool)
+        incident[64] = True  # the first one labeled an incident: no precedent
+        settings = VOLUME.merged({"precedent": True})
+
+        unlabeled = detect(daily(values), settings, unit=Unit.COUNT)
+        labeled = detect(daily(values, excluded=incident), settings, unit=Unit.COUNT)
+
+        assert _anomalies(unlabeled) == [64]
+        assert "moved as far this way" in unlabeled[78].reason
+        assert _anomalies(labeled) == [64, 78]
+
     def test_a_past_incident_does_not_hide_the_next_one(self):
         values = weekly_rows(14, seed=5)
         values[[70, 71]] *= 0.5  # a two-day partial load on Monday and Tuesday of week 11
@@ -473,3 +487,26 @@ class TestRealDataBehaviours:
         assert _anomalies(without) == []
         sd = np.sqrt(0.85 * 0.15 / rows[-1])  # binomial noise of the last bucket
         assert with_rows.upper[-1] - with_rows.expected[-1] >= NULL_RATE.sensitivity * sd * 0.99
+
+    def test_storms_like_an_earlier_one_are_not_alerted_but_a_bigger_fault_is(self):
+        rng = np.random.default_rng(3)
+        delay = np.round(rng.normal(12.0, 1.0, 120), 2)  # a mean delay in minutes
+        delay[[40, 61, 83]] = [40.0, 35.0, 38.0]  # storms: the first is the largest
+        delay[100] = 60.0  # a broken load: far beyond any storm
+
+        settings = defaults_for("distribution").merged({"precedent": True})
+        detections = detect(daily(delay), settings)
+
+        assert _anomalies(detections) == [40, 100]
+        assert "moved as far this way" in detections[61].reason
+        assert "moved as far this way" in detections[83].reason
+
+    def test_by_default_every_storm_alerts(self):
+        rng = np.random.default_rng(3)
+        delay = np.round(rng.normal(12.0, 1.0, 120), 2)
+        delay[[40, 61, 83]] = [40.0, 35.0, 38.0]
+
+        detections = detect(daily(delay), defaults_for("distribution"))
+
+        assert _anomalies(detections) == [40, 61, 83]
+
