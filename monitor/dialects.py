@@ -73,6 +73,8 @@ class Capabilities:
     #: count(DISTINCT) keeps the whole aggregate serial (PostgreSQL plans no partial
     #: aggregate for it), so a scan computes exact distinct counts in a branch apart.
     distinct_apart: bool = False
+    #: GROUP BY GROUPING SETS: a scan's totals and per-segment rows in one pass.
+    grouping_sets: bool = False
     #: Collation text is compared in for distinct counts (None: the column's own).
     distinct_collation: str | None = None
     #: Collation a regex is matched under, where the column's own would fold case.
@@ -334,6 +336,7 @@ _CAPABILITIES = {
         _approx_distinct_fn=sa.func.approx_count_distinct,
         finite_function="isfinite",
         nan_function="isnan",
+        grouping_sets=True,
         file_database=True,
         read_only="connect_arg",
         reserved_words=_duckdb_reserved_words,
@@ -354,6 +357,7 @@ _CAPABILITIES = {
         floats_hold_nan=True,
         timestamps_are_text=False,
         distinct_apart=True,
+        grouping_sets=True,
         distinct_collation="C",
         length_function="char_length",
         server=True,
