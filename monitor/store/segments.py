@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from monitor.metrics.segments import PREFIX, Label, parse_series_column
-from monitor.store.schema import metrics
+from monitor.store.schema import detections, metrics
 from monitor.store.sql_store import SqlMetricStore
 from monitor.timeutil import to_naive_utc
 
@@ -63,3 +63,25 @@ def segment_frame(store: SqlMetricStore, table: str, *, since: dt.datetime | Non
                             "value": value})
     return pd.DataFrame.from_records(
         records, columns=["parts", "label", "column", "metric", "granularity", "ts", "value"])
+
+
+def segment_detections(store: SqlMetricStore, table: str, *, since: dt.datetime | None = None
+                       ) -> pd.DataFrame:
+    """The anomalies judged on a table's segment series: label, column, metric, ts,
+    value, expected, reason."""
+    d = detections
+    query = sa.select(d.c.column_name, d.c.metric, d.c.ts, d.c.value, d.c.expected,
+                      d.c.reason).where(d.c.table_name == table, d.c.is_anomaly.is_(True),
+                                        is_segment(d.c.column_name))
+    if since is not None:
+        query = query.where(d.c.ts >= to_naive_utc(since))
+    records = []
+    with store.connect() as conn:
+        for key, metric, ts, value, expected, reason in conn.execute(query.order_by(d.c.ts)):
+            parsed = parse_series_column(key)
+            if parsed is not None:
+                records.append({"label": parsed[1], "column": parsed[2], "metric": metric,
+                                "ts": ts, "value": value, "expected": expected,
+                                "reason": reason})
+    return pd.DataFrame.from_records(
+        records, columns=["label", "column", "metric", "ts", "value", "expected", "reason"])
