@@ -12,7 +12,7 @@ alarms were false.
 >>> report = run_demo(Path("dq-monitor-demo"))  # doctest: +SKIP
 >>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP +NORMALIZE_WHITESPACE
 [('partial_load', True), ('late_load', True), ('duplicated_load', True),
- ('null_spike', True), ('dropped_column', True)]
+ ('null_spike', True), ('dropped_column', True), ('segment_missing', True)]
 """
 
 from __future__ import annotations

@@ -411,7 +411,8 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
         extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))
     what = f"bucketed profile of {table.name!r} ({shape.qualified})"
     width = bucket_width(table.bucket)
-    segmented = {"needs": Needs(segments.states()), "segment": segments.case()} if segments else {}
+    segmented = {"needs": Needs(segments.states()), "segment": segments.case(),
+                 "segment_states": segments.states()} if segments else {}
     if start is not None and end is not None and (
             as_utc(end) - floor_time(as_utc(start), table.bucket)) <= SMALL_RANGE * width:
         # A few buckets (an incremental run): one plain aggregate per bucket. A grouped

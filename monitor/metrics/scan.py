@@ -81,7 +81,8 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
                  bucket: tuple[str, Granularity] | None = None,
                  extra: dict[str, ColumnElement[Any]] | None = None,
                  needs: Needs | None = None,
-                 segment: ColumnElement[Any] | None = None) -> Scan:
+                 segment: ColumnElement[Any] | None = None,
+                 segment_states: Sequence[State] = ()) -> Scan:
     """One SELECT computing every state of ``metrics`` and ``needs`` (grouped by
     ``bucket`` if given), each SQL aggregate once (see ``canonical``).
 
@@ -91,7 +92,8 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
 
     ``segment`` (``monitor.metrics.segments``) adds a row per bucket and segment:
     ``GROUP BY GROUPING SETS ((bucket), (bucket, segment))`` where the dialect has
-    grouping sets, else a UNION ALL of the two groupings in one statement.
+    grouping sets, else a UNION ALL of the two groupings in one statement, whose
+    per-segment branch computes only ``segment_states`` (NULL for the others).
     """
     needs = needs or Needs()
     wanted = list(dict.fromkeys([*unique_states(metrics), *needs.states]))
@@ -107,7 +109,9 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
         columns.append(expr.label(label))
     distinct = sum(1 for s in states if s.kind == "distinct")
     if segment is not None:
-        return Scan(statement=_segmented(table, columns, where, bucket, segment, caps),
+        slim = {label_of[same[s]] for s in segment_states if s in same} if segment_states \
+            else set(label_of.values())
+        return Scan(statement=_segmented(table, columns, where, bucket, segment, caps, slim),
                     labels=labels, metrics=tuple(metrics), bucketed=bucket is not None,
                     segmented=True)
     if bucket is None and caps.distinct_apart and 0 < distinct < len(columns):
@@ -130,7 +134,7 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
 
 def _segmented(table: sa.Table, columns: list[ColumnElement[Any]],
                where: ColumnElement[bool] | None, bucket: tuple[str, Granularity] | None,
-               segment: ColumnElement[Any], caps: Capabilities) -> Any:
+               segment: ColumnElement[Any], caps: Capabilities, slim: set[str]) -> Any:
     """The totals and the per-segment rows in one statement (see ``compile_scan``)."""
     keys: list[ColumnElement[Any]] = []
     conditions = [] if where is None else [where]
@@ -152,7 +156,10 @@ def _segmented(table: sa.Table, columns: list[ColumnElement[Any]],
                        ).select_from(table).where(*conditions)
     if keys:
         totals = totals.group_by(*(sa.literal_column(k) for k in first))
-    parts = sa.select(*keys, segment.label("_dq_segment"), *columns
+    names: list[str] = [c.name for c in columns]  # type: ignore[attr-defined]
+    needed = [col if name in slim else sa.null().label(name)
+              for col, name in zip(columns, names, strict=True)]
+    parts = sa.select(*keys, segment.label("_dq_segment"), *needed
                       ).select_from(table).where(*conditions).group_by(
         *(sa.literal_column(k) for k in [*first, seg_at]))
     return sa.union_all(totals, parts)

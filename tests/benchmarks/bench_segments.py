@@ -17,6 +17,7 @@ median of per-round ratios).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import statistics
 import sys
@@ -106,6 +107,14 @@ def tasks(url: str, schema: str | None) -> dict[str, object]:
         plan = SegmentPlan(seg_parts, choose({}, found, 50), columns, numeric)
         out[name] = (lambda t=table, p=plan: profile_buckets(warehouse, t, shape=shape,
                                                              end=END, segments=p))
+        if len(parts) == 2 and warehouse.capabilities.grouping_sets:
+            # The same two groupings as a UNION ALL (what engines without grouping sets
+            # run): a second pass, but its branch computes only the segments' states.
+            union = SqlWarehouse("bench", WarehouseConfig(url=url, query_timeout=3600))
+            union.capabilities = dataclasses.replace(union.capabilities, grouping_sets=False)
+            out["2 columns, UNION ALL"] = (
+                lambda t=table, p=plan, w=union: profile_buckets(w, t, shape=shape, end=END,
+                                                                 segments=p))
         if len(parts) == 2:
             out["top-50 query (2 columns)"] = (
                 lambda t=table, p=plan: count_segments(warehouse, t, shape, p, start=None,
