@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitor.config.models import TableConfig
-from monitor.detection import MetricKind
+from monitor.detection import DetectorSettings, MetricKind
 from monitor.detection.segments import SegmentVerdict, segments_reason
 from monitor.detection.severity import SeveritySettings
 from monitor.detection.watch import Watch, settings_of
@@ -51,6 +51,14 @@ from monitor.warehouse import SqlWarehouse, TableShape
 
 #: Buckets of stored volumes that rank the segments.
 VOLUME_BUCKETS = 28
+#: Defaults of segment series where the table's ``detection:`` sets none for the kind:
+#: 50 segments are 50 chances of a false alarm a day, so each band is one sigma wider;
+#: a segment's volume must move by half (a missing or doubled load moves by all of it).
+SEGMENT_DEFAULTS: dict[MetricKind, dict[str, float]] = {
+    MetricKind.VOLUME: {"sensitivity": 5.0, "min_relative_change": 0.5},
+    MetricKind.NULL_RATE: {"sensitivity": 5.0},
+    MetricKind.DISTRIBUTION: {"sensitivity": 5.0},
+}
 #: A segment's mean is judged once its buckets hold this many rows: the mean of a
 #: few dozen rows of a skewed column (amounts) swings by a third from day to day.
 MEAN_MIN_ROWS = 1000
@@ -123,9 +131,19 @@ def segment_watches(table: TableConfig, points: Sequence[MetricPoint]) -> list[W
         else:
             continue
         watch = Watch(table.name, point.metric, point.column, point.granularity, kind,
-                      settings_of(table, kind, column), None, label)
+                      segment_settings(table, kind, column), None, label)
         out.setdefault(watch.key, watch)
     return list(out.values())
+
+
+def segment_settings(table: TableConfig, kind: MetricKind, column: str = ""
+                     ) -> DetectorSettings:
+    """The table's settings for the kind, widened by ``SEGMENT_DEFAULTS`` unless the
+    table's ``detection:`` names the kind itself."""
+    settings = settings_of(table, kind, column)
+    if any(entry.kind is kind for entry in table.detection.entries):
+        return settings
+    return settings.model_copy(update=SEGMENT_DEFAULTS.get(kind, {}))
 
 
 def check_of(watch: Watch) -> str:

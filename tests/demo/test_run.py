@@ -84,7 +84,10 @@ class TestAfterTheDemo:
             dispose_engines()
 
         assert found
-        assert {(f.table, "phone" in f.reason) for f in found} == {("customers", True)}
+        # Still failing: the dropped column, and NL's orders of the last day (rescanned
+        # within the lookback, still missing).
+        assert {(f.table, "phone" in f.reason or f.check == "segments:volume")
+                for f in found} == {("customers", True), ("orders", True)}
 
 
 class TestDemoClock:

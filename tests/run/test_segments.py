@@ -228,3 +228,19 @@ class TestBackfillWithSegments:
         assert stored[-1].value == 0.0
         assert result.anomalies >= 1
         wh.dispose()
+
+
+class TestSegmentSettings:
+    def test_wider_by_default_and_the_tables_own_when_set(self) -> None:
+        from monitor.config.models import TableConfig
+        from monitor.run.segments import segment_settings
+
+        plain = TableConfig(name="o", warehouse="w", table="o", timestamp_column="ts",
+                            bucket="day", segments=["country"])
+        tuned = TableConfig(name="o", warehouse="w", table="o", timestamp_column="ts",
+                            bucket="day", segments=["country"],
+                            detection={"volume": {"sensitivity": "high"}})
+
+        assert segment_settings(plain, MetricKind.VOLUME).sensitivity == 5.0
+        assert segment_settings(plain, MetricKind.VOLUME).min_relative_change == 0.5
+        assert segment_settings(tuned, MetricKind.VOLUME).sensitivity == 3.0
