@@ -171,27 +171,28 @@ class TestProfileBucketsWithSegments:
 
 
 class TestSegmentsOfOddValues:
-    @settings(max_examples=15, deadline=None,
+    @pytest.mark.parametrize("warehouse", ["sqlite", "duckdb", "postgresql"], indirect=True)
+    @settings(max_examples=12, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(st.lists(st.one_of(st.none(), st.text(max_size=12)), min_size=1, max_size=30))
+    @given(st.lists(st.one_of(st.none(), st.sampled_from(["", "'", '"', "a'b\"c", "Zürich",
+                                                          "日本", " DE ", "%_", "\\"]),
+                              st.text(st.characters(blacklist_categories=("Cs",),
+                                                    blacklist_characters="\x00"),
+                                      max_size=12)),
+                    min_size=1, max_size=30))
     def test_any_text_value_is_counted_by_its_own_segment(
-            self, tmp_path_factory: pytest.TempPathFactory, values: list[str | None]) -> None:
-        from tests.helpers.warehouses import sqlite_warehouse
-
-        wh = sqlite_warehouse(tmp_path_factory.mktemp("odd"))
-        values = [v.replace("\x00", "") if v is not None else None for v in values]
+            self, warehouse: WarehouseUnderTest, values: list[str | None]) -> None:
         rows = [{"id": i, "country": v, "channel": "web", "amount": 1.0, "note": None,
                  "ts": DAY} for i, v in enumerate(values)]
-        wh.create_table("orders", COLUMNS, rows)
+        warehouse.create_table("orders", COLUMNS, rows)
         labels = list(dict.fromkeys((v,) for v in values))
-        config, plan, shape = plan_for(wh, "orders", ["country"], labels)
+        config, plan, shape = plan_for(warehouse, "orders", ["country"], labels)
 
-        buckets = profile_buckets(wh.warehouse(), config, segments=plan, shape=shape)
+        buckets = profile_buckets(warehouse.warehouse(), config, segments=plan, shape=shape)
 
         counts = pd.Series([repr(v) for v in values]).value_counts()
         got = {repr(s.label[0]): s.row_count for s in buckets[0].segments if s.label}
         assert got == counts.to_dict()
-        wh.dispose()
 
 
 class TestSeriesColumn:
