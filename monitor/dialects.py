@@ -75,6 +75,9 @@ class Capabilities:
     distinct_apart: bool = False
     #: GROUP BY GROUPING SETS: a scan's totals and per-segment rows in one pass.
     grouping_sets: bool = False
+    #: Statements that make what follows on a connection read-only, and undo it (None:
+    #: it ends with the transaction); for the config's own SQL (segment expressions).
+    read_only_statements: tuple[str, str | None] | None = None
     #: Collation text is compared in for distinct counts (None: the column's own).
     distinct_collation: str | None = None
     #: Collation a regex is matched under, where the column's own would fold case.
@@ -320,6 +323,7 @@ _CAPABILITIES = {
         file_database=True,
         python_sqlite3=True,
         read_only="uri",
+        read_only_statements=("PRAGMA query_only = ON", "PRAGMA query_only = OFF"),
         upsert_statement=_on_conflict(sqlite.insert),
         gx_data_source="add_sqlite",
         title="SQLite",
@@ -362,6 +366,7 @@ _CAPABILITIES = {
         length_function="char_length",
         server=True,
         read_only="session",
+        read_only_statements=("SET TRANSACTION READ ONLY", None),
         session_lock="advisory",
         session_connect_args=_postgres_session,
         upsert_statement=_on_conflict(postgresql.insert),
@@ -390,6 +395,7 @@ _CAPABILITIES["mariadb"] = Capabilities(
     is_boolean_type=_mariadb_boolean,
     server=True,
     read_only="session",
+    read_only_statements=("SET TRANSACTION READ ONLY", None),
     session_connect_args=_mariadb_session,
     upsert_statement=_on_duplicate_key,
     driver_module="pymysql",

@@ -427,7 +427,7 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                             caps.before(ts, stop), *visible)
             scan = compile_scan(shape.table, kinds, metrics, caps, where=where, extra=extra,
                                 **segmented)  # type: ignore[arg-type]
-            with warehouse.connect() as conn, read_only(conn, segments):
+            with warehouse.connect() as conn, read_only(conn, segments, caps):
                 rows = warehouse.execute(conn, scan.statement, what=what).mappings().all()
             out += _profiles(scan, rows, table.bucket, segments, start=cursor)
             cursor += width
@@ -441,7 +441,7 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                         where=sa.and_(*conditions) if conditions else None,
                         bucket=(table.timestamp_column, table.bucket), extra=extra,
                         **segmented)  # type: ignore[arg-type]
-    with warehouse.connect() as conn, read_only(conn, segments):
+    with warehouse.connect() as conn, read_only(conn, segments, caps):
         rows = warehouse.execute(conn, scan.statement, what=what).mappings().all()
     return _profiles(scan, rows, table.bucket, segments)
 

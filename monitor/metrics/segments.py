@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.config.models import SegmentExpr, TableConfig
+from monitor.dialects import Capabilities
 from monitor.errors import ObjectNotFound
 from monitor.metrics.states import State
 from monitor.warehouse import TableShape
@@ -244,23 +245,20 @@ def describe(label: Label | None) -> str:
 
 
 @contextlib.contextmanager
-def read_only(conn: Connection, plan: SegmentPlan | None) -> Iterator[None]:
+def read_only(conn: Connection, plan: SegmentPlan | None,
+              caps: Capabilities) -> Iterator[None]:
     """Where the segments hold the config's own SQL, the statement runs read-only:
-    a read-only transaction (PostgreSQL, MariaDB) or ``query_only`` (SQLite). DuckDB
-    has no per-session switch; an expression there cannot write either (no ``;``)."""
-    name = conn.dialect.name
-    if plan is None or not plan.has_sql:
+    a read-only transaction (PostgreSQL, MariaDB) or ``query_only`` (SQLite); see
+    ``Capabilities.read_only_statements``. DuckDB has no per-session switch; an
+    expression there cannot write either (no ``;``)."""
+    statements = caps.read_only_statements
+    if plan is None or not plan.has_sql or statements is None:
         yield
         return
-    if name in ("postgresql", "mysql", "mariadb"):
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-        yield
-        return
-    if name != "sqlite":
-        yield
-        return
-    conn.exec_driver_sql("PRAGMA query_only = ON")
+    on, off = statements
+    conn.exec_driver_sql(on)
     try:
         yield
     finally:
-        conn.exec_driver_sql("PRAGMA query_only = OFF")
+        if off is not None:
+            conn.exec_driver_sql(off)

@@ -100,7 +100,7 @@ def count_segments(warehouse: SqlWarehouse, table: TableConfig, shape: TableShap
     if start is not None:
         conditions.append(caps.at_or_after(ts, as_utc(start)))
     query = top_query(shape.table, plan.parts, sa.and_(*conditions), limit)
-    with warehouse.connect() as conn, read_only(conn, plan):
+    with warehouse.connect() as conn, read_only(conn, plan, caps):
         rows = warehouse.execute(conn, query, what=f"segments of {table.name!r} "
                                  f"({shape.qualified})").all()
     return [(tuple(plain(v) for v in row[:-1]), float(row[-1])) for row in rows]

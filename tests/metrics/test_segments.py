@@ -249,3 +249,22 @@ class TestHelpers:
 
         assert plan.states() == (State("rows"), State("non_null", "a"), State("mean", "a"),
                                  State("non_null", "b"))
+
+
+class TestReadOnly:
+    @pytest.mark.parametrize("warehouse", ["sqlite", "postgresql", "mariadb"], indirect=True)
+    def test_an_expression_that_writes_is_refused(self, warehouse: WarehouseUnderTest) -> None:
+        from monitor.errors import MonitorError
+        from monitor.metrics.segments import read_only
+
+        warehouse.create_table("orders", COLUMNS, rows_of(10))
+        expr = SegmentExpr(expr="country", name="c")
+        _, plan, _ = plan_for(warehouse, "orders", [expr], [])
+        monitored = warehouse.warehouse()
+        target = warehouse.qualified("orders")
+
+        with monitored.connect() as conn, read_only(conn, plan, monitored.capabilities):
+            with pytest.raises((sa.exc.DBAPIError, MonitorError)):
+                conn.exec_driver_sql(f"DELETE FROM {target}")
+
+        assert warehouse.execute(f"SELECT count(*) FROM {target}") == [(10,)]
