@@ -7,5 +7,6 @@ outbox). ``state`` holds what a run has measured so far, ``findings`` what it
 judged; ``context`` carries the config, clock, store and warehouses. ``backfill``
 replays past buckets through the same steps; ``spool`` keeps a run's results on
 disk while the store is down; ``status`` reports the last and next runs; ``record``
-keeps every kind of run's row in ``dq_runs`` (started, then finished or failed once).
+keeps every kind of run's row in ``dq_runs`` (started, then finished or failed once);
+``segments`` chooses a table's segments and makes one finding per check over them.
 """

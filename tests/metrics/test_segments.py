@@ -263,8 +263,8 @@ class TestReadOnly:
         monitored = warehouse.warehouse()
         target = warehouse.qualified("orders")
 
-        with monitored.connect() as conn, read_only(conn, plan, monitored.capabilities):
-            with pytest.raises((sa.exc.DBAPIError, MonitorError)):
-                conn.exec_driver_sql(f"DELETE FROM {target}")
+        with (monitored.connect() as conn, read_only(conn, plan, monitored.capabilities),
+              pytest.raises((sa.exc.DBAPIError, MonitorError))):
+            conn.exec_driver_sql(f"DELETE FROM {target}")
 
         assert warehouse.execute(f"SELECT count(*) FROM {target}") == [(10,)]
