@@ -73,6 +73,11 @@ class Capabilities:
     #: count(DISTINCT) keeps the whole aggregate serial (PostgreSQL plans no partial
     #: aggregate for it), so a scan computes exact distinct counts in a branch apart.
     distinct_apart: bool = False
+    #: GROUP BY GROUPING SETS: a scan's totals and per-segment rows in one pass.
+    grouping_sets: bool = False
+    #: Statements that make what follows on a connection read-only, and undo it (None:
+    #: it ends with the transaction); for the config's own SQL (segment expressions).
+    read_only_statements: tuple[str, str | None] | None = None
     #: Collation text is compared in for distinct counts (None: the column's own).
     distinct_collation: str | None = None
     #: Collation a regex is matched under, where the column's own would fold case.
@@ -327,6 +332,7 @@ _CAPABILITIES = {
         file_database=True,
         python_sqlite3=True,
         read_only="uri",
+        read_only_statements=("PRAGMA query_only = ON", "PRAGMA query_only = OFF"),
         upsert_statement=_on_conflict(sqlite.insert),
         gx_data_source="add_sqlite",
         title="SQLite",
@@ -345,6 +351,7 @@ _CAPABILITIES = {
         _approx_distinct_fn=sa.func.approx_count_distinct,
         finite_function="isfinite",
         nan_function="isnan",
+        grouping_sets=True,
         file_database=True,
         read_only="connect_arg",
         reserved_words=_duckdb_reserved_words,
@@ -366,10 +373,12 @@ _CAPABILITIES = {
         floats_hold_nan=True,
         timestamps_are_text=False,
         distinct_apart=True,
+        grouping_sets=True,
         distinct_collation="C",
         length_function="char_length",
         server=True,
         read_only="session",
+        read_only_statements=("SET TRANSACTION READ ONLY", None),
         session_lock="advisory",
         session_connect_args=_postgres_session,
         upsert_statement=_on_conflict(postgresql.insert),
@@ -400,6 +409,7 @@ _CAPABILITIES["mariadb"] = Capabilities(
     is_boolean_type=_mariadb_boolean,
     server=True,
     read_only="session",
+    read_only_statements=("SET TRANSACTION READ ONLY", None),
     session_connect_args=_mariadb_session,
     upsert_statement=_on_duplicate_key,
     driver_module="pymysql",

@@ -300,3 +300,7 @@ with incident_tab:
                 for key, label in lifecycle.INCIDENT_COLUMNS.items() if key != "occurrences"})
         st.caption("Act on them on the Incidents page, or with `dq-monitor incidents ack|"
                    "resolve ID`.")
+
+if table.segments:  # drill-down by segment (monitor.dashboard.segments)
+    from monitor.dashboard.segments import render as render_segments
+    render_segments(ctx.url, name, since)

@@ -41,7 +41,8 @@ def check_name(check: str, *, kind: str | None = None, metric: str | None = None
                column: str | None = None) -> str:
     """A short name of a check for people, from its key and its finding's fields."""
     if kind == "anomaly" and metric:
-        return _metric_words(metric, column)
+        per = " per segment" if check.startswith("segments:") else ""
+        return _metric_words(metric, column) + per
     if kind == "expectation" and metric:
         what = metric.removeprefix("expect_").replace("_", " ")
         return f"expectation: {what}" + (f" ({column})" if column else "")

@@ -81,6 +81,22 @@ class ColumnConfig(_Model):
     max_null_rate: float | None = Field(default=None, ge=0, le=1)
 
 
+class SegmentExpr(_Model):
+    """A segment given as SQL (``{expr: "lower(country)", name: country}``): the config
+    owner's own SQL, run in the warehouse's read-only session, one statement only."""
+
+    expr: str = Field(min_length=1, max_length=2000)
+    name: str = Field(min_length=1, max_length=64)
+
+    @field_validator("expr")
+    @classmethod
+    def _one_expression(cls, value: str) -> str:
+        for token in (";", "--", "/*"):
+            if token in value:
+                raise ValueError(f"a segment expression is one SQL expression: no {token!r}")
+        return value
+
+
 class Thresholds(_Model):
     """Rules that need no history: limits a table must always respect."""
 
@@ -120,6 +136,10 @@ class TableConfig(_Model):
     metadata: bool | Literal["only"] = False
     #: Metrics computed by SQL of the user's own (``monitor.config.custom_metrics``).
     metrics: list[CustomMetric] = Field(default_factory=list)
+    #: Metrics per segment (``monitor.metrics.segments``): one or two columns or expressions.
+    segments: list[str | SegmentExpr] = Field(default_factory=list, max_length=2)
+    #: Segments kept by volume; the rest are one "other" segment.
+    max_segments: int = Field(default=50, ge=1, le=1000)
     #: The severity policy of this table (``monitor.detection.severity``).
     severity: SeveritySettings = Field(default_factory=SeveritySettings)
     slack_channel: str | None = None
@@ -142,6 +162,8 @@ class TableConfig(_Model):
     def _bucket_needs_timestamp(self) -> TableConfig:
         if self.bucket and not self.timestamp_column:
             raise ValueError("'bucket' needs 'timestamp_column' (the column to bucket by)")
+        if self.segments and not self.bucket:
+            raise ValueError("'segments' needs 'bucket' (segments are measured per bucket)")
         return self
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ alarms were false.
 >>> report = run_demo(Path("dq-monitor-demo"))  # doctest: +SKIP
 >>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP +NORMALIZE_WHITESPACE
 [('partial_load', True), ('late_load', True), ('duplicated_load', True),
- ('null_spike', True), ('dropped_column', True)]
+ ('null_spike', True), ('dropped_column', True), ('segment_missing', True)]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from monitor.config.models import MonitorConfig, load_config
 from monitor.demo.batches import sample_batches_for
 from monitor.demo.reconcile import add_staging, check_reconcile
 from monitor.demo.sample import Incident, SampleManifest, build_sample_warehouse
+from monitor.demo.segments import seen_as, segment_check
 from monitor.ingest.batch import ingest_file
 from monitor.run.collect import collect_metrics
 from monitor.run.context import MonitorContext
@@ -61,6 +62,7 @@ tables:
     tags: [sales, tier-1]
     suites: [orders]
     distribution_columns: [amount]
+    segments: [country]
     thresholds:
       freshness_sla: 30h
 
@@ -180,6 +182,8 @@ def _related(row: DetectionRow, incident: Incident) -> bool:
 
 def _check(incident: Incident, anomalies: list[DetectionRow],
            findings: list[Finding]) -> IncidentCheck:
+    if incident.metric == "segment":  # one finding over every country
+        return segment_check(incident, anomalies, findings)
     if incident.metric == "schema":
         hit = next((f for f in findings if f.table == incident.table and f.check == "schema"
                     and f.failing), None)
@@ -192,8 +196,8 @@ def _check(incident: Incident, anomalies: list[DetectionRow],
                 and a.column == column and a.ts == day), None)
     if hit is None:
         return IncidentCheck(incident, False, f"no {metric} anomaly on {incident.day}")
-    others = sorted({f"{a.metric}{'.' + a.column if a.column else ''}" for a in anomalies
-                     if _related(a, incident) and a is not hit})
+    others = sorted({f"{a.metric}{'.' + seen_as(a.column) if a.column else ''}"
+                     for a in anomalies if _related(a, incident) and a is not hit})
     also = f" (also seen: {', '.join(others)})" if others else ""
     return IncidentCheck(incident, True, hit.reason + also)
 

@@ -95,6 +95,7 @@ def _load_time(rng: np.random.Generator, day: dt.date, late_hours: float = 0.0) 
 
 def incident_plan(end: dt.date) -> list[Incident]:
     """The incidents of the sample, dated relative to its last day."""
+    from monitor.demo.segments import segment_incident
     return [
         Incident("partial_load", "orders", end - dt.timedelta(days=20),
                  "partial load: only about 40% of the day's orders arrived", "row_count"),
@@ -107,6 +108,7 @@ def incident_plan(end: dt.date) -> list[Incident]:
                  "null spike: 35% of events have no user_id", "null_rate", "user_id"),
         Incident("dropped_column", "customers", end,
                  "dropped column: customers.phone was removed", "schema"),
+        segment_incident(end),
     ]
 
 
@@ -124,6 +126,8 @@ def build_sample_warehouse(path: str | Path, *, days: int = 90, end: dt.date | N
         path.unlink()
     end = end or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
     start = end - dt.timedelta(days=days - 1)
+    from monitor.demo.segments import add_countries
+
     rng = np.random.default_rng(seed)
     plan = {i.key: i for i in incident_plan(end)} if incidents else {}
     manifest = SampleManifest(path=path, start=start, end=end, holiday=holiday_of(start),
@@ -134,6 +138,7 @@ def build_sample_warehouse(path: str | Path, *, days: int = 90, end: dt.date | N
         customers = _customers(conn, rng, start, end, manifest.holiday)
         _orders(conn, rng, start, end, customers, plan, manifest.holiday)
         _events(conn, rng, start, end, customers, plan, manifest.holiday)
+        add_countries(conn, plan)  # orders per country, and the segment incident
         if drop_column if drop_column is not None else incidents:
             conn.execute("ALTER TABLE customers DROP COLUMN phone")
         conn.commit()

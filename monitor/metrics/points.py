@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from monitor.metrics.profile import BucketProfile, Profile
+from monitor.metrics.segments import Label, series_column
 from monitor.timeutil import as_utc, to_naive_utc
 
 SNAPSHOT = "snapshot"
+#: Length of ``dq_metrics.column_name``.
+MAX_KEY = 300
 
 
 @dataclass(frozen=True)
@@ -89,4 +92,31 @@ def points_from_buckets(table: str, buckets: Iterable[BucketProfile]) -> list[Me
             out.append(MetricPoint(table, "", "arrival_delay_seconds", bucket.granularity, ts,
                                    bucket.arrival_delay_seconds))
         out += _column_points(table, bucket.granularity, ts, bucket.columns.items())
+    return out
+
+
+def points_from_segments(table: str, buckets: Iterable[BucketProfile], names: Sequence[str],
+                         labels: Sequence[Label]) -> list[MetricPoint]:
+    """Points of each bucket's segments (``monitor.metrics.segments``).
+
+    Every kept segment and "other" get a row count in every bucket, 0 when the scan
+    found none of its rows: a segment whose load is missing has no group at all.
+    """
+    out: list[MetricPoint] = []
+    for bucket in buckets:
+        ts = to_naive_utc(bucket.start)
+        found = {s.label: s for s in bucket.segments}
+        for label in (*labels, None):
+            segment = found.get(label)
+            key = series_column(names, label)
+            if len(key) + max((len(c) for c in (segment.columns if segment else ())),
+                              default=0) > MAX_KEY:
+                continue  # cannot be stored under its key (see MAX_VALUE_LENGTH)
+            rows = float(segment.row_count) if segment else 0.0
+            out.append(MetricPoint(table, key, "row_count", bucket.granularity, ts, rows))
+            for column, metrics in (segment.columns if segment else {}).items():
+                for name, value in metrics.items():
+                    if value is not None:
+                        out.append(MetricPoint(table, series_column(names, label, column),
+                                               name, bucket.granularity, ts, value))
     return out

@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ from monitor.metrics.definitions import (
     parse_db_time,
 )
 from monitor.metrics.scan import Needs, Scan, compile_scan
+from monitor.metrics.segments import SegmentPlan, SegmentProfile, read_only, read_segments
 from monitor.metrics.states import State
 from monitor.timeutil import Granularity, as_utc, bucket_width, floor_time, iso, utcnow
 from monitor.warehouse import SqlWarehouse, TableShape
@@ -113,6 +114,8 @@ class BucketProfile:
     columns: dict[str, dict[str, Any]] = field(default_factory=dict)
     latest_timestamp: dt.datetime | None = None
     latest_loaded_at: dt.datetime | None = None
+    #: The bucket per segment (``monitor.metrics.segments``), from the same scan.
+    segments: tuple[SegmentProfile, ...] = ()
 
     @property
     def end(self) -> dt.datetime:
@@ -373,7 +376,8 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                     start: dt.datetime | None = None, end: dt.datetime | None = None,
                     distinct: DistinctMode = "auto", distinct_columns: Sequence[str] | None = None,
                     shape: TableShape | None = None,
-                    visible_at: dt.datetime | None = None) -> list[BucketProfile]:
+                    visible_at: dt.datetime | None = None,
+                    segments: SegmentPlan | None = None) -> list[BucketProfile]:
     """Per-bucket metrics for rows stamped in ``[start, end)``: one grouped scan, or one
     plain aggregate per bucket when the range covers at most ``SMALL_RANGE`` buckets.
 
@@ -384,6 +388,8 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
     Distinct counts per bucket cost a sort per column on engines without an
     approximate aggregate, so they are computed only for ``distinct_columns``
     (default: the table's ``distribution_columns``).
+
+    ``segments``: the same scan also groups by segment (``BucketProfile.segments``).
     """
     if not table.timestamp_column or not table.bucket:
         raise ConfigError(f"table {table.name!r}: bucketed profiling needs "
@@ -407,6 +413,8 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
         extra["_dq_loaded"] = sa.func.max(caps.timestamp(shape.table.c[table.loaded_at_column]))
     what = f"bucketed profile of {table.name!r} ({shape.qualified})"
     width = bucket_width(table.bucket)
+    segmented = {"needs": Needs(segments.states()), "segment": segments.case(),
+                 "segment_states": segments.states()} if segments else {}
     if start is not None and end is not None and (
             as_utc(end) - floor_time(as_utc(start), table.bucket)) <= SMALL_RANGE * width:
         # A few buckets (an incremental run): one plain aggregate per bucket. A grouped
@@ -419,11 +427,11 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
             stop = min(cursor + width, as_utc(end))
             where = sa.and_(caps.at_or_after(ts, max(cursor, as_utc(start))),
                             caps.before(ts, stop), *visible)
-            scan = compile_scan(shape.table, kinds, metrics, caps, where=where, extra=extra)
-            with warehouse.connect() as conn:
-                row = warehouse.execute(conn, scan.statement, what=what).mappings().one()
-            if row[scan.labels[State("rows")]]:
-                out.append(_bucket_profile(scan, row, cursor, table.bucket))
+            scan = compile_scan(shape.table, kinds, metrics, caps, where=where, extra=extra,
+                                **segmented)  # type: ignore[arg-type]
+            with warehouse.connect() as conn, read_only(conn, segments, caps):
+                rows = warehouse.execute(conn, scan.statement, what=what).mappings().all()
+            out += _profiles(scan, rows, table.bucket, segments, start=cursor)
             cursor += width
         return out
     conditions = list(visible)
@@ -433,14 +441,34 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
         conditions.append(caps.before(ts, as_utc(end)))
     scan = compile_scan(shape.table, kinds, metrics, caps,
                         where=sa.and_(*conditions) if conditions else None,
-                        bucket=(table.timestamp_column, table.bucket), extra=extra)
-    with warehouse.connect() as conn:
+                        bucket=(table.timestamp_column, table.bucket), extra=extra,
+                        **segmented)  # type: ignore[arg-type]
+    with warehouse.connect() as conn, read_only(conn, segments, caps):
         rows = warehouse.execute(conn, scan.statement, what=what).mappings().all()
-    out = []
+    return _profiles(scan, rows, table.bucket, segments)
+
+
+def _profiles(scan: Scan, rows: Sequence[sa.RowMapping], granularity: Granularity,
+              segments: SegmentPlan | None, *, start: dt.datetime | None = None
+              ) -> list[BucketProfile]:
+    """Bucket profiles from a scan's rows (a total row per bucket, and with segments a
+    row per bucket and segment); ``start``: an ungrouped scan of that bucket."""
+    totals: dict[dt.datetime, sa.RowMapping] = {}
+    parts: dict[dt.datetime, list[SegmentProfile]] = {}
     for row in rows:
-        bucket_start = parse_db_time(row["_dq_bucket"])
-        if bucket_start is not None:
-            out.append(_bucket_profile(scan, row, bucket_start, table.bucket))
+        bucket_start = start if start is not None else parse_db_time(row["_dq_bucket"])
+        if bucket_start is None:
+            continue
+        if scan.segmented and row["_dq_segment"] is not None:
+            assert segments is not None
+            parts.setdefault(bucket_start, []).append(
+                read_segments(segments, scan.states(row), int(row["_dq_segment"])))
+        elif start is None or row[scan.labels[State("rows")]]:
+            totals[bucket_start] = row
+    out = []
+    for bucket_start, row in sorted(totals.items()):
+        profile = _bucket_profile(scan, row, bucket_start, granularity)
+        out.append(replace(profile, segments=tuple(parts.get(bucket_start, ()))))
     return out
 
 

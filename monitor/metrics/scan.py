@@ -54,6 +54,8 @@ class Scan:
     labels: dict[State, str]
     metrics: tuple[Metric, ...]
     bucketed: bool
+    #: Rows per segment too (``_dq_segment``: the segment's index; NULL on a total row).
+    segmented: bool = False
 
     def read(self, row: sa.RowMapping) -> dict[MetricKey, Any]:
         """Metric values from one result row."""
@@ -78,13 +80,20 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
                  caps: Capabilities, *, where: ColumnElement[bool] | None = None,
                  bucket: tuple[str, Granularity] | None = None,
                  extra: dict[str, ColumnElement[Any]] | None = None,
-                 needs: Needs | None = None) -> Scan:
+                 needs: Needs | None = None,
+                 segment: ColumnElement[Any] | None = None,
+                 segment_states: Sequence[State] = ()) -> Scan:
     """One SELECT computing every state of ``metrics`` and ``needs`` (grouped by
     ``bucket`` if given), each SQL aggregate once (see ``canonical``).
 
     ``extra`` adds further labelled aggregates (for example the latest load time).
     Where the dialect wants exact distinct counts apart (``distinct_apart``), an
     ungrouped scan is one statement of two aggregates (a UNION ALL) instead.
+
+    ``segment`` (``monitor.metrics.segments``) adds a row per bucket and segment:
+    ``GROUP BY GROUPING SETS ((bucket), (bucket, segment))`` where the dialect has
+    grouping sets, else a UNION ALL of the two groupings in one statement, whose
+    per-segment branch computes only ``segment_states`` (NULL for the others).
     """
     needs = needs or Needs()
     wanted = list(dict.fromkeys([*unique_states(metrics), *needs.states]))
@@ -99,6 +108,12 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
     for label, expr in (extra or {}).items():
         columns.append(expr.label(label))
     distinct = sum(1 for s in states if s.kind == "distinct")
+    if segment is not None:
+        slim = {label_of[same[s]] for s in segment_states if s in same} if segment_states \
+            else set(label_of.values())
+        return Scan(statement=_segmented(table, columns, where, bucket, segment, caps, slim),
+                    labels=labels, metrics=tuple(metrics), bucketed=bucket is not None,
+                    segmented=True)
     if bucket is None and caps.distinct_apart and 0 < distinct < len(columns):
         return Scan(statement=_distinct_apart(table, states, columns, where),
                     labels=labels, metrics=tuple(metrics), bucketed=False)
@@ -115,6 +130,39 @@ def compile_scan(table: sa.Table, kinds: dict[str, str], metrics: Sequence[Metri
         statement = statement.group_by(sa.literal_column("1")).order_by(sa.literal_column("1"))
     return Scan(statement=statement, labels=labels, metrics=tuple(metrics),
                 bucketed=bucket is not None)
+
+
+def _segmented(table: sa.Table, columns: list[ColumnElement[Any]],
+               where: ColumnElement[bool] | None, bucket: tuple[str, Granularity] | None,
+               segment: ColumnElement[Any], caps: Capabilities, slim: set[str]) -> Any:
+    """The totals and the per-segment rows in one statement (see ``compile_scan``)."""
+    keys: list[ColumnElement[Any]] = []
+    conditions = [] if where is None else [where]
+    if bucket is not None:
+        keys.append(caps.bucket(table.c[bucket[0]], bucket[1]).label("_dq_bucket"))
+        conditions.append(table.c[bucket[0]].is_not(None))
+    # By position, as ``compile_scan`` groups: the expressions carry bound parameters.
+    first = [str(i + 1) for i in range(len(keys))]
+    seg_at = str(len(keys) + 1)
+    if caps.grouping_sets:
+        sets = f"GROUPING SETS (({', '.join(first)}), ({', '.join([*first, seg_at])}))"
+        statement = sa.select(*keys, segment.label("_dq_segment"), *columns
+                              ).select_from(table).where(*conditions)
+        statement = statement.group_by(sa.literal_column(sets))
+        if keys:
+            statement = statement.order_by(sa.literal_column("1"))
+        return statement
+    totals = sa.select(*keys, sa.cast(sa.null(), sa.Integer).label("_dq_segment"), *columns
+                       ).select_from(table).where(*conditions)
+    if keys:
+        totals = totals.group_by(*(sa.literal_column(k) for k in first))
+    names: list[str] = [c.name for c in columns]  # type: ignore[attr-defined]
+    needed = [col if name in slim else sa.null().label(name)
+              for col, name in zip(columns, names, strict=True)]
+    parts = sa.select(*keys, segment.label("_dq_segment"), *needed
+                      ).select_from(table).where(*conditions).group_by(
+        *(sa.literal_column(k) for k in [*first, seg_at]))
+    return sa.union_all(totals, parts)
 
 
 def _distinct_apart(table: sa.Table, states: Sequence[State],

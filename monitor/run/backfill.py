@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from monitor.config.models import TableConfig
 from monitor.detection.watch import training_span, watches_for
 from monitor.errors import ConfigError
-from monitor.metrics.points import MetricPoint, points_from_buckets
+from monitor.metrics.points import MetricPoint, points_from_buckets, points_from_segments
 from monitor.metrics.profile import (
     BucketProfile,
     describe_table,
@@ -35,6 +35,7 @@ from monitor.run.collect import fill_from
 from monitor.run.context import MonitorContext
 from monitor.run.detect import judge, severity_layers
 from monitor.run.record import recorded_run
+from monitor.run.segments import plan_segments, segment_watches
 from monitor.store import run_key
 from monitor.store.detections import replace_detections
 from monitor.timeutil import as_utc, bucket_width, floor_time, not_in_future
@@ -72,17 +73,20 @@ def _profile_range(ctx: MonitorContext, table: TableConfig, shape: TableShape,
     cursor = start
     # Before the table's first row there is no data to miss: no empty buckets there.
     filled = fill_from(warehouse, table, shape, start)
+    segments = plan_segments(ctx, table, warehouse, shape, start=start, end=end)
     while cursor < end:
         stop = min(end, cursor + chunk * width)
         found = with_empty_buckets(
             profile_buckets(warehouse, table, start=cursor, end=stop,
                             distinct=ctx.config.distinct_for(table), shape=shape,
-                            visible_at=observed),
+                            visible_at=observed, segments=segments),
             granularity=table.bucket, start=filled, end=stop)
         if found or filled is not None:
             filled = stop  # the table has begun: later chunks fill from their start
         buckets += found
         points += points_from_buckets(table.name, found)
+        if segments is not None:
+            points += points_from_segments(table.name, found, segments.names, segments.labels)
         done += int((stop - cursor) / width)
         cursor = stop
         if progress:
@@ -122,7 +126,7 @@ def backfill(ctx: MonitorContext, table: TableConfig, *, since: dt.datetime,
         with ctx.store.transaction() as conn:
             ctx.store.replace_points(conn, run_id, points)
         watches = [w for w in watches_for(table, [c.name for c in shape.columns])
-                   if w.granularity == table.bucket]
+                   if w.granularity == table.bucket] + segment_watches(table, points)
         # The detectors train on the history before ``start`` too (a short backfill
         # must not judge its first points as "learning"); only ours get new verdicts.
         judged = judge(ctx.store, table.name, watches, as_of=end, judge_all=True,

@@ -30,7 +30,13 @@ import sqlalchemy as sa
 from monitor.config.models import TableConfig
 from monitor.errors import QueryFailed, StoreUnavailable
 from monitor.metrics.definitions import parse_db_time
-from monitor.metrics.points import SNAPSHOT, MetricPoint, points_from_buckets, points_from_profile
+from monitor.metrics.points import (
+    SNAPSHOT,
+    MetricPoint,
+    points_from_buckets,
+    points_from_profile,
+    points_from_segments,
+)
 from monitor.metrics.profile import (
     BucketProfile,
     Profile,
@@ -49,6 +55,7 @@ from monitor.run.context import MonitorContext
 from monitor.run.custom import collect_custom_metrics
 from monitor.run.findings import Finding
 from monitor.run.metadata import collect_metadata
+from monitor.run.segments import plan_segments
 from monitor.run.state import RunState
 from monitor.run.validate import plan_suites
 from monitor.timeutil import as_utc, bucket_width, floor_time, to_naive_utc
@@ -187,11 +194,13 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
         filled = fill_from(warehouse, table, shape, start)
         state.problems.append(f"measured without the metric store ({error}): profiled the "
                               f"{table.bucket}s from {start:%Y-%m-%d %H:%M} on")
+    segments = plan_segments(ctx, table, warehouse, shape, start=start, end=state.as_of)
     # Without the store, the table may begin inside the window: empty buckets are
     # filled from its first bucket, never before it.
     scanned = with_empty_buckets(
         profile_buckets(warehouse, table, start=start, end=state.as_of,
-                        distinct=ctx.config.distinct_for(table), shape=shape),
+                        distinct=ctx.config.distinct_for(table), shape=shape,
+                        segments=segments),
         granularity=table.bucket, start=filled, end=state.as_of)
     complete = [b for b in scanned if b.end <= state.as_of]
     rows, latest, nulls = _totals(ctx, state, warehouse, shape, start, scanned, needs)
@@ -199,6 +208,9 @@ def _collect_buckets(ctx: MonitorContext, state: RunState, warehouse: SqlWarehou
     column = table.timestamp_column or ""
     state.buckets = complete
     state.points += points_from_buckets(table.name, complete)
+    if segments is not None:
+        state.points += points_from_segments(table.name, complete, segments.names,
+                                             segments.labels)
     state.points += [MetricPoint(table.name, "", "row_count", SNAPSHOT, ts, float(rows)),
                      MetricPoint(table.name, column, "null_count", SNAPSHOT, ts, float(nulls)),
                      MetricPoint(table.name, column, "null_rate", SNAPSHOT, ts,

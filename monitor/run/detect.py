@@ -24,6 +24,7 @@ from monitor.detection.severity import SeveritySettings, fixed_severity, policy_
 from monitor.detection.watch import STEP_SECONDS, Watch, watches_for
 from monitor.errors import StoreUnavailable
 from monitor.metrics.points import MetricPoint
+from monitor.metrics.segments import parse_series_column, series_column
 from monitor.run.context import MonitorContext
 from monitor.run.findings import Finding, Severity
 from monitor.run.schema_check import open_schema_incident, schema_finding
@@ -116,7 +117,8 @@ def _rows_of(watch: Watch, points: list[tuple[dt.datetime, float | None]],
     """Row counts of a null rate's buckets (its binomial noise), when they are watched."""
     if watch.kind is not MetricKind.NULL_RATE:
         return None
-    key = ("row_count", "", watch.granularity)
+    segment = parse_series_column(watch.column)  # a segment's null rate: its own rows
+    key = ("row_count", series_column(*segment[:2]) if segment else "", watch.granularity)
     counts = dict(_merge(history.get(key, []), new.get(key, {})))
     rows = np.array([np.nan if counts.get(ts) is None else float(counts[ts])
                      for ts, _ in points])
@@ -224,6 +226,16 @@ def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
     minimum = row_count_rule(table, state.points, layers)
     if minimum is not None:
         judgement.findings.append(minimum)
+    if table.segments:  # each segment judged on its own; one finding per check
+        from monitor.run.segments import judge_segments
+        try:
+            rows, found = judge_segments(ctx.store, table, state.points,
+                                         as_of=as_utc(state.as_of), severity=layers)
+        except StoreUnavailable as error:
+            state.problems.append(f"segment detection postponed: {error}")
+        else:
+            judgement.rows += rows
+            judgement.findings += found
     rows = judgement.rows
     state.write(lambda conn: replace_detections(conn, state.run_id, rows))
     state.found.extend(judgement.findings)

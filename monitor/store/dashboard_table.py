@@ -28,6 +28,7 @@ from monitor.store.schema import (
     metrics,
     schemas,
 )
+from monitor.store.segments import is_segment
 from monitor.timeutil import to_naive_utc
 
 #: Finer buckets first: a bucketed table's column metrics live in its buckets.
@@ -45,7 +46,8 @@ def band(table: str, *, store: SqlMetricStore, since: dt.datetime) -> pd.DataFra
         d.c.lower, d.c.upper, d.c.score, d.c.is_anomaly, d.c.state, d.c.severity, d.c.reason,
         f.c.label,
     ).select_from(d.outerjoin(f, key)).where(
-        d.c.table_name == table, d.c.ts >= to_naive_utc(since)).order_by(
+        d.c.table_name == table, d.c.ts >= to_naive_utc(since),
+        ~is_segment(d.c.column_name)).order_by(  # segments: monitor.dashboard.segments
         d.c.metric, d.c.column_name, d.c.granularity, d.c.ts)
     out = frame(store, query)
     out["is_anomaly"] = out["is_anomaly"].astype(bool)
@@ -79,7 +81,8 @@ def completeness(table: str, *, store: SqlMetricStore, since: dt.datetime) -> pd
     m = metrics
     query = sa.select(m.c.column_name, m.c.granularity, m.c.ts, m.c.value).where(
         m.c.table_name == table, m.c.metric == "null_rate", m.c.column_name != "",
-        m.c.ts >= to_naive_utc(since)).order_by(m.c.ts, m.c.column_name)
+        ~is_segment(m.c.column_name), m.c.ts >= to_naive_utc(since)
+    ).order_by(m.c.ts, m.c.column_name)
     out = frame(store, query)
     if not out.empty:
         present = set(out["granularity"])
@@ -128,7 +131,7 @@ def latest_profile(table: str, *, store: SqlMetricStore) -> pd.DataFrame:
         m.c.table_name == table).group_by(m.c.granularity).subquery("newest")
     query = sa.select(m.c.granularity, m.c.ts, m.c.column_name, m.c.metric, m.c.value).join(
         newest, sa.and_(m.c.granularity == newest.c.granularity, m.c.ts == newest.c.ts)
-    ).where(m.c.table_name == table)
+    ).where(m.c.table_name == table, ~is_segment(m.c.column_name))
     long = frame(store, query)
     if long.empty:
         return pd.DataFrame(columns=["granularity", "ts", "column"])

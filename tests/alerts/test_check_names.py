@@ -10,6 +10,9 @@ from monitor.alerts.check_names import check_name, incident_check_name
 class TestCheckName:
     @pytest.mark.parametrize(("check", "fields", "name"), [
         ("volume:row_count", {"kind": "anomaly", "metric": "row_count"}, "rows"),
+        ("segments:volume", {"kind": "anomaly", "metric": "row_count"}, "rows per segment"),
+        ("segments:null_rate:email", {"kind": "anomaly", "metric": "null_rate",
+                                      "column": "email"}, "null rate of email per segment"),
         ("null_rate:email", {"kind": "anomaly", "metric": "null_rate", "column": "email"},
          "null rate of email"),
         ("freshness", {"kind": "anomaly", "metric": "freshness_seconds"}, "data age"),

@@ -485,3 +485,31 @@ def _is_iso_time(text: str) -> bool:
         return False
     return True
 
+
+
+class TestSegmentsConfig:
+    def test_columns_and_an_expression(self) -> None:
+        from monitor.config.models import SegmentExpr
+
+        raw = one_table(timestamp_column="ts", bucket="day",
+                        segments=["country", {"expr": "lower(channel)", "name": "channel"}],
+                        max_segments=20)
+
+        table = parse_config(raw).table("t")
+
+        assert table.segments == ["country", SegmentExpr(expr="lower(channel)", name="channel")]
+        assert table.max_segments == 20
+
+    @pytest.mark.parametrize(("segments", "extra", "wanted"), [
+        (["a", "b", "c"], {}, "tables[0].segments"),
+        ([{"expr": "1; DROP TABLE t", "name": "x"}], {}, "no ';'"),
+        ([{"expr": "a -- b", "name": "x"}], {}, "no '--'"),
+        (["country"], {"bucket": None}, "'segments' needs 'bucket'"),
+    ])
+    def test_rejected_at_load_with_the_key(self, segments: list, extra: dict,
+                                           wanted: str) -> None:
+        table = {"timestamp_column": "ts", "bucket": "day", "segments": segments, **extra}
+
+        problems = problems_of(one_table(**table))
+
+        assert any(wanted in p for p in problems), problems

@@ -26,7 +26,7 @@ class TestRunDemo:
         caught = {c.incident.key: c.caught for c in report.checks}
 
         assert {"partial_load", "late_load", "duplicated_load", "null_spike",
-                "dropped_column", "reconcile_missing"} <= caught.keys()
+                "dropped_column", "reconcile_missing", "segment_missing"} <= caught.keys()
         assert all(caught.values()), caught
 
     def test_evidence_names_the_real_numbers(self, report: DemoReport) -> None:
@@ -38,6 +38,8 @@ class TestRunDemo:
         assert "null rate of user_id" in said["null_spike"]
         assert "column 'phone' was removed" in said["dropped_column"]
         assert "4 keys missing in the target" in said["reconcile_missing"]
+        assert said["segment_missing"].startswith("orders from NL: 0 rows, usually ")
+        assert said["segment_missing"].endswith("(the total rows looked normal)")
 
     def test_at_most_one_false_alarm_and_none_on_an_injected_day(
             self, report: DemoReport) -> None:
@@ -83,7 +85,10 @@ class TestAfterTheDemo:
             dispose_engines()
 
         assert found
-        assert {(f.table, "phone" in f.reason) for f in found} == {("customers", True)}
+        # Still failing: the dropped column, and NL's orders of the last day (rescanned
+        # within the lookback, still missing).
+        assert {(f.table, "phone" in f.reason or f.check == "segments:volume")
+                for f in found} == {("customers", True), ("orders", True)}
 
 
 class TestDemoClock:
