@@ -47,9 +47,12 @@ def add_staging(directory: Path, config_path: Path, day: dt.date) -> Incident:
         conn.execute("ATTACH DATABASE ? AS mart", (str(directory / "sample.db"),))
         conn.execute("CREATE TABLE orders AS SELECT * FROM mart.orders")
         # The dropped orders: copies of the day's first orders under new ids.
-        conn.execute("""
-            INSERT INTO orders SELECT o.order_id + m.top, o.customer_id, o.amount, o.currency,
-                   o.status, o.discount_code, o.created_at, o.loaded_at
+        # Every column as it is, whichever the sample has (the segments add ``country``).
+        columns = [row[1] for row in conn.execute("PRAGMA mart.table_info(orders)")]
+        values = ", ".join("o.order_id + m.top" if c == "order_id" else f"o.{c}"
+                           for c in columns)
+        conn.execute(f"""
+            INSERT INTO orders SELECT {values}
             FROM mart.orders o, (SELECT max(order_id) AS top FROM mart.orders) m
             WHERE o.created_at >= ? AND o.created_at < ? ORDER BY o.order_id LIMIT ?""",
                      (day.isoformat(), (day + dt.timedelta(days=1)).isoformat(), DROPPED))

@@ -5,5 +5,6 @@ frozen aggregate states they need, and ``scan`` compiles a table's states into
 one SELECT and reads the row back. ``profile`` profiles a table (or its time
 buckets) with them, and ``points`` turns a profile into the metric points stored
 in the history. ``metadata`` reads row counts and change times from the engine's
-catalog (no scan); ``custom`` runs a table's custom SQL metrics; ``segments`` adds the per-segment grouping to the bucketed scan.
+catalog (no scan); ``custom`` runs a table's custom SQL metrics; ``segments`` adds
+the per-segment grouping to the bucketed scan.
 """

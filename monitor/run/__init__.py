@@ -9,5 +9,6 @@ replays past buckets through the same steps; ``spool`` keeps a run's results on
 disk while the store is down; ``status`` reports the last and next runs; ``record``
 keeps every kind of run's row in ``dq_runs`` (started, then finished or failed once).
 ``collect`` also calls ``metadata`` (row count and change time from the catalog, no
-scan) and ``custom`` (the table's custom SQL metrics); ``segments`` chooses a table's segments and makes one finding per check over them.
+scan) and ``custom`` (the table's custom SQL metrics); ``segments`` chooses a
+table's segments and makes one finding per check over them.
 """
