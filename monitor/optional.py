@@ -31,6 +31,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "pymysql": ("mysql", "PyMySQL"),
     "trino": ("cloud", "trino"),
     "sqlalchemy_redshift": ("cloud", "sqlalchemy-redshift"),
+    "openlineage": ("lineage", "openlineage-python"),
 }
 
 
