@@ -180,3 +180,19 @@ def describe_batch(source: Dataset, target: Dataset, frame: pd.DataFrame, gate: 
     target.row_count = published
     if target_shape is not None:
         target.fields = [(c.name, str(c.type_name)) for c in target_shape.columns]
+
+
+def assertions_from_outcomes(outcomes: Iterable[Any]) -> list[Assertion]:
+    """Expectation outcomes (``ExpectationOutcome``) by expectation type and column."""
+    return [Assertion(o.expectation.type, bool(o.success), o.expectation.column)
+            for o in outcomes]
+
+
+def describe_checked(dataset: Dataset, shape: TableShape | None, outcomes: Iterable[Any],
+                     checks: Iterable[Any] = ()) -> None:
+    """Fill a gate's or a validation's table: its columns, expectations and checks."""
+    if shape is not None:
+        dataset.fields = [(c.name, str(c.type_name)) for c in shape.columns]
+    checks = list(checks)
+    dataset.assertions = (assertions_from_checks(checks) if checks
+                          else assertions_from_outcomes(outcomes))

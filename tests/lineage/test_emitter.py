@@ -212,6 +212,36 @@ class TestRunsSendLineage:
         assert plain.lineage_run(ctx.config.tables[0], "x") is None
 
 
+class TestGateAndValidateSendLineage:
+    def test_a_gate_sends_its_checks_and_a_validation_its_expectations(
+            self, wh: WarehouseUnderTest, tmp_path: Path) -> None:
+        from monitor.gate.verdict import check
+        from monitor.run.validate import validate_now
+
+        with lineage_receiver() as receiver:
+            ctx = context(wh, tmp_path, {"url": receiver.url})
+
+            verdict = check("orders", context=ctx)
+            report, _ = validate_now(ctx, ctx.config.table("orders"))
+
+            _, gate_final = _received(receiver, "orders.gate")
+            _, validate_final = _received(receiver, "orders.validate")
+        gate_assertions = gate_final["inputs"][0]["inputFacets"]["dataQualityAssertions"][
+            "assertions"]
+        judged = [c for c in verdict.checks if c.judged]
+        assert [a["success"] for a in gate_assertions] == [c.passed for c in judged]
+        assert verdict.verdict == "blocked"
+        assert ({"assertion": gate_assertions[0]["assertion"],
+                 "column": gate_assertions[0].get("column")} ==
+                {"assertion": "values_to_not_be_null", "column": "customer_id"})
+        expected = {(o.expectation.type, o.expectation.column): o.success
+                    for o in report.outcomes}
+        got = {(a["assertion"], a.get("column")): a["success"] for a in validate_final[
+            "inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]}
+        assert got == expected
+        assert got[("expect_column_values_to_not_be_null", "customer_id")] is False
+
+
 class TestIngestSendsLineage:
     def test_a_batch_reads_the_file_and_writes_the_table(self, wh: WarehouseUnderTest,
                                                          tmp_path: Path) -> None:
