@@ -122,7 +122,7 @@ def main() -> int:
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "monitor", "--config", str(config_path), "--log-level",
-                 "WARNING", "serve"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                 "INFO", "serve"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
             started = dt.datetime.now(UTC)
             print(f"serving {args.tables} tables every {interval:.0f}s for {duration:.0f}s "
@@ -143,10 +143,13 @@ def main() -> int:
             runs = conn.execute(sa.select(schema.runs)).mappings().all()
         store.dispose()
 
-    # Run times due in the window, leaving the first minute of start-up out of neither:
-    # the service starts from a fresh job store, so every run time after its start counts.
+    # Run times due from the moment the jobs exist ("serving N table(s)" in the log: a
+    # fresh job store schedules each job from then on) to a margin before the stop.
+    first = re.search(r"^(\S+ \S+) INFO +monitor.serve.service: serving", text, re.M)
+    serving_from = (dt.datetime.fromisoformat(first.group(1)).replace(tzinfo=UTC)
+                    if first else started)
     horizon = stopped - dt.timedelta(seconds=min(interval, 60.0))
-    expected = expected_run_times(names, interval, started + dt.timedelta(seconds=5), horizon)
+    expected = expected_run_times(names, interval, serving_from, horizon)
     recorded = {(r["table_name"], r["scheduled_at"]) for r in runs if r["scheduled_at"]}
     completed = [r for r in runs if r["status"] == "success"]
     failed = [r for r in runs if r["status"] not in ("success", "running")]
@@ -159,6 +162,8 @@ def main() -> int:
     print(f"tables {args.tables}, every {interval:.0f}s, served {duration:.0f}s "
           f"(compress {args.compress:g}), {args.workers} workers, {args.rows} rows each; "
           f"serve exit code {code}; pid niceness {os.nice(0)}")
+    waited = (serving_from - started).total_seconds()
+    print(f"jobs scheduled after                     {waited:.1f}s (start-up)")
     print(f"runs expected (run times in the window)  {len(expected)}")
     print(f"runs completed                           {len(completed)}")
     print(f"runs missed (expected, never run)        {len(missed)}  "
