@@ -57,6 +57,10 @@ class LineageEmitter:
 
     def __init__(self, config: LineageConfig, *,
                  client: OpenLineageClient | None = None) -> None:
+        from monitor.optional import MissingExtra, installed
+
+        if client is None and not installed("openlineage"):  # a deployment error: exit 2
+            raise MissingExtra.for_module("openlineage", "lineage: in the config")
         self.config = config
         self._client = client
         self._lock = threading.Lock()
@@ -66,12 +70,8 @@ class LineageEmitter:
     @property
     def client(self) -> OpenLineageClient:
         if self._client is None:
-            from monitor.optional import missing_extra
+            from openlineage.client import OpenLineageClient
 
-            try:
-                from openlineage.client import OpenLineageClient
-            except ImportError as error:
-                raise (missing_extra(error, "lineage: (OpenLineage events)") or error) from None
             self._client = OpenLineageClient(config={"transport": transport_config(self.config)})
         return self._client
 

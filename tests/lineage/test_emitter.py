@@ -305,3 +305,14 @@ class TestDocsExamples:
             assert spec_errors(receiver.events[0]) == []
         if config.lineage.transport == "file":
             assert Path(config.lineage.path).read_text().count("\n") == 1
+
+
+class TestMissingExtra:
+    def test_lineage_without_openlineage_installed_names_the_extra(self, monkeypatch) -> None:
+        from monitor import optional
+        from monitor.optional import MissingExtra
+
+        monkeypatch.setattr(optional, "installed", lambda module: module != "openlineage")
+
+        with pytest.raises(MissingExtra, match=r"pip install 'dq-monitor\[lineage\]'"):
+            LineageEmitter(LineageConfig(transport="console"))
