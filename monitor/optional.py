@@ -32,6 +32,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "deltalake": ("lake", "deltalake"),
     "trino": ("cloud", "trino"),
     "sqlalchemy_redshift": ("cloud", "sqlalchemy-redshift"),
+    "openlineage": ("lineage", "openlineage-python"),
 }
 
 

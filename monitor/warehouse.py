@@ -106,6 +106,13 @@ def column_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
+#: Compiled statements a warehouse engine keeps (SQLAlchemy's default is 500). Each run
+#: reflects its table afresh, so its SELECTs are new statements: a cache entry keeps the
+#: statement, its Table, MetaData and columns alive (about 0.4 MiB a table), and with
+#: hundreds of tables on 15-minute schedules an entry is evicted before it is hit again.
+#: 64 keeps what one run reuses (reflection queries) and makes memory flat in the number
+#: of tables (docs/service.md, "Load check").
+WAREHOUSE_QUERY_CACHE = 64
 
 
 def _engine_for(config: WarehouseConfig) -> Engine:
@@ -115,7 +122,8 @@ def _engine_for(config: WarehouseConfig) -> Engine:
         engine = _ENGINES.get(key)
         if engine is None:
             engine = create_engine(config.url, query_timeout=config.query_timeout,
-                                   connect_timeout=config.connect_timeout)
+                                   connect_timeout=config.connect_timeout,
+                                   query_cache_size=WAREHOUSE_QUERY_CACHE)
             _ENGINES[key] = engine
         return engine
 
@@ -129,7 +137,8 @@ def dispose_engines() -> None:
 
 
 def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: float = 10.0,
-                  read_only: bool = False, pool_size: int = 5) -> Engine:
+                  read_only: bool = False, pool_size: int = 5,
+                  query_cache_size: int = 500) -> Engine:
     """A SQLAlchemy engine with timeouts set for its dialect.
 
     A URL that names no database, or a file whose folder cannot be created, is a
@@ -141,7 +150,7 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
         raise ConfigError(f"not a valid SQLAlchemy URL: {redact(url)!r} ({error})") from None
     backend = parsed.get_backend_name()
     caps = capabilities_for(backend)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "query_cache_size": query_cache_size}
     connect_args: dict[str, Any] = {}
     database = caps.database_file(parsed)
     if database is not None:

@@ -252,3 +252,41 @@ class TestColumnKind:
     ])
     def test_types(self, type_: sa.types.TypeEngine, kind: str) -> None:
         assert column_kind(type_) == kind
+
+
+class TestSqlWarehouseQueryCache:
+    def test_runs_of_many_tables_keep_a_bounded_number_of_tables_alive(self, tmp_path) -> None:
+        """Each run reflects its table afresh; the engine's statement cache must not keep
+        every table's Table and MetaData (memory grew with the table count)."""
+        import gc
+
+        from monitor.config.models import parse_config
+        from monitor.run.context import MonitorContext
+        from monitor.run.runner import run_table
+        from monitor.warehouse import WAREHOUSE_QUERY_CACHE
+
+        # Arrange: 150 tables, more than the cache holds
+        url = f"sqlite:///{tmp_path / 'wh.db'}"
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            for i in range(150):
+                conn.execute(sa.text(f"CREATE TABLE t{i} (id INTEGER, amount REAL)"))
+                conn.execute(sa.text(f"INSERT INTO t{i} VALUES (1, 2.5), (2, NULL)"))
+        engine.dispose()
+        config = parse_config({"store": f"sqlite:///{tmp_path / 'm.db'}",
+                               "warehouses": {"wh": url},
+                               "tables": [{"name": f"t{i}", "warehouse": "wh",
+                                           "table": f"t{i}"} for i in range(150)]})
+        ctx = MonitorContext(config)
+
+        # Act
+        results = [run_table(ctx, table) for table in config.tables]
+        gc.collect()
+
+        # Assert: SQLAlchemy's LRU cache trims at 1.5x its size
+        cache = ctx.warehouse("wh").engine._compiled_cache
+        alive = sum(isinstance(o, sa.MetaData) for o in gc.get_objects())
+        assert {r.status for r in results} == {"success"}
+        assert len(cache) <= 1.5 * WAREHOUSE_QUERY_CACHE
+        assert alive < 1.5 * WAREHOUSE_QUERY_CACHE + 30  # 150 without the bound
+        ctx.store.dispose()

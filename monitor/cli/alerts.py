@@ -121,12 +121,19 @@ def alerts_list(state: CliState, status: str | None, table: str | None, limit: i
         console().print("no alerts" + (f" with status {status}" if status else ""))
         return
     render_table("alerts", ("id", "created (UTC)", "table", "event", "status", "attempts",
-                            "channel", "text", "last error"),
-                 [(e.message_id[:12], e.created_at, e.table, e.event, e.status, e.attempts,
-                   e.channel, e.text[:80], e.last_error or "")
+                            "notifier", "channel", "text", "last error"),
+                 [(_short_id(e.message_id), e.created_at, e.table, e.event, e.status,
+                   e.attempts, e.notifier or "-", e.channel, e.text[:80], e.last_error or "")
                   for e in entries],
                  caption="`dq-monitor alerts retry ID` resends one (a 12-character prefix "
-                         "is enough)")
+                         "is enough; a copy for another notifier is ID@NOTIFIER); notifier "
+                         "-: not routed yet (alerts.routes decide at the first delivery)")
+
+
+def _short_id(message_id: str) -> str:
+    """The first 12 characters, and the ``@notifier`` of a copy."""
+    base, sep, notifier = message_id.partition("@")
+    return base[:12] + sep + notifier
 
 
 def _print_report(report: DeliveryReport, fmt: str) -> None:

@@ -428,6 +428,32 @@ class SchedulerConfig(_Model):
     metrics_host: str = "0.0.0.0"  # noqa: S104  (Prometheus scrapes from outside the container)
 
 
+class LineageConfig(_Model):
+    """OpenLineage run events (``monitor.lineage``): the transport and the job namespace.
+
+    ``http`` posts each event to ``url`` + ``endpoint`` (Marquez, DataHub, ...; ``api_key``
+    from ``${ENV}`` becomes a Bearer token); ``file`` appends one JSON event a line to
+    ``path``; ``console`` logs each event (logger ``openlineage.client.transport.console``).
+    """
+
+    transport: Literal["http", "file", "console"] = "http"
+    url: str | None = None
+    endpoint: str = "api/v1/lineage"
+    api_key: str | None = None  # from ${ENV}
+    path: str | None = None
+    namespace: str = "dq-monitor"
+    timeout: Seconds = 5.0
+    retries: int = Field(default=1, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _destination(self) -> LineageConfig:
+        if self.transport == "http" and not self.url:
+            raise ValueError("lineage.url is required with transport http")
+        if self.transport == "file" and not self.path:
+            raise ValueError("lineage.path is required with transport file")
+        return self
+
+
 class MonitorConfig(_Model):
     """The whole configuration file."""
 
@@ -445,6 +471,8 @@ class MonitorConfig(_Model):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     #: The severity policy of every table (a table's ``severity`` overrides it).
     severity: SeveritySettings = Field(default_factory=SeveritySettings)
+    #: OpenLineage events of every run and ingest batch (None: none are sent).
+    lineage: LineageConfig | None = None
     base_dir: str = Field(default=".", exclude=True)
     source: str = Field(default="<config>", exclude=True)
 

@@ -43,6 +43,7 @@ from monitor.detection.severity import gate_severity
 from monitor.errors import ExitCode, MonitorError
 from monitor.gate.checks import GateCheck, blocking, freshness_check, suite_checks, volume_check
 from monitor.gate.history import table_volume
+from monitor.lineage.datasets import describe_checked
 from monitor.metrics.profile import describe_table
 from monitor.run.context import MonitorContext
 from monitor.run.record import recorded_run
@@ -214,8 +215,8 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
     name = table_cfg.name
     entries = [ctx.config.reconciliation(n) for n in reconcile]  # ConfigError before the run
     with recorded_run(lambda: ctx.store, run_id, name, kind="gate", as_of=at,
-                      on_failure=lambda conn, error: write_error(conn, name, error, at=at)
-                      ) as run:
+                      on_failure=lambda conn, error: write_error(conn, name, error, at=at),
+                      lineage=ctx.lineage_run(table_cfg, "gate", nominal=at)) as run:
         warehouse = ctx.warehouse_for(table_cfg)
         shape = describe_table(warehouse, table_cfg)
         loaded = load_suites(ctx.config, table_cfg, only=suites)
@@ -236,6 +237,9 @@ def check(table: str | TableConfig, *, config: MonitorConfig | str | Path | None
         checks = [replace(c, severity=gate_severity(c.check, c.severity, *layers))
                   for c in checks]
         result = decide(name, checks, at=at, run_id=run_id, validation=validation)
+        if run.lineage is not None:
+            run.lineage.update(lambda lineage: describe_checked(
+                lineage.inputs[0], shape, (), result.checks))
         run.commit(lambda conn: write_result(conn, result))
     if raise_on_failure:
         result.raise_for_failure()

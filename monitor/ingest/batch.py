@@ -55,6 +55,7 @@ from monitor.ingest.publish import (
     staging_name,
 )
 from monitor.ingest.schema import Drift, Prepared, prepare_batch
+from monitor.lineage.datasets import describe_batch
 from monitor.metrics.profile import describe_table
 from monitor.retry import RetryPolicy, call_with_retry
 from monitor.run.context import MonitorContext
@@ -67,6 +68,8 @@ from monitor.validation.suites import load_suites
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+    from monitor.warehouse import TableShape
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,7 @@ class _Ingestion:
         self.started = time.perf_counter()
         self.run_id = run_key(table.name, self.at, f"ingest:{self.batch_id[:12]}")
         self.warehouse = ctx.warehouse_for(table)
+        self.target: TableShape | None = None
 
     def result(self, status: str, **kw: Any) -> IngestResult:
         return IngestResult(table=self.table.name, batch_id=self.batch_id,
@@ -154,7 +158,9 @@ class _Ingestion:
             write_error(conn, self.table.name, error, at=self.at, batch_id=self.batch_id)
 
         return recorded_run(self.ctx.store, self.run_id, self.table.name, kind="ingest",
-                            as_of=self.at, on_failure=None if published else failed)
+                            as_of=self.at, on_failure=None if published else failed,
+                            lineage=self.ctx.lineage_run(self.table, "ingest", nominal=self.at,
+                                                         source=self.batch.path))
 
     def write_batch(self, conn: Connection, status: str, *, gate: GateResult | None,
                     published: int = 0, quarantined: int = 0,
@@ -172,6 +178,10 @@ class _Ingestion:
     def record(self, run: RunEntry, status: str, *, gate: GateResult | None,
                published: int = 0, quarantined: int = 0) -> None:
         """Lineage, verdict, expectation results and the run, in one store commit."""
+        if run.lineage is not None:
+            run.lineage.update(lambda lineage: describe_batch(
+                lineage.inputs[0], lineage.outputs[0], self.batch.frame, gate,
+                published=published, target_shape=self.target))
         run.commit(lambda conn: self.write_batch(conn, status, gate=gate, published=published,
                                                  quarantined=quarantined),
                    row_count=published)
@@ -193,7 +203,7 @@ class _Ingestion:
         return self.result("duplicate")
 
     def run(self, run: RunEntry) -> IngestResult:
-        target = describe_table(self.warehouse, self.table)
+        target = self.target = describe_table(self.warehouse, self.table)
         fill = ({self.table.loaded_at_column: to_naive_utc(self.at)}
                 if self.table.loaded_at_column else {})
         prepared = prepare_batch(self.batch, target, fill=fill,

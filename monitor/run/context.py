@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.config.models import MonitorConfig, TableConfig
@@ -19,6 +20,7 @@ from monitor.timeutil import utcnow
 from monitor.warehouse import SqlWarehouse
 
 if TYPE_CHECKING:
+    from monitor.lineage.emitter import LineageEmitter, LineageRun
     from monitor.store import SqlMetricStore
 
 
@@ -32,6 +34,7 @@ class MonitorContext:
         self.read_only = read_only
         self._store = store
         self._warehouses: dict[str, SqlWarehouse] = {}
+        self._lineage: LineageEmitter | None = None
 
     @property
     def store(self) -> SqlMetricStore:
@@ -63,3 +66,31 @@ class MonitorContext:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    @property
+    def lineage(self) -> LineageEmitter | None:
+        """The OpenLineage emitter of ``lineage:`` in the config (None without it)."""
+        if self._lineage is None and self.config.lineage is not None:
+            from monitor.lineage.emitter import LineageEmitter
+
+            lineage = self.config.lineage
+            if lineage.path and not Path(lineage.path).is_absolute():  # as the config says
+                lineage = lineage.model_copy(
+                    update={"path": str(Path(self.config.base_dir) / lineage.path)})
+            self._lineage = LineageEmitter(lineage)
+        return self._lineage
+
+    def lineage_run(self, table: TableConfig, kind: str, *, nominal: dt.datetime | None = None,
+                    source: str | Path | None = None) -> LineageRun | None:
+        """The OpenLineage events of one run of ``table``: the table is the input, or
+        the output of a run that loads the file ``source`` (None without ``lineage:``)."""
+        if self.lineage is None:
+            return None
+        from monitor.lineage.datasets import file_dataset, table_dataset
+
+        url = self.config.resolve_url(self.config.warehouses[table.warehouse].url)
+        target = table_dataset(url, table.schema, table.table)
+        if source is None:
+            return self.lineage.run(table.name, kind, nominal=nominal, inputs=[target])
+        return self.lineage.run(table.name, kind, nominal=nominal,
+                                inputs=[file_dataset(source)], outputs=[target])

@@ -40,6 +40,7 @@ from monitor.errors import MonitorError, StoreUnavailable
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from monitor.lineage.emitter import LineageRun
     from monitor.store import SqlMetricStore
 
 __all__ = ["RunBookkeepingError", "RunEntry", "recorded_run"]
@@ -68,6 +69,8 @@ class RunEntry:
         self.in_store = run_id is not None
         self.retries = 0
         self.status: str | None = None
+        #: The run's OpenLineage events (``recorded_run(lineage=...)``), None without.
+        self.lineage: LineageRun | None = None
 
     @property
     def store(self) -> SqlMetricStore:
@@ -115,6 +118,8 @@ class RunEntry:
                               error=redact(error) if error else None, error_kind=error_kind,
                               retries=self.retries, duration_seconds=self.seconds())
         self.status = status
+        if self.lineage is not None:
+            self.lineage.finish(status, error)
         return value
 
     def fail(self, error: BaseException, *, write: Callable[[Connection], object] | None = None,
@@ -129,6 +134,8 @@ class RunEntry:
         Also after a commit to a spool file that was then thrown away.
         """
         self.status = "lost"
+        if self.lineage is not None:
+            self.lineage.finish("lost")
 
     def _refuse_second_finish(self, status: str) -> None:
         if self.finished:
@@ -142,8 +149,8 @@ def recorded_run(store: SqlMetricStore | Callable[[], SqlMetricStore], run_id: s
                  as_of: dt.datetime, trigger: str = "cli",
                  scheduled_at: dt.datetime | None = None, claim: bool = False,
                  store_may_be_down: bool = False,
-                 on_failure: Callable[[Connection, BaseException], object] | None = None
-                 ) -> Iterator[RunEntry]:
+                 on_failure: Callable[[Connection, BaseException], object] | None = None,
+                 lineage: LineageRun | None = None) -> Iterator[RunEntry]:
     """Start a run (``run_id`` None: record nothing), yield it, fail it on an exception.
 
     ``store`` may be a function that opens it (``lambda: ctx.store``): a store that
@@ -153,6 +160,8 @@ def recorded_run(store: SqlMetricStore | Callable[[], SqlMetricStore], run_id: s
     (``run.in_store`` False; the caller spools the run). ``on_failure(conn, error)``
     writes what a failed run leaves besides its row, in the same commit. When
     recording the failure fails too, the original exception is the one raised.
+    ``lineage``: its START is sent once the run is claimed, COMPLETE/FAIL when it
+    finishes (``monitor.lineage``; a failed send never fails the run).
     """
     run = RunEntry(store, run_id, table, kind=kind, as_of=as_of, trigger=trigger,
                       scheduled_at=scheduled_at)
@@ -165,6 +174,9 @@ def recorded_run(store: SqlMetricStore | Callable[[], SqlMetricStore], run_id: s
             log.warning("run %s starts without the metric store (%s); its result will be "
                         "spooled", run_id, error)
             run.in_store = False
+    if lineage is not None and run.claimed:
+        run.lineage = lineage
+        lineage.start()
     try:
         yield run
     except Exception as error:
@@ -176,6 +188,8 @@ def recorded_run(store: SqlMetricStore | Callable[[], SqlMetricStore], run_id: s
             except MonitorError as failure:  # the store is down: the error says what happened
                 log.warning("run %s: could not record its failure: %s", run_id,
                             redact(str(failure)))
+        if run.lineage is not None:
+            run.lineage.finish("failed", str(error))
         raise
     if run.recording and not run.finished:
         bug = RunBookkeepingError(f"run {run_id!r} ended without being finished")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from monitor.config.models import TableConfig
 from monitor.config.secrets import redact
 from monitor.errors import MonitorError, StoreError, StoreUnavailable, is_transient
+from monitor.lineage.datasets import describe_run
 from monitor.retry import RetryPolicy, call_with_retry
 from monitor.run.alert import raise_alerts
 from monitor.run.collect import collect_metrics
@@ -160,7 +161,8 @@ def run_table(ctx: MonitorContext, table: TableConfig, *, as_of: dt.datetime | N
     policy = policy or RetryPolicy(attempts=ctx.config.profiling.max_retries + 1)
     with recorded_run(lambda: ctx.store, run_id, table.name, kind="profile", as_of=as_of,
                       trigger=trigger, scheduled_at=scheduled_at, claim=once,
-                      store_may_be_down=spool is not None) as run:
+                      store_may_be_down=spool is not None,
+                      lineage=ctx.lineage_run(table, "profile", nominal=as_of)) as run:
         if not run.claimed:
             log.info("run %s skipped: this key already ran or is running", run_id)
             return RunResult(table=table.name, run_id=run_id, status="skipped", as_of=as_of,
@@ -185,6 +187,8 @@ def _run(ctx: MonitorContext, state: RunState, run: RunEntry, steps: Sequence[St
     error: str | None = None
     kind: str | None = None
     failed = _steps(ctx, state, steps, policy)
+    if run.lineage is not None:
+        run.lineage.update(lambda lineage: describe_run(lineage.inputs[0], state))
     status = "partial" if failed else "success"
     if failed:
         error = redact("; ".join(f"{name} failed: {e}" for name, e in failed))

@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from monitor.config.models import TableConfig
+from monitor.lineage.datasets import describe_checked
 from monitor.metrics.scan import Needs
 from monitor.run.context import MonitorContext
 from monitor.run.findings import Finding
@@ -125,9 +126,13 @@ def validate_now(ctx: MonitorContext, table: TableConfig, *, suites: Sequence[st
     stamp = as_utc(as_of or ctx.now()).replace(microsecond=0)
     run_id = run_key(table.name, stamp, "validate") if record else None
     with recorded_run(lambda: ctx.store, run_id, table.name, kind="validate",
-                      as_of=stamp) as run:
+                      as_of=stamp, lineage=ctx.lineage_run(table, "validate",
+                                                           nominal=stamp)) as run:
         report = validate_table(warehouse, table, loaded, samples=settings.unexpected_samples,
                                 engine=settings.engine)
+        if run.lineage is not None:
+            run.lineage.update(lambda lineage: describe_checked(
+                lineage.inputs[0], None, report.outcomes))
         run.commit(lambda conn: replace_results(conn, run_id, table.name, stamp,
                                                 report.outcomes))
     return report, run_id

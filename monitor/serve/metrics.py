@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitor.errors import MonitorError
@@ -126,6 +126,27 @@ class StoreCollector(Collector):
         yield last
 
 
+class LineageCollector(Collector):
+    """OpenLineage events sent and not sent by this process (``counts()`` at each scrape)."""
+
+    def __init__(self, counts: Callable[[], tuple[int, int] | None]) -> None:
+        self._counts = counts
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self._counts()
+        if counts is None:  # no lineage: configured
+            return
+        events = CounterMetricFamily(PREFIX + "lineage_events",
+                                     "OpenLineage events by result: sent, or failed (not "
+                                     "sent; the run went on).", labels=["result"])
+        events.add_metric(["sent"], counts[0])
+        events.add_metric(["failed"], counts[1])
+        yield events
+
+
 class ServiceMetrics:
     """The metrics of one service; ``registry`` is what the HTTP endpoint serves."""
 
@@ -155,6 +176,10 @@ class ServiceMetrics:
                      spool_depth: Callable[[], int]) -> None:
         """Serve the store's gauges too (read at each scrape)."""
         self.registry.register(StoreCollector(read, tables, spool_depth))
+
+    def attach_lineage(self, counts: Callable[[], tuple[int, int] | None]) -> None:
+        """Serve ``dq_monitor_lineage_events_total`` from ``counts()`` = (sent, failed)."""
+        self.registry.register(LineageCollector(counts))
 
     def observe_lag(self, seconds: float) -> None:
         self.lag.observe(max(0.0, seconds))

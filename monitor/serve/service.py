@@ -117,6 +117,7 @@ class Service:
         self.metrics.attach_store(lambda: read_snapshot(self.store),
                                   lambda: [t.name for t in self.config.tables],
                                   lambda: len(self.spool.pending()))
+        self.metrics.attach_lineage(self._lineage_counts)
         self._metrics_port = (config.scheduler.metrics_port if metrics_port is None
                               else metrics_port)
         self.http: HealthServer | None = None
@@ -125,6 +126,10 @@ class Service:
         self._election_due = 0.0
         self._recovery_due = 0.0
         self._last_tick: float | None = None  # monotonic; None until the loop turns
+
+    def _lineage_counts(self) -> tuple[int, int] | None:
+        emitter = self.ctx.lineage
+        return None if emitter is None else (emitter.sent, emitter.failures)
 
     @property
     def config(self) -> MonitorConfig:

@@ -43,13 +43,19 @@ class OutboxEntry:
     def text(self) -> str:
         return str(self.payload.get("text", ""))
 
+    @property
+    def notifier(self) -> str | None:
+        """The notifier this message went (or goes) to; None until it is routed."""
+        value = self.payload.get("notifier")
+        return str(value) if value else None
+
     def to_dict(self) -> dict[str, Any]:
         return {"message_id": self.message_id, "incident_id": self.incident_id,
                 "table": self.table, "event": self.event, "channel": self.channel,
                 "status": self.status, "attempts": self.attempts,
                 "next_attempt_at": self.next_attempt_at, "created_at": self.created_at,
                 "delivered_at": self.delivered_at, "last_error": self.last_error,
-                "response_ts": self.response_ts, "text": self.text}
+                "response_ts": self.response_ts, "notifier": self.notifier, "text": self.text}
 
 
 def _entry(row: Any) -> OutboxEntry:

@@ -16,7 +16,7 @@ from monitor.store import SqlMetricStore, open_store
 from monitor.store.detections import DetectionRow, replace_detections
 from monitor.store.feedback import list_labels
 from monitor.store.incidents import Incident, list_incidents, save
-from monitor.store.outbox import list_outbox
+from monitor.store.outbox import assign_notifiers, list_outbox
 from monitor.timeutil import to_naive_utc, utcnow
 from tests.helpers.contexts import write_config
 from tests.helpers.slack_server import TOKEN, SlackServer, running_slack_server
@@ -85,6 +85,28 @@ class TestAlertsList:
         assert (entry["message_id"], entry["status"], entry["event"], entry["attempts"]) == (
             "a" * 40, "pending", "opened", 0)
         assert entry["created_at"].endswith("+00:00")
+
+    def test_shows_which_notifier_each_alert_went_to(self, config: Path,
+                                                     store: SqlMetricStore,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+        # Arrange: one message routed to Slack with a copy for the console, one not routed
+        queue(store, "r" * 40, "u" * 40)
+        (routed,) = [e for e in list_outbox(store) if e.message_id == "r" * 40]
+        assign_notifiers(store, routed, {"slack": None, "console": None})
+
+        # Act
+        code, out, _ = cli(config, capsys, "alerts", "list")
+        _, jout, _ = cli(config, capsys, "alerts", "list", "--format", "json")
+
+        # Assert
+        assert code == 0
+        by_id = {e["message_id"]: e["notifier"] for e in json.loads(jout)}
+        assert by_id == {"r" * 40: "slack", "r" * 40 + "@console": "console", "u" * 40: None}
+        rows = {line.split("│")[1].strip(): line for line in out.splitlines()
+                if line.count("│") > 3}
+        assert "slack" in rows["r" * 12]
+        assert "console" in rows["r" * 12 + "@console"]
+        assert "│ -" in rows["u" * 12].replace("  ", " ")
 
     def test_filters_by_status(self, config: Path, store: SqlMetricStore,
                                capsys: pytest.CaptureFixture[str]) -> None:

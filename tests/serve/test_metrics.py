@@ -18,7 +18,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.alerts.outbox import OutboxMessage, enqueue
 from monitor.config.models import parse_config
 from monitor.run.state import RunResult
-from monitor.serve.metrics import ServiceMetrics, StoreCollector, StoreSnapshot, read_snapshot
+from monitor.serve.metrics import (
+    LineageCollector,
+    ServiceMetrics,
+    StoreCollector,
+    StoreSnapshot,
+    read_snapshot,
+)
 from monitor.serve.service import Service
 from monitor.store import RunRecord, SqlMetricStore
 from monitor.store.incidents import save
@@ -195,6 +201,21 @@ def served(tmp_path: Path) -> Iterator[Service]:
     service.store.dispose()
 
 
+class TestLineageCollector:
+    def test_sent_and_failed_events_are_counted_and_absent_without_lineage(self) -> None:
+        counts: list[tuple[int, int] | None] = [(7, 2)]
+        registry = CollectorRegistry()
+        registry.register(LineageCollector(lambda: counts[0]))
+
+        sent = registry.get_sample_value("dq_monitor_lineage_events_total", {"result": "sent"})
+        failed = registry.get_sample_value("dq_monitor_lineage_events_total",
+                                           {"result": "failed"})
+        counts[0] = None
+        gone = registry.get_sample_value("dq_monitor_lineage_events_total", {"result": "sent"})
+
+        assert (sent, failed, gone) == (7, 2, None)
+
+
 class TestScrapeDuringAServiceRun:
     def test_the_endpoint_reports_what_the_service_did_and_the_store_holds(
             self, served: Service) -> None:
@@ -280,6 +301,7 @@ class TestDocumentedMetrics:
         metrics.observe_lag(0.1)
         metrics.set_intervals({"a": 60.0})
         metrics.leader.set(1)
+        metrics.attach_lineage(lambda: (1, 0))
         docs = (Path(__file__).resolve().parents[2] / "docs" / "service.md").read_text()
         # Act
         exposed = {name for family in metrics.registry.collect()
@@ -294,3 +316,17 @@ class TestDocumentedMetrics:
         assert [r["alert"] for r in rules["groups"][0]["rules"]] == [
             "DqMonitorTableNotSucceeding", "DqMonitorDeadLetters"]
         assert any(isinstance(p, dict) and "scrape_configs" in p for p in parsed)
+
+    def test_the_routing_example_of_docs_service_md_is_a_valid_config(self) -> None:
+        from monitor.config.models import parse_config
+
+        docs = (Path(__file__).resolve().parents[2] / "docs" / "service.md").read_text()
+        block = next(b for b in re.findall(r"```yaml\n(.*?)```", docs, flags=re.S)
+                     if "routes:" in b)
+
+        config = parse_config({"warehouses": {}, **yaml.safe_load(block)}, environ={
+            "SLACK_BOT_TOKEN": "xoxb-1", "PAGERDUTY_ROUTING_KEY": "R" * 32,
+            "TEAMS_WEBHOOK_URL": "https://teams.example/hook"})
+
+        assert [r.notify for r in config.alerts.routes] == [
+            ["pagerduty", "slack"], ["slack"], ["webhook"], ["console"]]
