@@ -26,7 +26,7 @@ class TestDemoCommand:
         assert "false alarms:" in out
         assert f"--config {tmp_path / 'd' / 'monitor.yaml'} anomalies" in out
 
-    def test_a_run_after_the_demo_alerts_only_on_the_injected_dropped_column(
+    def test_a_run_after_the_demo_alerts_only_on_the_injected_incidents_still_open(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
             caplog: pytest.LogCaptureFixture) -> None:
         config = str(tmp_path / "d" / "monitor.yaml")
@@ -40,7 +40,10 @@ class TestDemoCommand:
         alerts = [r.getMessage() for r in caplog.records if "ALERT" in r.getMessage()]
         assert code in (0, 1)  # 1 while the dropped column's incident is open
         assert alerts
-        assert all("customers" in a and "phone" in a for a in alerts), alerts
+        # Still failing, and nothing else: the dropped column, and NL's orders of the
+        # last day (rescanned within the lookback, still missing).
+        assert all(("customers" in a and "phone" in a) or "orders from NL" in a
+                   for a in alerts), alerts
 
     def test_summary_says_exactly_what_was_replayed(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -156,8 +156,10 @@ class TestRaiseAlerts:
         assert "Metric `null_rate` of column `user_id`: observed *31.0%*, expected *2.0%*, " \
                "normal band 0.0% – 5.0% · since" in sections[2]
         assert "12 rows have a negative amount" in sections[3]
-        (button,) = next(b for b in posted.blocks if b["type"] == "actions")["elements"]
+        button, *actions = next(b for b in posted.blocks if b["type"] == "actions")["elements"]
         assert button["url"] == "http://localhost:8501/?table=orders"
+        words = [a["text"]["text"].split()[0] for a in actions]
+        assert words == ["Acknowledge", "Resolve"] * 3  # one pair per incident
         assert posted.text.startswith("[critical] orders: 3 problems")
         assert OWNER in posted.text
         with store.connect() as conn:
