@@ -36,6 +36,7 @@ from monitor.metrics.definitions import (
     column_metrics,
     parse_db_time,
 )
+from monitor.metrics.distribution import add_distributions, quantile_metrics
 from monitor.metrics.scan import Needs, Scan, compile_scan
 from monitor.metrics.states import State
 from monitor.timeutil import Granularity, as_utc, bucket_width, floor_time, iso, utcnow
@@ -228,6 +229,7 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
             col_method = "exact"  # never analysed: count it exactly
         methods[col.name] = col_method
         metrics += column_metrics(col.name, kinds[col.name], distinct=col_method, caps=caps)
+    metrics += quantile_metrics(table, kinds, caps)
     ts_name = table.timestamp_column
     if ts_name and not any(m.column == ts_name and m.name == "max" for m in metrics):
         metrics.append(Metric("max", ts_name, "timestamp"))
@@ -262,6 +264,9 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
         columns[col.name] = ColumnProfile(name=col.name, type_name=col.type_name,
                                           kind=kinds[col.name], metrics=col_values,
                                           distinct_method=methods[col.name])
+    add_distributions(warehouse, table, shape, kinds,
+                      {None: (row_count, {c.name: c.metrics for c in columns.values()})},
+                      where=where)
     as_of_time = as_utc(as_of) if as_of is not None else utcnow()
     latest = freshness = None
     if ts_name:
@@ -396,6 +401,7 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
     for col in shape.columns:
         metrics += column_metrics(col.name, kinds[col.name],
                                   distinct=method if col.name in wanted else "off", caps=caps)
+    metrics += quantile_metrics(table, kinds, caps)
     ts = shape.table.c[table.timestamp_column]
     # Rows loaded after ``visible_at`` were not in the table yet: a late load is late.
     loaded = _loaded_by(shape, table, warehouse, visible_at if visible_at is not None else end)
@@ -423,7 +429,9 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
             if row[scan.labels[State("rows")]]:
                 out.append(_bucket_profile(scan, row, cursor, table.bucket))
             cursor += width
-        return out
+        span = sa.and_(caps.at_or_after(ts, as_utc(start)), caps.before(ts, as_utc(end)),
+                       *visible)
+        return _with_distributions(warehouse, table, shape, kinds, out, span)
     conditions = list(visible)
     if start is not None:
         conditions.append(caps.at_or_after(ts, as_utc(start)))
@@ -439,7 +447,19 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
         bucket_start = parse_db_time(row["_dq_bucket"])
         if bucket_start is not None:
             out.append(_bucket_profile(scan, row, bucket_start, table.bucket))
-    return out
+    return _with_distributions(warehouse, table, shape, kinds, out,
+                               sa.and_(*conditions) if conditions else None)
+
+
+def _with_distributions(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape,
+                        kinds: dict[str, str], buckets: list[BucketProfile],
+                        where: sa.ColumnElement[bool] | None) -> list[BucketProfile]:
+    """The buckets with their distribution columns' quantiles and top-value shares."""
+    assert table.timestamp_column and table.bucket
+    add_distributions(warehouse, table, shape, kinds,
+                      {b.start: (b.row_count, b.columns) for b in buckets}, where=where,
+                      bucket=(table.timestamp_column, table.bucket))
+    return buckets
 
 
 def _bucket_profile(scan: Scan, row: sa.RowMapping, start: dt.datetime,
