@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from monitor.demo.drift import apply_drift, drift_incidents
+
 COUNTRIES = ("DE", "FR", "NL", "US", "GB", "ES", "IT", "PL", "SE", "JP")
 STATUSES = ("paid", "paid", "paid", "shipped", "shipped", "refunded", "cancelled")
 EVENT_TYPES = ("page_view", "page_view", "page_view", "search", "add_to_cart", "checkout")
@@ -107,6 +109,7 @@ def incident_plan(end: dt.date) -> list[Incident]:
                  "null spike: 35% of events have no user_id", "null_rate", "user_id"),
         Incident("dropped_column", "customers", end,
                  "dropped column: customers.phone was removed", "schema"),
+        *drift_incidents(end),
     ]
 
 
@@ -134,6 +137,7 @@ def build_sample_warehouse(path: str | Path, *, days: int = 90, end: dt.date | N
         customers = _customers(conn, rng, start, end, manifest.holiday)
         _orders(conn, rng, start, end, customers, plan, manifest.holiday)
         _events(conn, rng, start, end, customers, plan, manifest.holiday)
+        apply_drift(conn, plan)
         if drop_column if drop_column is not None else incidents:
             conn.execute("ALTER TABLE customers DROP COLUMN phone")
         conn.commit()

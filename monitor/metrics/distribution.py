@@ -21,7 +21,7 @@ only the top ``TOP_K`` values of each bucket.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def share_metric(value: Any) -> str:
     name = SHARE_PREFIX + text
     if len(name) <= _MAX_METRIC:
         return name
-    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return name[:_MAX_METRIC - 13] + "~" + digest
 
 
@@ -181,6 +181,3 @@ def quantile_values(metrics: Mapping[str, float | None]) -> dict[str, float]:
     return {name: float(metrics[name]) for name in QUANTILES
             if metrics.get(name) is not None}
 
-
-__all__: Sequence[str] = ("QUANTILES", "TOP_K", "add_distributions", "quantile_metrics",
-                          "share_metric", "share_values", "quantile_values")

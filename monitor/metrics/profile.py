@@ -455,7 +455,8 @@ def _with_distributions(warehouse: SqlWarehouse, table: TableConfig, shape: Tabl
                         kinds: dict[str, str], buckets: list[BucketProfile],
                         where: sa.ColumnElement[bool] | None) -> list[BucketProfile]:
     """The buckets with their distribution columns' quantiles and top-value shares."""
-    assert table.timestamp_column and table.bucket
+    assert table.timestamp_column
+    assert table.bucket
     add_distributions(warehouse, table, shape, kinds,
                       {b.start: (b.row_count, b.columns) for b in buckets}, where=where,
                       bucket=(table.timestamp_column, table.bucket))

@@ -16,9 +16,9 @@ class TestDemoCommand:
 
         out = capsys.readouterr().out
         assert code == 0
-        assert "injected incidents: 5 of 5 caught" in out
+        assert "injected incidents: 6 of 6 caught" in out
         for words in ("partial load", "late load", "duplicated load", "null spike",
-                      "dropped column"):
+                      "dropped column", "distribution shift"):
             assert words in out
         assert "false alarms:" in out
         assert f"--config {tmp_path / 'd' / 'monitor.yaml'} anomalies" in out

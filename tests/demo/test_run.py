@@ -26,7 +26,8 @@ class TestRunDemo:
         caught = {c.incident.key: c.caught for c in report.checks}
 
         assert caught == {"partial_load": True, "late_load": True, "duplicated_load": True,
-                          "null_spike": True, "dropped_column": True}
+                          "null_spike": True, "dropped_column": True,
+                          "distribution_shift": True}
 
     def test_evidence_names_the_real_numbers(self, report: DemoReport) -> None:
         said = {c.incident.key: c.evidence for c in report.checks}
@@ -36,6 +37,7 @@ class TestRunDemo:
         assert "above the usual" in said["duplicated_load"]
         assert "null rate of user_id" in said["null_spike"]
         assert "column 'phone' was removed" in said["dropped_column"]
+        assert "status='cancelled' rose from 1" in said["distribution_shift"]
 
     def test_at_most_one_false_alarm_and_none_on_an_injected_day(
             self, report: DemoReport) -> None:
