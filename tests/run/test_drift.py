@@ -94,3 +94,34 @@ class TestJudgeDrift:
 
         assert judge_drift(sqlite_store, table, {"x": "float"}, as_of=DAY0.replace(
             tzinfo=dt.UTC), pending=[point]) == ([], [])
+
+
+class TestJudgeDriftOnRuns:
+    def test_a_table_judged_per_run_compares_its_runs(self, sqlite_store) -> None:
+        from monitor.config.models import TableConfig
+
+        table = TableConfig(name="t", warehouse="w", table="t", distribution_columns=["s"])
+        rng = np.random.default_rng(8)
+        stored = []
+        for run in range(10):
+            ts = DAY0 + dt.timedelta(hours=run)
+            paid = 0.6 + rng.normal(0, 0.01)
+            stored += [MetricPoint("t", "", "row_count", "snapshot", ts, 1000.0),
+                       MetricPoint("t", "s", "share:paid", "snapshot", ts, paid),
+                       MetricPoint("t", "s", "share:open", "snapshot", ts, 1 - paid)]
+        with sqlite_store.transaction() as conn:
+            sqlite_store.replace_points(conn, "r", stored)
+        now = DAY0 + dt.timedelta(hours=10)
+        pending = [MetricPoint("t", "", "row_count", "snapshot", now, 1000.0),
+                   MetricPoint("t", "s", "share:paid", "snapshot", now, 0.2),
+                   MetricPoint("t", "s", "share:open", "snapshot", now, 0.8)]
+
+        rows, findings = judge_drift(sqlite_store, table, {"s": "string"},
+                                     as_of=now.replace(tzinfo=dt.UTC), pending=pending)
+
+        assert [(r.ts, r.is_anomaly) for r in rows][-1] == (now, True)
+        assert len(rows) == 10 - 7 + 1  # the first 7 runs are the smallest reference
+        (finding,) = findings
+        assert finding.check == "drift:s"
+        assert finding.failing
+        assert "s='open' rose from 4" in finding.reason
