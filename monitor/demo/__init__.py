@@ -1,6 +1,7 @@
 """The demo: a sample warehouse with known incidents, monitored end to end.
 
 ``sample`` builds the warehouse (customers, orders, events with injected
-incidents), ``batches`` the sample ingestion files, and ``run.run_demo`` runs
-the monitor over 90 days of it and reports which incidents were caught.
+incidents; ``drift`` adds the distribution shift), ``batches`` the sample
+ingestion files, and ``run.run_demo`` runs the monitor over 90 days of it and
+reports which incidents were caught.
 """

@@ -4,5 +4,6 @@
 frozen aggregate states they need, and ``scan`` compiles a table's states into
 one SELECT and reads the row back. ``profile`` profiles a table (or its time
 buckets) with them, and ``points`` turns a profile into the metric points stored
-in the history.
+in the history. ``distribution`` adds the quantiles and top-value shares of the
+``distribution_columns`` (in the plan where the engine has a quantile aggregate).
 """
