@@ -156,6 +156,11 @@ class Capabilities:
         """A native approximate distinct aggregate, or None."""
         return self._approx_distinct_fn(column) if self._approx_distinct_fn else None
 
+    @property
+    def quantiles_in_plan(self) -> bool:
+        """True where quantiles are one aggregate of the profile's plan (``quantiles``)."""
+        return self._quantiles_fn is not None
+
     def quantiles(self, value: ColumnElement[Any],
                   fractions: Sequence[float]) -> ColumnElement[Any] | None:
         """One aggregate giving the quantiles of ``value`` at ``fractions`` as an array,

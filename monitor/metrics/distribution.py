@@ -66,7 +66,7 @@ def category_columns(table: TableConfig, kinds: Mapping[str, str]) -> list[str]:
 def quantile_metrics(table: TableConfig, kinds: Mapping[str, str],
                      caps: Capabilities) -> list[Metric]:
     """Quantile metrics that ride in the profile's plan (engines with the aggregate)."""
-    if caps.quantiles(sa.literal(0.0), (0.5,)) is None:
+    if not caps.quantiles_in_plan:
         return []
     return [Metric(name, column, kinds[column]) for column in numeric_columns(table, kinds)
             for name in QUANTILES]
@@ -155,7 +155,7 @@ def add_distributions(warehouse: SqlWarehouse, table: TableConfig, shape: TableS
     if not table.distribution_columns or not targets:
         return
     group = caps.bucket(shape.table.c[bucket[0]], bucket[1]) if bucket else None
-    if caps.quantiles(sa.literal(0.0), (0.5,)) is None:
+    if not caps.quantiles_in_plan:
         for column in numeric_columns(table, kinds):
             for key, values in _ranked_quantiles(warehouse, shape, column, kinds[column],
                                                  where, group).items():
