@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 QUANTILE_LEVELS = {"p1": 0.01, "p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75,
                    "p95": 0.95, "p99": 0.99}
@@ -76,6 +75,8 @@ def sketch_sample(quantiles: Mapping[str, float]) -> np.ndarray:
 
 
 def _ks(pool: Sequence[np.ndarray], sample: np.ndarray) -> float:
+    from scipy import stats  # imported when judged: it costs every command a second
+
     return float(stats.ks_2samp(np.concatenate(pool), sample).statistic)
 
 
@@ -96,6 +97,8 @@ def quantile_drift(reference: Sequence[Mapping[str, float]], current: Mapping[st
     threshold = _threshold(spread, settings.min_ks, settings)
     n_ref, n_cur = float(sum(rows)), float(current_rows)
     n_eff = n_ref * n_cur / (n_ref + n_cur) if n_ref + n_cur > 0 else 0.0
+    from scipy import stats
+
     p_value = float(stats.kstwobign.sf(d * math.sqrt(n_eff))) if n_eff else 1.0
     is_drift = d > threshold and p_value < settings.alpha
     expected = {k: float(np.median([q[k] for q in reference if k in q]))
@@ -175,6 +178,8 @@ def category_drift(reference: Sequence[Mapping[str, float]], current: Mapping[st
     # Add-one smoothing: a value the reference never had is not an impossible one.
     expected = np.array([pool.get(k, 0.0) + 1.0 for k in keys])
     expected = expected / expected.sum() * observed.sum()
+    from scipy import stats
+
     p_value = (float(stats.chisquare(observed, expected).pvalue) if len(keys) > 1
                and observed.sum() > 0 else 1.0)
     is_drift = psi > threshold and p_value < settings.alpha

@@ -32,8 +32,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from scipy import stats
-
 from monitor.metrics.distribution import SHARE_PREFIX, TOP_K
 from monitor.metrics.points import MetricPoint
 
@@ -118,6 +116,8 @@ def grows(maxima: dict[dt.datetime, float]) -> bool:
     values = [maxima[t] for t in stamps]
     if len(set(values)) == 1:
         return False
+    from scipy import stats  # only when suggesting
+
     rho = stats.spearmanr(range(len(values)), values).statistic
     return bool(rho >= 0.9)
 
