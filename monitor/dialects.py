@@ -126,6 +126,12 @@ class Capabilities:
     #: metrics), and those that undo it afterwards; none: a rolled-back transaction only.
     read_only_begin: tuple[str, ...] = ()
     read_only_end: tuple[str, ...] = ()
+    #: The aggregate computing several quantiles of a number in one call, as one array
+    #: (``(value, fractions) -> expression``); None: quantiles are read from a ranked,
+    #: read-limited statement instead (``monitor.metrics.distribution``).
+    _quantiles_fn: Callable[[ColumnElement[Any], Sequence[float]], ColumnElement[Any]] | None = None
+    #: True where ``_quantiles_fn`` is exact (linear interpolation, as ``np.quantile``).
+    quantiles_exact: bool = True
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -163,6 +169,17 @@ class Capabilities:
     def approx_count_distinct(self, column: ColumnElement[Any]) -> ColumnElement[Any] | None:
         """A native approximate distinct aggregate, or None."""
         return self._approx_distinct_fn(column) if self._approx_distinct_fn else None
+
+    @property
+    def quantiles_in_plan(self) -> bool:
+        """True where quantiles are one aggregate of the profile's plan (``quantiles``)."""
+        return self._quantiles_fn is not None
+
+    def quantiles(self, value: ColumnElement[Any],
+                  fractions: Sequence[float]) -> ColumnElement[Any] | None:
+        """One aggregate giving the quantiles of ``value`` at ``fractions`` as an array,
+        or None where the engine has no such aggregate (SQLite, MariaDB)."""
+        return self._quantiles_fn(value, fractions) if self._quantiles_fn else None
 
     # -- text --------------------------------------------------------------
     def regex_match(self, column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
@@ -283,6 +300,22 @@ def _mariadb_bucket(column: ColumnElement[Any], granularity: Granularity) -> Col
 
 
 
+def _fractions_literal(fractions: Sequence[float]) -> ColumnElement[Any]:
+    # The fractions are the package's own constants (never user input): a list literal.
+    return sa.literal_column("[" + ", ".join(f"{float(f)!r}" for f in fractions) + "]")
+
+
+def _duckdb_quantiles(value: ColumnElement[Any], fractions: Sequence[float]
+                      ) -> ColumnElement[Any]:
+    return sa.func.quantile_cont(value, _fractions_literal(fractions))
+
+
+def _postgres_quantiles(value: ColumnElement[Any], fractions: Sequence[float]
+                        ) -> ColumnElement[Any]:
+    array = sa.literal([float(f) for f in fractions], postgresql.ARRAY(sa.Double))
+    return sa.func.percentile_cont(array).within_group(value)
+
+
 def _mariadb_boolean(type_: sa.types.TypeEngine[Any]) -> bool:
     return isinstance(type_, mysql.TINYINT) and type_.display_width == 1
 
@@ -323,6 +356,7 @@ _CAPABILITIES = {
         approx_distinct="none",
         has_stddev=False,
         has_percentile=False,
+        quantile_function="none: a ranked read (row_number() OVER) gives exact quantiles",
         has_regex=True,  # pysqlite: SQLAlchemy registers a Python REGEXP function
         server_statement_timeout=False,
         floats_hold_nan=False,
@@ -359,6 +393,8 @@ _CAPABILITIES = {
         # duckdb-engine's inspector queries pg_catalog tables that DuckDB 2 no
         # longer has; information_schema is standard.
         reflection="information_schema",
+        quantile_function="quantile_cont(x, [p, ...]) (exact)",
+        _quantiles_fn=_duckdb_quantiles,
         gx_unsupported=_GX_DUCKDB,
         title="DuckDB",
         reads_files=True,
@@ -381,6 +417,8 @@ _CAPABILITIES = {
         read_only_statements=("SET TRANSACTION READ ONLY", None),
         session_lock="advisory",
         session_connect_args=_postgres_session,
+        quantile_function="percentile_cont(ARRAY[p, ...]) WITHIN GROUP (ORDER BY x) (exact)",
+        _quantiles_fn=_postgres_quantiles,
         upsert_statement=_on_conflict(postgresql.insert),
         gx_data_source="add_postgres",
         title="PostgreSQL",
@@ -394,6 +432,7 @@ _CAPABILITIES["mariadb"] = Capabilities(
     approx_distinct="none",
     has_stddev=True,
     has_percentile=False,  # PERCENTILE_CONT is a window function only, not an aggregate
+    quantile_function="none: a ranked read (row_number() OVER) gives exact quantiles",
     has_regex=True,  # REGEXP (PCRE); its case follows the column's collation
     server_statement_timeout=True,
     floats_hold_nan=False,

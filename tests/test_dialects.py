@@ -402,3 +402,24 @@ class TestNoDialectNamesOutsideDialects:
     ])
     def test_unrelated_strings_and_names_are_not_flagged(self, source: str) -> None:
         assert _checks_in(source) == []
+
+
+class TestQuantiles:
+    def test_one_array_aggregate_on_postgresql_and_duckdb(self) -> None:
+        pg = capabilities_for("postgresql").quantiles(TABLE.c.x, (0.25, 0.5))
+        duck = capabilities_for("duckdb").quantiles(TABLE.c.x, (0.25, 0.5))
+
+        assert pg is not None
+        assert duck is not None
+        assert render(pg, postgresql.dialect()).startswith(  # type: ignore[arg-type]
+            "percentile_cont(")
+        assert "WITHIN GROUP (ORDER BY t.x)" in render(pg, postgresql.dialect())  # type: ignore[arg-type]
+        assert render(duck, postgresql.dialect()) == "quantile_cont(t.x, [0.25, 0.5])"  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("name", ["sqlite", "mariadb", "mysql"])
+    def test_none_where_quantiles_are_a_ranked_read(self, name: str) -> None:
+        caps = capabilities_for(name)
+
+        assert caps.quantiles(TABLE.c.x, (0.5,)) is None
+        assert caps.quantiles_in_plan is False
+        assert caps.quantile_function is not None

@@ -381,3 +381,12 @@ def history_cmd(state: CliState, table: str, suite: str | None, expectation: str
                        r.observed_value, list) else f"{len(r.observed_value)} items",
                    r.unexpected_count, r.error or "") for r in found])
 
+
+
+def _register_suggest() -> None:
+    from monitor.cli.suggest import suggest_cmd
+
+    suites_group.add_command(suggest_cmd)
+
+
+_register_suggest()

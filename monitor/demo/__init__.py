@@ -2,6 +2,7 @@
 
 ``sample`` builds the warehouse (customers, orders, events with injected
 incidents), ``segments`` its orders per country (one country's load missing),
-``batches`` the sample ingestion files, and ``run.run_demo`` runs
-the monitor over 90 days of it and reports which incidents were caught.
+``drift`` the distribution shift, ``batches`` the sample ingestion files, and
+``run.run_demo`` runs the monitor over 90 days of it and reports which incidents
+were caught.
 """

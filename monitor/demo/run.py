@@ -12,7 +12,8 @@ alarms were false.
 >>> report = run_demo(Path("dq-monitor-demo"))  # doctest: +SKIP
 >>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP +NORMALIZE_WHITESPACE
 [('partial_load', True), ('late_load', True), ('duplicated_load', True),
- ('null_spike', True), ('dropped_column', True), ('segment_missing', True)]
+ ('null_spike', True), ('dropped_column', True), ('segment_missing', True),
+ ('distribution_shift', True)]
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ tables:
     owners: ["@data-eng"]
     tags: [sales, tier-1]
     suites: [orders]
-    distribution_columns: [amount]
+    distribution_columns: [amount, status]
     segments: [country]
     thresholds:
       freshness_sla: 30h
@@ -95,7 +96,8 @@ RUN_DAYS = 30
 
 #: Where each injected incident must show up: (table, metric, column) of a detection.
 WHERE_SEEN = {"row_count": ("row_count", ""), "arrival_delay_seconds":
-              ("arrival_delay_seconds", ""), "null_rate": ("null_rate", None)}
+              ("arrival_delay_seconds", ""), "null_rate": ("null_rate", None),
+              "shares": ("shares", None)}
 
 
 @dataclass(frozen=True)

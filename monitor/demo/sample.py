@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from monitor.demo.drift import apply_drift, drift_incidents
+
 COUNTRIES = ("DE", "FR", "NL", "US", "GB", "ES", "IT", "PL", "SE", "JP")
 STATUSES = ("paid", "paid", "paid", "shipped", "shipped", "refunded", "cancelled")
 EVENT_TYPES = ("page_view", "page_view", "page_view", "search", "add_to_cart", "checkout")
@@ -109,6 +111,7 @@ def incident_plan(end: dt.date) -> list[Incident]:
         Incident("dropped_column", "customers", end,
                  "dropped column: customers.phone was removed", "schema"),
         segment_incident(end),
+        *drift_incidents(end),
     ]
 
 
@@ -139,6 +142,7 @@ def build_sample_warehouse(path: str | Path, *, days: int = 90, end: dt.date | N
         _orders(conn, rng, start, end, customers, plan, manifest.holiday)
         _events(conn, rng, start, end, customers, plan, manifest.holiday)
         add_countries(conn, plan)  # orders per country, and the segment incident
+        apply_drift(conn, plan)
         if drop_column if drop_column is not None else incidents:
             conn.execute("ALTER TABLE customers DROP COLUMN phone")
         conn.commit()

@@ -1,7 +1,8 @@
 """Detectors on plain metric series: robust seasonal baseline, rules, timeliness, schema diff.
 
 Everything here is a pure function of arrays; nothing touches a database. The app calls
-:func:`detect_metric`; the CLI's backtest uses :mod:`monitor.detection.backtest`.
+:func:`detect_metric`; the CLI's backtest uses :mod:`monitor.detection.backtest`; distribution drift
+(quantile sketches, value shares) is :mod:`monitor.detection.drift`.
 """
 
 from monitor.detection.backtest import backtest, read_series_csv, sensitivity_sweep

@@ -6,5 +6,7 @@ one SELECT and reads the row back. ``profile`` profiles a table (or its time
 buckets) with them, and ``points`` turns a profile into the metric points stored
 in the history. ``metadata`` reads row counts and change times from the engine's
 catalog (no scan); ``custom`` runs a table's custom SQL metrics; ``segments`` adds
-the per-segment grouping to the bucketed scan.
+the per-segment grouping to the bucketed scan; ``distribution`` adds the quantiles and
+top-value shares of the ``distribution_columns`` (in the plan where the engine has a
+quantile aggregate).
 """

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from monitor.dialects import Capabilities, capabilities_for
-from monitor.metrics.states import State
+from monitor.metrics.states import QUANTILES, State
 from monitor.timeutil import as_utc
 
 DistinctMethod = Literal["exact", "approx", "catalog", "off"]
@@ -24,7 +24,7 @@ DistinctMethod = Literal["exact", "approx", "catalog", "off"]
 METRIC_ORDER = (
     "row_count", "freshness_seconds", "null_count", "null_rate", "distinct_count",
     "min", "max", "mean", "stddev", "min_length", "max_length", "nan_count", "inf_count",
-    "finite_count",
+    "finite_count", *QUANTILES,
 )
 #: Metrics kept in the history but not shown in a profile (they make buckets mergeable).
 INTERNAL_METRICS = frozenset({"finite_count"})
@@ -60,6 +60,8 @@ class Metric:
                         State("shifted_sumsq", col))
             case "stddev":
                 return (State("stddev", col),)
+            case name if name in QUANTILES:
+                return (State("quantiles", col),)
             case ("min" | "max" | "mean" | "finite_count" | "nan_count" | "inf_count"
                   | "min_length" | "max_length"):
                 return (State(self.name, col),)  # type: ignore[arg-type]
@@ -93,6 +95,11 @@ class Metric:
                 return convert_value(states[State(self.name, col)], self.column_kind)
             case "mean" | "stddev":
                 return _float(states[State(self.name, col)])
+            case name if name in QUANTILES:
+                found = states[State("quantiles", col)]
+                if not found:
+                    return None  # no finite value in the rows
+                return _float(list(found)[list(QUANTILES).index(name)])
             case "nan_count" | "inf_count" | "finite_count":
                 # sum() over no rows is NULL; a count of nothing is 0.
                 return int(states[State(self.name, col)] or 0)

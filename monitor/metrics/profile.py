@@ -37,6 +37,7 @@ from monitor.metrics.definitions import (
     column_metrics,
     parse_db_time,
 )
+from monitor.metrics.distribution import add_distributions, quantile_metrics
 from monitor.metrics.scan import Needs, Scan, compile_scan
 from monitor.metrics.segments import SegmentPlan, SegmentProfile, read_only, read_segments
 from monitor.metrics.states import State
@@ -232,6 +233,7 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
             col_method = "exact"  # never analysed: count it exactly
         methods[col.name] = col_method
         metrics += column_metrics(col.name, kinds[col.name], distinct=col_method, caps=caps)
+    metrics += quantile_metrics(table, kinds, caps)
     ts_name = table.timestamp_column
     if ts_name and not any(m.column == ts_name and m.name == "max" for m in metrics):
         metrics.append(Metric("max", ts_name, "timestamp"))
@@ -266,6 +268,9 @@ def profile_table(warehouse: SqlWarehouse, table: TableConfig, *,
         columns[col.name] = ColumnProfile(name=col.name, type_name=col.type_name,
                                           kind=kinds[col.name], metrics=col_values,
                                           distinct_method=methods[col.name])
+    add_distributions(warehouse, table, shape, kinds,
+                      {None: (row_count, {c.name: c.metrics for c in columns.values()})},
+                      where=where)
     as_of_time = as_utc(as_of) if as_of is not None else utcnow()
     latest = freshness = None
     if ts_name:
@@ -403,6 +408,7 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
     for col in shape.columns:
         metrics += column_metrics(col.name, kinds[col.name],
                                   distinct=method if col.name in wanted else "off", caps=caps)
+    metrics += quantile_metrics(table, kinds, caps)
     ts = shape.table.c[table.timestamp_column]
     # Rows loaded after ``visible_at`` were not in the table yet: a late load is late.
     loaded = _loaded_by(shape, table, warehouse, visible_at if visible_at is not None else end)
@@ -433,7 +439,9 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                 rows = warehouse.execute(conn, scan.statement, what=what).mappings().all()
             out += _profiles(scan, rows, table.bucket, segments, start=cursor)
             cursor += width
-        return out
+        span = sa.and_(caps.at_or_after(ts, as_utc(start)), caps.before(ts, as_utc(end)),
+                       *visible)
+        return _with_distributions(warehouse, table, shape, kinds, out, span)
     conditions = list(visible)
     if start is not None:
         conditions.append(caps.at_or_after(ts, as_utc(start)))
@@ -445,7 +453,9 @@ def profile_buckets(warehouse: SqlWarehouse, table: TableConfig, *,
                         **segmented)  # type: ignore[arg-type]
     with warehouse.connect() as conn, read_only(conn, segments, caps):
         rows = warehouse.execute(conn, scan.statement, what=what).mappings().all()
-    return _profiles(scan, rows, table.bucket, segments)
+    return _with_distributions(warehouse, table, shape, kinds,
+                               _profiles(scan, rows, table.bucket, segments),
+                               sa.and_(*conditions) if conditions else None)
 
 
 def _profiles(scan: Scan, rows: Sequence[sa.RowMapping], granularity: Granularity,
@@ -470,6 +480,18 @@ def _profiles(scan: Scan, rows: Sequence[sa.RowMapping], granularity: Granularit
         profile = _bucket_profile(scan, row, bucket_start, granularity)
         out.append(replace(profile, segments=tuple(parts.get(bucket_start, ()))))
     return out
+
+
+def _with_distributions(warehouse: SqlWarehouse, table: TableConfig, shape: TableShape,
+                        kinds: dict[str, str], buckets: list[BucketProfile],
+                        where: sa.ColumnElement[bool] | None) -> list[BucketProfile]:
+    """The buckets with their distribution columns' quantiles and top-value shares."""
+    assert table.timestamp_column
+    assert table.bucket
+    add_distributions(warehouse, table, shape, kinds,
+                      {b.start: (b.row_count, b.columns) for b in buckets}, where=where,
+                      bucket=(table.timestamp_column, table.bucket))
+    return buckets
 
 
 def _bucket_profile(scan: Scan, row: sa.RowMapping, start: dt.datetime,

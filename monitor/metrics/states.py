@@ -42,7 +42,12 @@ StateKind = Literal[
     "raw_shifted_sumsq",
     "sum",
     "count_where",     # rows matching a condition given by the plan (``key`` names it)
+    "quantiles",       # the dialect's quantile aggregate at QUANTILES, one array
 ]
+
+#: Quantiles of a distribution column, by metric name (``p50`` is the median).
+QUANTILES: dict[str, float] = {"p1": 0.01, "p5": 0.05, "p25": 0.25, "p50": 0.5,
+                               "p75": 0.75, "p95": 0.95, "p99": 0.99}
 
 #: Raw kinds that are the profile's own kind on columns that hold no NaN or infinity.
 _RAW = {"raw_min": "min", "raw_max": "max", "raw_mean": "mean", "raw_stddev": "stddev",
@@ -149,4 +154,8 @@ def build(state: State, table: sa.Table, kinds: dict[str, str],
         return build(raw, table, {**kinds, state.column: "raw"}, caps)
     if state.kind == "sum":
         return sa.func.sum(col)
+    if state.kind == "quantiles":
+        expr = caps.quantiles(sa.cast(value, sa.Double), tuple(QUANTILES.values()))
+        assert expr is not None, f"{caps.name} has no quantile aggregate"
+        return expr
     raise AssertionError(f"unknown state {state.kind}")

@@ -2,7 +2,7 @@
 
 ``runner.run_table`` drives a run: ``collect`` (profile the new buckets into
 metric points), ``validate`` (expectation suites), ``detect`` (anomaly detection
-on the stored history, plus ``schema_check``), ``alert`` (incidents and the
+on the stored history, plus ``schema_check`` and ``drift``), ``alert`` (incidents and the
 outbox). ``state`` holds what a run has measured so far, ``findings`` what it
 judged; ``context`` carries the config, clock, store and warehouses. ``backfill``
 replays past buckets through the same steps; ``spool`` keeps a run's results on

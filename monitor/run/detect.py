@@ -26,6 +26,7 @@ from monitor.errors import StoreUnavailable
 from monitor.metrics.points import MetricPoint
 from monitor.metrics.segments import parse_series_column, series_column
 from monitor.run.context import MonitorContext
+from monitor.run.drift import judge_drift
 from monitor.run.findings import Finding, Severity
 from monitor.run.schema_check import open_schema_incident, schema_finding
 from monitor.run.state import RunState
@@ -216,11 +217,16 @@ def detect_anomalies(ctx: MonitorContext, state: RunState) -> None:
             ctx.store, table.name, state.as_of,
             [(c.name, c.type_name) for c in state.shape.columns],
             open_incident=open_schema_incident(ctx.store, table.name), severity=layers)
+        drift_rows, drift_findings = ([], []) if state.shape is None else judge_drift(
+            ctx.store, table, {c.name: c.kind for c in state.shape.columns},
+            as_of=as_utc(state.as_of), pending=state.points, severity=layers)
     except StoreUnavailable as error:
         # The history is out of reach: keep the profile (it may go to the spool) and let
         # the next run judge these points, which will then have no verdict yet.
         state.problems.append(f"anomaly detection postponed: {error}")
         return
+    judgement.rows += drift_rows
+    judgement.findings += drift_findings
     if schema is not None:
         judgement.findings.append(schema)
     minimum = row_count_rule(table, state.points, layers)

@@ -5,5 +5,5 @@ against the ``catalog`` of known expectation types (``arguments``). ``routing``
 decides per expectation whether it is pushed down to SQL (``pushdown`` with its
 ``pushdown_rules``) or delegated to Great Expectations (``gx``, the only module
 that imports GX). ``suite_runner.validate_table`` runs both and returns
-``outcomes``.
+``outcomes``. ``suggest`` drafts a suite from a table's stored profile history.
 """

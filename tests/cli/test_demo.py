@@ -21,7 +21,7 @@ class TestDemoCommand:
         assert counted is not None
         assert counted.group(1) == counted.group(2)
         for words in ("partial load", "late load", "duplicated load", "null spike",
-                      "dropped column", "never reached the mart"):
+                      "dropped column", "never reached the mart", "distribution shift"):
             assert words in out
         assert "false alarms:" in out
         assert f"--config {tmp_path / 'd' / 'monitor.yaml'} anomalies" in out

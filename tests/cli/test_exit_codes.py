@@ -279,6 +279,10 @@ CASES: tuple[Case, ...] = (
     Case("suites show", 2, static("suites", "show", "nope")),
     Case("suites check", 0, static("suites", "check", "orders_strict")),
     Case("suites check", 2, static("suites", "check")),  # nosuite's suite is missing
+    Case("suites suggest", 0, lambda w: (w.cli("run", "--table", "plain"),
+                                         ["suites", "suggest", "plain"])[1]),
+    Case("suites suggest", 2, static("suites", "suggest", "nope")),  # unknown table
+    Case("suites suggest", 2, static("suites", "suggest", "ghost")),  # no stored profile
     Case("suites history", 0, static("suites", "history", "orders")),
     Case("suites history", 2, static("suites", "history", "orders"), store_down=True),
     Case("batches", 0, static("batches")),

@@ -26,7 +26,8 @@ class TestRunDemo:
         caught = {c.incident.key: c.caught for c in report.checks}
 
         assert {"partial_load", "late_load", "duplicated_load", "null_spike",
-                "dropped_column", "reconcile_missing", "segment_missing"} <= caught.keys()
+                "dropped_column", "reconcile_missing", "segment_missing",
+                "distribution_shift"} <= caught.keys()
         assert all(caught.values()), caught
 
     def test_evidence_names_the_real_numbers(self, report: DemoReport) -> None:
@@ -40,6 +41,7 @@ class TestRunDemo:
         assert "4 keys missing in the target" in said["reconcile_missing"]
         assert said["segment_missing"].startswith("orders from NL: 0 rows, usually ")
         assert said["segment_missing"].endswith("(the total rows looked normal)")
+        assert "status='cancelled' rose from 1" in said["distribution_shift"]
 
     def test_at_most_one_false_alarm_and_none_on_an_injected_day(
             self, report: DemoReport) -> None:
