@@ -29,6 +29,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "duckdb": ("duckdb", "duckdb"),
     "duckdb_engine": ("duckdb", "duckdb-engine"),
     "pymysql": ("mysql", "PyMySQL"),
+    "pyspark": ("spark", "pyspark"),
     "trino": ("cloud", "trino"),
     "sqlalchemy_redshift": ("cloud", "sqlalchemy-redshift"),
 }

@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -40,10 +41,12 @@ from monitor.config.problems import (
     validation_problems,
 )
 from monitor.config.secrets import REGISTRY
+from monitor.config.sources import TableSource
 from monitor.detection.settings import DetectionConfig
 from monitor.detection.severity import SeveritySettings
 from monitor.dialects import file_url_prefixes
 from monitor.errors import ConfigError
+from monitor.spark.session import SparkSettings, spark_url
 from monitor.timeutil import parse_time
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
@@ -54,14 +57,27 @@ class _Model(BaseModel):
 
 
 class WarehouseConfig(_Model):
-    """A named warehouse: a SQLAlchemy URL and how to query it."""
+    """A named warehouse: a SQLAlchemy URL (or Spark settings) and how to query it."""
 
     url: str
     query_timeout: Timeout = 300.0
     connect_timeout: Timeout = 10.0
     distinct: DistinctMode | None = None
+    #: ``spark: {master: "local[2]", conf: {...}}`` or ``spark: {remote: "sc://host:15002"}``
+    #: instead of a URL (it becomes the ``spark:///?...`` URL).
+    spark: SparkSettings | None = None
 
     _check_url = field_validator("url")(url_field)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spark_url(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and data.get("spark") is not None and "url" not in data:
+            try:
+                return {**data, "url": spark_url(data["spark"])}
+            except (ValidationError, ValueError, TypeError):
+                return {**data, "url": "spark:///"}  # the ``spark`` field reports it
+        return data
 
 
 class ProfilingConfig(_Model):
@@ -94,7 +110,8 @@ class TableConfig(_Model):
 
     name: str = Field(min_length=1)
     warehouse: str
-    table: str = Field(min_length=1)
+    #: A table (or view) name, or files read as a table (``{path: ..., format: ...}``).
+    table: str | TableSource
     schema_: str | None = Field(default=None, alias="schema")
     timestamp_column: str | None = None
     loaded_at_column: str | None = None
@@ -129,6 +146,19 @@ class TableConfig(_Model):
             raise ValueError(f"expected an ISO 8601 time such as 2026-01-31T06:00:00Z, "
                              f"got {type(value).__name__}")
         return parse_time(value)
+
+    @field_validator("table", mode="after")
+    @classmethod
+    def _source_path(cls, value: str | TableSource, info: ValidationInfo
+                     ) -> str | TableSource:
+        if isinstance(value, str):
+            if not value:
+                raise ValueError("a table name must not be empty")
+            return value
+        base = (info.context or {}).get("base_dir")
+        if base is None or "://" in value.path or Path(value.path).is_absolute():
+            return value
+        return value.model_copy(update={"path": str(Path(base) / value.path)})
 
     @model_validator(mode="after")
     def _bucket_needs_timestamp(self) -> TableConfig:
