@@ -91,8 +91,14 @@ def spark_session(*, master: str | None = None, remote: str | None = None,
             if active is not None:
                 _SESSIONS[key] = active
                 return active
-        builder = SparkSession.builder.appName("dq-monitor")
-        builder = builder.remote(remote) if remote else builder.master(master or "local[*]")
+        if remote:
+            # Connect's own builder: the generic one refuses a remote session in a
+            # process that already runs a classic one.
+            from pyspark.sql.connect.session import SparkSession as RemoteSession
+
+            builder = RemoteSession.builder.remote(remote)
+        else:
+            builder = SparkSession.builder.appName("dq-monitor").master(master or "local[*]")
         settings = {**({} if remote else DEFAULT_CONF), **dict(conf or {})}
         if remote:
             settings.setdefault("spark.sql.session.timeZone", "UTC")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,17 @@ from monitor.spark.session import spark_session, spark_url
 
 REQUIRE_VAR = "DQ_REQUIRE_SPARK"
 _ROOT = Path(tempfile.gettempdir()) / f"dq-spark-tests-{os.getpid()}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+#: The shared session also serves Spark Connect on this loopback port (the plugin
+#: bundled in the pyspark wheel), so the Connect path runs without a second JVM.
+CONNECT_PORT = _free_port()
 #: Few partitions and little memory: the test tables have a handful of rows.
 CONF = {
     "spark.sql.shuffle.partitions": "2",
@@ -30,9 +42,14 @@ CONF = {
     "spark.driver.memory": "1g",
     "spark.sql.adaptive.enabled": "false",
     "spark.driver.extraJavaOptions": f"-Dderby.system.home={_ROOT / 'derby'}",
+    "spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
+    "spark.connect.grpc.binding.address": "127.0.0.1",
+    "spark.connect.grpc.binding.port": str(CONNECT_PORT),
 }
 SETTINGS: dict[str, Any] = {"master": "local[2]", "conf": CONF}
 URL = spark_url(SETTINGS)
+#: Spark Connect to the shared session's server.
+CONNECT_URL = spark_url({"remote": f"sc://127.0.0.1:{CONNECT_PORT}"})
 
 
 def missing() -> str | None:
@@ -58,6 +75,13 @@ def shared_session() -> Any:
     """The tests' one Spark session (started by the first test that needs it)."""
     require_spark()
     return spark_session(**SETTINGS)
+
+
+def connect_session() -> Any:
+    """A Spark Connect session on the shared session's server (the catalog is shared,
+    temporary views are not)."""
+    shared_session()
+    return spark_session(remote=f"sc://127.0.0.1:{CONNECT_PORT}")
 
 
 @contextmanager
