@@ -30,6 +30,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from monitor.spark import sources as spark_sources
+
 Granularity = Literal["hour", "day"]
 # "planner_statistics": no approximate aggregate, but the planner's statistics
 # (PostgreSQL's pg_stats n_distinct, kept by ANALYZE) give an estimate for free.
@@ -132,6 +134,9 @@ class Capabilities:
     _quantiles_fn: Callable[[ColumnElement[Any], Sequence[float]], ColumnElement[Any]] | None = None
     #: True where ``_quantiles_fn`` is exact (linear interpolation, as ``np.quantile``).
     quantiles_exact: bool = True
+    #: Registers files (a ``TableSource``) as a view on a connection and returns the
+    #: view's name: ``(connection, source) -> name``; None: files are not tables here.
+    register_source: Callable[[Connection, Any], str] | None = None
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -457,6 +462,26 @@ _CAPABILITIES["mariadb"] = Capabilities(
     table_metadata="information_schema_tables",
     # Before the transaction begins (it begins with the next statement): that one is read-only.
     read_only_begin=("SET TRANSACTION READ ONLY",),
+)
+_CAPABILITIES["spark"] = Capabilities(
+    name="spark",
+    approx_distinct="native",  # HyperLogLog++
+    _approx_distinct_fn=sa.func.approx_count_distinct,
+    has_stddev=True,
+    has_percentile=True,
+    quantile_function="percentile_approx",
+    has_regex=True,  # RLIKE (Java regex)
+    # No statement timeout in Spark: the warehouse's timer cancels the statement's
+    # job group (monitor.spark.dbapi), which fails it with SQLSTATE 57014.
+    server_statement_timeout=False,
+    timeout_setting="none: the statement's Spark job group is cancelled",
+    floats_hold_nan=True,
+    nan_function="isnan",
+    timestamps_are_text=False,
+    register_source=spark_sources.register_source,
+    driver_module="pyspark",
+    gx_unsupported="not tested with Great Expectations",
+    title="Apache Spark",
 )
 # MySQL 8 speaks the same SQL; tests run on MariaDB only (docs/engines.md).
 _CAPABILITIES["mysql"] = replace(

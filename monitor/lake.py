@@ -70,12 +70,12 @@ def attach_sources(warehouse: SqlWarehouse, tables: Iterable[TableConfig]) -> No
     """
     sources = {t.name: t.table for t in tables
                if t.warehouse == warehouse.name and isinstance(t.table, TableSource)}
-    if not sources:
-        return
+    if not sources or warehouse.capabilities.register_source is not None:
+        return  # none, or the engine registers them itself (``SqlWarehouse.describe_table``)
     if not warehouse.capabilities.reads_files:
         name = next(iter(sources))
         raise ConfigError(f"table {name!r}: 'table: {{path: ...}}' reads files through "
-                          f"DuckDB; warehouse {warehouse.name!r} is "
+                          f"DuckDB or Spark; warehouse {warehouse.name!r} is "
                           f"{warehouse.capabilities.title or warehouse.capabilities.name} "
                           f"(use a 'duckdb:///:memory:' warehouse)")
     engine = warehouse.engine

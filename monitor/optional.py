@@ -30,6 +30,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "duckdb_engine": ("duckdb", "duckdb-engine"),
     "pymysql": ("mysql", "PyMySQL"),
     "deltalake": ("lake", "deltalake"),
+    "pyspark": ("spark", "pyspark"),
     "trino": ("cloud", "trino"),
     "sqlalchemy_redshift": ("cloud", "sqlalchemy-redshift"),
     "openlineage": ("lineage", "openlineage-python"),

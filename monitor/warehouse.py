@@ -19,8 +19,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.config.models import WarehouseConfig
+from monitor.config.models import TableConfig, WarehouseConfig
 from monitor.config.secrets import redact
+from monitor.config.sources import TableSource
 from monitor.dialects import capabilities_for, capabilities_for_url
 from monitor.errors import (
     ConfigError,
@@ -202,7 +203,8 @@ def cancel(conn: Connection) -> None:
 
 
 _TRANSIENT_SQLSTATE_PREFIXES = ("08", "40", "53", "57P", "58")
-_NOT_FOUND_SQLSTATES = {"42P01", "42703", "3F000", "42883"}
+# 42704 undefined object (Spark: schema not found), 42K03 Spark's path not found.
+_NOT_FOUND_SQLSTATES = {"42P01", "42703", "3F000", "42883", "42704", "42K03"}
 _TRANSIENT_WORDS = (
     "connection refused", "could not connect", "server closed the connection",
     "terminating connection", "connection is closed", "connection reset", "broken pipe",
@@ -307,11 +309,16 @@ class SqlWarehouse:
         finally:
             timer.cancel()
 
-    def describe(self, table: str, schema: str | None = None) -> TableShape:
-        """Reflect a table's columns; ObjectNotFound names what is missing and what exists."""
-        where = f"{schema}.{table}" if schema else table
+    def describe(self, table: str | TableSource, schema: str | None = None) -> TableShape:
+        """Reflect a table's columns; ObjectNotFound names what is missing and what exists.
+
+        Files (a ``TableSource``) are first registered as a view, where the engine can.
+        """
+        where = f"{schema}.{table}" if schema else str(table)
         try:
             with self.connect() as conn:
+                if isinstance(table, TableSource):
+                    table = self._register_source(conn, table)
                 if self.capabilities.reflection == "information_schema":
                     columns = _information_schema_columns(self, conn, table, schema)
                 else:
@@ -333,6 +340,23 @@ class SqlWarehouse:
         sa_table = sa.Table(table, sa.MetaData(), *(sa.Column(c["name"], c["type"])
                                                     for c in columns), schema=schema)
         return TableShape(schema=schema, name=table, table=sa_table, columns=infos)
+
+    def describe_table(self, table: TableConfig) -> TableShape:
+        """Reflect a configured table: by name, or its files.
+
+        Files are a view named after the table on engines that attach them to every
+        connection (DuckDB, ``monitor.lake``), else registered here (Spark).
+        """
+        if isinstance(table.table, TableSource) and self.capabilities.register_source:
+            return self.describe(table.table)
+        return self.describe(table.relation, table.schema)
+
+    def _register_source(self, conn: Connection, source: TableSource) -> str:
+        if self.capabilities.register_source is None:
+            engine = self.capabilities.title or self.capabilities.name
+            raise ConfigError(f"warehouse {self.name!r}: {engine} cannot read files as a "
+                              f"table ({source})")
+        return self.capabilities.register_source(conn, source)
 
     def table_names(self, schema: str | None = None) -> list[str]:
         try:

@@ -15,10 +15,9 @@ from tests.helpers.postgres import require_postgres, temporary_database
 from tests.helpers.warehouses import (
     KINDS,
     WarehouseUnderTest,
-    duckdb_warehouse,
     postgres_warehouse,
-    server_warehouse,
     sqlite_warehouse,
+    warehouse_of,
 )
 
 
@@ -37,19 +36,10 @@ def _fresh_secrets() -> Iterator[None]:
 
 @pytest.fixture(params=KINDS)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseUnderTest]:
-    """The same test on SQLite, DuckDB, PostgreSQL and MariaDB (a schema of its own)."""
-    kind = request.param
-    if kind == "sqlite":
-        wh = sqlite_warehouse(tmp_path)
+    """The same test on SQLite, DuckDB, PostgreSQL and MariaDB (a schema of its own);
+    a test module may override it with ``WITH_SPARK`` to add Spark."""
+    with warehouse_of(request.param, tmp_path) as wh:
         yield wh
-        wh.dispose()
-    elif kind == "duckdb":
-        wh = duckdb_warehouse(tmp_path)
-        yield wh
-        wh.dispose()
-    else:
-        with server_warehouse(kind) as wh:
-            yield wh
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -290,3 +291,42 @@ class TestSqlWarehouseQueryCache:
         assert len(cache) <= 1.5 * WAREHOUSE_QUERY_CACHE
         assert alive < 1.5 * WAREHOUSE_QUERY_CACHE + 30  # 150 without the bound
         ctx.store.dispose()
+
+
+class TestSqlWarehouseOnSpark:
+    """The Spark warehouse's timeout (a cancelled job tag) and error mapping."""
+
+    @pytest.fixture
+    def spark_wh(self) -> Iterator[WarehouseUnderTest]:
+        from tests.helpers.warehouses import spark_warehouse
+
+        with spark_warehouse() as wh:
+            yield wh
+
+    def test_query_over_the_timeout_is_cancelled(self, spark_wh: WarehouseUnderTest) -> None:
+        wh = spark_wh.warehouse(query_timeout=2.0)
+        started = dt.datetime.now()
+
+        with pytest.raises(QueryTimeout, match="statement timeout") as error, wh.connect() as c:
+            wh.execute(c, sa.text("SELECT count(*) FROM range(100000000000)"))
+
+        assert (dt.datetime.now() - started).total_seconds() < 60
+        assert is_transient(error.value)
+
+    def test_missing_table_and_column_are_not_found(self, spark_wh: WarehouseUnderTest
+                                                    ) -> None:
+        spark_wh.create_table("present", {"id": sa.BigInteger()})
+        wh = spark_wh.warehouse()
+
+        with pytest.raises(ObjectNotFound, match=r"does not exist \(tables there: present\)"):
+            wh.describe("absent", spark_wh.schema)
+        with pytest.raises(ObjectNotFound, match="nope"), wh.connect() as conn:
+            wh.execute(conn, sa.text(f"SELECT nope FROM {spark_wh.qualified('present')}"))
+
+    def test_a_failing_statement_is_terminal(self, spark_wh: WarehouseUnderTest) -> None:
+        wh = spark_wh.warehouse()
+
+        with pytest.raises(QueryFailed) as error, wh.connect() as conn:
+            wh.execute(conn, sa.text("SELECT assert_true(false)"))
+
+        assert not is_transient(error.value)

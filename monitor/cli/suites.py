@@ -61,7 +61,7 @@ def _shapes(state: CliState, suite: str) -> tuple[dict[str, tuple[TableShape, Ca
     for table in (t for t in state.config.tables if suite in t.suites):
         try:
             warehouse = state.context().warehouse_for(table)
-            shapes[table.name] = (warehouse.describe(table.relation, table.schema),
+            shapes[table.name] = (warehouse.describe_table(table),
                                   warehouse.capabilities)
         except MonitorError as error:
             problems.append(SuiteProblem(state.config.source, f"cannot reflect table "

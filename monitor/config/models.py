@@ -46,6 +46,7 @@ from monitor.detection.settings import DetectionConfig
 from monitor.detection.severity import SeveritySettings
 from monitor.dialects import file_url_prefixes
 from monitor.errors import ConfigError
+from monitor.spark.session import SparkSettings, spark_url
 from monitor.timeutil import parse_time
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
@@ -56,14 +57,27 @@ class _Model(BaseModel):
 
 
 class WarehouseConfig(_Model):
-    """A named warehouse: a SQLAlchemy URL and how to query it."""
+    """A named warehouse: a SQLAlchemy URL (or Spark settings) and how to query it."""
 
     url: str
     query_timeout: Timeout = 300.0
     connect_timeout: Timeout = 10.0
     distinct: DistinctMode | None = None
+    #: ``spark: {master: "local[2]", conf: {...}}`` or ``spark: {remote: "sc://host:15002"}``
+    #: instead of a URL (it becomes the ``spark:///?...`` URL).
+    spark: SparkSettings | None = None
 
     _check_url = field_validator("url")(url_field)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spark_url(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and data.get("spark") is not None and "url" not in data:
+            try:
+                return {**data, "url": spark_url(data["spark"])}
+            except (ValidationError, ValueError, TypeError):
+                return {**data, "url": "spark:///"}  # the ``spark`` field reports it
+        return data
 
 
 class ProfilingConfig(_Model):

@@ -9,6 +9,8 @@ stay in the path: the engine expands them at every query.
 '/cfg/landing/*.parquet'
 >>> TableSource(path="s3://bucket/orders/", format="delta").path
 's3://bucket/orders/'
+>>> str(TableSource(path="/data/*.csv", format="csv"))
+'csv:/data/*.csv'
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class TableSource(BaseModel):
             raise ValueError(f"option names are lower-case words such as 'delim', "
                              f"got {', '.join(map(repr, bad))}")
         return value
+
+    def __str__(self) -> str:
+        return f"{self.format}:{self.path}"
 
 
 def is_url(path: str) -> bool:

@@ -142,7 +142,7 @@ def _jsonable(value: Any) -> Any:
 
 def describe_table(warehouse: SqlWarehouse, table: TableConfig) -> TableShape:
     """Reflect the configured table and check the configured time columns."""
-    shape = warehouse.describe(table.relation, table.schema)
+    shape = warehouse.describe_table(table)
     for key in ("timestamp_column", "loaded_at_column"):
         name = getattr(table, key)
         if not name:

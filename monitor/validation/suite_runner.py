@@ -182,7 +182,7 @@ def validate_table(warehouse: SqlWarehouse, table: TableConfig, suites: Sequence
     columns tagged ``pii``. ``scanned``: see ``evaluate_expectations``.
     """
     started = time.perf_counter()
-    shape = shape or warehouse.describe(table.relation, table.schema)
+    shape = shape or warehouse.describe_table(table)
     specs = [spec for suite in suites for spec in suite.expectations]
     pii = {resolve_column(shape, name) or name for name in table.pii_columns()}
     outcomes = evaluate_expectations(warehouse, shape, specs, samples=samples,

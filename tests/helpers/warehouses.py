@@ -1,5 +1,5 @@
-"""A real warehouse per test: SQLite file, DuckDB file, a PostgreSQL schema or a
-MariaDB database (MariaDB's schemas are databases)."""
+"""A real warehouse per test: SQLite file, DuckDB file, a PostgreSQL schema, a
+MariaDB database (MariaDB's schemas are databases) or a Spark database."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from tests.helpers import mariadb
 from tests.helpers.postgres import base_url, temporary_schema
 
 KINDS = ("sqlite", "duckdb", "postgresql", "mariadb")
+#: KINDS and Spark, for the tests that run on Spark too (its session is shared by all).
+WITH_SPARK = (*KINDS, "spark")
 
 
 @dataclass
@@ -104,6 +106,36 @@ def mariadb_warehouse() -> Iterator[WarehouseUnderTest]:
             yield wh
         finally:
             wh.dispose()
+
+
+@contextmanager
+def spark_warehouse() -> Iterator[WarehouseUnderTest]:
+    """A warehouse on the tests' shared Spark session, in a database of its own."""
+    from tests.helpers import spark
+
+    with spark.temporary_schema() as schema:
+        wh = WarehouseUnderTest("spark", spark.URL, schema=schema)
+        try:
+            yield wh
+        finally:
+            wh.dispose()
+
+
+@contextmanager
+def warehouse_of(kind: str, tmp: Path) -> Iterator[WarehouseUnderTest]:
+    """The warehouse of any kind: a file in ``tmp``, a schema on a server, or Spark."""
+    if kind in ("sqlite", "duckdb"):
+        wh = sqlite_warehouse(tmp) if kind == "sqlite" else duckdb_warehouse(tmp)
+        try:
+            yield wh
+        finally:
+            wh.dispose()
+    elif kind == "spark":
+        with spark_warehouse() as wh:
+            yield wh
+    else:
+        with server_warehouse(kind) as wh:
+            yield wh
 
 
 @contextmanager
