@@ -137,6 +137,8 @@ class Capabilities:
     #: Registers files (a ``TableSource``) as a view on a connection and returns the
     #: view's name: ``(connection, source) -> name``; None: files are not tables here.
     register_source: Callable[[Connection, Any], str] | None = None
+    #: The scheme of OpenLineage dataset namespaces ("Naming conventions"); None: ``name``.
+    lineage_scheme: str | None = None
 
     def database_file(self, url: str | URL) -> Path | None:
         """The local database file a URL names, or None (a server, memory, a ``file:`` URI)."""
@@ -406,6 +408,7 @@ _CAPABILITIES = {
     ),
     "postgresql": Capabilities(
         name="postgresql",
+        lineage_scheme="postgres",
         approx_distinct="planner_statistics",
         has_stddev=True,
         has_percentile=True,
@@ -434,6 +437,7 @@ _CAPABILITIES = {
 
 _CAPABILITIES["mariadb"] = Capabilities(
     name="mariadb",
+    lineage_scheme="mysql",
     approx_distinct="none",
     has_stddev=True,
     has_percentile=False,  # PERCENTILE_CONT is a window function only, not an aggregate

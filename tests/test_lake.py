@@ -209,7 +209,7 @@ class TestDemoOnParquet:
         # Assert: per-day volumes of orders equal pandas' counts of loaded rows.
         assert [r.status for r in results] == ["success"] * 3, [r.error for r in results]
         stored = {p.ts.date(): p.value for p in ctx.store.points(
-            "orders", metric="row_count", granularity="day")}
+            "orders", metric="row_count", column="", granularity="day")}  # not per segment
         orders = frames["orders"]
         visible = orders[orders["loaded_at"] <= pd.Timestamp("2026-11-21 06:00")]
         expected = visible.groupby(visible["ts"].dt.date).size()

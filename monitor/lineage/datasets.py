@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from monitor.dialects import capabilities_for
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -30,10 +32,6 @@ if TYPE_CHECKING:
     from monitor.run.findings import Finding
     from monitor.run.state import RunState
     from monitor.warehouse import TableShape
-
-#: SQLAlchemy backend -> OpenLineage namespace scheme (docs: "Naming conventions").
-SCHEMES = {"postgresql": "postgres", "mariadb": "mysql", "mssql": "sqlserver"}
-
 
 @dataclass(frozen=True)
 class Assertion:
@@ -66,7 +64,7 @@ def table_dataset(url: str, schema: str | None, table: str) -> Dataset:
     ``database.schema.table`` (file databases: the file's path as the authority)."""
     parsed = sa.engine.make_url(url)
     backend = parsed.get_backend_name()
-    scheme = SCHEMES.get(backend, backend)
+    scheme = capabilities_for(backend).lineage_scheme or backend
     if parsed.host:
         authority = parsed.host + (f":{parsed.port}" if parsed.port else "")
         parts = [parsed.database, schema, table]
