@@ -20,6 +20,7 @@ from monitor.cli.dashboard import (
 )
 from monitor.cli.profiling import print_results
 from monitor.demo.run import DemoReport, run_demo
+from monitor.metrics.segments import readable_column
 from monitor.run.findings import SEVERITY_ORDER
 
 
@@ -37,7 +38,7 @@ def print_summary(report: DemoReport) -> None:
         render_table(f"false alarms: {len(report.false_alarms)} anomalies that match no "
                      f"injected incident",
                      ("time", "table", "metric", "column", "reason"),
-                     [(a.ts, a.table, a.metric, a.column, a.reason)
+                     [(a.ts, a.table, a.metric, readable_column(a.column), a.reason)
                       for a in report.false_alarms])
     else:
         out.print("false alarms: none (no anomaly outside the injected incidents)")

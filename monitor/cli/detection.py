@@ -29,6 +29,7 @@ from monitor.detection import (
 )
 from monitor.detection.feedback import LABELS, label_point
 from monitor.detection.watch import watches_for
+from monitor.metrics.segments import readable_column
 from monitor.run.backfill import backfill
 from monitor.run.detect import series_from_points
 from monitor.store.detections import list_detections, load_history
@@ -173,7 +174,8 @@ def anomalies_cmd(state: CliState, table: str | None, since: dt.datetime | None,
     render_table("anomalies" if not show_all else "detections",
                  ("time (UTC)", "table", "metric", "column", "value", "expected", "band",
                   "severity", "status", "reason"),
-                 [(r.ts, r.table, r.metric, r.column, formatting.measure(r.value, r.metric),
+                 [(r.ts, r.table, r.metric, readable_column(r.column),
+                   formatting.measure(r.value, r.metric),
                    formatting.measure(r.expected, r.metric),
                    _band({"lower": r.lower, "upper": r.upper, "metric": r.metric}), r.severity,
                    r.status, r.reason)

@@ -233,6 +233,22 @@ def parse_series_column(text: str) -> tuple[tuple[str, ...], Label | None, str] 
     return tuple(names), label, text[end + 1:]
 
 
+def readable_column(text: str | None) -> str | None:
+    """A stored column key as a person reads it: a segment's series by its segment.
+
+    >>> readable_column('@seg:[["country"],["DE"]]|amount'), readable_column("amount")
+    ('amount, country DE', 'amount')
+    >>> readable_column('@seg:[["country","channel"],["DE","web"]]|')
+    'country / channel DE / web'
+    """
+    parsed = parse_series_column(text) if text else None
+    if parsed is None:
+        return text
+    names, label, column = parsed
+    segment = f"{' / '.join(names)} {describe(label)}"
+    return f"{column}, {segment}" if column else segment
+
+
 def describe(label: Label | None) -> str:
     """A segment as a sentence names it.
 

@@ -23,6 +23,7 @@ from monitor.metrics.segments import (
     measured_columns,
     parse_series_column,
     plain,
+    readable_column,
     segment_case,
     segment_parts,
     series_column,
@@ -268,3 +269,18 @@ class TestReadOnly:
             conn.exec_driver_sql(f"DELETE FROM {target}")
 
         assert warehouse.execute(f"SELECT count(*) FROM {target}") == [(10,)]
+
+
+class TestReadableColumn:
+    def test_a_segment_series_reads_as_its_column_and_segment(self) -> None:
+        key = series_column(["country"], ("Côte d'Ivoire",), "amount")
+
+        assert readable_column(key) == "amount, country Côte d'Ivoire"
+
+    def test_the_other_segment_and_a_volume_series(self) -> None:
+        assert readable_column(series_column(["country", "channel"], None)) == \
+            "country / channel other"
+
+    def test_plain_columns_and_none_are_kept(self) -> None:
+        assert (readable_column("amount"), readable_column(None), readable_column("")) == \
+            ("amount", None, "")
