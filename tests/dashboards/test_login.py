@@ -70,8 +70,10 @@ class LoginSetup:
                 for p in self.store_file.parent.glob(f"{self.store_file.name}*")}
 
 
-@pytest.fixture(scope="module")
-def login_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoginSetup]:
+@pytest.fixture(scope="module", params=["", "/dq"], ids=["root", "base-path"])
+def login_setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[LoginSetup]:
+    """The dashboard with --login on the seeded store, at the root and under a base path."""
     chromium_or_skip()
     auth_or_skip()
     folder = tmp_path_factory.mktemp("login")
@@ -82,7 +84,9 @@ def login_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoginSetup
     config = write_scenario_config(folder / "monitor.yaml", store_url)
     port = free_port()
     with oidc_provider() as provider:
-        auth = dict(documented_auth(), redirect_uri=f"http://127.0.0.1:{port}/oauth2callback",
+        base = request.param
+        auth = dict(documented_auth(),
+                    redirect_uri=f"http://127.0.0.1:{port}{base}/oauth2callback",
                     client_id=provider.client_id, client_secret=provider.client_secret,
                     server_metadata_url=provider.metadata_url)
         (folder / ".streamlit").mkdir()
@@ -90,7 +94,7 @@ def login_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoginSetup
             "[auth]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in auth.items()),
             encoding="utf-8")
         with served_dashboard(config, folder / "dashboard.log", login=True, port=port,
-                              cwd=folder) as url:
+                              cwd=folder, base_path=base) as url:
             yield LoginSetup(url, provider, auth, folder / "metrics.db")
 
 
@@ -185,6 +189,28 @@ class TestLoginThroughTheProvider:
         page.reload(wait_until="domcontentloaded")
         prompt_shown(page)
         assert page.locator('[data-testid="stDataFrame"]').count() == 0
+
+
+    def test_an_id_token_not_signed_with_the_published_key_is_refused(
+            self, login_setup: LoginSetup, page: Any):
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        provider = login_setup.provider
+        provider.requests.clear()
+        provider.forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        try:
+            page.goto(f"{login_setup.url}/", wait_until="domcontentloaded")
+            prompt_shown(page)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(re.compile(re.escape(login_setup.url) + r"/?$"),
+                              timeout=WAIT_MS)
+            prompt_shown(page)
+        finally:
+            provider.forger = None
+
+        assert "POST /token" in provider.requests  # the code was exchanged...
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0  # ...and refused
+        assert "Signed in as" not in page.inner_text("body")
 
 
 class TestTheProviderRefusesWhatARealOneWould:

@@ -69,6 +69,8 @@ class OidcProvider:
         "email_verified": True})
     key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    #: Signs id_tokens instead of ``key`` when set (a forged token: JWKS still has ``key``).
+    forger: rsa.RSAPrivateKey | None = None
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, float] = field(default_factory=dict)
     #: Every request as ``"METHOD /path"``, and the claims of every id_token issued.
@@ -117,8 +119,8 @@ class OidcProvider:
         header = {"alg": "RS256", "typ": "JWT", "kid": KEY_ID}
         signing_input = ".".join(b64url(json.dumps(part, separators=(",", ":")).encode())
                                  for part in (header, claims))
-        signature = self.key.sign(signing_input.encode("ascii"), padding.PKCS1v15(),
-                                  hashes.SHA256())
+        signature = (self.forger or self.key).sign(signing_input.encode("ascii"),
+                                                   padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{b64url(signature)}"
 
 
