@@ -21,6 +21,11 @@ if login_required(sys.argv[1:]) and not st.user.is_logged_in:
     st.write("Log in to see the data health of your tables.")
     st.button("Log in", on_click=st.login, type="primary")
     st.stop()
+if login_required(sys.argv[1:]):
+    with st.sidebar:
+        st.caption(f"Signed in as {st.user.get('name') or st.user.get('sub')} "
+                   f"({st.user.get('email') or 'no e-mail'})")
+        st.button("Log out", on_click=st.logout)
 
 PAGES = Path(__file__).parent / "pages"
 overview = st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",

@@ -26,6 +26,8 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "great_expectations": ("gx", "great-expectations"),
     "streamlit": ("dashboard", "streamlit"),
     "altair": ("dashboard", "altair"),
+    "authlib": ("auth", "Authlib"),
+    "httpx": ("auth", "httpx"),
     "duckdb": ("duckdb", "duckdb"),
     "duckdb_engine": ("duckdb", "duckdb-engine"),
     "pymysql": ("mysql", "PyMySQL"),

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import socket
 import sys
@@ -102,9 +101,8 @@ def dashboard_cmd(state: CliState, port: int, host: str, base_path: str, login: 
     for module in ("streamlit", "altair"):
         check_installed(module, "the dashboard")
     if login:
-        if importlib.util.find_spec("authlib") is None:
-            raise ConfigError("--login needs Authlib, which is not installed: "
-                              "pip install 'streamlit[auth]'")
+        for module in ("authlib", "httpx"):
+            check_installed(module, "--login")
         if auth_secrets() is None:
             raise ConfigError("--login needs an [auth] section (redirect_uri, cookie_secret, "
                               "client_id, client_secret, server_metadata_url) in "

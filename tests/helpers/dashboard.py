@@ -156,10 +156,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def served_dashboard(config_path: Path, log_path: Path, *, timeout: float = 90.0,
-                     base_path: str = "") -> Iterator[str]:
+                     base_path: str = "", login: bool = False, port: int | None = None,
+                     cwd: Path | None = None) -> Iterator[str]:
     """Run ``dq-monitor --config C dashboard --port P`` on 127.0.0.1 and yield its URL once
     Streamlit answers its health check; stop its process group afterwards. With
-    ``base_path`` it serves under that prefix (the URL yielded includes it)."""
+    ``base_path`` it serves under that prefix (the URL yielded includes it); ``login``
+    adds ``--login``, run in ``cwd`` (where ``.streamlit/secrets.toml`` is looked for)."""
     import os
     import signal
     import subprocess
@@ -167,14 +169,14 @@ def served_dashboard(config_path: Path, log_path: Path, *, timeout: float = 90.0
     import time
     import urllib.request
 
-    port = free_port()
+    port = port or free_port()
     script = Path(sys.executable).with_name("dq-monitor")
     command = ([str(script)] if script.exists() else [sys.executable, "-m", "monitor"]) + [
         "--config", str(config_path), "dashboard", "--host", "127.0.0.1", "--port", str(port),
-        *(["--base-path", base_path] if base_path else [])]
+        *(["--base-path", base_path] if base_path else []), *(["--login"] if login else [])]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, cwd=cwd)
     prefix = f"/{base_path.strip('/')}" if base_path.strip("/") else ""
     url = f"http://127.0.0.1:{port}{prefix}"
     try:
