@@ -64,8 +64,8 @@ NOT_FOR_PROFILE = ("pandas", "scipy", "great_expectations", "streamlit", "altair
 #: The commands ``dq-monitor --help`` listed before commands were registered lazily.
 ALL_COMMANDS = ["alerts", "anomalies", "backfill", "backtest", "batches", "dashboard", "demo",
                 "feedback", "gate", "history", "incidents", "ingest", "init", "mute", "mutes",
-                "profile", "quarantine", "run", "sample", "sample-batches", "serve", "status",
-                "suites", "unmute", "validate"]
+                "profile", "quarantine", "reconcile", "run", "sample", "sample-batches", "serve",
+                "status", "suites", "unmute", "validate"]
 
 _RUN = """
 import io, json, sys
