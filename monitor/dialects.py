@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -99,6 +99,9 @@ class Capabilities:
     #: The driver's connect() arguments that set the server's statement timeout (seconds),
     #: the session's time zone to UTC, and read-only sessions where asked for.
     session_connect_args: Callable[[float, bool], dict[str, Any]] | None = None
+    #: Settings that depend on the server reached, run on each new connection:
+    #: ``(server VERSION(), timeout, read_only) -> statement`` (a mysql:// URL on MariaDB).
+    session_statement: Callable[[str, float, bool], str] | None = None
     # DuckDB's reserved words beyond what its SQLAlchemy dialect knows, to quote them.
     reserved_words: Callable[[], set[str]] | None = None
     # -- reflection, writes, Great Expectations --------------------------------
@@ -262,20 +265,44 @@ def _postgres_session(timeout: float, read_only: bool) -> dict[str, Any]:
     return {"options": options}
 
 
-def _mariadb_session(timeout: float, read_only: bool) -> dict[str, Any]:
+def _mariadb_command(timeout: float, read_only: bool) -> str:
     # max_statement_time is in seconds (MariaDB 10.1+) and stops any statement.
     command = f"SET SESSION max_statement_time={timeout:g}, time_zone='+00:00'"
     if read_only:
         command += ", tx_read_only=1"  # MariaDB 11.1 adds transaction_read_only
-    return {"init_command": command, "charset": "utf8mb4"}
+    return command
 
 
-def _mysql_session(timeout: float, read_only: bool) -> dict[str, Any]:
+def _mysql_command(timeout: float, read_only: bool) -> str:
     # MySQL's max_execution_time is in milliseconds and stops SELECTs only.
     command = f"SET SESSION max_execution_time={int(timeout * 1000)}, time_zone='+00:00'"
     if read_only:
         command += ", transaction_read_only=1"
-    return {"init_command": command, "charset": "utf8mb4"}
+    return command
+
+
+def _mariadb_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    return {"init_command": _mariadb_command(timeout, read_only), "charset": "utf8mb4"}
+
+
+def _mysql_session(timeout: float, read_only: bool) -> dict[str, Any]:
+    # No init_command: which variables exist depends on the server a mysql:// URL
+    # reaches, MySQL or MariaDB (``session_statement``).
+    return {"charset": "utf8mb4"}
+
+
+def session_statement_for_server(version: str, timeout: float, read_only: bool) -> str:
+    """The session settings for the server a ``mysql://`` URL reached, by its
+    ``VERSION()``: MariaDB refuses MySQL's ``max_execution_time``.
+
+    >>> session_statement_for_server("10.11.19-MariaDB-0+deb12u1", 2.5, False)
+    "SET SESSION max_statement_time=2.5, time_zone='+00:00'"
+    >>> session_statement_for_server("8.0.36", 2.5, False)
+    "SET SESSION max_execution_time=2500, time_zone='+00:00'"
+    """
+    if "mariadb" in version.lower():
+        return _mariadb_command(timeout, read_only)
+    return _mysql_command(timeout, read_only)
 
 
 def _on_conflict(insert: Callable[[sa.Table], Any]
@@ -491,7 +518,8 @@ _CAPABILITIES["spark"] = Capabilities(
 _CAPABILITIES["mysql"] = replace(
     _CAPABILITIES["mariadb"], name="mysql", distinct_collation="utf8mb4_0900_bin",
     regex_collation="utf8mb4_0900_bin",
-    session_connect_args=_mysql_session, title="MySQL")
+    session_connect_args=_mysql_session, session_statement=session_statement_for_server,
+    title="MySQL")
 
 
 # -- cloud warehouses: compiled in tests, never executed (docs/engines.md) -----------
@@ -591,7 +619,22 @@ def capabilities_for_url(url: str | URL) -> Capabilities:
 
 def capabilities_of(bind: Connection | Engine) -> Capabilities:
     """Capabilities of the dialect of an open connection or an engine."""
-    return capabilities_for(bind.dialect.name)
+    return for_server(capabilities_for(bind.dialect.name), bind.dialect)
+
+
+def for_server(caps: Capabilities, dialect: Dialect) -> Capabilities:
+    """The capabilities of the server a dialect connected to: a ``mysql://`` URL that
+    reached a MariaDB server (SQLAlchemy's ``is_mariadb``, set on connecting) is MariaDB.
+
+    >>> from sqlalchemy.dialects import mysql
+    >>> dialect = mysql.dialect()
+    >>> dialect.is_mariadb = True
+    >>> for_server(capabilities_for("mysql"), dialect).name
+    'mariadb'
+    """
+    if caps.name == "mysql" and getattr(dialect, "is_mariadb", False):
+        return _CAPABILITIES["mariadb"]
+    return caps
 
 
 def file_url_prefixes() -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitor.config.models import TableConfig, WarehouseConfig
 from monitor.config.secrets import redact
 from monitor.config.sources import TableSource
-from monitor.dialects import capabilities_for, capabilities_for_url
+from monitor.dialects import capabilities_for, capabilities_for_url, for_server
 from monitor.errors import (
     ConfigError,
     MonitorError,
@@ -175,10 +175,30 @@ def create_engine(url: str, *, query_timeout: float = 300.0, connect_timeout: fl
     except sa.exc.NoSuchModuleError:
         raise ConfigError(f"unknown database type {parsed.drivername!r} in "
                           f"{redact(url)!r}") from None
+    if caps.session_statement is not None:
+        _set_session_on_connect(engine, caps.session_statement, query_timeout,
+                                read_only and caps.read_only == "session")
     if caps.reserved_words is not None:
         preparer = engine.dialect.identifier_preparer
         preparer.reserved_words = set(preparer.reserved_words) | caps.reserved_words()
     return engine
+
+
+def _set_session_on_connect(engine: Engine, statement: Callable[[str, float, bool], str],
+                            timeout: float, read_only: bool) -> None:
+    """Run the session settings that depend on the server's VERSION() on each new
+    DB-API connection (a mysql:// URL may reach MySQL or MariaDB)."""
+    @sa.event.listens_for(engine, "connect")
+    def _session(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT VERSION()")
+            version = cursor.fetchone()[0]
+            if isinstance(version, bytes):
+                version = version.decode()
+            cursor.execute(statement(str(version), timeout, read_only))
+        finally:
+            cursor.close()
 
 
 def _make_folder(database: Path) -> None:
@@ -285,6 +305,8 @@ class SqlWarehouse:
                 f"warehouse {self.name!r}: cannot connect: "
                 f"{redact(str(getattr(error, 'orig', None) or error))}".splitlines()[0]
             ) from None
+        # The server may be another member of the URL's family (MariaDB for mysql://).
+        self.capabilities = for_server(self.capabilities, conn.dialect)
         try:
             yield conn
         finally:

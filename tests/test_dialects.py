@@ -18,6 +18,8 @@ from monitor.dialects import (
     capabilities_for_url,
     capabilities_of,
     file_url_prefixes,
+    for_server,
+    session_statement_for_server,
 )
 from monitor.warehouse import create_engine
 from tests.helpers import mariadb
@@ -196,12 +198,50 @@ def _engine(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, Capabilities
 
 
 class TestSessionConnectArgs:
-    def test_mysql_limits_selects_in_milliseconds(self) -> None:
-        args = capabilities_for("mysql").session_connect_args
+    def test_mysql_sets_its_session_once_it_knows_the_server(self) -> None:
+        caps = capabilities_for("mysql")
 
-        assert args is not None
-        assert args(2.5, True)["init_command"] == (
+        assert caps.session_connect_args is not None
+        assert caps.session_connect_args(2.5, True) == {"charset": "utf8mb4"}
+        assert caps.session_statement is session_statement_for_server
+
+
+class TestSessionStatementForServer:
+    def test_mysql_limits_selects_in_milliseconds(self) -> None:
+        # Arrange / Act
+        command = session_statement_for_server("8.0.36", 2.5, True)
+
+        # Assert
+        assert command == (
             "SET SESSION max_execution_time=2500, time_zone='+00:00', transaction_read_only=1")
+
+    def test_mariadb_behind_a_mysql_url_gets_its_own_variables(self) -> None:
+        # Arrange / Act
+        command = session_statement_for_server("10.11.19-MariaDB-0+deb12u1", 2.5, True)
+
+        # Assert: the same text as a mariadb:// URL's init_command.
+        mariadb = capabilities_for("mariadb").session_connect_args
+        assert mariadb is not None
+        assert command == mariadb(2.5, True)["init_command"] == (
+            "SET SESSION max_statement_time=2.5, time_zone='+00:00', tx_read_only=1")
+
+
+class TestForServer:
+    def test_a_mysql_dialect_on_mariadb_is_mariadb(self) -> None:
+        # Arrange: SQLAlchemy sets is_mariadb when it reads the server's version.
+        on_mariadb, on_mysql = mysql.dialect(), mysql.dialect()
+        on_mariadb.is_mariadb = True
+
+        # Act
+        names = [for_server(capabilities_for("mysql"), d).name for d in (on_mariadb, on_mysql)]
+
+        # Assert
+        assert names == ["mariadb", "mysql"]
+
+    def test_other_dialects_keep_their_capabilities(self) -> None:
+        caps = capabilities_for("postgresql")
+
+        assert for_server(caps, postgresql.dialect()) is caps
 
     def test_mariadb_limits_every_statement_in_seconds(self) -> None:
         args = capabilities_for("mariadb").session_connect_args

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -69,6 +70,34 @@ class TestSqlWarehouseDescribe:
 
         with pytest.raises(ObjectNotFound, match=r"column 'nope' does not exist.*columns: id"):
             shape.column("nope")
+
+
+class TestSqlWarehouseOnAMysqlUrl:
+    def test_a_mariadb_server_is_profiled_with_mariadbs_capabilities(self) -> None:
+        # Arrange: text that MySQL's utf8mb4_0900_bin collation (unknown to MariaDB)
+        # would have to count; MariaDB's utf8mb4_nopad_bin counts bytes.
+        from monitor.metrics.profile import profile_table
+        from tests.helpers.warehouses import server_warehouse
+
+        labels = ["a", "A", "a ", "a", None]
+        with server_warehouse("mariadb") as wh:
+            wh.create_table("labels", {"label": sa.String(10)}, [{"label": x} for x in labels])
+            url = sa.engine.make_url(wh.url).set(drivername="mysql+pymysql")
+            warehouse = SqlWarehouse("w", WarehouseConfig(
+                url=url.render_as_string(hide_password=False)))
+            before = warehouse.capabilities.name
+
+            # Act
+            try:
+                profile = profile_table(warehouse, wh.table_config("labels"), distinct="exact")
+            finally:
+                warehouse.engine.dispose()
+
+        # Assert: pandas' count of distinct non-null values is the oracle.
+        expected = pd.Series(labels).dropna().nunique()
+        assert (before, warehouse.capabilities.name) == ("mysql", "mariadb")
+        label = profile.columns["label"].metrics
+        assert (profile.row_count, label["distinct_count"]) == (5, expected)
 
 
 class TestSqlWarehouseExecute:
@@ -182,6 +211,28 @@ class TestCreateEngine:
             engine.dispose()
 
         assert tuple(shown) == (MAX_TIMEOUT, "+00:00", 1)
+
+    def test_a_mysql_url_on_mariadb_gets_mariadbs_session(self) -> None:
+        # Arrange: the same server through a mysql+pymysql:// URL, which connects with
+        # MySQL's dialect (MariaDB refuses MySQL's max_execution_time).
+        from tests.helpers import mariadb
+
+        mariadb.require_mariadb()
+        url = sa.engine.make_url(mariadb.base_url()).set(drivername="mysql+pymysql")
+        engine = create_engine(url.render_as_string(hide_password=False), query_timeout=7.5,
+                               read_only=True)
+
+        # Act
+        try:
+            with engine.connect() as conn:
+                shown = conn.execute(sa.text(
+                    "SELECT @@max_statement_time, @@time_zone, @@tx_read_only")).one()
+                is_mariadb = conn.dialect.is_mariadb  # type: ignore[attr-defined]
+        finally:
+            engine.dispose()
+
+        # Assert
+        assert (is_mariadb, *shown) == (True, 7.5, "+00:00", 1)
 
     def test_a_folder_that_cannot_be_created_is_a_config_error(self) -> None:
         with pytest.raises(ConfigError, match="cannot create the folder '/proc/x'"):

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 
 from monitor.config.models import TableConfig
 from monitor.errors import ConfigError, ObjectNotFound
@@ -121,6 +122,21 @@ def metadata_statement(kind: str, table: str, schema: str | None) -> sa.Select[t
     return STATEMENTS[kind](table, schema)
 
 
+def catalog_names(dialect: Dialect, table: str, schema: str | None) -> tuple[str, str | None]:
+    """The names as the catalog stores them: on an engine that folds unquoted names to
+    upper case (Snowflake), SQLAlchemy's lower-case names are upper case in
+    ``information_schema``; a name in mixed case, or needing quotes, stays as written.
+
+    >>> from sqlalchemy.dialects import postgresql
+    >>> catalog_names(postgresql.dialect(), "orders", "sales")
+    ('orders', 'sales')
+    """
+    if not dialect.requires_name_normalize:
+        return table, schema
+    return str(dialect.denormalize_name(table)), (
+        str(dialect.denormalize_name(schema)) if schema else None)
+
+
 def read_metadata(warehouse: SqlWarehouse, table: TableConfig) -> TableMetadata:
     """One catalog query; ConfigError where the engine keeps no such metadata."""
     kind = warehouse.capabilities.table_metadata
@@ -129,7 +145,8 @@ def read_metadata(warehouse: SqlWarehouse, table: TableConfig) -> TableMetadata:
             warehouse.capabilities.title or warehouse.capabilities.name)
         raise ConfigError(f"table {table.name!r}: 'metadata' reads the engine's catalog, "
                           f"which {what} do not keep (PostgreSQL, MariaDB/MySQL do)")
-    statement = metadata_statement(kind, table.table, table.schema)
+    name, schema = catalog_names(warehouse.engine.dialect, table.table, table.schema)
+    statement = metadata_statement(kind, name, schema)
     with warehouse.connect() as conn:
         row = warehouse.execute(conn, statement,
                                 what=f"metadata of {table.name!r} ({table.qualified})"

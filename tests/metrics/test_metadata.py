@@ -16,14 +16,22 @@ from monitor.errors import ConfigError, ObjectNotFound
 from monitor.metrics.metadata import (
     STATEMENTS,
     TableMetadata,
+    catalog_names,
     metadata_points,
     metadata_statement,
     read_metadata,
 )
+from tests.helpers.dialects import dialect_or_skip
 from tests.helpers.warehouses import WarehouseUnderTest, duckdb_warehouse, server_warehouse
 
 EXPECTED = Path(__file__).parent / "expected"
 DIALECTS = {"pg_stat": postgresql.dialect(), "information_schema_tables": mysql.dialect()}
+#: Query kinds of warehouses never connected to -> (a URL of the dialect, its package).
+COMPILED_ONLY = {
+    "information_schema_row_count": ("snowflake://",
+                                     "snowflake-sqlalchemy (requirements-compile.txt)"),
+    "dataset_tables": ("bigquery://", "sqlalchemy-bigquery (requirements-compile.txt)"),
+}
 AT = dt.datetime(2026, 11, 2, 6, tzinfo=dt.UTC)
 
 
@@ -53,10 +61,12 @@ class TestMetadataStatement:
     def test_sql_text_matches_the_expected_file(self, kind: str) -> None:
         # Arrange
         expected = (EXPECTED / f"metadata_{kind}.sql").read_text(encoding="utf-8")
+        dialect = (dialect_or_skip(*COMPILED_ONLY[kind]) if kind in COMPILED_ONLY
+                   else DIALECTS[kind])
 
         # Act
         statement = metadata_statement(kind, "Orders Ü", "sales")
-        compiled = statement.compile(dialect=DIALECTS.get(kind))
+        compiled = statement.compile(dialect=dialect)
 
         # Assert: the names are bound values, never written into the text.
         assert str(compiled).strip() == expected.strip()
@@ -66,6 +76,27 @@ class TestMetadataStatement:
         # Arrange / Act / Assert
         with pytest.raises(ConfigError, match="needs 'schema'"):
             metadata_statement("dataset_tables", "orders", None)
+
+
+class TestCatalogNames:
+    def test_snowflake_folds_lower_case_names_to_upper_case(self) -> None:
+        # Arrange: Snowflake's information_schema holds ORDERS for a table created as orders.
+        dialect = dialect_or_skip(*COMPILED_ONLY["information_schema_row_count"])
+
+        # Act
+        names = [catalog_names(dialect, "orders", "sales"),
+                 catalog_names(dialect, "Orders Ü", None)]
+
+        # Assert: a mixed-case name is quoted, so stored as written.
+        assert names == [("ORDERS", "SALES"), ("Orders Ü", None)]
+
+    @pytest.mark.parametrize("kind", ["pg_stat", "information_schema_tables"])
+    def test_other_engines_keep_the_names(self, kind: str) -> None:
+        # Arrange / Act
+        names = catalog_names(DIALECTS[kind], "orders", "Sales")
+
+        # Assert
+        assert names == ("orders", "Sales")
 
 
 class TestReadMetadata:

@@ -14,6 +14,7 @@ from monitor.dialects import Capabilities, capabilities_for
 from monitor.metrics.definitions import Metric, column_metrics
 from monitor.metrics.scan import Needs, compile_scan, unique_states
 from monitor.metrics.states import State
+from tests.helpers.dialects import dialect_or_skip
 from tests.helpers.warehouses import WarehouseUnderTest
 
 TABLE = sa.Table("t", sa.MetaData(), sa.Column("a", sa.Integer), sa.Column("b", sa.String),
@@ -125,11 +126,11 @@ EXPECTED = Path(__file__).parent / "expected"
 #: dialect name -> (a URL of its dialect, the package that provides it).
 DIALECTS = {
     "mariadb": ("mariadb+pymysql://", "SQLAlchemy itself"),
-    "snowflake": ("snowflake://", "snowflake-sqlalchemy"),
-    "bigquery": ("bigquery://", "sqlalchemy-bigquery"),
-    "trino": ("trino://", "trino"),
-    "databricks": ("databricks://", "databricks-sqlalchemy"),
-    "redshift": ("redshift+psycopg2://", "sqlalchemy-redshift"),
+    "snowflake": ("snowflake://", "snowflake-sqlalchemy (requirements-compile.txt)"),
+    "bigquery": ("bigquery://", "sqlalchemy-bigquery (requirements-compile.txt)"),
+    "trino": ("trino://", "trino (extra cloud)"),
+    "databricks": ("databricks://", "databricks-sqlalchemy (requirements-compile.txt)"),
+    "redshift": ("redshift+psycopg2://", "sqlalchemy-redshift (extra cloud)"),
 }
 
 #: What a dialect learns from the server on connecting, where it changes the SQL: offline,
@@ -158,10 +159,7 @@ class TestCompileScanPerDialect:
     @pytest.mark.parametrize("name", list(DIALECTS))
     def test_the_plan_compiles_to_the_expected_sql(self, name: str) -> None:
         url, package = DIALECTS[name]
-        try:
-            dialect = sa.engine.make_url(url).get_dialect()()
-        except (sa.exc.NoSuchModuleError, ImportError) as error:
-            pytest.skip(f"{package} is not installed ({error}); docs/engines.md says why")
+        dialect = dialect_or_skip(url, package)
         for attribute, value in SERVER_SETTINGS.get(name, {}).items():
             setattr(dialect, attribute, value)
         caps = capabilities_for(name)
