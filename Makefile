@@ -7,13 +7,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint bench install clean
 
-# requirements-compile.txt: the cloud dialects the tests compile, installed without
+# tests/requirements-compile.txt: the cloud dialects the tests compile, installed without
 # resolving their connectors' pins (protobuf<7, python-dateutil<3); see that file.
-$(STAMP): pyproject.toml requirements-compile.txt
+$(STAMP): pyproject.toml tests/requirements-compile.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-compile.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r tests/requirements-compile.txt
 	@touch $(STAMP)
 
 install: $(STAMP)

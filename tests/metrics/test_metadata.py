@@ -29,8 +29,8 @@ DIALECTS = {"pg_stat": postgresql.dialect(), "information_schema_tables": mysql.
 #: Query kinds of warehouses never connected to -> (a URL of the dialect, its package).
 COMPILED_ONLY = {
     "information_schema_row_count": ("snowflake://",
-                                     "snowflake-sqlalchemy (requirements-compile.txt)"),
-    "dataset_tables": ("bigquery://", "sqlalchemy-bigquery (requirements-compile.txt)"),
+                                     "snowflake-sqlalchemy (tests/requirements-compile.txt)"),
+    "dataset_tables": ("bigquery://", "sqlalchemy-bigquery (tests/requirements-compile.txt)"),
 }
 AT = dt.datetime(2026, 11, 2, 6, tzinfo=dt.UTC)
 

@@ -126,10 +126,10 @@ EXPECTED = Path(__file__).parent / "expected"
 #: dialect name -> (a URL of its dialect, the package that provides it).
 DIALECTS = {
     "mariadb": ("mariadb+pymysql://", "SQLAlchemy itself"),
-    "snowflake": ("snowflake://", "snowflake-sqlalchemy (requirements-compile.txt)"),
-    "bigquery": ("bigquery://", "sqlalchemy-bigquery (requirements-compile.txt)"),
+    "snowflake": ("snowflake://", "snowflake-sqlalchemy (tests/requirements-compile.txt)"),
+    "bigquery": ("bigquery://", "sqlalchemy-bigquery (tests/requirements-compile.txt)"),
     "trino": ("trino://", "trino (extra cloud)"),
-    "databricks": ("databricks://", "databricks-sqlalchemy (requirements-compile.txt)"),
+    "databricks": ("databricks://", "databricks-sqlalchemy (tests/requirements-compile.txt)"),
     "redshift": ("redshift+psycopg2://", "sqlalchemy-redshift (extra cloud)"),
 }
 
