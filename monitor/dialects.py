@@ -500,8 +500,12 @@ _CAPABILITIES["spark"] = Capabilities(
     _approx_distinct_fn=sa.func.approx_count_distinct,
     has_stddev=True,
     has_percentile=True,
+    # Not used: percentile_approx is approximate, so quantiles are the exact ranked read.
     quantile_function="percentile_approx",
     has_regex=True,  # RLIKE (Java regex)
+    grouping_sets=True,
+    # No read-only transaction or session setting in Spark (ROLLBACK is a no-op):
+    # read_only_statements and read_only_begin stay empty (docs/engines.md).
     # No statement timeout in Spark: the warehouse's timer cancels the statement's
     # job group (monitor.spark.dbapi), which fails it with SQLSTATE 57014.
     server_statement_timeout=False,

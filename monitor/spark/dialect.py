@@ -122,6 +122,9 @@ class SparkDialect(default.DefaultDialect):
     supports_statement_cache = True
     supports_native_boolean = True
     supports_native_decimal = True
+    # Spark's ``/`` divides integers into a fraction (``DIV`` truncates): ``a // b``
+    # compiles to FLOOR(a / b), as SQLAlchemy does for engines whose ``/`` is exact.
+    div_is_floordiv = False
     supports_alter = False
     supports_sequences = False
     supports_default_values = False

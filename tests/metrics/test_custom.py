@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from monitor.config.custom_metrics import CustomMetric
 from monitor.dialects import capabilities_for
 from monitor.metrics.custom import custom_statement, metric_label, run_custom_metric
-from tests.helpers.warehouses import WarehouseUnderTest
+from tests.helpers.warehouses import WITH_SPARK, WarehouseUnderTest
 
 START = dt.datetime(2026, 11, 1)
 UTC = dt.UTC
 #: A day of a timestamp as each engine spells it (the user's SQL is the user's dialect).
 DAY_OF = {"sqlite": "date(ts)", "duckdb": "CAST(ts AS DATE)", "postgresql": "CAST(ts AS DATE)",
-          "mariadb": "CAST(ts AS DATE)"}
+          "mariadb": "CAST(ts AS DATE)", "spark": "CAST(ts AS DATE)"}
 
 
 def orders_frame() -> pd.DataFrame:
@@ -58,6 +58,7 @@ class TestCustomStatement:
 
 
 class TestRunCustomMetric:
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     def test_one_number_over_a_bucket_matches_pandas(self, warehouse: WarehouseUnderTest,
                                                      orders: pd.DataFrame) -> None:
         # Arrange: the share of refunded orders on day 2, with quotes and % in literals.
@@ -77,6 +78,7 @@ class TestRunCustomMetric:
         assert result.error is None
         assert result.values == [(None, pytest.approx(expected))]
 
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     def test_bucket_and_value_rows_match_pandas(self, warehouse: WarehouseUnderTest,
                                                 orders: pd.DataFrame) -> None:
         # Arrange
@@ -97,6 +99,7 @@ class TestRunCustomMetric:
         assert [(at.date(), v) for at, v in result.values] == [
             (d, pytest.approx(v)) for d, v in expected.items()]
 
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     @pytest.mark.parametrize(("sql", "error"), [
         ("select count(*) from no_such_table", "the SQL failed"),
         ("select 1 where 1 = 0", "returned no row"),

@@ -20,7 +20,7 @@ from monitor.metrics.distribution import (
 from monitor.metrics.profile import profile_buckets, profile_table
 from monitor.metrics.states import QUANTILES
 from tests.helpers.statements import record_statements
-from tests.helpers.warehouses import WarehouseUnderTest
+from tests.helpers.warehouses import WITH_SPARK, WarehouseUnderTest
 
 BASE = dt.datetime(2026, 4, 1)
 STATUSES = ["paid"] * 5 + ["shipped"] * 3 + ["failed"] + [f"rare{i}" for i in range(12)]
@@ -60,6 +60,7 @@ def _oracle_shares(frame: pd.DataFrame) -> dict[str, float]:
 
 
 class TestProfileBuckets:
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     def test_quantiles_and_shares_per_bucket_match_numpy(
             self, shop: tuple[WarehouseUnderTest, pd.DataFrame]) -> None:
         warehouse, frame = shop
@@ -94,6 +95,7 @@ class TestProfileBuckets:
             _oracle_quantiles(day["amount"])["p95"], rel=1e-9)
         assert share_values(buckets[0].columns["status"]) == pytest.approx(_oracle_shares(day))
 
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     def test_the_statements_it_costs(
             self, shop: tuple[WarehouseUnderTest, pd.DataFrame]) -> None:
         warehouse, _ = shop
@@ -111,6 +113,7 @@ class TestProfileBuckets:
 
 
 class TestProfileTable:
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     def test_quantiles_and_shares_of_the_whole_table(
             self, shop: tuple[WarehouseUnderTest, pd.DataFrame]) -> None:
         warehouse, frame = shop

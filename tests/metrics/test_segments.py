@@ -30,7 +30,7 @@ from monitor.metrics.segments import (
 )
 from monitor.metrics.states import State
 from tests.helpers.statements import record_statements
-from tests.helpers.warehouses import WarehouseUnderTest
+from tests.helpers.warehouses import WITH_SPARK, WarehouseUnderTest
 
 DAY = dt.datetime(2026, 3, 1)
 COLUMNS = {"id": sa.BigInteger(), "country": sa.String(100), "channel": sa.String(100),
@@ -108,6 +108,7 @@ def flat(columns: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 class TestProfileBucketsWithSegments:
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     def test_one_column_matches_pandas(self, warehouse: WarehouseUnderTest) -> None:
         rows = rows_of()
         warehouse.create_table("orders", COLUMNS, rows)
@@ -119,6 +120,7 @@ class TestProfileBucketsWithSegments:
         assert len(buckets) == 3
         check_against(buckets, oracle(rows, ["country"]), ["country"], labels)
 
+    @pytest.mark.parametrize("warehouse", WITH_SPARK, indirect=True)
     def test_two_columns_and_totals_as_without_segments(self, warehouse: WarehouseUnderTest
                                                         ) -> None:
         rows = rows_of()
@@ -172,7 +174,8 @@ class TestProfileBucketsWithSegments:
 
 
 class TestSegmentsOfOddValues:
-    @pytest.mark.parametrize("warehouse", ["sqlite", "duckdb", "postgresql"], indirect=True)
+    @pytest.mark.parametrize("warehouse", ["sqlite", "duckdb", "postgresql", "mariadb"],
+                             indirect=True)
     @settings(max_examples=12, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.lists(st.one_of(st.none(), st.sampled_from(["", "'", '"', "a'b\"c", "Zürich",

@@ -1,8 +1,10 @@
 """Two real warehouses holding a source and a target copy of ``orders``, and their oracle.
 
-Pairs: SQLite/SQLite, DuckDB/DuckDB, PostgreSQL/PostgreSQL, and the cross-warehouse
-PostgreSQL staging vs DuckDB mart. The target lacks some keys, has extra ones and
-other amounts for some; pandas computes what the reconciliation must find.
+Pairs: SQLite/SQLite, DuckDB/DuckDB, PostgreSQL/PostgreSQL, MariaDB/MariaDB, and the
+cross-warehouse PostgreSQL staging vs DuckDB mart; the oracle tests of counts, sums,
+key hashes and key diffs also run PostgreSQL staging vs a Spark lake (``WITH_SPARK``).
+The target lacks some keys, has extra ones and other amounts for some; pandas
+computes what the reconciliation must find.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ import sqlalchemy as sa
 from monitor.run.context import MonitorContext
 from tests.helpers.contexts import make_config
 from tests.helpers.postgres import require_postgres
-from tests.helpers.warehouses import WarehouseUnderTest, postgres_warehouse
+from tests.helpers.warehouses import WarehouseUnderTest, warehouse_of
 
 PAIRS = (("sqlite", "sqlite"), ("duckdb", "duckdb"), ("postgresql", "postgresql"),
-         ("postgresql", "duckdb"))
+         ("mariadb", "mariadb"), ("postgresql", "duckdb"))
+#: PAIRS and a Spark side, for a test to ``parametrize("pair", WITH_SPARK, indirect=True)``
+#: (the tests' shared Spark session, tests/helpers/spark.py).
+WITH_SPARK = (*PAIRS, ("postgresql", "spark"))
+SPARK_IDS = ["-".join(p) for p in WITH_SPARK]
 COLUMNS = {"order_id": sa.Integer(), "amount": sa.Double(), "created_at": sa.DateTime()}
 START = dt.datetime(2026, 3, 1)
 
@@ -96,8 +102,9 @@ def _warehouse(kind: str, tmp: Path, name: str, stack: ExitStack) -> WarehouseUn
     elif kind == "duckdb":
         wh = WarehouseUnderTest("duckdb", f"duckdb:///{tmp / (name + '.duckdb')}", name=name)
     else:
-        require_postgres()
-        wh = stack.enter_context(postgres_warehouse())
+        if kind == "postgresql":
+            require_postgres()
+        wh = stack.enter_context(warehouse_of(kind, tmp))
         wh.name = name
     stack.callback(wh.dispose)
     return wh

@@ -6,14 +6,17 @@ import itertools
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from monitor.reconcile.bisect import diff_keys, split
 from monitor.reconcile.plan import side_plan
 from tests.helpers.warehouses import WarehouseUnderTest
-from tests.reconcile.conftest import Pair, drifted, oracle_keys, orders_frame
+from tests.reconcile.conftest import SPARK_IDS, WITH_SPARK, Pair, drifted, oracle_keys, orders_frame
 from tests.reconcile.test_compare import _plans
 
 
 class TestDiffKeys:
+    @pytest.mark.parametrize("pair", WITH_SPARK, ids=SPARK_IDS, indirect=True)
     def test_finds_the_keys_pandas_finds(self, pair: Pair) -> None:
         source = orders_frame(3_000)
         target = drifted(source, missing=4, extra=3, changed=2)

@@ -6,7 +6,14 @@ import pytest
 
 from monitor.reconcile.compare import close, compare_buckets, totals
 from monitor.reconcile.plan import SidePlan, side_plan
-from tests.reconcile.conftest import Pair, drifted, oracle_buckets, orders_frame
+from tests.reconcile.conftest import (
+    SPARK_IDS,
+    WITH_SPARK,
+    Pair,
+    drifted,
+    oracle_buckets,
+    orders_frame,
+)
 
 
 def _plans(pair: Pair, **overrides: object) -> tuple[SidePlan, SidePlan]:
@@ -17,6 +24,7 @@ def _plans(pair: Pair, **overrides: object) -> tuple[SidePlan, SidePlan]:
 
 
 class TestCompareBuckets:
+    @pytest.mark.parametrize("pair", WITH_SPARK, ids=SPARK_IDS, indirect=True)
     def test_counts_and_sums_per_day_match_pandas(self, pair: Pair) -> None:
         source = orders_frame(2_000)
         target = drifted(source)

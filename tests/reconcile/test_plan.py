@@ -8,11 +8,12 @@ import sqlalchemy as sa
 
 from monitor.errors import ConfigError
 from monitor.reconcile.plan import key_hash_python, run_query, scaled_python, side_plan
-from tests.reconcile.conftest import Pair, orders_frame
+from tests.reconcile.conftest import SPARK_IDS, WITH_SPARK, Pair, orders_frame
 from tests.reconcile.test_compare import _plans
 
 
 class TestKeyHash:
+    @pytest.mark.parametrize("pair", WITH_SPARK, ids=SPARK_IDS, indirect=True)
     def test_each_engine_hashes_keys_as_python_does(self, pair: Pair) -> None:
         frame = orders_frame(50)
         frame.loc[0, "order_id"] = -123_456_789  # negative keys keep the dividend's sign
