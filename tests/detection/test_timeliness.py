@@ -201,7 +201,8 @@ class TestWeekendAndWorkdayStalls:
         flagged = _flagged(detect_stalls(Series(hours(lag.size), stalled)))
 
         assert _flagged(quiet) == []  # nights and weekends, seen every week, never alert
-        assert flagged and start <= flagged[0] <= start + 2
+        assert flagged
+        assert start <= flagged[0] <= start + 2
         assert flagged == list(range(flagged[0], start + 6))  # one episode, to the stall's end
 
     def test_one_late_check_that_the_next_load_answers_is_not_an_alert(self):
