@@ -303,6 +303,7 @@ def stall_bands(
         # A stall goes on until a load lands: no new data since the alert is the same
         # incident, through the night hours where such a lag would be routine.
         ongoing = alerted_last is not None and values[i] >= alerted_last
+        ongoing = ongoing and not series.expected[i]  # a labeled point is never an alert
         alerted_last = None
         if not ongoing and (values[i] <= limit or series.expected[i] or over_run < persist):
             bands.side[i] = 1 if values[i] > limit else 0

@@ -227,3 +227,15 @@ class TestWeekendAndWorkdayStalls:
         assert _flagged(detect_stalls(Series(hours(lag.size), lag))) == []
         assert flagged == list(range(flagged[0], start + 13))  # through the night, one run
         assert flagged[0] <= start + 3
+
+    def test_a_check_labeled_expected_inside_an_alerted_stall_is_not_an_alert(self):
+        lag = _saw_tooth(24 * 14, every_hours=1, seed=2)
+        lag[-8:] = lag[-9] + 3600.0 * np.arange(1, 9)  # loads stop for eight hours
+        labels = np.zeros(lag.size, dtype=bool)
+        labels[-3] = True  # the owner said this check was fine (a planned pause)
+
+        detections = detect_stalls(Series(hours(lag.size), lag, expected=labels))
+
+        assert detections[-4].is_anomaly
+        assert detections[-3].state is State.EXPECTED
+        assert not detections[-3].is_anomaly
