@@ -103,7 +103,8 @@ class TestDetectStalls:
 
         cycle = 6 * 3600.0  # loads every six hours: overdue a quarter cycle after the next
         limit = cycle + max(600, 0.25 * cycle)
-        assert _flagged(detections) == [i for i in range(lag.size - 10, lag.size) if lag[i] > limit]
+        over = [i for i in range(lag.size - 10, lag.size) if lag[i] > limit]
+        assert _flagged(detections) == over[1:]  # from the second hourly check past it
         assert "no new data since" in detections[-1].reason
 
     def test_a_regular_saw_tooth_is_quiet(self):
@@ -170,3 +171,71 @@ class TestSeasonalFreshness:
 
         assert not detect_stalls(Series(later, checked_later))[-1].is_anomaly
         assert detect_stalls(Series(missed, load_missed))[-1].is_anomaly
+
+
+def _call_centre_lag(weeks: int) -> np.ndarray:
+    """Hourly freshness lag (seconds) of a table fed from 07:00 to 20:30 on weekdays only:
+    zero while open, growing through every night and from Friday night to Monday."""
+    stamps = hours(weeks * 7 * 24)
+    seconds = (stamps - stamps[0]).astype("timedelta64[s]").astype(float)
+    lag = np.empty(stamps.size)
+    last = -np.inf
+    for i, t in enumerate(seconds):
+        day, clock = divmod(t, 86400.0)
+        if day % 7 < 5 and 7 * 3600 <= clock <= 20.5 * 3600:
+            last = t  # a row landed at this check
+        elif day % 7 < 5 and clock > 20.5 * 3600:
+            last = day * 86400 + 20.5 * 3600
+        lag[i] = t - last if np.isfinite(last) else np.nan
+    return lag
+
+
+class TestWeekendAndWorkdayStalls:
+    def test_the_weekend_gap_is_routine_but_a_workday_stall_is_not(self):
+        lag = _call_centre_lag(6)
+        quiet = detect_stalls(Series(hours(lag.size), lag))
+        stalled = lag.copy()
+        start = (4 * 7 + 2) * 24 + 12  # week 5, Wednesday 12:00: the feed stops for 6 hours
+        stalled[start : start + 6] = 3600.0 * np.arange(1, 7)
+
+        flagged = _flagged(detect_stalls(Series(hours(lag.size), stalled)))
+
+        assert _flagged(quiet) == []  # nights and weekends, seen every week, never alert
+        assert flagged
+        assert start <= flagged[0] <= start + 2
+        assert flagged == list(range(flagged[0], start + 6))  # one episode, to the stall's end
+
+    def test_one_late_check_that_the_next_load_answers_is_not_an_alert(self):
+        lag = _saw_tooth(24 * 14, every_hours=1, seed=5)  # a load every hour
+        lag[-30] = 4 * 3600.0  # one check found the data four hours old, then loads resumed
+
+        detections = detect_stalls(Series(hours(lag.size), lag))
+
+        assert _flagged(detections) == []
+
+    def test_a_stall_alerts_until_a_load_lands_even_where_such_a_lag_is_usual(self):
+        # Loads every hour by day, none from 22:00 to 06:00 (the nightly gap is routine).
+        clock = np.arange(24 * 21) % 24
+        night = (clock >= 22) | (clock < 6)
+        lag = np.where(night, ((clock - 22) % 24 + 1) * 3600.0, 900.0)
+        stalled = lag.copy()
+        start = 24 * 19 + 18  # day 20, 18:00: loads stop; the next morning's load comes
+        stalled[start : start + 13] = 900.0 + 3600.0 * np.arange(1, 14)
+
+        flagged = _flagged(detect_stalls(Series(hours(lag.size), stalled)))
+
+        assert _flagged(detect_stalls(Series(hours(lag.size), lag))) == []
+        assert flagged == list(range(flagged[0], start + 13))  # through the night, one run
+        assert flagged[0] <= start + 3
+
+    def test_a_check_labeled_expected_inside_an_alerted_stall_is_not_an_alert(self):
+        lag = _saw_tooth(24 * 14, every_hours=1, seed=2)
+        lag[-8:] = lag[-9] + 3600.0 * np.arange(1, 9)  # loads stop for eight hours
+        labels = np.zeros(lag.size, dtype=bool)
+        labels[-3] = True  # the owner said this check was fine (a planned pause)
+
+        detections = detect_stalls(Series(hours(lag.size), lag, expected=labels))
+
+        assert detections[-4].is_anomaly
+        assert detections[-3].state is State.EXPECTED
+        assert not detections[-3].is_anomaly
