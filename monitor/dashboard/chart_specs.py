@@ -52,7 +52,7 @@ def _to_arrow(data: Any, datasets: dict[str, bytes]) -> dict[str, str]:
     return {"name": name}
 
 
-alt.data_transformers.register("dq_arrow", _to_arrow)
+alt.data_transformers.register("arrow_by_name", _to_arrow)
 
 
 def to_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def to_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     with _LOCK:
         theme = alt.theme.enable("none") if alt.theme.active == "default" else None
         try:
-            with alt.data_transformers.enable("dq_arrow", datasets=datasets):
+            with alt.data_transformers.enable("arrow_by_name", datasets=datasets):
                 spec = chart.to_dict(validate=False)
         finally:
             if theme is not None:
