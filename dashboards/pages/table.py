@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor import formatting
-from monitor.dashboard import broken, cached, charts, checks, health, lifecycle
+from monitor.dashboard import broken, cached, chart_specs, checks, health, lifecycle
 from monitor.dashboard import profile as profiles
 from monitor.dashboard.links import incident_url
 from monitor.dashboard.page import ago, page_context, period_picker, status_badge
@@ -99,8 +99,8 @@ def series_of(metric: str, column: str, granularity: str | None = None) -> pd.Da
 
 def band_chart(key: tuple[str, str, str], data: pd.DataFrame, where: str) -> None:
     metric, column, granularity = key
-    st.altair_chart(charts.band_chart(data, title=series_label(*key), metric=metric),
-                    width="stretch", key=f"{where}:{metric}:{column}:{granularity}")
+    chart_specs.draw(chart_specs.band(data, series_label(*key), metric),
+                     key=f"{where}:{metric}:{column}:{granularity}")
 
 
 def readable_anomalies(points: pd.DataFrame) -> pd.DataFrame:
@@ -180,9 +180,8 @@ with trends:
         else:
             st.caption("No detector watches this table yet: stored values without a band.")
             for metric, values in plain.groupby("metric", sort=False):
-                st.altair_chart(charts.trend_chart(values, title=series_label(
-                    str(metric), "", "snapshot"), metric=str(metric)), width="stretch",
-                    key=f"trend:{metric}")
+                chart_specs.draw(chart_specs.trend(values, series_label(
+                    str(metric), "", "snapshot"), str(metric)), key=f"trend:{metric}")
     else:
         series = dashboard_table.series_names(band)
         flagged = {tuple(k) for k in band.loc[band["is_anomaly"],
@@ -221,8 +220,7 @@ with completeness:
         st.caption("Each day's null rate against the column's own usual rate over the "
                    "period, or against `max_null_rate` where the config sets one: a column "
                    "that is mostly null by design is usual, not red.")
-        st.altair_chart(charts.completeness_heatmap(filled, limits), width="stretch",
-                        key="completeness")
+        chart_specs.draw(chart_specs.completeness(filled, limits), key="completeness")
 
 with schema:
     changes = cached.schema_changes(ctx.url, name, since)
@@ -244,8 +242,7 @@ with expectations:
     if own_checks.empty:
         st.info("No expectation results in the period (is a suite configured for this table?).")
     else:
-        st.altair_chart(charts.expectation_heatmap(own_checks), width="stretch",
-                        key="expectation_results")
+        chart_specs.draw(chart_specs.expectations(own_checks), key="expectation_results")
         failures = own_checks[own_checks["result"] != "pass"].sort_values("ts",
                                                                           ascending=False)
         st.caption(f"{len(own_checks)} results, {len(failures)} failed or errored "

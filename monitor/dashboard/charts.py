@@ -104,14 +104,15 @@ def band_chart(series: pd.DataFrame, *, title: str, metric: str | None = None,
     base = alt.Chart().encode(x=_time_axis())
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
         y=alt.Y("lower_shown:Q", title=unit, scale=alt.Scale(zero=False),
-                axis=alt.Axis(format=fmt)), y2="upper_shown:Q")
-    expected = base.mark_line(strokeDash=[4, 3], color="#7f7f7f").encode(y="expected_shown:Q")
+                axis=alt.Axis(format=fmt)), y2=alt.Y2("upper_shown:Q"))
+    expected = base.mark_line(strokeDash=[4, 3], color="#7f7f7f").encode(
+        y=alt.Y("expected_shown:Q"))
     observed = base.mark_line(color="#1f4e79", point=alt.OverlayMarkDef(size=12)).encode(
-        y="value_shown:Q", tooltip=tooltip)
+        y=alt.Y("value_shown:Q"), tooltip=tooltip)
     marked = data[data["mark"].notna()]
     extra = [("reason", "why"), ("state", "state")]
     points = alt.Chart(marked).mark_point(size=110, filled=True).encode(
-        x=_time_axis(), y="value_shown:Q",
+        x=_time_axis(), y=alt.Y("value_shown:Q"),
         color=alt.Color("mark:N", title=None, legend=alt.Legend(orient="top") if len(marked)
                         else None,
                         scale=alt.Scale(domain=list(MARK_COLORS),
@@ -227,7 +228,8 @@ def expectation_heatmap(frame: pd.DataFrame) -> alt.Chart:
         y=alt.Y("expectation:N", title=None),
         color=alt.Color("result:N", scale=alt.Scale(domain=list(RESULT_COLORS),
                                                     range=list(RESULT_COLORS.values()))),
-        tooltip=["expectation:N", alt.Tooltip("day:T", format="%Y-%m-%d"), "result:N"],
+        tooltip=[alt.Tooltip("expectation:N"), alt.Tooltip("day:T", format="%Y-%m-%d"),
+                 alt.Tooltip("result:N")],
     ).properties(title="Expectation results")
 
 

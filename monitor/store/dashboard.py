@@ -103,27 +103,34 @@ def _run_stats(tables: Sequence[str] | None) -> sa.Subquery:
     return sa.select(
         runs.c.table_name, sa.func.count().label("runs"), _count_if(success).label("successes"),
         sa.func.max(sa.case((success, runs.c.finished_at))).label("last_success_at"),
-        last_run_id.label("last_run_id"),
+        last_run_id.label("last_run_id"), _newest_snapshot_at().label("snapshot_at"),
     ).where(_among(runs.c.table_name, tables), monitoring).group_by(
         runs.c.table_name).subquery("run_stats")
 
 
-def _snapshot(tables: Sequence[str] | None) -> sa.Subquery:
+def _newest_snapshot_at() -> Any:
+    """The time of the newest snapshot row count of the table of ``runs`` (in a query
+    grouped by it): one seek on the series index, which ends in ``ts``."""
     m = metrics
-    newest = sa.select(m.c.table_name, sa.func.max(m.c.ts).label("ts")).where(
-        _among(m.c.table_name, tables), m.c.metric == "row_count", m.c.column_name == "",
-        m.c.granularity == SNAPSHOT).group_by(m.c.table_name).subquery("newest_snapshot")
+    return sa.select(sa.func.max(m.c.ts)).where(
+        m.c.table_name == runs.c.table_name, m.c.metric == "row_count",
+        m.c.column_name == "", m.c.granularity == SNAPSHOT).scalar_subquery()
+
+
+def _snapshot(stats: sa.Subquery) -> sa.Subquery:
+    """Row count and freshness at each table's newest snapshot (``stats.snapshot_at``)."""
+    m = metrics
     rows, fresh = m.alias("rows"), m.alias("fresh")
 
     def at_newest(alias: sa.FromClause, metric: str) -> Any:
-        return sa.and_(alias.c.table_name == newest.c.table_name, alias.c.metric == metric,
+        return sa.and_(alias.c.table_name == stats.c.table_name, alias.c.metric == metric,
                        alias.c.column_name == "", alias.c.granularity == SNAPSHOT,
-                       alias.c.ts == newest.c.ts)
+                       alias.c.ts == stats.c.snapshot_at)
 
     return sa.select(
-        newest.c.table_name, newest.c.ts.label("snapshot_at"), rows.c.value.label("row_count"),
+        stats.c.table_name, stats.c.snapshot_at, rows.c.value.label("row_count"),
         fresh.c.value.label("freshness_seconds"),
-    ).select_from(newest.join(rows, at_newest(rows, "row_count"))
+    ).select_from(stats.join(rows, at_newest(rows, "row_count"))
                   .outerjoin(fresh, at_newest(fresh, "freshness_seconds"))).subquery("snapshot")
 
 
@@ -142,22 +149,54 @@ def _series_key(a: sa.FromClause, b: sa.FromClause) -> Any:
                      ("table_name", "metric", "column_name", "granularity", "ts")))
 
 
-def _detection_state(tables: Sequence[str] | None, since: dt.datetime | None) -> sa.Subquery:
-    """Per table, the newest detection of every watched series (labels applied)."""
+SERIES = ("table_name", "metric", "column_name", "granularity")
+
+
+def _newest_detections(tables: Sequence[str] | None, since: dt.datetime | None,
+                       dialect: str) -> sa.FromClause:
+    """The newest detection of every series (detected since ``since``): its key, ``ts``,
+    ``is_anomaly`` and ``state``.
+
+    On PostgreSQL a walk down the primary key, one index seek per series (a year of
+    daily points of 5,000 series is 1.8 M rows; the walk reads 5,000); elsewhere one
+    grouped scan.
+    """
     d = detections
-    series = (d.c.table_name, d.c.metric, d.c.column_name, d.c.granularity)
+    key = [d.c[name] for name in SERIES]
+    wanted = (d.c.table_name, d.c.metric, d.c.column_name, d.c.granularity, d.c.ts,
+              d.c.is_anomaly, d.c.state)
+    if dialect == "postgresql":
+        newest_first = [c.desc() for c in (*key, d.c.ts)]
+        # No ``IN (tables)`` inside the walk: with it the index no longer yields the
+        # rows in key order; the few series of other tables are dropped at the end.
+        first = sa.select(*wanted).order_by(*newest_first).limit(1).subquery("first_series")
+        walk = sa.select(*first.c).cte("series_walk", recursive=True)
+        after = sa.select(*wanted).where(
+            sa.tuple_(*key) < sa.tuple_(*(walk.c[name] for name in SERIES)),
+        ).order_by(*newest_first).limit(1).lateral("next_series")
+        walk = walk.union_all(sa.select(*after.c).select_from(walk.join(after, sa.true())))
+        recent = walk.c.ts >= to_naive_utc(since) if since else sa.true()
+        return sa.select(walk).where(recent, _among(walk.c.table_name, tables)).subquery(
+            "newest_detection")
     recent = d.c.ts >= to_naive_utc(since) if since else sa.true()
-    newest = sa.select(*series, sa.func.max(d.c.ts).label("ts")).where(
-        _among(d.c.table_name, tables), recent).group_by(*series).subquery("newest_detection")
-    anomalous = sa.and_(d.c.is_anomaly == sa.true(),
+    newest = sa.select(*key, sa.func.max(d.c.ts).label("ts")).where(
+        _among(d.c.table_name, tables), recent).group_by(*key).subquery("newest_ts")
+    return sa.select(*wanted).select_from(d.join(newest, _series_key(d, newest))).subquery(
+        "newest_detection")
+
+
+def _detection_state(tables: Sequence[str] | None, since: dt.datetime | None,
+                     dialect: str) -> sa.Subquery:
+    """Per table, the newest detection of every watched series (labels applied)."""
+    newest = _newest_detections(tables, since, dialect)
+    anomalous = sa.and_(newest.c.is_anomaly == sa.true(),
                         sa.func.coalesce(feedback.c.label, "") != "expected")
     return sa.select(
         newest.c.table_name, sa.func.count().label("watched_series"),
         _count_if(anomalous).label("anomalies"),
-        _count_if(d.c.state == "learning").label("learning_series"),
+        _count_if(newest.c.state == "learning").label("learning_series"),
         sa.func.max(newest.c.ts).label("detected_at"),
-    ).select_from(newest.join(d, _series_key(d, newest))
-                  .outerjoin(feedback, _series_key(feedback, newest))
+    ).select_from(newest.outerjoin(feedback, _series_key(feedback, newest))
                   ).group_by(newest.c.table_name).subquery("detection_state")
 
 
@@ -165,8 +204,9 @@ def _validation(tables: Sequence[str] | None) -> sa.Subquery:
     e = expectation_results
     # Validations of the table itself; a gated batch that was blocked is the gate
     # doing its job (shown with the gate verdicts), not a problem of the table.
-    of_table = e.c.run_id.in_(sa.select(runs.c.run_id).where(
-        runs.c.kind.in_(VALIDATING_KINDS)))
+    # (EXISTS: one primary-key probe per result, not a scan of every run.)
+    of_table = sa.exists().where(runs.c.run_id == e.c.run_id,
+                                 runs.c.kind.in_(VALIDATING_KINDS))
     newest = sa.select(e.c.table_name, sa.func.max(e.c.ts).label("ts")).where(
         _among(e.c.table_name, tables), of_table).group_by(e.c.table_name).subquery(
         "newest_validation")
@@ -203,9 +243,12 @@ def latest_state(store: SqlMetricStore, tables: Sequence[str] | None = None,
     running, ``detections_since`` the detections read to find each series' newest point
     (a series with no point since then counts as not watched).
     """
-    stats, snap = _run_stats(tables), _snapshot(tables)
+    stats = _run_stats(tables)
+    snap = _snapshot(stats)
     last = runs.alias("last_run")
-    inc, det, val, gate = (_open_incidents(tables), _detection_state(tables, detections_since),
+    inc, det, val, gate = (_open_incidents(tables),
+                           _detection_state(tables, detections_since,
+                                            store.engine.dialect.name),
                            _validation(tables), _last_gate(tables))
     moment = to_naive_utc(now) if now else None
     mute_filter = mutes.c.muted_until > moment if moment else sa.true()
