@@ -21,27 +21,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-import sqlalchemy as sa
 
 from monitor.store import SqlMetricStore
-from monitor.store.dashboard import frame, row_count_trends
-from monitor.store.schema import metrics
-from monitor.timeutil import to_naive_utc
+from monitor.store.dashboard import row_count_trends
+from monitor.store.dashboard_reads import bucket_counts
 
-BUCKETS = ("day", "hour")
 COLUMNS = ["table_name", "ts", "value"]
-
-
-def bucket_counts(store: SqlMetricStore, since: dt.datetime,
-                  tables: Sequence[str] | None = None) -> pd.DataFrame:
-    """Stored row counts of day and hour buckets since a time (one query)."""
-    m = metrics
-    query = sa.select(m.c.table_name, m.c.ts, m.c.value).where(
-        m.c.metric == "row_count", m.c.column_name == "", m.c.granularity.in_(BUCKETS),
-        m.c.ts >= to_naive_utc(since))
-    if tables is not None:
-        query = query.where(m.c.table_name.in_(list(tables)))
-    return frame(store, query.order_by(m.c.table_name, m.c.ts))
 
 
 def per_day(buckets: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.dashboard import arrivals, checks, profile, source
-from monitor.store import SqlMetricStore, dashboard, dashboard_table
+from monitor.store import SqlMetricStore, dashboard, dashboard_reads, dashboard_table
 
 #: How long a query result is reused (seconds): runs land every few minutes at most.
 CACHE_TTL_SECONDS = 30
@@ -134,7 +134,7 @@ def table_expectations(url: str, table: str, since: dt.datetime
 
 @_cached
 def readable_profile(url: str, table: str) -> pd.DataFrame:
-    return profile.readable_profile(profile.latest_long(table, store=reader(url)))
+    return profile.readable_profile(dashboard_reads.latest_long(table, store=reader(url)))
 
 
 @_cached

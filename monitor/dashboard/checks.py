@@ -19,12 +19,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import sqlalchemy as sa
 
 from monitor.store import SqlMetricStore
-from monitor.store.dashboard import VALIDATING_KINDS, frame
-from monitor.store.schema import expectation_results, runs
-from monitor.timeutil import to_naive_utc
+from monitor.store.dashboard import VALIDATING_KINDS
+from monitor.store.dashboard_reads import expectation_rows
 
 
 def _labelled(out: pd.DataFrame) -> pd.DataFrame:
@@ -42,15 +40,7 @@ def expectation_history(table: str, *, store: SqlMetricStore, since: dt.datetime
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the table's own results, the results of its incoming batches) since a time,
     oldest first; ``expectation`` names each in words, ``result`` is pass/fail/error."""
-    e, r = expectation_results, runs
-    query = sa.select(
-        e.c.ts, e.c.suite, e.c.expectation_key, e.c.expectation_type, e.c.column_name,
-        e.c.severity, e.c.success, e.c.observed_value, e.c.unexpected_count,
-        e.c.unexpected_percent, e.c.error, e.c.run_id, r.c.kind.label("run_kind"),
-    ).select_from(e.outerjoin(r, r.c.run_id == e.c.run_id)).where(
-        e.c.table_name == table, e.c.ts >= to_naive_utc(since)).order_by(
-        e.c.ts, e.c.suite, e.c.expectation_type)
-    out = _labelled(frame(store, query))
+    out = _labelled(expectation_rows(table, store=store, since=since))
     own = out["run_kind"].isin(VALIDATING_KINDS) | out["run_kind"].isna()
     return (out[own].reset_index(drop=True), out[~own].reset_index(drop=True))
 

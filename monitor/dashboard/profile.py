@@ -17,15 +17,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import sqlalchemy as sa
 
 from monitor import formatting
 from monitor.metrics.custom import PREFIX as CUSTOM_PREFIX
 from monitor.metrics.custom import metric_label
 from monitor.metrics.definitions import INTERNAL_METRICS, METRIC_ORDER
-from monitor.store import SqlMetricStore
-from monitor.store.dashboard import SNAPSHOT, frame
-from monitor.store.schema import metrics
+from monitor.store.dashboard import SNAPSHOT
 
 #: How each stored metric is titled on the page.
 METRIC_TITLES = {"row_count": "Rows", "freshness_seconds": "Data age",
@@ -48,18 +45,6 @@ def metric_title(metric: str) -> str:
     if metric.startswith(CUSTOM_PREFIX):
         return metric_label(metric)
     return METRIC_TITLES.get(metric) or metric.replace("_", " ").capitalize()
-
-
-def latest_long(table: str, *, store: SqlMetricStore) -> pd.DataFrame:
-    """The newest stored value (and its text, for times) of every metric, per granularity."""
-    m = metrics
-    newest = sa.select(m.c.granularity, sa.func.max(m.c.ts).label("ts")).where(
-        m.c.table_name == table).group_by(m.c.granularity).subquery("newest")
-    query = sa.select(m.c.granularity, m.c.ts, m.c.column_name, m.c.metric, m.c.value,
-                      m.c.value_text).join(
-        newest, sa.and_(m.c.granularity == newest.c.granularity, m.c.ts == newest.c.ts)
-    ).where(m.c.table_name == table)
-    return frame(store, query)
 
 
 def _time_text(text: str) -> str:

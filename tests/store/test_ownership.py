@@ -34,6 +34,12 @@ WAREHOUSE_NAMES = frozenset({
     "dq_scheduler_jobs",
     # the prefix of the Prometheus metric names (monitor/serve/metrics.py)
     "dq_monitor_",
+    # file tables (monitor/lake.py): a pool record's key and partition-filter aliases
+    "dq_sources", "dq_part_",
+    # bound parameters of custom SQL metrics' {bucket_filter} (monitor/metrics/custom.py)
+    "dq_start", "dq_end",
+    # Spark's temporary views of file tables (monitor/spark/sources.py)
+    "dq_src_",
 })
 DQ_NAME = re.compile(r"\bdq_\w+")
 
