@@ -140,6 +140,9 @@ class Capabilities:
     #: Registers files (a ``TableSource``) as a view on a connection and returns the
     #: view's name: ``(connection, source) -> name``; None: files are not tables here.
     register_source: Callable[[Connection, Any], str] | None = None
+    #: Recursive CTEs with LATERAL: "the newest row of each series" as a walk down an
+    #: index, one seek per series (``monitor.store.dashboard``), not a grouped scan.
+    index_walk: bool = False
     #: The scheme of OpenLineage dataset namespaces ("Naming conventions"); None: ``name``.
     lineage_scheme: str | None = None
 
@@ -436,6 +439,7 @@ _CAPABILITIES = {
     "postgresql": Capabilities(
         name="postgresql",
         lineage_scheme="postgres",
+        index_walk=True,
         approx_distinct="planner_statistics",
         has_stddev=True,
         has_percentile=True,

@@ -10,10 +10,10 @@ too. Registered for ``spark://`` URLs by ``monitor.spark.register``.
 >>> import sqlalchemy as sa
 >>> t = sa.table("my table", sa.column("a b"), schema="lake")
 >>> print(sa.select(sa.func.count(t.c["a b"])).where(t.c["a b"].regexp_match("^x"))
-...       .compile(dialect=SparkDialect()))
-SELECT count(`a b`) AS `count_1`
+...       .compile(dialect=SparkDialect()))  # doctest: +NORMALIZE_WHITESPACE
+SELECT count(`lake`.`my table`.`a b`) AS `count_1`
 FROM `lake`.`my table`
-WHERE `a b` RLIKE ?
+WHERE `lake`.`my table`.`a b` RLIKE ?
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from monitor.dialects import capabilities_for
 from monitor.store import SqlMetricStore
 from monitor.store.schema import (
     detections,
@@ -165,7 +166,7 @@ def _newest_detections(tables: Sequence[str] | None, since: dt.datetime | None,
     key = [d.c[name] for name in SERIES]
     wanted = (d.c.table_name, d.c.metric, d.c.column_name, d.c.granularity, d.c.ts,
               d.c.is_anomaly, d.c.state)
-    if dialect == "postgresql":
+    if capabilities_for(dialect).index_walk:
         newest_first = [c.desc() for c in (*key, d.c.ts)]
         # No ``IN (tables)`` inside the walk: with it the index no longer yields the
         # rows in key order; the few series of other tables are dropped at the end.
