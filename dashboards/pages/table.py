@@ -168,11 +168,8 @@ for row in latest_anomalies.itertuples():
 if open_now.empty and failing.empty and latest_anomalies.empty:
     st.success(f"Nothing is wrong now: {verdict.reason}.")
 
-tab_names = ["Trends", "Completeness", "Schema changes", "Latest profile", "Expectations",
-             "Ingest batches", "Incidents"]
-trends, completeness, schema, profile, expectations, gate, incident_tab = st.tabs(tab_names)
-
-with trends:
+def show_trends() -> None:
+    """The Trends tab."""
     if band.empty:
         plain = cached.points(ctx.url, name, since)
         if plain.empty:
@@ -207,7 +204,9 @@ with trends:
             st.dataframe(readable_anomalies(flagged_points), hide_index=True,
                          column_config=headers(ANOMALY_LABELS))
 
-with completeness:
+
+def show_completeness() -> None:
+    """The Completeness tab."""
     filled = cached.completeness(ctx.url, name, since)
     if filled.empty:
         st.info("No null rates recorded for this table in the period.")
@@ -222,7 +221,9 @@ with completeness:
                    "that is mostly null by design is usual, not red.")
         chart_specs.draw(chart_specs.completeness(filled, limits), key="completeness")
 
-with schema:
+
+def show_schema() -> None:
+    """The Schema changes tab."""
     changes = cached.schema_changes(ctx.url, name, since)
     if changes.empty:
         st.info("No schema changes in the period.")
@@ -230,7 +231,9 @@ with schema:
         st.dataframe(readable(changes, SCHEMA_LABELS), hide_index=True,
                      column_config=headers(SCHEMA_LABELS))
 
-with profile:
+
+def show_profile() -> None:
+    """The Latest profile tab."""
     latest = cached.readable_profile(ctx.url, name)
     if latest.empty:
         st.info("No profile recorded yet.")
@@ -238,7 +241,9 @@ with profile:
         st.dataframe(latest, hide_index=True, width="stretch",
                      column_config=headers(profiles.titles(latest)))
 
-with expectations:
+
+def show_expectations() -> None:
+    """The Expectations tab."""
     if own_checks.empty:
         st.info("No expectation results in the period (is a suite configured for this table?).")
     else:
@@ -251,7 +256,9 @@ with expectations:
             st.dataframe(readable(failures, EXPECTATION_LABELS), hide_index=True,
                          column_config=headers(EXPECTATION_LABELS))
 
-with gate:
+
+def show_gate() -> None:
+    """The Ingest batches tab."""
     verdicts = cached.gate_history(ctx.url, name, since)
     loaded = cached.batch_history(ctx.url, name, since)
     if verdicts.empty and loaded.empty and batch_checks.empty:
@@ -277,7 +284,9 @@ with gate:
             st.dataframe(readable(loaded, BATCH_LABELS), hide_index=True,
                          column_config=headers(BATCH_LABELS))
 
-with incident_tab:
+
+def show_incident_tab() -> None:
+    """The Incidents tab."""
     times = lifecycle.response_times(own_incidents, since=since)
     to_ack, to_resolve, count = st.columns(3)
     to_ack.metric("Time to acknowledge", formatting.duration(times.to_acknowledge),
@@ -297,6 +306,19 @@ with incident_tab:
                 for key, label in lifecycle.INCIDENT_COLUMNS.items() if key != "occurrences"})
         st.caption("Act on them on the Incidents page, or with `dq-monitor incidents ack|"
                    "resolve ID`.")
+
+
+# Only the open tab runs (a click reruns the page): the closed ones cost nothing.
+# ``?tab=<name>`` opens a tab by link.
+TABS = {"Trends": show_trends, "Completeness": show_completeness,
+        "Schema changes": show_schema, "Latest profile": show_profile,
+        "Expectations": show_expectations, "Ingest batches": show_gate,
+        "Incidents": show_incident_tab}
+for container, show in zip(st.tabs(list(TABS), key="tab", on_change="rerun",
+                                     bind="query-params"), TABS.values(), strict=True):
+    if container.open:
+        with container:
+            show()
 
 if table.segments:  # drill-down by segment (monitor.dashboard.segments)
     from monitor.dashboard.segments import render as render_segments

@@ -109,6 +109,15 @@ def settle(page: Any) -> None:
     page.wait_for_timeout(1200)
 
 
+def open_tab(page: Any, label: str) -> None:
+    """Click a tab and wait for its content: only the open tab runs, so a click reruns the
+    page and the panel fills when the script sends it."""
+    page.get_by_role("tab", name=label).click()
+    page.locator('[role="tabpanel"]:visible [data-testid="stElementContainer"]').first.wait_for(
+        timeout=WAIT_MS)
+    settle(page)
+
+
 def save(page: Any, shot: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
@@ -197,8 +206,7 @@ class TestTablePageInTheBrowser:
                                 '[data-testid="stMetric"]', None)
 
         for label in TABLE_TABS:
-            page.get_by_role("tab", name=label).click()
-            page.wait_for_timeout(700)
+            open_tab(page, label)
             assert_readable(page, f"{table} / {label}")
             if table in ("orders", "customers"):
                 save(page, f"table_{table}_{label.lower().replace(' ', '_')}.png")
@@ -236,7 +244,7 @@ class TestOtherPagesInTheBrowser:
         page, _, _ = visit(browser, f"{dashboard}/?table=customers", "customers",
                            '[data-testid="stMetric"]', "table_customers.png")
 
-        page.get_by_role("tab", name="Incidents").click()
+        open_tab(page, "Incidents")
         ttr = page.locator('[data-testid="stMetric"]', has_text="Time to resolve")
         ttr.wait_for(timeout=WAIT_MS)
 

@@ -172,7 +172,7 @@ class TestTrendCharts:
         no_errors(at)
         assert {m.label: m.value for m in at.metric}["Health"] == "stale"
         assert "No metrics recorded for this table in the period." in texts(at)
-        assert "No profile recorded yet." in texts(at)
+        assert "No profile recorded yet." in texts(table_page("returns", tab="Latest profile"))
 
 
 def tab(at: AppTest, label: str):
@@ -213,7 +213,7 @@ class TestWhatIsWrongNow:
 
 class TestOtherTabs:
     def test_completeness_is_judged_against_each_columns_own_normal(self, table_page):
-        at = table_page("events")
+        at = table_page("events", tab="Completeness")
 
         data = charts(at)[COMPLETENESS]["datasets"][0]
         user_id = data[data["column_name"] == "user_id"].sort_values("day")
@@ -228,7 +228,7 @@ class TestOtherTabs:
         assert set(user_id["usual_text"]) == {"1.0%"}
 
     def test_schema_change_log(self, table_page, seeded: SeededStore):
-        at = table_page("customers")
+        at = table_page("customers", tab="Schema changes")
         runs = seeded.scenario.histories["customers"].run_times
 
         changes = frame_with(at, "change", "column", "old_type")
@@ -241,7 +241,7 @@ class TestOtherTabs:
         assert list(changes["ts"]) == [f"{runs[55]:%Y-%m-%d %H:%M}", f"{runs[50]:%Y-%m-%d %H:%M}"]
 
     def test_latest_profile(self, table_page, seeded: SeededStore):
-        at = table_page("customers")
+        at = table_page("customers", tab="Latest profile")
         profile = frame_with(at, "granularity", "column", "row_count")
         metrics = seeded.rows("dq_metrics")
         newest = metrics[(metrics["table_name"] == "customers")
@@ -256,7 +256,7 @@ class TestOtherTabs:
         assert not {"None", "nan", "NaT"} & cells
 
     def test_expectation_history(self, table_page, seeded: SeededStore):
-        at = table_page("orders")
+        at = table_page("orders", tab="Expectations")
         results = seeded.rows("dq_expectation_results")
         failed = results[~results["success"]]
 
@@ -272,7 +272,7 @@ class TestOtherTabs:
         assert "20 results, 2 failed or errored" in texts(at)
 
     def test_gate_verdicts_and_quarantined_batches(self, table_page, seeded: SeededStore):
-        at = table_page("customers")
+        at = table_page("customers", tab="Ingest batches")
 
         verdicts = frame_with(at, "verdict", "verdict_id")
         quarantined = frame_with(at, "rows_quarantined", "source_file")
@@ -308,7 +308,8 @@ class TestIncidentsTab:
 
     def test_times_to_acknowledge_and_resolve(self, timed: SeededStore,
                                               monkeypatch: pytest.MonkeyPatch):
-        at = app_on(timed.config_path, monkeypatch, query={"table": "orders"}).run()
+        at = app_on(timed.config_path, monkeypatch,
+                    query={"table": "orders", "tab": "Incidents"}).run()
 
         no_errors(at)
         shown = {m.label: m.value for m in at.metric}
@@ -318,7 +319,8 @@ class TestIncidentsTab:
 
     def test_the_table_incidents_with_who_and_why(self, timed: SeededStore,
                                                   monkeypatch: pytest.MonkeyPatch):
-        at = app_on(timed.config_path, monkeypatch, query={"table": "orders"}).run()
+        at = app_on(timed.config_path, monkeypatch,
+                    query={"table": "orders", "tab": "Incidents"}).run()
 
         rows = frame_with(at, "ref", "resolution").set_index("check")
         assert set(rows["table_name"]) == {"orders"}
@@ -329,7 +331,8 @@ class TestIncidentsTab:
 
     def test_without_incidents_the_times_are_missing(self, seeded: SeededStore,
                                                      monkeypatch: pytest.MonkeyPatch):
-        at = app_on(seeded.config_path, monkeypatch, query={"table": "payments"}).run()
+        at = app_on(seeded.config_path, monkeypatch,
+                    query={"table": "payments", "tab": "Incidents"}).run()
 
         shown = {m.label: m.value for m in at.metric}
         assert (shown["Time to acknowledge"], shown["Time to resolve"]) == (
@@ -337,10 +340,38 @@ class TestIncidentsTab:
         assert "No incidents in the period." in texts(at)
 
 
+TAB_NAMES = ["Trends", "Completeness", "Schema changes", "Latest profile", "Expectations",
+             "Ingest batches", "Incidents"]
+
+
+class TestTabs:
+    def test_only_the_open_tab_runs(self, table_page):
+        at = table_page("orders")
+
+        assert [t.label for t in at.tabs] == TAB_NAMES
+        assert "Expectation results" not in charts(at)  # the Expectations tab is closed
+        assert "Expectation results" in charts(table_page("orders", tab="Expectations"))
+
+    def test_a_link_opens_a_tab(self, table_page):
+        at = table_page("customers", tab="Schema changes")
+
+        no_errors(at)
+        assert at.session_state["tab"] == "Schema changes"
+        assert len(tab(at, "Schema changes").dataframe[0].value) == 2
+        assert not tab(at, "Trends").children  # the closed tabs stay empty
+
+    def test_an_unknown_tab_in_the_link_opens_the_first(self, table_page):
+        at = table_page("orders", tab="No such tab")
+
+        no_errors(at)
+        assert at.session_state["tab"] == "Trends"
+
+
 class TestReadableHeaders:
+    @pytest.mark.parametrize("tab_name", TAB_NAMES)
     @pytest.mark.parametrize("name", ["orders", "customers", "events"])
-    def test_no_table_shows_a_raw_column_name(self, table_page, name: str):
-        at = table_page(name)
+    def test_no_table_shows_a_raw_column_name(self, table_page, name: str, tab_name: str):
+        at = table_page(name, tab=tab_name)
 
         for element in at.dataframe:
             config = json.loads(element.proto.columns or "{}")
@@ -367,15 +398,19 @@ class TestIngestBatchesApart:
 
     def test_a_failed_batch_check_is_on_the_batches_tab_not_among_the_tables_failures(
             self, with_a_blocked_batch: SeededStore, monkeypatch: pytest.MonkeyPatch):
-        at = app_on(with_a_blocked_batch.config_path, monkeypatch,
-                    query={"table": "customers"}).run()
+        def opened(on: str) -> AppTest:
+            return app_on(with_a_blocked_batch.config_path, monkeypatch,
+                          query={"table": "customers", "tab": on}).run()
+
+        at, checks_tab, batches_tab = opened("Trends"), opened("Expectations"), opened(
+            "Ingest batches")
 
         no_errors(at)
         assert {m.label: m.value for m in at.metric}["Health"] == "ok"
         assert "Nothing is wrong now" in texts(at)
-        assert not [e for e in tab(at, "Expectations").dataframe
+        assert not [e for e in tab(checks_tab, "Expectations").dataframe
                     if "expectation" in e.value.columns]
-        batches = [e.value for e in tab(at, "Ingest batches").dataframe
+        batches = [e.value for e in tab(batches_tab, "Ingest batches").dataframe
                    if "expectation" in e.value.columns]
         assert batches[0]["expectation"].tolist() == [
             "customers_batch: column values to not be null (email)"]
