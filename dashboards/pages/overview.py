@@ -10,13 +10,17 @@ from monitor import formatting
 from monitor.dashboard import broken, cached, health
 from monitor.dashboard.links import incident_url, table_url
 from monitor.dashboard.page import (
+    STATUS_CSS,
     day_start,
     page_context,
     status_badge,
     status_label,
-    style_status,
     when,
 )
+
+#: The columns sent to the browser ("table" and "status" stay hidden, for links and tests).
+SHOWN = ("table", "status", "health", "link", "reason", "trend", "data_age", "last_run_text",
+         "owners", "open_incidents")
 
 st.title("Data health")
 ctx = page_context()
@@ -65,18 +69,22 @@ st.subheader("All tables")
 st.caption(f"{len(shown)} of {len(frame)} tables, most urgent first. Times in UTC; "
            f"data refreshes every {cached.CACHE_TTL_SECONDS} s "
            f"(as of {when(ctx.now)}).")
+# Only the shown columns go to the browser; the status is a coloured pill (no per-cell
+# CSS to compute and send: at 1,000 tables a styled frame cost 0.4 s to build).
 display = shown.assign(link=shown["table"].map(lambda name: table_url(None, name)),
+                       health=shown["status"].map(lambda status: [status]),
                        data_age=shown["data_age"].fillna(formatting.MISSING),
                        last_run_text=shown["last_run"].map(when),
-                       owners=shown["owners"].replace("", formatting.MISSING))
+                       owners=shown["owners"].replace("", formatting.MISSING))[list(SHOWN)]
 st.dataframe(
-    style_status(display),
+    display,
     hide_index=True,
     width="stretch",
-    column_order=["status", "link", "reason", "trend", "data_age", "last_run_text", "owners",
-                  "open_incidents"],
+    column_order=[c for c in SHOWN if c not in ("table", "status")],
     column_config={
-        "status": st.column_config.TextColumn("Status", width="small"),
+        "health": st.column_config.MultiselectColumn(
+            "Status", options=list(STATUS_CSS), color=list(STATUS_CSS.values()),
+            width="small"),
         "link": st.column_config.LinkColumn("Table", display_text=r"table=([^&]+)",
                                             width="small"),
         "reason": st.column_config.TextColumn("Why", width="medium"),

@@ -155,8 +155,8 @@ def overview(config: MonitorConfig, latest: pd.DataFrame, trends: pd.DataFrame,
     ``monitor.store.dashboard.row_count_trends``; ``now`` is naive UTC.
     """
     states = {row["table_name"]: row for row in latest.to_dict("records")}
-    lines = {name: [float(v) for v in group["value"].tolist()]
-             for name, group in trends.groupby("table_name", sort=False)}
+    lines = (trends.groupby("table_name", sort=False)["value"]
+             .agg(lambda v: v.astype(float).tolist()).to_dict() if not trends.empty else {})
     rows = []
     for table in config.tables:
         state = states.get(table.name)

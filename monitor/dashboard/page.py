@@ -13,7 +13,6 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +29,7 @@ from monitor.timeutil import to_naive_utc, utcnow
 STATUS_STYLE = {"failing": ("red", "error"), "stale": ("violet", "history"),
                 "warning": ("orange", "warning"), "learning": ("blue", "school"),
                 "ok": ("green", "check_circle")}
-#: The same colours for dataframe cells (CSS).
+#: The same colours for dataframe cells (the overview's status pills).
 STATUS_CSS = {"failing": "#d62728", "stale": "#7b3fb5", "warning": "#d46a00",
               "learning": "#1f77b4", "ok": "#2a8a2a"}
 #: Periods offered, in days (the values appear as is in the URL: ``?days=90``).
@@ -108,13 +107,6 @@ def status_label(status: str) -> str:
     """Markdown of a coloured word and icon, for labels: ``:red[:material/error: failing]``."""
     color, icon = STATUS_STYLE.get(status, ("gray", "help"))
     return f":{color}[:material/{icon}: {status}]"
-
-
-def style_status(frame: pd.DataFrame, column: str = "status") -> Any:
-    """The frame with its status cells written in the status colour (a pandas Styler)."""
-    return frame.style.map(
-        lambda value: f"color: {STATUS_CSS[value]}; font-weight: 600"
-        if value in STATUS_CSS else "", subset=[column])
 
 
 def ago(moment: object, now: dt.datetime) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -30,22 +29,6 @@ class TestStatusBadge:
 class TestStatusLabel:
     def test_coloured_word(self):
         assert page.status_label("warning") == ":orange[:material/warning: warning]"
-
-
-class TestStyleStatus:
-    def test_status_cells_coloured(self):
-        frame = pd.DataFrame({"status": ["failing", "ok", "?"], "x": [1, 2, 3]})
-
-        html = page.style_status(frame).to_html()
-
-        def css(cell: str) -> str | None:
-            found = re.search(rf"#T_\w+_{cell} {{([^}}]*)}}", html)
-            return " ".join(found.group(1).split()) if found else None
-
-        assert css("row0_col0") == "color: #d62728; font-weight: 600;"
-        assert css("row1_col0") == "color: #2a8a2a; font-weight: 600;"
-        assert css("row2_col0") is None
-        assert css("row0_col1") is None
 
 
 class TestAgo:

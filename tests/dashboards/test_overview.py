@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from monitor import formatting
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
     app,
@@ -64,9 +65,9 @@ class TestOverviewPage:
         assert frame["open_incidents"].to_dict() == {
             name: int(open_counts.get(name, 0)) for name in EXPECTED_ORDER}
         assert frame.loc["payments", "owners"] == "@data-eng, @finance"
-        assert frame.loc["orders", "tags"] == "sales, tier-1"
-        assert frame.loc["orders", "last_run"] == runs["orders"]
-        assert pd.isna(frame.loc["returns", "last_run"])
+        assert frame.loc["orders", "last_run_text"] == f"{runs['orders']:%Y-%m-%d %H:%M}"
+        assert frame.loc["returns", "last_run_text"] == formatting.MISSING
+        assert frame.loc["orders", "health"] == ["failing"]  # a coloured pill
 
     def test_sparkline_of_a_bucketed_table_is_its_rows_per_day_bucket(
             self, app: AppTest, seeded: SeededStore):
