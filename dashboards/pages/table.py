@@ -197,7 +197,10 @@ def show_trends() -> None:
         if band.groupby(["metric", "column_name", "granularity"]).size().max() < 2:
             st.info("Only one point per metric so far: the trends fill in as runs arrive.")
         for key in chosen:
-            band_chart(key, series_of(*key), "band")
+            if key in charted:  # one chart of a series per page (a chart costs the browser)
+                st.caption(f"{series_label(*key)}: drawn above, under What is wrong now.")
+            else:
+                band_chart(key, series_of(*key), "band")
         if not anomalies.empty:
             st.subheader("Anomalies in the period")
             flagged_points = anomalies.sort_values("ts", ascending=False)

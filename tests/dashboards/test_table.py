@@ -159,6 +159,14 @@ class TestTrendCharts:
         assert len(line) == len(seeded_band(seeded, "orders", "row_count", days=7))
         assert len(line) in (6, 7, 8)  # 7 days; one less when seeded just before midnight
 
+    def test_a_series_charted_under_what_is_wrong_now_is_not_drawn_again(self, table_page):
+        at = table_page("orders")
+
+        titles = [json.loads(e.proto.spec)["title"] for e in at.get("vega_lite_chart")]
+
+        assert titles.count("Rows per day") == 1
+        assert "Rows per day: drawn above, under What is wrong now." in texts(at)
+
     def test_choosing_fewer_metrics_draws_fewer_charts(self, table_page):
         at = table_page("orders")
 
