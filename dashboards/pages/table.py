@@ -14,10 +14,19 @@ import pandas as pd
 import streamlit as st
 
 from monitor import formatting
-from monitor.dashboard import broken, cached, chart_specs, checks, health, lifecycle
+from monitor.dashboard import (
+    actions,
+    broken,
+    cached,
+    chart_specs,
+    checks,
+    health,
+    lifecycle,
+    point_feedback,
+)
 from monitor.dashboard import profile as profiles
 from monitor.dashboard.links import incident_url
-from monitor.dashboard.page import ago, page_context, period_picker, status_badge
+from monitor.dashboard.page import ago, author, page_context, period_picker, status_badge
 from monitor.dashboard.readable import headers, readable, series_label
 from monitor.store import dashboard_table
 from monitor.store.dashboard import OPEN_INCIDENT
@@ -65,6 +74,9 @@ verdict = health.judge(state, table, schedule=ctx.config.schedule_for(table), no
 age = health.data_age_seconds(state, ctx.now)
 
 st.title(name)
+done = st.session_state.pop("action_outcome", None)
+if done is not None:
+    (st.success if done.ok else st.warning)(done.message)
 st.markdown(f"{status_badge(verdict.status)} {verdict.reason}")
 st.caption(" · ".join(part for part in (
     f"{table.warehouse}: {table.qualified}",
@@ -97,10 +109,20 @@ def series_of(metric: str, column: str, granularity: str | None = None) -> pd.Da
     return found[found["granularity"] == granularity]
 
 
+def act(outcome: actions.Outcome) -> None:
+    """Show a feedback button's outcome after a fresh read of the store."""
+    cached.clear()
+    st.session_state["action_outcome"] = outcome
+    st.rerun()
+
+
 def band_chart(key: tuple[str, str, str], data: pd.DataFrame, where: str) -> None:
+    """The series' chart, then its flagged points with their feedback buttons."""
     metric, column, granularity = key
     chart_specs.draw(chart_specs.band(data, series_label(*key), metric),
                      key=f"{where}:{metric}:{column}:{granularity}")
+    point_feedback.show(data, table=name, where=where, writer=lambda: cached.writer(ctx.url),
+                        author=author(), on_done=act)
 
 
 def readable_anomalies(points: pd.DataFrame) -> pd.DataFrame:

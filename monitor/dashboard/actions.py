@@ -114,10 +114,20 @@ def mark_expected(store: SqlMetricStore, table: str, metric: str, *, ts: dt.date
                   note: str | None = None) -> Outcome:
     """Label a detected point as expected: it stops counting as an anomaly and rejoins
     the detectors' training data."""
+    return label_flagged_point(store, table, metric, ts=ts, label="expected", column=column,
+                               granularity=granularity, by=by, note=note)
+
+
+def label_flagged_point(store: SqlMetricStore, table: str, metric: str, *, ts: dt.datetime,
+                        label: str, column: str = "", granularity: str | None = None,
+                        by: str | None = None, note: str | None = None) -> Outcome:
+    """Label a detected point ``expected`` (it rejoins training) or ``incident`` (a real
+    problem: it stays out)."""
     try:
-        label = label_point(store, table, metric, at=ts, label="expected", column=column,
-                            granularity=granularity, note=note, author=by)
+        stored = label_point(store, table, metric, at=ts, label=label, column=column,
+                             granularity=granularity, note=note, author=by)
     except MonitorError as error:
         return _failed(error)
-    series = f"{metric}({label.column})" if label.column else metric
-    return Outcome(True, f"{table} {series} at {label.ts:%Y-%m-%d %H:%M} marked as expected.")
+    series = f"{metric}({stored.column})" if stored.column else metric
+    done = "marked as expected" if label == "expected" else "marked as a real problem"
+    return Outcome(True, f"{table} {series} at {stored.ts:%Y-%m-%d %H:%M} {done}.")

@@ -130,3 +130,33 @@ class TestMarkExpected:
 
         assert not outcome.ok
         assert "no detection stored for table 'orders'" in outcome.message
+
+
+class TestLabelFlaggedPoint:
+    def test_a_real_problem_is_an_incident_label(self, sqlite_store: SqlMetricStore,
+                                                 now: dt.datetime):
+        point = now.replace(hour=0, minute=0, second=0)
+        seeder = Seeder()
+        run_id = seeder.run("orders", now)
+        seeder.detection("orders", point, "row_count", 392.0, run_id=run_id, expected=980.0,
+                         lower=900.0, upper=1060.0, is_anomaly=True, state="anomaly",
+                         granularity="day")
+        seeder.write(sqlite_store)
+
+        outcome = actions.label_flagged_point(sqlite_store, "orders", "row_count", ts=point,
+                                              label="incident", by="ana")
+
+        row = one(sqlite_store, feedback)
+        assert (row["metric"], row["column_name"], row["ts"], row["label"], row["author"]) == (
+            "row_count", "", point, "incident", "ana")
+        assert outcome.ok
+        assert outcome.message == (f"orders row_count at {point:%Y-%m-%d %H:%M} marked as a "
+                                   f"real problem.")
+
+    def test_an_unknown_label_is_a_message(self, sqlite_store: SqlMetricStore,
+                                           now: dt.datetime):
+        outcome = actions.label_flagged_point(sqlite_store, "orders", "row_count", ts=now,
+                                              label="maybe")
+
+        assert not outcome.ok
+        assert "label must be one of expected, incident" in outcome.message

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import formatting
 from monitor.alerts.blocks import table_link
-from monitor.store.schema import incidents
+from monitor.store.schema import feedback, incidents
 from tests.helpers.dashboard import (  # noqa: F401  (fixtures are used by name)
     SeededStore,
     app_on,
@@ -346,6 +346,42 @@ class TestIncidentsTab:
         assert (shown["Time to acknowledge"], shown["Time to resolve"]) == (
             formatting.MISSING, formatting.MISSING)
         assert "No incidents in the period." in texts(at)
+
+
+class TestFeedbackBesideFlaggedPoints:
+    def test_each_flagged_point_has_its_two_buttons(self, table_page, seeded: SeededStore):
+        at = table_page("orders")
+        anomaly = seeded_band(seeded, "orders", "row_count").query("is_anomaly").iloc[0]
+        key = f"now:row_count::day:{int(pd.Timestamp(anomaly['ts']).timestamp())}"
+
+        labels = {b.key: b.label for b in at.button}
+
+        assert labels[f"expected:{key}"] == "Expected"
+        assert labels[f"incident:{key}"] == "Real problem"
+        shown = formatting.measure(float(anomaly["value"]), "row_count")
+        assert f"{pd.Timestamp(anomaly['ts']):%Y-%m-%d %H:%M}: {shown}, expected" in texts(at)
+
+    def test_real_problem_writes_an_incident_label(self, seeded_fresh: SeededStore,
+                                                   monkeypatch: pytest.MonkeyPatch):
+        at = app_on(seeded_fresh.config_path, monkeypatch, query={"table": "orders"}).run()
+        button = next(b for b in at.button if b.key.startswith("incident:now:row_count"))
+
+        button.click().run()
+
+        no_errors(at)
+        with seeded_fresh.store.engine.connect() as conn:
+            written = conn.execute(sa.select(feedback).where(
+                feedback.c.table_name == "orders")).mappings().all()
+        assert [(r["metric"], r["granularity"], r["label"]) for r in written] == [
+            ("row_count", "day", "incident")]
+        assert "marked as a real problem" in at.success[0].value
+        assert not [b for b in at.button if b.key.startswith("incident:now:row_count")]
+        assert "· marked as a real problem" in texts(at)
+
+    def test_a_point_marked_expected_shows_its_label_not_buttons(self, table_page):
+        at = table_page("events", days="90")
+
+        assert "· marked expected" in texts(at)
 
 
 TAB_NAMES = ["Trends", "Completeness", "Schema changes", "Latest profile", "Expectations",
