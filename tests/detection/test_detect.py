@@ -57,6 +57,27 @@ class TestDetectMetric:
         assert _flagged(detections) == [75]
         assert detections[75].reason.startswith("null rate 2.0% is 2.0 points above the usual 0.0%")
 
+    @pytest.mark.parametrize(("last", "alarm"), [(0.012, False), (0.016, True)])
+    def test_a_never_null_column_needs_a_point_and_a_half_to_fire(self, last, alarm):
+        # 0% every day: fitted scale 0, so the floors decide: min_scale 0.0025 x 4
+        # sigmas = 0.01 up, min_change 0.015 up; the band's top is 0.015.
+        values = np.r_[np.zeros(60), last]
+
+        detection = detect_metric(daily(values), "null_rate")[-1]
+
+        assert detection.upper == pytest.approx(0.015)
+        assert detection.is_anomaly is alarm
+
+    @pytest.mark.parametrize(("last", "alarm"), [(109.0, False), (111.0, True)])
+    def test_a_distribution_moves_a_tenth_before_it_fires(self, last, alarm):
+        # A constant mean of 100: the band is the 10% floor, 100 +- 10 = 90..110.
+        values = np.r_[np.full(60, 100.0), last]
+
+        detection = detect_metric(daily(values), "distribution")[-1]
+
+        assert (detection.lower, detection.upper) == (pytest.approx(90.0), pytest.approx(110.0))
+        assert detection.is_anomaly is alarm
+
     def test_max_null_rate_applies_from_the_first_point(self):
         tuned = defaults_for("null_rate").merged({"max_null_rate": 0.1})
 

@@ -105,6 +105,14 @@ class TestDefaultsFor:
 
         assert settings.min_change > 0.005
 
+    def test_null_rate_floor_is_one_and_a_half_points(self):
+        assert defaults_for(MetricKind.NULL_RATE).min_change == 0.015
+
+    def test_distribution_floor_is_a_tenth_of_the_expected_value(self):
+        settings = defaults_for(MetricKind.DISTRIBUTION)
+
+        assert (settings.min_change, settings.min_relative_change) == (0.0, 0.1)
+
     def test_volume_is_judged_in_relative_terms(self):
         assert defaults_for("volume").transform == "log"
 
