@@ -13,7 +13,7 @@ alarms were false.
 >>> [(c.incident.key, c.caught) for c in report.checks]  # doctest: +SKIP +NORMALIZE_WHITESPACE
 [('partial_load', True), ('late_load', True), ('duplicated_load', True),
  ('null_spike', True), ('dropped_column', True), ('segment_missing', True),
- ('distribution_shift', True)]
+ ('distribution_shift', True), ('reconcile_missing', True)]
 """
 
 from __future__ import annotations
