@@ -28,9 +28,8 @@ if not ctx.table_names:
     st.info(f"No tables are configured yet: list them under `tables:` in {ctx.config.source}.")
     st.stop()
 
-latest = cached.latest_state(ctx.url, ctx.table_names, ctx.now.date())
-trends = cached.rows_per_day(ctx.url, day_start(ctx.now) - dt.timedelta(days=30),
-                            ctx.table_names)
+latest, trends = cached.overview(ctx.url, ctx.table_names, ctx.now.date(),
+                                 day_start(ctx.now) - dt.timedelta(days=30))
 frame = health.overview(ctx.config, latest, trends, ctx.now)
 
 counts = health.status_counts(frame)

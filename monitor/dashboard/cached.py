@@ -9,6 +9,7 @@ pages call these, never the queries directly, so reloading a page within
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import streamlit as st
@@ -47,6 +48,22 @@ def _cached(fn):  # type: ignore[no-untyped-def]
 def latest_state(url: str, tables: tuple[str, ...], today: dt.date) -> pd.DataFrame:
     since = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=CURRENT_DETECTIONS_DAYS)
     return dashboard.latest_state(reader(url), list(tables), detections_since=since)
+
+
+@_cached
+def overview(url: str, tables: tuple[str, ...], today: dt.date, since: dt.datetime
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The overview's reads: (``latest_state``, ``rows_per_day`` since ``since``), their
+    queries side by side on two pooled connections (at 1,000 tables each takes about half
+    a second on PostgreSQL, and the page waits for both)."""
+    store = reader(url)
+    detections_since = (dt.datetime.combine(today, dt.time())
+                        - dt.timedelta(days=CURRENT_DETECTIONS_DAYS))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dq-overview") as pool:
+        state = pool.submit(dashboard.latest_state, store, list(tables),
+                            detections_since=detections_since)
+        rows = pool.submit(arrivals.rows_per_day, store, since, list(tables))
+        return state.result(), rows.result()
 
 
 @_cached
@@ -118,11 +135,6 @@ def gate_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
 @_cached
 def batch_history(url: str, table: str, since: dt.datetime) -> pd.DataFrame:
     return dashboard_table.batch_history(table, store=reader(url), since=since)
-
-
-@_cached
-def rows_per_day(url: str, since: dt.datetime, tables: tuple[str, ...]) -> pd.DataFrame:
-    return arrivals.rows_per_day(reader(url), since, list(tables))
 
 
 @_cached

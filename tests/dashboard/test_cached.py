@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from monitor.dashboard import cached
+from monitor.dashboard import arrivals, cached
 from monitor.store import SqlMetricStore
 from monitor.store import dashboard as queries
 from monitor.store import dashboard_table as table_queries
@@ -40,7 +40,11 @@ class TestCachedReads:
         since = naive_now().replace(hour=0, minute=0, second=0) - 30 * DAY
         tables = ("orders", "events")
 
+        state, rows = cached.overview(url, tables, today, since)
         pairs = [
+            (state, queries.latest_state(sqlite_store, tables,
+                                         detections_since=since - 60 * DAY)),
+            (rows, arrivals.rows_per_day(sqlite_store, since, tables)),
             (cached.latest_state(url, tables, today),
              queries.latest_state(sqlite_store, tables,
                                   detections_since=since - 60 * DAY)),
