@@ -36,7 +36,7 @@ class SeededStore:
 
     def rows(self, table: str) -> pd.DataFrame:
         """What the seeder wrote into a table (the tests' independent oracle)."""
-        return pd.DataFrame(self.scenario.seeder_rows.get(table, []))
+        return self.scenario.rows(table)
 
 
 def fresh_caches() -> None:

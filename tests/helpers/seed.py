@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 import yaml
 
@@ -251,6 +252,10 @@ class Scenario:
     histories: dict[str, History]
     incidents: dict[str, int]
     seeder_rows: dict[str, list[dict[str, Any]]]
+
+    def rows(self, table: str) -> pd.DataFrame:
+        """What the seeder wrote into a table (the tests' independent oracle)."""
+        return pd.DataFrame(self.seeder_rows.get(table, []))
 
 
 def seed_scenario(store: SqlMetricStore, now: dt.datetime | None = None) -> Scenario:

@@ -1,41 +1,24 @@
 """Store-wide dashboard queries, on SQLite and PostgreSQL, against pandas on the seeded rows."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.helpers.dashboard)
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
-import pytest
 
 from monitor.store import SqlMetricStore
 from monitor.store import dashboard as queries
 from monitor.store.schema import mutes
 from monitor.store.schema import runs as sa_runs
-from tests.helpers.dashboard import scenario_store  # noqa: F401  (fixture)
 from tests.helpers.seed import DAY, Scenario, Seeder, naive_now
-
-
-@pytest.fixture
-def seeded(scenario_store: tuple[SqlMetricStore, Scenario]) -> Scenario:
-    return scenario_store[1]
-
-
-@pytest.fixture
-def reader(scenario_store: tuple[SqlMetricStore, Scenario]) -> SqlMetricStore:
-    return scenario_store[0]
-
-
-def rows(scenario: Scenario, table: str) -> pd.DataFrame:
-    return pd.DataFrame(scenario.seeder_rows[table])
 
 
 def current_anomalies(scenario: Scenario) -> dict[str, int]:
     """Per table, anomalies among the newest point of each series, minus labelled ones."""
-    det = rows(scenario, "dq_detections")
+    det = scenario.rows("dq_detections")
     series = ["table_name", "metric", "column_name", "granularity"]
     newest = det[det["ts"] == det.groupby(series)["ts"].transform("max")]
-    labels = rows(scenario, "dq_feedback")
+    labels = scenario.rows("dq_feedback")
     labelled = set(map(tuple, labels[[*series, "ts"]].values.tolist()))
     keep = newest[[tuple(r) not in labelled for r in newest[[*series, "ts"]].values.tolist()]]
     return keep.groupby("table_name")["is_anomaly"].sum().astype(int).to_dict()
@@ -45,11 +28,11 @@ class TestLatestState:
     def test_one_row_per_table_with_runs(self, reader: SqlMetricStore, seeded: Scenario):
         state = queries.latest_state(reader)
 
-        assert state["table_name"].tolist() == sorted(rows(seeded, "dq_runs")["table_name"]
+        assert state["table_name"].tolist() == sorted(seeded.rows("dq_runs")["table_name"]
                                                       .unique())
 
     def test_last_run_and_counts(self, reader: SqlMetricStore, seeded: Scenario):
-        runs = rows(seeded, "dq_runs")
+        runs = seeded.rows("dq_runs")
         newest = runs.loc[runs.groupby("table_name")["started_at"].idxmax()].set_index(
             "table_name")
         success = runs[runs["status"] == "success"]
@@ -66,7 +49,7 @@ class TestLatestState:
 
     def test_newest_snapshot_row_count_and_freshness(self, reader: SqlMetricStore,
                                                      seeded: Scenario):
-        points = rows(seeded, "dq_metrics")
+        points = seeded.rows("dq_metrics")
         snap = points[(points["granularity"] == "snapshot") & (points["column_name"] == "")]
         counts = snap[snap["metric"] == "row_count"]
         newest = counts.loc[counts.groupby("table_name")["ts"].idxmax()].set_index("table_name")
@@ -79,9 +62,9 @@ class TestLatestState:
 
     def test_incidents_anomalies_expectations_gate(self, reader: SqlMetricStore,
                                                    seeded: Scenario):
-        incidents = rows(seeded, "dq_incidents")
+        incidents = seeded.rows("dq_incidents")
         opened = incidents[incidents["status"].isin(["open", "acknowledged"])]
-        results = rows(seeded, "dq_expectation_results")
+        results = seeded.rows("dq_expectation_results")
         newest = results[results["ts"] == results.groupby("table_name")["ts"].transform("max")]
 
         state = queries.latest_state(reader).set_index("table_name")
@@ -167,7 +150,7 @@ class TestRowCountTrends:
 
         trend = queries.row_count_trends(reader, since)
 
-        points = rows(seeded, "dq_metrics")
+        points = seeded.rows("dq_metrics")
         expected = points[(points["metric"] == "row_count") & (points["granularity"] ==
                           "snapshot") & (points["ts"] >= since)]
         assert trend.groupby("table_name").size().to_dict() == \
@@ -218,7 +201,7 @@ class TestFailedExpectations:
     def test_failures_since_newest_first(self, reader: SqlMetricStore, seeded: Scenario):
         found = queries.failed_expectations(reader, seeded.now - 30 * DAY)
 
-        results = rows(seeded, "dq_expectation_results")
+        results = seeded.rows("dq_expectation_results")
         assert len(found) == int((~results["success"]).sum())
         assert found["ts"].is_monotonic_decreasing
         assert found["column_name"].tolist() == ["customer_id", "amount"]
@@ -241,7 +224,7 @@ class TestAnomaliesSince:
     def test_anomalies_with_their_labels(self, reader: SqlMetricStore, seeded: Scenario):
         found = queries.anomalies_since(reader, seeded.now - 90 * DAY)
 
-        detections = rows(seeded, "dq_detections")
+        detections = seeded.rows("dq_detections")
         assert len(found) == int(detections["is_anomaly"].sum())
         labelled = found[found["label"].notna()]
         assert labelled[["table_name", "metric", "label"]].values.tolist() == [

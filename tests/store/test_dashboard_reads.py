@@ -1,36 +1,19 @@
 """The dashboard pages' own store reads, on SQLite and PostgreSQL, against seeded rows."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.helpers.dashboard)
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from monitor.store import SqlMetricStore
 from monitor.store import dashboard_reads as reads
-from tests.helpers.dashboard import scenario_store  # noqa: F401  (fixture)
 from tests.helpers.seed import DAY, Scenario
-
-
-@pytest.fixture
-def seeded(scenario_store: tuple[SqlMetricStore, Scenario]) -> Scenario:
-    return scenario_store[1]
-
-
-@pytest.fixture
-def reader(scenario_store: tuple[SqlMetricStore, Scenario]) -> SqlMetricStore:
-    return scenario_store[0]
-
-
-def rows(scenario: Scenario, table: str) -> pd.DataFrame:
-    return pd.DataFrame(scenario.seeder_rows[table])
 
 
 class TestBucketCounts:
     def test_row_counts_of_day_and_hour_buckets_since_a_time(
             self, reader: SqlMetricStore, seeded: Scenario) -> None:
         since = seeded.now - 20 * DAY
-        m = rows(seeded, "dq_metrics")
+        m = seeded.rows("dq_metrics")
         expected = m[(m["metric"] == "row_count") & (m["column_name"] == "")
                      & m["granularity"].isin(["day", "hour"]) & (m["ts"] >= since)]
 
@@ -49,7 +32,7 @@ class TestBucketCounts:
 class TestLatestLong:
     def test_the_newest_value_of_every_metric_per_granularity(
             self, reader: SqlMetricStore, seeded: Scenario) -> None:
-        m = rows(seeded, "dq_metrics")
+        m = seeded.rows("dq_metrics")
         own = m[m["table_name"] == "orders"]
         newest = own.groupby("granularity")["ts"].transform("max")
         expected = own[own["ts"] == newest]
@@ -64,7 +47,7 @@ class TestExpectationRows:
     def test_results_since_a_time_oldest_first_with_their_run_kind(
             self, reader: SqlMetricStore, seeded: Scenario) -> None:
         since = seeded.now - 90 * DAY
-        e = rows(seeded, "dq_expectation_results")
+        e = seeded.rows("dq_expectation_results")
         expected = e[(e["table_name"] == "orders") & (e["ts"] >= since)]
 
         got = reads.expectation_rows("orders", store=reader, since=since)

@@ -1,5 +1,4 @@
 """Table-page queries, on SQLite and PostgreSQL, against the seeded rows."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.helpers.dashboard)
 
 from __future__ import annotations
 
@@ -12,29 +11,14 @@ from hypothesis import strategies as st
 
 from monitor.store import SqlMetricStore
 from monitor.store import dashboard_table as tq
-from tests.helpers.dashboard import scenario_store  # noqa: F401  (fixture)
 from tests.helpers.seed import DAY, Scenario, Seeder, naive_now
-
-
-@pytest.fixture
-def seeded(scenario_store: tuple[SqlMetricStore, Scenario]) -> Scenario:
-    return scenario_store[1]
-
-
-@pytest.fixture
-def reader(scenario_store: tuple[SqlMetricStore, Scenario]) -> SqlMetricStore:
-    return scenario_store[0]
-
-
-def rows(scenario: Scenario, table: str) -> pd.DataFrame:
-    return pd.DataFrame(scenario.seeder_rows[table])
 
 
 class TestBand:
     def test_detections_of_the_table_since_a_time(self, reader: SqlMetricStore,
                                                   seeded: Scenario):
         since = seeded.now - 20 * DAY
-        det = rows(seeded, "dq_detections")
+        det = seeded.rows("dq_detections")
         expected = det[(det["table_name"] == "orders") & (det["ts"] >= since)]
 
         band = tq.band("orders", store=reader, since=since)
@@ -148,7 +132,7 @@ class TestLatestProfile:
     def test_snapshot_and_newest_bucket(self, reader: SqlMetricStore, seeded: Scenario):
         profile = tq.latest_profile("orders", store=reader)
 
-        points = rows(seeded, "dq_metrics")
+        points = seeded.rows("dq_metrics")
         orders = points[points["table_name"] == "orders"]
         newest_snapshot = orders[orders["granularity"] == "snapshot"]["ts"].max()
         newest_day = orders[orders["granularity"] == "day"]["ts"].max()
