@@ -7,7 +7,7 @@ import streamlit as st
 
 from monitor import formatting
 from monitor.dashboard import actions, cached, lifecycle
-from monitor.dashboard.page import author, page_context, period_picker, when
+from monitor.dashboard.page import act, author, page_context, period_picker, show_outcome, when
 from monitor.dashboard.profile import metric_title
 from monitor.dashboard.readable import headers, readable
 from monitor.store.dashboard import OPEN_INCIDENT
@@ -35,16 +35,7 @@ since = period_picker(ctx.now, default=7)
 
 st.text_input("Your name, recorded with what you do here", key="author",
               placeholder="e.g. ana@example.com", persist_state="session")
-done = st.session_state.pop("action_outcome", None)
-if done is not None:
-    (st.success if done.ok else st.warning)(done.message)
-
-
-def act(outcome: actions.Outcome) -> None:
-    """Show the outcome after a fresh read of the store."""
-    cached.clear()
-    st.session_state["action_outcome"] = outcome
-    st.rerun()
+show_outcome()
 
 
 incidents = cached.incidents_since(ctx.url, since)

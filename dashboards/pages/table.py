@@ -15,7 +15,6 @@ import streamlit as st
 
 from monitor import formatting
 from monitor.dashboard import (
-    actions,
     broken,
     cached,
     chart_specs,
@@ -26,7 +25,15 @@ from monitor.dashboard import (
 )
 from monitor.dashboard import profile as profiles
 from monitor.dashboard.links import incident_url
-from monitor.dashboard.page import ago, author, page_context, period_picker, status_badge
+from monitor.dashboard.page import (
+    act,
+    ago,
+    author,
+    page_context,
+    period_picker,
+    show_outcome,
+    status_badge,
+)
 from monitor.dashboard.readable import headers, readable, series_label
 from monitor.store import dashboard_table
 from monitor.store.dashboard import OPEN_INCIDENT
@@ -74,9 +81,7 @@ verdict = health.judge(state, table, schedule=ctx.config.schedule_for(table), no
 age = health.data_age_seconds(state, ctx.now)
 
 st.title(name)
-done = st.session_state.pop("action_outcome", None)
-if done is not None:
-    (st.success if done.ok else st.warning)(done.message)
+show_outcome()
 st.markdown(f"{status_badge(verdict.status)} {verdict.reason}")
 st.caption(" · ".join(part for part in (
     f"{table.warehouse}: {table.qualified}",
@@ -107,13 +112,6 @@ def series_of(metric: str, column: str, granularity: str | None = None) -> pd.Da
         granularity = next(g for g in dashboard_table.GRANULARITY_PREFERENCE
                            if g in set(found["granularity"]))
     return found[found["granularity"] == granularity]
-
-
-def act(outcome: actions.Outcome) -> None:
-    """Show a feedback button's outcome after a fresh read of the store."""
-    cached.clear()
-    st.session_state["action_outcome"] = outcome
-    st.rerun()
 
 
 def band_chart(key: tuple[str, str, str], data: pd.DataFrame, where: str) -> None:

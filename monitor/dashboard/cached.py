@@ -44,10 +44,14 @@ def _cached(fn):  # type: ignore[no-untyped-def]
     return st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256)(fn)
 
 
+def _current_detections_since(today: dt.date) -> dt.datetime:
+    return dt.datetime.combine(today, dt.time()) - dt.timedelta(days=CURRENT_DETECTIONS_DAYS)
+
+
 @_cached
 def latest_state(url: str, tables: tuple[str, ...], today: dt.date) -> pd.DataFrame:
-    since = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=CURRENT_DETECTIONS_DAYS)
-    return dashboard.latest_state(reader(url), list(tables), detections_since=since)
+    return dashboard.latest_state(reader(url), list(tables),
+                                  detections_since=_current_detections_since(today))
 
 
 @_cached
@@ -57,11 +61,9 @@ def overview(url: str, tables: tuple[str, ...], today: dt.date, since: dt.dateti
     queries side by side on two pooled connections (at 1,000 tables each takes about half
     a second on PostgreSQL, and the page waits for both)."""
     store = reader(url)
-    detections_since = (dt.datetime.combine(today, dt.time())
-                        - dt.timedelta(days=CURRENT_DETECTIONS_DAYS))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dq-overview") as pool:
         state = pool.submit(dashboard.latest_state, store, list(tables),
-                            detections_since=detections_since)
+                            detections_since=_current_detections_since(today))
         rows = pool.submit(arrivals.rows_per_day, store, since, list(tables))
         return state.result(), rows.result()
 

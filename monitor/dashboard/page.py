@@ -20,7 +20,7 @@ import streamlit as st
 from monitor import formatting
 from monitor.config.models import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, MonitorConfig, load_config
 from monitor.config.secrets import redact
-from monitor.dashboard import cached, source
+from monitor.dashboard import actions, cached, source
 from monitor.errors import ConfigError
 from monitor.timeutil import to_naive_utc, utcnow
 
@@ -122,6 +122,21 @@ def when(value: object) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return formatting.MISSING
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def show_outcome() -> None:
+    """Show what the last action (``act``) did, once, above the page's content."""
+    done = st.session_state.pop("action_outcome", None)
+    if done is not None:
+        (st.success if done.ok else st.warning)(done.message)
+
+
+def act(outcome: actions.Outcome) -> None:
+    """After an action: read the store afresh and rerun the page, which shows the outcome
+    (``show_outcome``)."""
+    cached.clear()
+    st.session_state["action_outcome"] = outcome
+    st.rerun()
 
 
 def author() -> str | None:

@@ -17,7 +17,6 @@ CLI's ``dq-monitor feedback`` does.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
@@ -63,30 +62,22 @@ def show(series: pd.DataFrame, *, table: str, where: str,
 
     ``writer`` opens the writable store handle (only when a button is clicked);
     ``on_done`` gets the outcome (the page shows it and reads the store again)."""
-    points = flagged_points(series)
-    if points.empty:
-        return
-    for point in points.to_dict("records"):
-        ts = pd.Timestamp(point["ts"]).to_pydatetime()
+    for _, point in flagged_points(series).iterrows():
+        ts = pd.Timestamp(point["ts"])
         key = (f"{where}:{point['metric']}:{point['column_name']}:{point['granularity']}:"
                f"{int(ts.timestamp())}")
         text, expected_col, problem_col = st.columns([5, 1, 1], vertical_alignment="center")
-        label = point.get("label")
-        if isinstance(label, str) and label:
-            done = "marked expected" if label == "expected" else "marked as a real problem"
-            text.caption(f"{point_text(pd.Series(point))} · {done}")
+        if point["label"]:
+            done = "marked expected" if point["label"] == "expected" else "marked as a real problem"
+            text.caption(f"{point_text(point)} · {done}")
             continue
-        text.caption(f":red[flagged] {point_text(pd.Series(point))}")
+        text.caption(f":red[flagged] {point_text(point)}")
         for column, label_name, title in ((expected_col, "expected", "Expected"),
                                           (problem_col, "incident", "Real problem")):
             if column.button(title, key=f"{label_name}:{key}", help=LABEL_HELP[label_name],
                              width="stretch"):
                 on_done(actions.label_flagged_point(
-                    writer(), table, str(point["metric"]), ts=_naive(ts),
+                    writer(), table, str(point["metric"]), ts=ts.to_pydatetime(),
                     label=label_name, column=str(point["column_name"] or ""),
                     granularity=str(point["granularity"]), by=author,
                     note="labelled from the table page"))
-
-
-def _naive(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=None)
