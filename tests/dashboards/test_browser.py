@@ -17,9 +17,7 @@ from typing import Any
 
 import pytest
 
-from monitor.store import open_store
-from tests.helpers.dashboard import served_dashboard
-from tests.helpers.seed import seed_scenario, write_scenario_config
+from tests.helpers.dashboard import seeded_config, served_dashboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -62,11 +60,7 @@ def chromium_or_skip() -> str:
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     chromium_or_skip()
     folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'metrics.db'}"
-    store = open_store(url)
-    seed_scenario(store)
-    store.dispose()
-    config = write_scenario_config(folder / "monitor.yaml", url)
+    config = seeded_config(folder)
     with served_dashboard(config, folder / "dashboard.log") as address:
         yield address
 

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from monitor.store import open_store
 from tests.dashboards.test_browser import (
     CHROMIUM_ARGS,
     ERRORS,
@@ -28,9 +27,8 @@ from tests.dashboards.test_browser import (
     chromium_or_skip,
     settle,
 )
-from tests.helpers.dashboard import free_port, served_dashboard
+from tests.helpers.dashboard import free_port, seeded_config, served_dashboard
 from tests.helpers.oidc_provider import OidcProvider, b64url, oidc_provider
-from tests.helpers.seed import seed_scenario, write_scenario_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -77,11 +75,7 @@ def login_setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     chromium_or_skip()
     auth_or_skip()
     folder = tmp_path_factory.mktemp("login")
-    store_url = f"sqlite:///{folder / 'metrics.db'}"
-    store = open_store(store_url)
-    seed_scenario(store)
-    store.dispose()
-    config = write_scenario_config(folder / "monitor.yaml", store_url)
+    config = seeded_config(folder)
     port = free_port()
     with oidc_provider() as provider:
         base = request.param

@@ -11,11 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from monitor.store import open_store
 from tests.dashboards.proxy import reverse_proxy
 from tests.dashboards.test_browser import CHROMIUM_ARGS, ERRORS, WAIT_MS, chromium_or_skip
-from tests.helpers.dashboard import free_port, served_dashboard
-from tests.helpers.seed import seed_scenario, write_scenario_config
+from tests.helpers.dashboard import free_port, seeded_config, served_dashboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,11 +23,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard under /dq, reached only through the proxy: yields the proxy's /dq URL."""
     chromium_or_skip()
     folder = tmp_path_factory.mktemp("proxy")
-    url = f"sqlite:///{folder / 'metrics.db'}"
-    store = open_store(url)
-    seed_scenario(store)
-    store.dispose()
-    config = write_scenario_config(folder / "monitor.yaml", url)
+    config = seeded_config(folder)
     with served_dashboard(config, folder / "dashboard.log", base_path="/dq") as direct, \
             reverse_proxy(urlsplit(direct).netloc, free_port()) as proxy:
         yield f"{proxy}/dq"

@@ -51,6 +51,14 @@ def _seed(folder: Path) -> SeededStore:
     return SeededStore(store, scenario, write_scenario_config(folder / "monitor.yaml", url))
 
 
+def seeded_config(folder: Path) -> Path:
+    """The scenario seeded into ``folder/metrics.db`` (closed again), and the config file
+    pointing at it: for a dashboard served by another process."""
+    found = _seed(folder)
+    found.store.dispose()
+    return found.config_path
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededStore]:
     """The scenario, shared by a module's tests: for pages that only read."""
