@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.stats import binom as _binom
+from scipy.stats import norm as _normal
 
 from monitor.detection.baseline import Baseline, choose_profile, fit_baseline
 from monitor.detection.explain import explain
@@ -83,6 +85,7 @@ class _Walk:
         self.finest = self.profiles.get("hour_of_week") or self.profiles.get("weekday")
         self.raw = series.values
         self.rows = None if rows is None else np.asarray(rows, dtype=float)
+        self.history_rows = 0.0  # rows of the training points (null rates)
         self.errors = np.full(size, np.nan)  # one-step errors in fitted sigmas
         self.tail = 1.0  # calibration of the band to the series' real one-step errors
         # Null rates' storms: the precedent rule takes them when on, else the calibration.
@@ -144,6 +147,8 @@ class _Walk:
             counts=self.settings.transform == "log" and self.unit is Unit.COUNT,
         )
         self.fitted_at = i
+        if self.rows is not None:
+            self.history_rows = float(np.nansum(self.rows[index]))
         self.tail = tail_factor(
             self.errors[start:i],
             self.informative[start:i] & ~self.bands.anomaly[start:i],
@@ -199,7 +204,7 @@ class _Walk:
             return min(lower, low), max(upper, high)
         rows = float(self.rows[i]) if self.rows is not None else math.nan
         if self.unit is Unit.FRACTION and rows > 0 and math.isfinite(expected):
-            low, high = binomial_band(expected, rows, k)
+            low, high = binomial_band(expected, rows, k, history_rows=self.history_rows)
             return min(lower, low), max(upper, high)
         return lower, upper
 
@@ -348,21 +353,32 @@ def poisson_band(expected: float, k: float) -> tuple[float, float]:
     return max(low * low - 0.375, 0.0), high * high - 0.375
 
 
-def binomial_band(rate: float, rows: float, k: float) -> tuple[float, float]:
+def binomial_band(
+    rate: float, rows: float, k: float, *, history_rows: float = 0.0
+) -> tuple[float, float]:
     """Rates within ``k`` sigmas of a proportion ``rate`` measured on ``rows`` rows.
 
-    A rate of 0 or 1 is taken as one row in ``rows`` away from it, so a column that was
-    never null still allows the odd null row on a small bucket.
+    The edges are exact binomial quantiles with the one-sided tail of ``k`` normal
+    sigmas, so a small bucket is judged by its real counting noise (2 nulls in 5 rows of
+    a never-null column is no 4-sigma wobble; the normal approximation said it was). A
+    rate of exactly 0 or 1 is taken as half a row in all the rows seen
+    (``history_rows``, the training points' rows, plus this bucket's) away from it:
+    never null on 70,000 rows is a rate below 1 in 100,000, not a rate of 0.
 
     >>> [round(x, 3) for x in binomial_band(0.85, 400, 3.0)]
-    [0.796, 0.904]
+    [0.795, 0.9]
+    >>> binomial_band(0.0, 5, 4.0, history_rows=700)
+    (0.0, 0.2)
     """
     if not math.isfinite(rows) or rows <= 0:
         return 0.0, 1.0
-    edge = min(0.5, 1.0 / rows)
+    seen = rows + (history_rows if math.isfinite(history_rows) else 0.0)
+    edge = min(0.5, 0.5 / seen)
     p = min(max(rate, edge), 1.0 - edge)
-    half = k * math.sqrt(p * (1.0 - p) / rows)
-    return max(rate - half, 0.0), min(rate + half, 1.0)
+    tail = float(_normal.sf(k))
+    low = float(_binom.ppf(tail, rows, p)) / rows
+    high = float(_binom.isf(tail, rows, p)) / rows
+    return max(min(low, rate), 0.0), min(max(high, rate), 1.0)
 
 
 # Scores of past points judged inside this quantile calibrate the band; a normal |z| has

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -353,14 +355,42 @@ class TestPoissonBand:
         assert 10_000 - low == pytest.approx(4 * np.sqrt(10_000), rel=0.02)
 
 
+def _binomial_tail_above(count: int, rows: int, p: float) -> float:
+    """Hand computation: P(X > count) for X ~ Binomial(rows, p), summed term by term."""
+    return sum(math.comb(rows, x) * p**x * (1 - p) ** (rows - x) for x in range(count + 1, rows + 1))
+
+
+def _binomial_tail_below(count: int, rows: int, p: float) -> float:
+    """Hand computation: P(X < count)."""
+    return sum(math.comb(rows, x) * p**x * (1 - p) ** (rows - x) for x in range(0, count))
+
+
+FOUR_SIGMA_TAIL = 3.167e-5  # one-sided tail of a normal beyond 4 sigma
+
+
 class TestBinomialBand:
-    def test_matches_the_normal_approximation_of_a_binomial_proportion(self):
+    def test_is_close_to_the_normal_approximation_on_a_large_bucket(self):
         low, high = binomial_band(0.85, 400.0, 3.0)
 
         sd = np.sqrt(0.85 * 0.15 / 400)  # hand computation
-        assert (low, high) == pytest.approx((0.85 - 3 * sd, 0.85 + 3 * sd))
+        assert (low, high) == pytest.approx((0.85 - 3 * sd, 0.85 + 3 * sd), abs=0.005)
 
-    def test_a_never_null_column_still_allows_one_null_row_on_a_small_bucket(self):
+    @pytest.mark.parametrize(("rate", "rows"), [(0.85, 100), (0.02, 60), (0.4, 25), (0.5, 7)])
+    def test_binomial_noise_leaves_the_band_no_more_often_than_its_sigmas_say(self, rate, rows):
+        low, high = binomial_band(rate, float(rows), 4.0)
+
+        above = _binomial_tail_above(round(high * rows), rows, rate)
+        below = _binomial_tail_below(round(low * rows), rows, rate)
+        assert above <= FOUR_SIGMA_TAIL
+        assert below <= FOUR_SIGMA_TAIL
+
+    def test_two_nulls_in_five_rows_of_a_column_never_null_on_700_rows_are_outside(self):
+        low, high = binomial_band(0.0, 5.0, 4.0, history_rows=700.0)
+
+        assert low == 0.0
+        assert 1 / 5 <= high < 2 / 5
+
+    def test_without_history_a_never_null_column_allows_the_odd_null_row(self):
         low, high = binomial_band(0.0, 50.0, 4.0)
 
         assert low == 0.0
@@ -476,6 +506,16 @@ class TestRealDataBehaviours:
         assert 140 in flagged
         assert not set(late_storms) & set(flagged)  # by then storms are the usual tail
 
+    def test_a_never_null_column_on_tiny_buckets_alerts_when_two_of_five_rows_are_null(self):
+        rng = np.random.default_rng(5)
+        rows = rng.integers(3, 12, 100).astype(float)  # a few rows a day, never null
+        rate = np.zeros(100)
+        rate[90], rows[90] = 2 / 5, 5.0  # 2 of 5 rows null
+
+        bands = fit_bands(daily(rate), NULL_RATE, unit=Unit.FRACTION, rows=rows)
+
+        assert np.flatnonzero(bands.anomaly).tolist() == [90]
+
     def test_an_85_percent_null_column_on_small_buckets_stays_inside_its_sampling_noise(self):
         rng = np.random.default_rng(7)
         rows = rng.integers(80, 120, 120).astype(float)
@@ -485,8 +525,10 @@ class TestRealDataBehaviours:
         with_rows = fit_bands(daily(rate), NULL_RATE, unit=Unit.FRACTION, rows=rows)
 
         assert _anomalies(without) == []
-        sd = np.sqrt(0.85 * 0.15 / rows[-1])  # binomial noise of the last bucket
-        assert with_rows.upper[-1] - with_rows.expected[-1] >= NULL_RATE.sensitivity * sd * 0.99
+        # The chance that binomial noise alone puts the last bucket above its band is at
+        # most the one-sided tail of the band's sigmas (hand-summed binomial tail).
+        n, p = int(rows[-1]), float(with_rows.expected[-1])
+        assert _binomial_tail_above(int(with_rows.upper[-1] * n + 1e-9), n, p) <= 1e-4
 
     def test_storms_like_an_earlier_one_are_not_alerted_but_a_bigger_fault_is(self):
         rng = np.random.default_rng(3)
