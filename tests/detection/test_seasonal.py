@@ -357,7 +357,8 @@ class TestPoissonBand:
 
 def _binomial_tail_above(count: int, rows: int, p: float) -> float:
     """Hand computation: P(X > count) for X ~ Binomial(rows, p), summed term by term."""
-    return sum(math.comb(rows, x) * p**x * (1 - p) ** (rows - x) for x in range(count + 1, rows + 1))
+    terms = (math.comb(rows, x) * p**x * (1 - p) ** (rows - x) for x in range(count + 1, rows + 1))
+    return sum(terms)
 
 
 def _binomial_tail_below(count: int, rows: int, p: float) -> float:
