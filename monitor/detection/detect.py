@@ -35,6 +35,9 @@ def _rules_for(
         zeros = rules.zero_row_hits(series, window=window)
         found.append(zeros.detections)
         keep_out |= zeros.confident
+        stalls = rules.stalled_growth(series, window=window)
+        found.append(stalls)
+        keep_out |= flagged_mask(stalls)
     if kind is MetricKind.FRESHNESS and sla_seconds is not None:
         found.append(rules.freshness_sla(series, sla_seconds))
         keep_out |= flagged_mask(found[-1])

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.detection.combine import flagged_mask
 from monitor.detection.phases import DAY, cadence, candidate_profiles, points_in
 from monitor.detection.result import Detection, State, as_datetimes
 from monitor.detection.series import Series
 from monitor.detection.wording import Unit, format_value
 
 ZERO_ROWS = "rules.zero_rows"
+STALLED_GROWTH = "rules.stalled_growth"
 ABOVE_LIMIT = "rules.above_limit"
 # An empty bucket is an incident only where buckets normally have enough rows that an
 # empty one is not chance: at 5 rows on average a random empty bucket has p < 1%.
@@ -24,6 +26,9 @@ ZERO_ROWS_MIN_USUAL = 5.0
 ZERO_ROWS_LOOKBACK = 8
 # Share of those that must have had rows (all of them when falling back to a coarser phase).
 ZERO_ROWS_USUAL_SHARE = 0.75
+# A row count is a snapshot of a growing table when it never fell over at least this
+# many earlier steps of the window (a per-bucket count rises and falls within days).
+SNAPSHOT_MIN_STEPS = 14
 
 
 def _plain(series: Series, i: int, stamp, detector: str, *, upper: float = np.nan) -> Detection:
@@ -173,6 +178,57 @@ def zero_rows(
     'rows 0: the bucket is empty, where the last 2 buckets had 925 rows on median'
     """
     return zero_row_hits(series, min_usual=min_usual, window=window, label=label).detections
+
+
+def stalled_growth(
+    series: Series,
+    *,
+    min_usual: float = ZERO_ROWS_MIN_USUAL,
+    window: int | None = None,
+    label: str = "rows",
+) -> list[Detection]:
+    """Flag a bucket where a table's growing row count (a snapshot) stopped growing.
+
+    A snapshot of a table's size only grows, so a day without new rows moves it by a
+    fraction of a percent: far inside any band on the count itself. When the count never
+    fell over the last :data:`SNAPSHOT_MIN_STEPS` or more steps of the window, its growth
+    per bucket is judged like rows per bucket by the zero-rows rule: no growth, where
+    the same buckets before grew by at least ``min_usual`` rows, is an incident.
+
+    >>> days = [f"2024-01-{d:02d}" for d in range(1, 21)]
+    >>> counts = [1000.0 + 50 * d for d in range(19)] + [1900.0]
+    >>> out = stalled_growth(Series(days, counts))
+    >>> [d.is_anomaly for d in out][-3:], out[-1].reason
+    ([False, False, True], 'rows +0: the row count did not grow (1,900), where the last 2 \
+buckets on this weekday grew by 50 rows on median')
+    """
+    values = series.values
+    size = len(series)
+    stamps = as_datetimes(series.timestamps)
+    out = [_plain(series, i, stamps[i], STALLED_GROWTH) for i in range(size)]
+    growth = np.full(size, np.nan)
+    growth[1:] = values[1:] - values[:-1]
+    window = window or max(points_in(56 * DAY, series.step_seconds), 8)
+    steps = np.r_[0, np.cumsum(np.isfinite(growth))]
+    falls = np.r_[0, np.cumsum(np.isfinite(growth) & (growth < 0))]
+    grown = Series(series.timestamps, growth, excluded=series.excluded, expected=series.expected)
+    hits = zero_row_hits(grown, min_usual=min_usual, window=window, label=label)
+    for i in np.flatnonzero(flagged_mask(hits.detections)):
+        start = max(1, i - window)
+        if steps[i] - steps[start] < SNAPSHOT_MIN_STEPS or falls[i] - falls[start]:
+            continue
+        usual = float(hits.detections[i].expected)
+        reference = hits.detections[i].reason.split("where the last ", 1)[1]
+        reference = reference.split(" had ", 1)[0]
+        reason = (
+            f"{label} +0: the row count did not grow ({format_value(values[i], Unit.COUNT)}), "
+            f"where the last {reference} grew by {format_value(usual, Unit.COUNT)} rows on median"
+        )
+        out[i] = Detection(
+            stamps[i], float(values[i]), float(values[i - 1]) + usual, np.nan, np.nan,
+            np.nan, True, "down", State.ANOMALY, reason, STALLED_GROWTH,
+        )
+    return out
 
 
 def above_limit(

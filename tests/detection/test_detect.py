@@ -206,6 +206,17 @@ class TestDefaultsOnRealShapes:
         assert flagged == [20, 83]
 
 
+    def test_a_snapshot_row_count_that_stops_growing_alarms_on_that_day(self):
+        added = np.random.default_rng(9).poisson(5000, 70).astype(float)
+        added[60] = 0.0  # no rows arrived on day 60: the count moves by 0%
+        counts = 3e7 + np.cumsum(added)
+
+        detections = detect_metric(daily(counts), "volume")
+
+        assert _flagged(detections) == [60]
+        assert detections[60].detector == "rules.stalled_growth"
+
+
 class TestDetectMetricHolidays:
     def _thanksgiving_dip(self) -> Series:
         days = np.arange("2013-09-02", "2013-12-09", dtype="datetime64[D]")  # from a Monday

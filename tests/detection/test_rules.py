@@ -3,7 +3,14 @@ from __future__ import annotations
 import numpy as np
 
 from monitor.detection.result import State
-from monitor.detection.rules import above_limit, freshness_sla, null_rate_limit, zero_rows
+from monitor.detection.rules import (
+    SNAPSHOT_MIN_STEPS,
+    above_limit,
+    freshness_sla,
+    null_rate_limit,
+    stalled_growth,
+    zero_rows,
+)
 from monitor.detection.series import Series
 from monitor.detection.wording import Unit
 
@@ -60,6 +67,50 @@ class TestZeroRows:
         detections = zero_rows(daily([900.0, np.nan]))
 
         assert detections[1].state is State.MISSING
+
+
+def _snapshot(days_: int, seed: int = 0) -> np.ndarray:
+    """A growing table's row count: about 1,000 new rows a day on top of 2 million."""
+    added = np.random.default_rng(seed).poisson(1000, days_).astype(float)
+    return 2e6 + np.cumsum(added)
+
+
+class TestStalledGrowth:
+    def test_a_day_without_new_rows_alarms_though_the_count_barely_moved(self):
+        counts = _snapshot(60)
+        counts[50:] -= counts[50] - counts[49]  # day 50 adds nothing; later days grow again
+
+        detections = stalled_growth(daily(counts))
+
+        assert _flagged(detections) == [50]
+        # Growth on the same weekday before (days 1, 8, ..., 43; hand computation).
+        grown = [counts[d] - counts[d - 1] for d in range(1, 50, 7)]
+        assert detections[50].expected == counts[49] + np.median(grown)
+        assert "did not grow" in detections[50].reason
+
+    def test_a_growing_count_raises_nothing(self):
+        assert _flagged(stalled_growth(daily(_snapshot(90, seed=3)))) == []
+
+    def test_a_per_bucket_count_is_no_snapshot_even_with_a_flat_day(self):
+        rows = weekly_rows(10)
+        rows[40] = rows[39]  # the same count two days running: growth 0, but no snapshot
+
+        assert _flagged(stalled_growth(daily(rows))) == []
+
+    def test_too_short_a_history_says_nothing(self):
+        counts = _snapshot(SNAPSHOT_MIN_STEPS)
+        counts[-1] = counts[-2]
+
+        assert _flagged(stalled_growth(daily(counts))) == []
+
+    def test_a_table_that_grows_only_on_weekdays_may_stay_flat_on_weekends(self):
+        added = np.tile([1000.0] * 5 + [0.0, 0.0], 10)
+        counts = 5e5 + np.cumsum(added)
+
+        detections = stalled_growth(daily(counts))
+
+        # The first weekend cannot be known to be normal yet; every later weekend is.
+        assert _flagged(detections) == []
 
 
 class TestAboveLimit:
