@@ -517,6 +517,30 @@ class TestRealDataBehaviours:
 
         assert np.flatnonzero(bands.anomaly).tolist() == [90]
 
+    def test_a_never_null_column_turning_20_percent_null_on_day_four_alerts_while_learning(self):
+        rows = np.full(30, 2000.0)
+        rate = np.zeros(30)
+        rate[3] = 0.2
+
+        detections = detect(daily(rate), NULL_RATE, unit=Unit.FRACTION, label="null rate")
+        bands = fit_bands(daily(rate), NULL_RATE, unit=Unit.FRACTION, rows=rows)
+
+        assert _anomalies(detections) == [3]
+        assert "judged against the median of the 3 points so far" in detections[3].reason
+        assert bands.state[4] is State.LEARNING  # the point stays out of training
+        assert np.flatnonzero(bands.anomaly).tolist() == [3]
+
+    def test_first_days_of_a_noisy_null_rate_stay_quiet_inside_half_their_median(self):
+        rng = np.random.default_rng(2)
+        rows = rng.integers(800, 1200, 7).astype(float)
+        rate = rng.binomial(rows.astype(int), 0.04) / rows
+        rate[5] = 1.4 * np.median(rate[:5])  # 40% above the first days: inside half
+
+        bands = fit_bands(daily(rate), NULL_RATE, unit=Unit.FRACTION, rows=rows)
+
+        assert not bands.anomaly.any()
+        assert bands.state[5] is State.LEARNING
+
     def test_an_85_percent_null_column_on_small_buckets_stays_inside_its_sampling_noise(self):
         rng = np.random.default_rng(7)
         rows = rng.integers(80, 120, 120).astype(float)
