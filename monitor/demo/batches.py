@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from monitor.demo.sample import STATUSES
+from monitor.demo.segments import SHARES
 
 COLUMNS = ("order_id", "customer_id", "amount", "currency", "status", "discount_code",
-           "created_at")
+           "created_at", "country")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def _orders(rng: np.random.Generator, first_id: int, n: int, customers: int,
               for s in seconds]
     codes = [f"SAVE{int(rng.integers(5, 30))}" if rng.random() < 0.1 else None
              for _ in range(n)]
+    countries = rng.choice(list(SHARES), size=n, p=list(SHARES.values()))
     return pd.DataFrame({
         "order_id": np.arange(first_id, first_id + n),
         "customer_id": rng.integers(1, customers + 1, n).astype(object),
@@ -51,6 +53,7 @@ def _orders(rng: np.random.Generator, first_id: int, n: int, customers: int,
         "status": [STATUSES[int(i)] for i in rng.integers(0, len(STATUSES), n)],
         "discount_code": codes,
         "created_at": stamps,
+        "country": countries,
     }, columns=list(COLUMNS))
 
 
@@ -123,8 +126,8 @@ def write_sample_batches(folder: str | Path, *, first_order_id: int, customers: 
 
 
 def sample_batches_for(warehouse_file: str | Path, folder: str | Path, *,
-                       now: dt.datetime | None = None, hours: float = 20.0
-                       ) -> list[SampleBatch]:
+                       now: dt.datetime | None = None, hours: float = 20.0,
+                       rows: int = 900) -> list[SampleBatch]:
     """The scenario for a sample warehouse file: ids continue after its newest order."""
     conn = sqlite3.connect(Path(warehouse_file))
     try:
@@ -133,4 +136,5 @@ def sample_batches_for(warehouse_file: str | Path, folder: str | Path, *,
     finally:
         conn.close()
     return write_sample_batches(folder, first_order_id=int(last_order) + 1,
-                                customers=max(1, int(customers)), now=now, hours=hours)
+                                customers=max(1, int(customers)), now=now, hours=hours,
+                                rows=rows)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,18 +215,35 @@ DEMO_BATCHES = (("orders_good.csv", "all_or_nothing"), ("orders_null_spike.csv",
                 ("orders_out_of_range.jsonl", "publish_good"))
 
 
+def _usual_orders(warehouse_file: Path, day: dt.date) -> float:
+    """Median orders on the same weekday over the sample's last four weeks before ``day``."""
+    conn = sqlite3.connect(warehouse_file)
+    try:
+        counts = [conn.execute("SELECT count(*) FROM orders WHERE date(created_at) = ?",
+                               ((day - dt.timedelta(days=7 * k)).isoformat(),)).fetchone()[0]
+                  for k in range(1, 5)]
+    finally:
+        conn.close()
+    return float(statistics.median(counts))
+
+
 def _ingest_batches(ctx: MonitorContext, directory: Path,
                     today: dt.datetime) -> list[IngestSummary]:
     """Write-audit-publish of a good file and two bad ones into ``orders``.
 
     The files hold orders of today's first hours, loaded at ``today`` (06:00): they land
     in today's bucket, which stays open until midnight, so they change no complete day a
-    later run judges (yesterday was loaded and judged already).
+    later run judges (yesterday was loaded and judged already). A run after midnight
+    judges that day: its rows are then the published ones alone, so each file holds
+    about half a usual day of orders (the good file and 95% of the out-of-range one are
+    published) with the countries of the sample, and the day looks like any other.
     """
     folder = directory / "batches"
     shutil.rmtree(folder, ignore_errors=True)
     hours = (today - today.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()
-    sample_batches_for(directory / "sample.db", folder, now=today, hours=hours / 3600)
+    rows = max(50, round(_usual_orders(directory / "sample.db", today.date()) / 1.95))
+    sample_batches_for(directory / "sample.db", folder, now=today, hours=hours / 3600,
+                       rows=rows)
     out = []
     for name, mode in DEMO_BATCHES:
         result = ingest_file(folder / name, "orders", context=ctx, mode=mode)  # type: ignore[arg-type]

@@ -29,6 +29,8 @@ ZERO_ROWS_USUAL_SHARE = 0.75
 # A row count is a snapshot of a growing table when it never fell over at least this
 # many earlier steps of the window (a per-bucket count rises and falls within days).
 SNAPSHOT_MIN_STEPS = 14
+# Growth is judged only over a gap of at least this share of the usual spacing.
+SNAPSHOT_MIN_GAP = 0.75
 
 
 def _plain(series: Series, i: int, stamp, detector: str, *, upper: float = np.nan) -> Detection:
@@ -193,7 +195,9 @@ def stalled_growth(
     fraction of a percent: far inside any band on the count itself. When the count never
     fell over the last :data:`SNAPSHOT_MIN_STEPS` or more steps of the window, its growth
     per bucket is judged like rows per bucket by the zero-rows rule: no growth, where
-    the same buckets before grew by at least ``min_usual`` rows, is an incident.
+    the same buckets before grew by at least ``min_usual`` rows, is an incident. A point
+    sooner after the previous one than three quarters of the usual spacing (a second
+    run on the same day) is not judged: no load had to arrive in between.
 
     >>> days = [f"2024-01-{d:02d}" for d in range(1, 21)]
     >>> counts = [1000.0 + 50 * d for d in range(19)] + [1900.0]
@@ -208,6 +212,11 @@ buckets on this weekday grew by 50 rows on median')
     out = [_plain(series, i, stamps[i], STALLED_GROWTH) for i in range(size)]
     growth = np.full(size, np.nan)
     growth[1:] = values[1:] - values[:-1]
+    if size > 1:
+        # A run sooner than the usual spacing (a rerun at 22:00 of a table loaded at
+        # night) has had no load to grow from: no growth there is no stall.
+        gaps = np.diff(series.timestamps).astype("timedelta64[s]").astype(float)
+        growth[1:][gaps < SNAPSHOT_MIN_GAP * series.step_seconds] = np.nan
     window = window or max(points_in(56 * DAY, series.step_seconds), 8)
     steps = np.r_[0, np.cumsum(np.isfinite(growth))]
     falls = np.r_[0, np.cumsum(np.isfinite(growth) & (growth < 0))]

@@ -16,8 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import binom as _binom
-from scipy.stats import norm as _normal
 
 from monitor.detection.baseline import Baseline, choose_profile, fit_baseline
 from monitor.detection.explain import explain
@@ -423,14 +421,16 @@ def binomial_band(
     >>> binomial_band(0.0, 5, 4.0, history_rows=700)
     (0.0, 0.2)
     """
+    from scipy.stats import binom, norm  # imported here: profiling alone never needs scipy
+
     if not math.isfinite(rows) or rows <= 0:
         return 0.0, 1.0
     seen = rows + (history_rows if math.isfinite(history_rows) else 0.0)
     edge = min(0.5, 0.5 / seen)
     p = min(max(rate, edge), 1.0 - edge)
-    tail = float(_normal.sf(k))
-    low = float(_binom.ppf(tail, rows, p)) / rows
-    high = float(_binom.isf(tail, rows, p)) / rows
+    tail = float(norm.sf(k))
+    low = float(binom.ppf(tail, rows, p)) / rows
+    high = float(binom.isf(tail, rows, p)) / rows
     return max(min(low, rate), 0.0), min(max(high, rate), 1.0)
 
 

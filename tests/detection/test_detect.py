@@ -218,15 +218,15 @@ class TestDefaultsOnRealShapes:
 
 
     @pytest.mark.parametrize("seed", [2, 3, 4, 5])
-    def test_a_heavy_tailed_mean_is_judged_on_the_log_scale(self, seed):
+    def test_a_heavy_tailed_mean_is_quiet_on_the_log_scale(self, seed):
         # A day's mean delay moves multiplicatively (lognormal, a spread of 0.6 in log
         # units): on the raw scale its long upper tail alerts several times in 150 days.
         delay = 12.0 * np.random.default_rng(seed).lognormal(0.0, 0.6, 150)
         delay[-1] = delay[-2] * 60  # minutes written as seconds
+        log_scale = defaults_for("distribution").merged({"transform": "log"})
 
-        flagged = _flagged(detect_metric(daily(delay), "distribution"))
-        raw_scale = defaults_for("distribution").merged({"transform": "none"})
-        flagged_raw = _flagged(detect_metric(daily(delay), "distribution", raw_scale))
+        flagged_raw = _flagged(detect_metric(daily(delay), "distribution"))
+        flagged = _flagged(detect_metric(daily(delay), "distribution", log_scale))
 
         assert flagged == [149]
         assert len(flagged_raw) >= 4

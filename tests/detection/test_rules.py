@@ -14,7 +14,7 @@ from monitor.detection.rules import (
 from monitor.detection.series import Series
 from monitor.detection.wording import Unit
 
-from .conftest import daily, hours, weekly_rows
+from .conftest import daily, days, hours, weekly_rows
 
 
 def _flagged(detections) -> list[int]:
@@ -87,6 +87,14 @@ class TestStalledGrowth:
         grown = [counts[d] - counts[d - 1] for d in range(1, 50, 7)]
         assert detections[50].expected == counts[49] + np.median(grown)
         assert "did not grow" in detections[50].reason
+
+    def test_a_rerun_soon_after_the_last_one_is_no_stall(self):
+        counts = _snapshot(40)
+        stamps = days(41).astype("datetime64[s]")
+        stamps[-1] = stamps[-2] + np.timedelta64(16 * 3600, "s")  # 16 hours after the last
+        values = np.append(counts, counts[-1])  # nothing loaded in between
+
+        assert _flagged(stalled_growth(Series(stamps, values))) == []
 
     def test_a_growing_count_raises_nothing(self):
         assert _flagged(stalled_growth(daily(_snapshot(90, seed=3)))) == []
