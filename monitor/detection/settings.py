@@ -87,7 +87,11 @@ class DetectorSettings(BaseModel):
         None, ge=2, description="points beyond the band on one side that confirm a level shift"
     )
     max_null_rate: float | None = Field(None, ge=0, le=1, description="absolute null-rate limit")
-    zero_rows_rule: bool = Field(True, description="alert on empty buckets that usually have rows")
+    zero_rows_rule: bool = Field(
+        True,
+        description="alert on empty buckets that usually have rows, and on a growing row "
+        "count (snapshot) that stopped growing",
+    )
     precedent: bool = Field(
         False,
         description="hold back an alert when the series moved as far the same way within "
