@@ -44,7 +44,9 @@ def _orders(rng: np.random.Generator, first_id: int, n: int, customers: int,
               for s in seconds]
     codes = [f"SAVE{int(rng.integers(5, 30))}" if rng.random() < 0.1 else None
              for _ in range(n)]
-    countries = rng.choice(list(SHARES), size=n, p=list(SHARES.values()))
+    # A generator of its own: the other columns draw what they drew before countries.
+    countries = np.random.default_rng(first_id).choice(list(SHARES), size=n,
+                                                       p=list(SHARES.values()))
     return pd.DataFrame({
         "order_id": np.arange(first_id, first_id + n),
         "customer_id": rng.integers(1, customers + 1, n).astype(object),
