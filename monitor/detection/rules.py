@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.detection.combine import flagged_mask
 from monitor.detection.phases import DAY, cadence, candidate_profiles, points_in
 from monitor.detection.result import Detection, State, as_datetimes
 from monitor.detection.series import Series
@@ -101,6 +100,8 @@ class ZeroRowHits:
 
     detections: list[Detection]
     confident: np.ndarray
+    #: Per hit, the buckets it was compared with ("the last 5 buckets on this weekday").
+    compared_with: dict[int, str]
 
 
 def zero_row_hits(
@@ -125,6 +126,7 @@ def zero_row_hits(
     window = window or max(points_in(56 * DAY, series.step_seconds), 8)
     levels = _phase_levels(series)
     out = [_plain(series, i, stamps[i], ZERO_ROWS) for i in range(size)]
+    compared_with: dict[int, str] = {}
     for i in np.flatnonzero(values == 0):
         if series.expected[i]:
             continue
@@ -136,9 +138,10 @@ def zero_row_hits(
         usual = float(np.median(reference))
         if usual < min_usual or np.mean(reference > 0) < share:
             continue
+        compared_with[int(i)] = f"the last {reference.size} {_LEVEL_WORDS[level]}"
         reason = (
-            f"{label} 0: the bucket is empty, where the last {reference.size} "
-            f"{_LEVEL_WORDS[level]} had {format_value(usual, Unit.COUNT)} rows on median"
+            f"{label} 0: the bucket is empty, where {compared_with[int(i)]} "
+            f"had {format_value(usual, Unit.COUNT)} rows on median"
         )
         hit[i] = True
         confident[i] = depth == 0
@@ -155,7 +158,7 @@ def zero_row_hits(
             reason,
             ZERO_ROWS,
         )
-    return ZeroRowHits(out, confident)
+    return ZeroRowHits(out, confident, compared_with)
 
 
 def zero_rows(
@@ -222,16 +225,14 @@ buckets on this weekday grew by 50 rows on median')
     falls = np.r_[0, np.cumsum(np.isfinite(growth) & (growth < 0))]
     grown = Series(series.timestamps, growth, excluded=series.excluded, expected=series.expected)
     hits = zero_row_hits(grown, min_usual=min_usual, window=window, label=label)
-    for i in np.flatnonzero(flagged_mask(hits.detections)):
+    for i, compared_with in hits.compared_with.items():
         start = max(1, i - window)
         if steps[i] - steps[start] < SNAPSHOT_MIN_STEPS or falls[i] - falls[start]:
             continue
         usual = float(hits.detections[i].expected)
-        reference = hits.detections[i].reason.split("where the last ", 1)[1]
-        reference = reference.split(" had ", 1)[0]
         reason = (
             f"{label} +0: the row count did not grow ({format_value(values[i], Unit.COUNT)}), "
-            f"where the last {reference} grew by {format_value(usual, Unit.COUNT)} rows on median"
+            f"where {compared_with} grew by {format_value(usual, Unit.COUNT)} rows on median"
         )
         out[i] = Detection(
             stamps[i], float(values[i]), float(values[i - 1]) + usual, np.nan, np.nan,

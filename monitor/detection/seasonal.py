@@ -169,8 +169,7 @@ class _Walk:
         lower, upper = max(lower, 0.0), min(upper, 1.0)
         value = float(self.raw[i])
         side = 1 if value > upper else -1 if value < lower else 0
-        up, down = settings.direction in ("up", "both"), settings.direction in ("down", "both")
-        if not ((side > 0 and up) or (side < 0 and down)):
+        if not watches(settings.direction, side):
             return
         bands.expected[i], bands.lower[i], bands.upper[i] = expected, lower, upper
         bands.side[i] = side
@@ -272,9 +271,7 @@ class _Walk:
         near = abs(self.raw[i] - bands.expected[i]) < gap
         if side == 0 and self.informative[i] and not cover and not near:
             lean = self._sustained(i)
-        watch_up = settings.direction in ("up", "both")
-        watch_down = settings.direction in ("down", "both")
-        watched = (lean > 0 and watch_up) or (lean < 0 and watch_down)
+        watched = watches(settings.direction, lean)
         deviation = float(bands.score[i])
         past = self.deviations[max(0, i - self.window) : i]
         ongoing = i > 0 and bool(bands.anomaly[i - 1])  # an alert that goes on is not held
@@ -287,7 +284,7 @@ class _Walk:
         bands.anomaly[i] = watched
         bands.state[i] = State.ANOMALY if watched else State.OK
         if side and not watched and not held:
-            only = "drops" if watch_down else "rises"
+            only = "drops" if watches(settings.direction, -1) else "rises"
             bands.note[i] = _join(bands.note[i], f"not alerted: only {only} are watched")
         if lean:
             self.train_ok[i] = False
@@ -373,6 +370,17 @@ class _Walk:
             self.offsets[older] += float(np.median(deviations))
         self.train_ok[shifted[~self.series.excluded[shifted]]] = True
         self.fit = self.choice = None
+
+
+def watches(direction: str, side: int) -> bool:
+    """Whether a move to ``side`` (+1 up, -1 down, 0 none) is watched by ``direction``.
+
+    >>> watches("up", 1), watches("up", -1), watches("both", -1), watches("both", 0)
+    (True, False, True, False)
+    """
+    if side > 0:
+        return direction in ("up", "both")
+    return side < 0 and direction in ("down", "both")
 
 
 def band_score(value: float, expected: float, lower: float, upper: float, k: float) -> float:

@@ -18,6 +18,7 @@ from monitor.detection.seasonal import (
     poisson_band,
     resolved_windows,
     tail_factor,
+    watches,
 )
 from monitor.detection.series import Series
 from monitor.detection.settings import DetectorSettings, defaults_for
@@ -399,6 +400,14 @@ class TestBinomialBand:
 
     def test_no_rows_means_any_rate(self):
         assert binomial_band(0.3, 0.0, 4.0) == (0.0, 1.0)
+
+
+class TestWatches:
+    @pytest.mark.parametrize(("direction", "up", "down"),
+                             [("up", True, False), ("down", False, True), ("both", True, True)])
+    def test_each_direction_watches_its_sides_and_never_no_move(self, direction, up, down):
+        assert (watches(direction, 1), watches(direction, -1)) == (up, down)
+        assert not watches(direction, 0)
 
 
 class TestBandScore:
